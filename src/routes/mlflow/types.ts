@@ -1,0 +1,113 @@
+/**
+ * The shape of one row of the MLflow route table. The table itself is data
+ * (`table.ts`); the matcher, the resource extractor and the docs generator read it.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * What a caller needs to be allowed to make the call. Levels follow MLflow's permission
+ * model (`NO_PERMISSIONS < READ < USE < EDIT < MANAGE`), plus:
+ * - `create`: create a top-level resource (experiment, registered model, prompt, ...) in a tenant;
+ * - `admin`: platform administrators only;
+ * - `deny`: never forwarded, whoever asks (features Gatehouse does not expose);
+ * - `authenticated`: any authenticated principal, no resource involved (server info, UI shell);
+ * - `public`: no authentication at all (health probe, static UI assets).
+ */
+export type Action = 'public' | 'authenticated' | 'read' | 'use' | 'edit' | 'manage' | 'create' | 'admin' | 'deny';
+
+/** The MLflow resource kinds an identifier can name. Children resolve to parents in the policy stage. */
+export type ResourceKind =
+  | 'experiment'
+  | 'run'
+  | 'logged_model'
+  | 'trace'
+  | 'assessment'
+  | 'dataset'
+  | 'scorer'
+  | 'issue'
+  | 'registered_model'
+  | 'model_version'
+  | 'prompt'
+  | 'webhook'
+  | 'gateway_secret'
+  | 'gateway_endpoint'
+  | 'gateway_model_definition'
+  | 'gateway_budget'
+  | 'workspace'
+  | 'job'
+  | 'artifact'
+  | 'mcp_server'
+  | 'skill'
+  | 'label_schema'
+  | 'review_app'
+  | 'review_queue'
+  | 'prompt_optimization_job'
+  | 'server';
+
+/**
+ * Where an identifier is read, exactly as MLflow's handler reads it:
+ * - `params`: MLflow's proto rule, the query string for GET and the JSON body otherwise
+ *   (`handlers._get_request_message`);
+ * - `query` / `body` / `path` / `header`: that place only;
+ * - `artifact-path`: the artifact path of the proxied artifact routes (`<experiment_id>/<run_id>/artifacts/...`).
+ * `field` is a dotted path into the message (`trace.trace_info.trace_location.mlflow_experiment.experiment_id`);
+ * `many` marks a repeated field; `alias` names MLflow's fallback field (`run_id` or `run_uuid`).
+ */
+export interface IdSource {
+  readonly in: 'params' | 'query' | 'body' | 'path' | 'header' | 'artifact-path';
+  readonly field: string;
+  readonly many?: boolean;
+  readonly alias?: string;
+}
+
+/** One resource a call touches, and where its identifier(s) come from. */
+export interface ResourceRef {
+  readonly kind: ResourceKind;
+  readonly ids: readonly IdSource[];
+  /** The caller must be allowed `action` on this reference too (e.g. a model version's source run: `read`). */
+  readonly action?: Exclude<Action, 'public' | 'authenticated' | 'deny'>;
+}
+
+/**
+ * How the request body is handled:
+ * - `none`: the route takes no body; one is refused (a body on GET is a parsing differential);
+ * - `json`: buffered (bounded), parsed strictly and checked for ambiguity before anything else sees it;
+ * - `stream`: passed through byte for byte, never buffered (artifacts, OTLP protobuf, multipart uploads).
+ */
+export type BodyMode = 'none' | 'json' | 'stream';
+
+/**
+ * How a route relates to tenants:
+ * - `scoped`: it reads or writes resources that belong to one tenant;
+ * - `search`: it lists resources across the caller's view; results are constrained/filtered;
+ * - `global`: no tenant is involved (server info, UI assets);
+ * - `admin`: it manages tenants or server-wide configuration.
+ */
+export type Tenancy = 'scoped' | 'search' | 'global' | 'admin';
+
+export interface RouteRow {
+  /** Stable operation id, `family.operation` (`runs.logMetric`); used in audit, metrics and policy. */
+  readonly op: string;
+  readonly method: HttpMethod;
+  /**
+   * For versioned API routes: the path after `/api/{v}.0` or `/ajax-api/{v}.0` (`/mlflow/runs/get`).
+   * Otherwise the absolute path (`/graphql`). Parameters as `{name}` (one segment) or `{name:path}` (rest of path).
+   */
+  readonly path: string;
+  /** API major version of a versioned route; absent for absolute paths. */
+  readonly version?: 2 | 3;
+  /** Which prefixes serve a versioned route; default both `/api` and its `/ajax-api` twin. */
+  readonly prefixes?: readonly ('api' | 'ajax-api')[];
+  /** The MLflow app whose handler answers (FastAPI routes take precedence over the Flask mount). */
+  readonly app: 'flask' | 'fastapi';
+  readonly action: Action;
+  readonly tenancy: Tenancy;
+  readonly body: BodyMode;
+  /** The resource(s) the call acts on; absent when none (searches, creates without a parent, global routes). */
+  readonly resources?: readonly ResourceRef[];
+  /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
+  readonly repeated?: readonly string[];
+  /** Why the row is classified as it is, when that is not obvious. */
+  readonly note?: string;
+}
