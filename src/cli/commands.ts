@@ -1,0 +1,184 @@
+/** The CLI's subcommands: each a summary, a usage text and a run function. */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { openStore } from '../store/store.ts';
+import { hashPassword, passwordProblems, generatePassword } from '../identity/password.ts';
+import { startGatehouse } from '../main.ts';
+import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
+import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
+
+export interface CommandInput {
+  readonly config: Readonly<Config> | undefined;
+  readonly values: Record<string, unknown>;
+  readonly positionals: string[];
+  readonly configFile: string | undefined;
+}
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly needsConfig?: boolean;
+  readonly options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  run(input: CommandInput): Promise<number>;
+}
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+const ROOT = resolve(import.meta.dirname, '../..');
+
+async function readSecretFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export const commands: Record<string, Command> = {
+  serve: {
+    summary: 'run the gateway',
+    usage: 'gatehouse serve [-c config.yaml]\n\nStarts the public listener in front of MLflow. SIGINT/SIGTERM drain and stop it.',
+    async run({ config }) {
+      const gh = await startGatehouse(config!);
+      if (gh.admin.created) {
+        const lines = [
+          '',
+          '==================================================================',
+          ` Gatehouse created the first administrator: ${gh.admin.username}`,
+          gh.admin.generatedPassword
+            ? ` Generated password (shown once, store it now): ${gh.admin.generatedPassword}`
+            : ' Password: the one given in GATEHOUSE_ADMIN_PASSWORD(_FILE)',
+          '==================================================================',
+          '',
+        ];
+        out(lines.join('\n'));
+      }
+      await new Promise<void>((done) => {
+        const stop = (signal: string) => {
+          err(`gatehouse: ${signal}, draining`);
+          void gh.close().then(done);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      return 0;
+    },
+  },
+  'config check': {
+    summary: 'validate a configuration file (all problems at once)',
+    usage: 'gatehouse config check [-c config.yaml] [--json]\n\nExit code 0 when valid, 2 with every problem and its dotted path otherwise.',
+    async run({ config, values, configFile }) {
+      if (values.json) out(JSON.stringify({ valid: true, file: configFile ?? null, config }, null, 2));
+      else out(`configuration ${configFile ?? '(defaults + environment)'} is valid`);
+      return 0;
+    },
+  },
+  'routes list': {
+    summary: 'print the MLflow route table',
+    usage: 'gatehouse routes list [--json]',
+    needsConfig: false,
+    async run({ values }) {
+      if (values.json) out(JSON.stringify(MLFLOW_ROUTES, null, 2));
+      else for (const r of MLFLOW_ROUTES) out(`${r.method.padEnd(6)} ${(r.version ? `/{api,ajax-api}/${r.version}.0` : '') + r.path}  ${r.op}  ${r.action}`);
+      return 0;
+    },
+  },
+  'routes check': {
+    summary: 'compare the route table with the installed MLflow server',
+    usage:
+      'gatehouse routes check [--python PATH] [--json]\n\nRuns scripts/mlflow/list_routes.py with the given Python (default .tools/mlflow-venv/bin/python)\nand reports routes MLflow serves that the table lacks, and rows MLflow no longer serves. Exit 1 on any difference.',
+    needsConfig: false,
+    options: { python: { type: 'string' } },
+    async run({ values }) {
+      const python = (values.python as string | undefined) ?? join(ROOT, '.tools/mlflow-venv/bin/python');
+      if (!existsSync(python)) {
+        err(`no Python at ${python}; run scripts/mlflow-venv first or pass --python`);
+        return 2;
+      }
+      const listed = JSON.parse(
+        execFileSync(python, [join(ROOT, 'scripts/mlflow/list_routes.py')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }),
+      ) as { mlflow: string; routes: ConcreteRoute[] };
+      const diff = diffRoutes(MLFLOW_ROUTES, listed.routes);
+      const ok = diff.missing.length + diff.stale.length + diff.duplicated.length === 0;
+      if (values.json) out(JSON.stringify({ mlflow: listed.mlflow, ok, tableRoutes: expandTable(MLFLOW_ROUTES).length, ...diff }, null, 2));
+      else {
+        out(`MLflow ${listed.mlflow}: ${listed.routes.length} routes served, ${expandTable(MLFLOW_ROUTES).length} in the table`);
+        for (const r of diff.missing) out(`  served by MLflow, not in the table (denied): ${r.method} ${r.path}`);
+        for (const r of diff.stale) out(`  in the table, not served by MLflow: ${r.method} ${r.path}`);
+        for (const r of diff.duplicated) out(`  in the table twice: ${r.method} ${r.path}`);
+        out(ok ? 'route table matches' : 'route table differs');
+      }
+      return ok ? 0 : 1;
+    },
+  },
+  'users list': {
+    summary: 'list local users',
+    usage: 'gatehouse users list [--json]',
+    async run({ config, values }) {
+      const store = await openStore({ driver: config!.store.driver, path: config!.store.path, dataDir: config!.dataDir });
+      try {
+        const users = (await store.listUsers()).map(({ passwordHash, ...u }) => ({ ...u, hasPassword: passwordHash !== null }));
+        if (values.json) out(JSON.stringify(users, null, 2));
+        else for (const u of users) out(`${u.username}${u.admin ? ' (admin)' : ''}${u.disabled ? ' (disabled)' : ''}`);
+        return 0;
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  'users add': {
+    summary: 'create a local user (password from stdin, or generated)',
+    usage: 'gatehouse users add <username> [--admin] [--password-stdin] [--json]\n\nWithout --password-stdin a password is generated and printed once.',
+    options: { admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' } },
+    async run(input) {
+      return setUser(input, 'add');
+    },
+  },
+  'users set-password': {
+    summary: "set a local user's password (from stdin, or generated)",
+    usage: 'gatehouse users set-password <username> [--password-stdin] [--json]',
+    options: { 'password-stdin': { type: 'boolean' } },
+    async run(input) {
+      return setUser(input, 'set-password');
+    },
+  },
+};
+
+async function setUser({ config, values, positionals }: CommandInput, mode: 'add' | 'set-password'): Promise<number> {
+  const username = positionals[0];
+  if (!username || !/^[A-Za-z0-9._@-]{1,128}$/.test(username)) {
+    err('a user name (letters, digits, . _ @ -) is required');
+    return 2;
+  }
+  const generated = !values['password-stdin'];
+  const password = generated ? generatePassword() : await readSecretFromStdin();
+  const problems = passwordProblems(password);
+  if (problems.length > 0) {
+    err(`password ${problems.join(', ')}`);
+    return 2;
+  }
+  const local = config!.auth.providers.find((p) => p.type === 'local');
+  if (!local) {
+    err('no local identity provider is configured');
+    return 2;
+  }
+  const store = await openStore({ driver: config!.store.driver, path: config!.store.path, dataDir: config!.dataDir });
+  try {
+    const hash = await hashPassword(password, local.scrypt);
+    if (mode === 'add') {
+      if (await store.findUserByName(username)) {
+        err(`user ${username} already exists`);
+        return 1;
+      }
+      await store.createUser({ username, passwordHash: hash, admin: Boolean(values.admin) });
+    } else if (!(await store.setPassword(username, hash))) {
+      err(`no user ${username}`);
+      return 1;
+    }
+    if (values.json) out(JSON.stringify({ username, ...(generated && { password }) }));
+    else out(generated ? `${username}: generated password (shown once): ${password}` : `${username}: password set`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

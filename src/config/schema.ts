@@ -1,0 +1,123 @@
+/**
+ * The one configuration schema. Validated once, completely, before anything listens; every
+ * problem is reported with its dotted path; the result is frozen. `docs/config.md` is generated
+ * from this file (`scripts/gen-docs.ts`), so every option's description and default live here.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
+
+const listener = (host: string, portDefault: number, what: string) =>
+  z
+    .strictObject({
+      host: z.string().min(1).default(host).describe(`Address the ${what} listener binds to.`),
+      port: port.default(portDefault).describe(`Port of the ${what} listener (0 picks a free port).`),
+    })
+    .prefault({});
+
+const url = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname.replace(/\/+$/, '') === '' && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL with no path, query or fragment (MLflow served at a sub-path is not supported)');
+
+export const serverSchema = z
+  .strictObject({
+    public: listener('0.0.0.0', 8080, 'public (MLflow traffic, login, admin API)'),
+    maxJsonBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024)
+      .describe('Largest JSON request body buffered for inspection; larger ones get 413. Streamed bodies (artifacts, OTLP) have no limit.'),
+    headersTimeoutMs: ms(30_000, 'Time a client has to send the request headers'),
+    requestTimeoutMs: ms(0, 'Time a client has to send a whole request; 0 disables it so multi-GiB artifact uploads are not cut'),
+    keepAliveTimeoutMs: ms(5_000, 'Idle time before a client keep-alive connection is closed'),
+    trustedProxies: z
+      .array(z.string())
+      .default([])
+      .describe('Peer addresses (exact IPs) whose X-Request-ID the gateway keeps. Everyone else gets a fresh request id.'),
+    publicOrigins: z
+      .array(z.string())
+      .default([])
+      .describe('Origins (scheme://host[:port]) besides the request\'s own Host that may send state-changing browser requests.'),
+  })
+  .prefault({});
+
+export const mlflowSchema = z
+  .strictObject({
+    url: url.default('http://127.0.0.1:5000').describe('Base URL of the MLflow tracking server. Bind MLflow to loopback or a cluster-internal address so only Gatehouse reaches it.'),
+    connections: z.number().int().min(1).default(128).describe('Keep-alive connections in the upstream pool.'),
+    connectTimeoutMs: ms(5_000, 'Time to open a connection to MLflow'),
+    headersTimeoutMs: ms(120_000, 'Time MLflow has to send response headers'),
+    bodyTimeoutMs: ms(300_000, 'Longest silence between two chunks of a response body from MLflow'),
+  })
+  .prefault({});
+
+export const storeSchema = z
+  .strictObject({
+    driver: z.literal('sqlite').default('sqlite').describe('Store back end. `sqlite`: one file under the data directory.'),
+    path: z.string().optional().describe('SQLite file; default `<dataDir>/gatehouse.db`.'),
+  })
+  .prefault({});
+
+export const localAuthSchema = z
+  .strictObject({
+    type: z.literal('local'),
+    scrypt: z
+      .strictObject({
+        cost: z.number().int().min(1024).default(32768).describe('scrypt N (CPU/memory cost, a power of two).'),
+        blockSize: z.number().int().min(1).default(8).describe('scrypt r.'),
+        parallelization: z.number().int().min(1).default(1).describe('scrypt p.'),
+      })
+      .prefault({})
+      .describe('Password hashing parameters for new hashes. Existing hashes keep the parameters they were made with.'),
+    cacheTtlMs: ms(60_000, 'How long a successful password check is remembered (keyed by an HMAC of the credentials, never the password)'),
+  })
+  .describe('Local users with HTTP Basic authentication (the MLflow client\'s MLFLOW_TRACKING_USERNAME/PASSWORD).');
+
+export const authSchema = z
+  .strictObject({
+    providers: z
+      .array(z.discriminatedUnion('type', [localAuthSchema]))
+      .min(1)
+      .default([{ type: 'local', scrypt: { cost: 32768, blockSize: 8, parallelization: 1 }, cacheTtlMs: 60_000 }])
+      .describe('Identity providers, tried in order; the first that recognises the credentials decides.'),
+    realm: z.string().default('gatehouse').describe('Realm in the WWW-Authenticate challenge.'),
+  })
+  .prefault({});
+
+export const authorizationSchema = z
+  .strictObject({
+    mode: z
+      .enum(['admins-only', 'dev-allow-all'])
+      .default('admins-only')
+      .describe('`admins-only`: platform administrators may call every exposed route, everyone else is denied. `dev-allow-all`: every authenticated principal may call every exposed route — for local development only; logged loudly at every start.'),
+  })
+  .prefault({});
+
+export const logSchema = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+    requests: z.boolean().default(true).describe('Log one line per proxied request (method, operation, status, latency; never credentials).'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().default('./.data').describe('Directory for the embedded store and other local state.'),
+  server: serverSchema,
+  mlflow: mlflowSchema,
+  store: storeSchema,
+  auth: authSchema,
+  authorization: authorizationSchema,
+  log: logSchema,
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type LocalAuthConfig = z.infer<typeof localAuthSchema>;

@@ -1,0 +1,166 @@
+/**
+ * The one registry of errors Gatehouse answers with. Every code is stable
+ * (`GATEHOUSE_<AREA>_<THING>`), has an HTTP status, the MLflow `error_code` the Python client
+ * understands (`mlflow/exceptions.py` ERROR_CODE_TO_HTTP_STATUS), and a public message.
+ * A private `detail` may accompany an error for logs and audit; it never reaches the caller.
+ * `docs/errors.md` is generated from this table and checked against it by a test.
+ */
+
+export interface ErrorSpec {
+  readonly status: number;
+  /** MLflow's error code, so `MlflowException` in the client reads it. */
+  readonly mlflowCode: string;
+  readonly message: string;
+  /** When the client may retry, and how. */
+  readonly hint?: string;
+}
+
+export const ERRORS = {
+  GATEHOUSE_REQUEST_BAD_TARGET: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'The request target is not in origin form (an absolute URL, `*`, or a fragment was sent).',
+  },
+  GATEHOUSE_REQUEST_AMBIGUOUS_PATH: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'The request path is ambiguous (encoded "/", "\\" or ".", dot segments, "//", backslashes, control characters or invalid percent-encoding); send it in plain canonical form.',
+  },
+  GATEHOUSE_REQUEST_AMBIGUOUS_QUERY: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'The query string is ambiguous (a parameter MLflow reads once is repeated, a field is spelled two ways, or it is malformed).',
+  },
+  GATEHOUSE_REQUEST_UNEXPECTED_QUERY: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'This endpoint reads its parameters from the JSON body; a query string is not accepted.',
+  },
+  GATEHOUSE_REQUEST_UNEXPECTED_BODY: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'This endpoint takes no request body (a body on GET is refused).',
+  },
+  GATEHOUSE_REQUEST_BAD_JSON: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'The request body is not strict JSON: it must be UTF-8 without a byte-order mark, a single JSON object, with no NaN/Infinity, no duplicate keys and no integers beyond 2^53.',
+  },
+  GATEHOUSE_REQUEST_AMBIGUOUS_FIELD: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'The request names the same field twice (snake_case and camelCase spellings, or run_id and run_uuid with different values).',
+  },
+  GATEHOUSE_REQUEST_BAD_CONTENT_TYPE: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'This endpoint expects Content-Type: application/json.',
+  },
+  GATEHOUSE_REQUEST_TOO_LARGE: {
+    status: 413,
+    mlflowCode: 'RESOURCE_EXHAUSTED',
+    message: 'The JSON request body is larger than the gateway accepts (server.maxJsonBodyBytes).',
+  },
+  GATEHOUSE_REQUEST_BAD_HEADERS: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'The request headers are ambiguous (a header the gateway reads once is repeated, or both Content-Length and Transfer-Encoding are set).',
+  },
+  GATEHOUSE_REQUEST_FOREIGN_ORIGIN: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'State-changing requests from another origin are refused.',
+  },
+  GATEHOUSE_ROUTE_UNKNOWN: {
+    status: 404,
+    mlflowCode: 'ENDPOINT_NOT_FOUND',
+    message: 'No such MLflow endpoint is exposed by this gateway.',
+  },
+  GATEHOUSE_ROUTE_DISABLED: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'This MLflow endpoint is disabled by the gateway.',
+  },
+  GATEHOUSE_AUTHN_REQUIRED: {
+    status: 401,
+    mlflowCode: 'UNAUTHENTICATED',
+    message: 'Authentication is required: send HTTP Basic credentials or a bearer token.',
+  },
+  GATEHOUSE_AUTHN_INVALID: {
+    status: 401,
+    mlflowCode: 'UNAUTHENTICATED',
+    message: 'The credentials sent are not valid.',
+  },
+  GATEHOUSE_AUTHZ_DENIED: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'Permission denied.',
+  },
+  GATEHOUSE_UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The MLflow server is not reachable.',
+    hint: 'Retry with backoff; the MLflow client does this by itself.',
+  },
+  GATEHOUSE_UPSTREAM_TIMEOUT: {
+    status: 504,
+    mlflowCode: 'DEADLINE_EXCEEDED',
+    message: 'The MLflow server did not answer in time.',
+    hint: 'Retry with backoff.',
+  },
+  GATEHOUSE_UPSTREAM_BAD_RESPONSE: {
+    status: 502,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The MLflow server closed the connection or sent an invalid response.',
+    hint: 'Retry with backoff.',
+  },
+  GATEHOUSE_STORE_UNAVAILABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The gateway store is not reachable.',
+  },
+  GATEHOUSE_INTERNAL_ERROR: {
+    status: 500,
+    mlflowCode: 'INTERNAL_ERROR',
+    message: 'Internal gateway error.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The error a stage throws to end a request. `detail` is private: logs and audit only. */
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  /** Extra response headers (e.g. `WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>) {
+    super(ERRORS[code].message);
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.detail = detail;
+    this.headers = headers;
+  }
+
+  get spec(): ErrorSpec {
+    return ERRORS[this.code];
+  }
+}
+
+/** MLflow's error JSON (`mlflow/exceptions.py` serialize_as_json), as the Python client expects. */
+export function mlflowErrorBody(code: ErrorCode): string {
+  const spec: ErrorSpec = ERRORS[code];
+  return JSON.stringify({ error_code: spec.mlflowCode, message: spec.message, gatehouse_code: code });
+}
+
+/** Anything that is not a GatehouseError becomes a generic internal error; its text stays private. */
+export function toGatehouseError(err: unknown): GatehouseError {
+  if (err instanceof GatehouseError) return err;
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new GatehouseError('GATEHOUSE_INTERNAL_ERROR', detail);
+}

@@ -1,0 +1,66 @@
+/**
+ * Local users over HTTP Basic (`MLFLOW_TRACKING_USERNAME` / `MLFLOW_TRACKING_PASSWORD` in the
+ * MLflow client). A scrypt check costs tens of milliseconds, so successful checks are
+ * remembered for `cacheTtlMs`, keyed by an HMAC of the credentials under a per-process key:
+ * the cache never holds a password or anything that could be tested offline.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { LocalAuthConfig } from '../config/schema.ts';
+import type { Store } from '../store/store.ts';
+import { verifyPassword, hashPassword } from './password.ts';
+import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+
+export interface LocalBasicOptions {
+  readonly config: LocalAuthConfig;
+  readonly store: Store;
+  readonly realm: string;
+  readonly now?: () => number;
+}
+
+const MAX_CACHE = 10_000;
+
+export function localBasicProvider(options: LocalBasicOptions): IdentityProvider {
+  const { config, store } = options;
+  const now = options.now ?? Date.now;
+  const cacheKey = randomBytes(32);
+  const cache = new Map<string, { principal: Principal; expires: number }>();
+  // Unknown users cost the same as known ones: no user-existence oracle through timing.
+  const dummyHash = hashPassword(randomBytes(16).toString('hex'), config.scrypt);
+
+  return {
+    id: 'local',
+    challenge: `Basic realm="${options.realm}", charset="UTF-8"`,
+    async authenticate(req: IncomingMessage): Promise<AuthResult> {
+      const header = req.headers.authorization;
+      if (header === undefined || !/^basic /i.test(header)) return { kind: 'not-mine' };
+      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon <= 0) return { kind: 'invalid', reason: 'malformed-basic' };
+      const username = decoded.slice(0, colon);
+      const password = decoded.slice(colon + 1);
+      const key = createHmac('sha256', cacheKey).update(username).update('\0').update(password).digest('base64url');
+      const hit = cache.get(key);
+      if (hit && hit.expires > now()) return { kind: 'principal', principal: hit.principal };
+      const user = await store.findUserByName(username);
+      if (!user || user.passwordHash === null) {
+        await verifyPassword(password, await dummyHash);
+        return { kind: 'invalid', reason: 'bad-password' };
+      }
+      if (!(await verifyPassword(password, user.passwordHash))) return { kind: 'invalid', reason: 'bad-password' };
+      if (user.disabled) return { kind: 'invalid', reason: 'user-disabled' };
+      const principal: Principal = {
+        id: `local:${user.username}`,
+        kind: 'user',
+        name: user.username,
+        groups: [],
+        admin: user.admin,
+        method: 'basic',
+        provider: 'local',
+      };
+      if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
+      cache.set(key, { principal, expires: now() + config.cacheTtlMs });
+      return { kind: 'principal', principal };
+    },
+  };
+}

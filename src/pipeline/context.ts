@@ -1,0 +1,51 @@
+/**
+ * What one request carries through the pipeline. Stages read and fill it in order
+ * (see `stages.ts`); the runner owns timing, logging and turning errors into responses.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CanonicalTarget } from '../lib/target.ts';
+import type { RouteMatch } from '../routes/mlflow/match.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { Decision } from '../policy/decision.ts';
+import type { ErrorCode } from '../errors.ts';
+
+/** A resource identifier read from the request, exactly where MLflow's handler reads it. */
+export interface ResourceId {
+  readonly kind: string;
+  readonly id: string;
+  /** Where it was read: `params:run_id`, `path:model_id`, `header:x-mlflow-experiment-id`, ... */
+  readonly from: string;
+}
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** process.hrtime.bigint() at arrival. */
+  readonly startedAt: bigint;
+  /** Address of the TCP peer. */
+  readonly peer: string;
+  requestId: string;
+  target?: CanonicalTarget;
+  route?: RouteMatch;
+  principal?: Principal;
+  tenant?: string;
+  /** The buffered request body, for `json` routes. Exactly these bytes are forwarded. */
+  body?: Buffer;
+  /** The parsed JSON body, for `json` routes. */
+  json?: unknown;
+  resources: ResourceId[];
+  decision?: Decision;
+  /** Headers to send upstream; built by the rewrite stage. */
+  upstreamHeaders?: Record<string, string | string[]>;
+  /** Upstream status once the response started. */
+  upstreamStatus?: number;
+  /** Set when the request ended with an error response. */
+  errorCode?: ErrorCode;
+  errorDetail?: string;
+}
+
+/** A pipeline stage: one check or transformation. Throws GatehouseError to end the request. */
+export interface Stage {
+  readonly name: string;
+  run(ctx: RequestContext): void | Promise<void>;
+}

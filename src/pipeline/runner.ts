@@ -1,0 +1,86 @@
+/**
+ * Runs the stages in order for each request. The runner, not the stages, owns timing, the
+ * per-request log line and turning errors into MLflow-shaped error responses.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERRORS, mlflowErrorBody, toGatehouseError, type GatehouseError } from '../errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { RequestContext, Stage } from './context.ts';
+
+export interface RequestEvent {
+  readonly ctx: RequestContext;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
+export interface Runner {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export function createRunner(stages: readonly Stage[], log: Logger, options: { logRequests: boolean; onDone?: (e: RequestEvent) => void }): Runner {
+  return {
+    async handle(req, res) {
+      const ctx: RequestContext = {
+        req,
+        res,
+        startedAt: process.hrtime.bigint(),
+        peer: req.socket.remoteAddress ?? '',
+        requestId: '',
+        resources: [],
+      };
+      try {
+        for (const stage of stages) {
+          const pending = stage.run(ctx);
+          if (pending) await pending;
+        }
+      } catch (err) {
+        respondWithError(ctx, toGatehouseError(err), log);
+      }
+      const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
+      const status = ctx.errorCode ? ERRORS[ctx.errorCode].status : (ctx.upstreamStatus ?? res.statusCode);
+      if (options.logRequests) {
+        log.info(
+          {
+            reqId: ctx.requestId,
+            method: req.method,
+            op: ctx.route?.row.op,
+            status,
+            upstreamStatus: ctx.upstreamStatus,
+            principal: ctx.principal?.id,
+            decision: ctx.decision?.effect,
+            reasons: ctx.decision?.reasons,
+            error: ctx.errorCode,
+            detail: ctx.errorDetail,
+            ms: Math.round(durationMs * 10) / 10,
+          },
+          'request',
+        );
+      }
+      options.onDone?.({ ctx, status, durationMs });
+    },
+  };
+}
+
+function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger): void {
+  ctx.errorCode = err.code;
+  ctx.errorDetail = err.detail;
+  if (err.code === 'GATEHOUSE_INTERNAL_ERROR') log.error({ reqId: ctx.requestId, detail: err.detail }, 'internal error');
+  const { res, req } = ctx;
+  if (res.headersSent) {
+    // The upstream answer had started: the only honest signal left is a cut connection.
+    res.destroy();
+    return;
+  }
+  if (res.destroyed) return;
+  const body = mlflowErrorBody(err.code);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    ...err.headers,
+  };
+  // An unread request body would be taken for the next request on this connection.
+  if (!req.complete) headers.connection = 'close';
+  res.writeHead(err.spec.status, headers);
+  res.end(body);
+}

@@ -1,0 +1,96 @@
+/**
+ * Reads the parameters exactly as MLflow's handler will (`handlers._get_request_message`):
+ * the query string for GET, the JSON body otherwise. JSON bodies are buffered (bounded) and
+ * parsed strictly; streamed bodies (artifacts, OTLP) are left in the request, untouched.
+ * Anything two readers could disagree on is refused with 400.
+ */
+import { GatehouseError } from '../../errors.ts';
+import { findSpellingClash, parseStrictJson, snakeCase, StrictJsonError } from '../../lib/strict-json.ts';
+import type { RequestContext, Stage } from '../context.ts';
+
+/** MLflow's handlers read `run_id or run_uuid`; the Python client sends both, equal. */
+const RUN_ALIASES: readonly [string, string] = ['run_id', 'run_uuid'];
+
+export function hasBody(ctx: RequestContext): boolean {
+  const h = ctx.req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+}
+
+export function readBody(maxJsonBodyBytes: number): Stage {
+  return {
+    name: 'read-body',
+    async run(ctx) {
+      const row = ctx.route!.row;
+      checkQuery(ctx);
+      if (row.body === 'stream') return;
+      if (row.body === 'none') {
+        if (hasBody(ctx)) throw new GatehouseError('GATEHOUSE_REQUEST_UNEXPECTED_BODY');
+        return;
+      }
+      // json: MLflow enforces the content type for POST and PUT only, and force-parses the rest.
+      const method = ctx.req.method;
+      if (method === 'POST' || method === 'PUT') {
+        const type = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (type !== 'application/json') throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', type || '(none)');
+      }
+      const body = await readAll(ctx, maxJsonBodyBytes);
+      ctx.body = body;
+      if (body.length === 0) return;
+      let json: unknown;
+      try {
+        json = parseStrictJson(body);
+      } catch (err) {
+        const detail = err instanceof StrictJsonError || err instanceof SyntaxError || err instanceof TypeError ? err.message : String(err);
+        throw new GatehouseError('GATEHOUSE_REQUEST_BAD_JSON', detail);
+      }
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+        throw new GatehouseError('GATEHOUSE_REQUEST_BAD_JSON', 'not an object');
+      }
+      const clash = findSpellingClash(json);
+      if (clash) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_FIELD', `${clash[0]} / ${clash[1]}`);
+      checkRunAlias(json as Record<string, unknown>);
+      ctx.json = json;
+    },
+  };
+}
+
+function checkQuery(ctx: RequestContext): void {
+  const { query } = ctx.target!;
+  if (query.size === 0) return;
+  const row = ctx.route!.row;
+  if (row.body === 'json') throw new GatehouseError('GATEHOUSE_REQUEST_UNEXPECTED_QUERY');
+  const repeated = new Set(row.repeated ?? []);
+  const spellings = new Map<string, string>();
+  for (const [key, values] of query) {
+    const norm = snakeCase(key);
+    const other = spellings.get(norm);
+    if (other !== undefined) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', `${other} / ${key}`);
+    spellings.set(norm, key);
+    if (values.length > 1 && !repeated.has(norm)) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', `repeated ${key}`);
+  }
+  const single = (k: string) => {
+    const v = query.get(k) ?? query.get(k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+    return v?.[0];
+  };
+  const [a, b] = RUN_ALIASES.map(single);
+  if (a !== undefined && b !== undefined && a !== b) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_FIELD', 'run_id / run_uuid');
+}
+
+function checkRunAlias(json: Record<string, unknown>): void {
+  const pick = (k: string) => json[k] ?? json[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())];
+  const [a, b] = RUN_ALIASES.map(pick);
+  if (a !== undefined && b !== undefined && a !== b) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_FIELD', 'run_id / run_uuid');
+}
+
+async function readAll(ctx: RequestContext, max: number): Promise<Buffer> {
+  const declared = Number(ctx.req.headers['content-length'] ?? NaN);
+  if (declared > max) throw new GatehouseError('GATEHOUSE_REQUEST_TOO_LARGE', `content-length ${declared}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new GatehouseError('GATEHOUSE_REQUEST_TOO_LARGE', `over ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}

@@ -1,0 +1,114 @@
+/**
+ * Gatehouse for tests, two ways: in this process (`startInProcess`, for feature suites with a
+ * stub upstream) or as its own process through the real `gatehouse` command (`spawnGatehouse`,
+ * for end-to-end suites and for measuring the gateway's own memory).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { startGatehouse, type Gatehouse, type StartOptions } from '../../src/main.ts';
+import type { RequestEvent } from '../../src/pipeline/runner.ts';
+import { ROOT } from './paths.ts';
+
+export const ADMIN_USER = 'admin';
+export const ADMIN_PASSWORD = 'test-admin-password-0123';
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+export const ADMIN_AUTH = basic(ADMIN_USER, ADMIN_PASSWORD);
+
+export interface InProcess extends Gatehouse {
+  readonly events: RequestEvent[];
+  readonly dataDir: string;
+}
+
+/** Fast scrypt parameters for tests that create many users (the defaults are for production). */
+const FAST_SCRYPT = { cost: 1024, blockSize: 8, parallelization: 1 };
+
+export async function startInProcess(mlflowUrl: string, overrides: Record<string, unknown> = {}, options: StartOptions = {}): Promise<InProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gh-data-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      'server.public': { host: '127.0.0.1', port: 0 },
+      'mlflow.url': mlflowUrl,
+      'auth.providers': [{ type: 'local', scrypt: FAST_SCRYPT }],
+      'log.level': 'silent',
+      ...overrides,
+    },
+  });
+  const events: RequestEvent[] = [];
+  const gh = await startGatehouse(config, {
+    env: { GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    log: createLogger('silent'),
+    onRequest: (e) => events.push(e),
+    ...options,
+  });
+  return Object.assign(Object.create(null), gh, {
+    events,
+    dataDir,
+    async close() {
+      await gh.close(1000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  }) as InProcess;
+}
+
+export interface Spawned {
+  readonly url: string;
+  readonly pid: number;
+  readonly process: ChildProcess;
+  readonly output: string[];
+  stop(): Promise<number | null>;
+}
+
+/** Runs `bin/gatehouse serve` with configuration from the environment, as an operator would. */
+export async function spawnGatehouse(mlflowUrl: string, env: Record<string, string> = {}): Promise<Spawned> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gh-data-'));
+  const child = spawn(join(ROOT, 'bin/gatehouse'), ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_SERVER__PUBLIC__HOST: '127.0.0.1',
+      GATEHOUSE_SERVER__PUBLIC__PORT: '0',
+      GATEHOUSE_MLFLOW__URL: mlflowUrl,
+      GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      GATEHOUSE_LOG__REQUESTS: 'false',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gatehouse did not start:\n${output.join('')}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`gatehouse exited ${code}:\n${output.join('')}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      if (!line.includes('gatehouse listening')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    process: child,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      const code = await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}

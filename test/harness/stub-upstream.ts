@@ -1,0 +1,69 @@
+/**
+ * A recording stand-in for MLflow in feature suites: records every request that reaches it
+ * (method, target, headers, body length and hash) so tests can assert what was — and was
+ * not — forwarded. A unit-level fake: end-to-end suites use the real MLflow.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Recorded {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly body: string;
+}
+
+export type StubHandler = (req: IncomingMessage, res: ServerResponse, recorded: Recorded) => void;
+
+export interface StubUpstream {
+  readonly url: string;
+  readonly requests: Recorded[];
+  handler: StubHandler;
+  close(): Promise<void>;
+}
+
+export const jsonOk: StubHandler = (_req, res, r) => {
+  const body = JSON.stringify({ ok: true, path: r.url });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+
+export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpstream> {
+  const requests: Recorded[] = [];
+  const stub: { handler: StubHandler } = { handler };
+  const server: Server = createServer(async (req, res) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const head: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (bytes <= 65536) head.push(chunk);
+    }
+    const recorded: Recorded = {
+      method: req.method!,
+      url: req.url!,
+      headers: req.headers,
+      bytes,
+      sha256: hash.digest('hex'),
+      body: bytes <= 65536 ? Buffer.concat(head).toString('utf8') : '',
+    };
+    requests.push(recorded);
+    stub.handler(req, res, recorded);
+  });
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(stub, {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  });
+}
