@@ -1,0 +1,28 @@
+/** Renders docs/errors.md from the error registry. */
+import { ERRORS, type ErrorSpec } from '../errors.ts';
+
+export function renderErrorsMarkdown(): string {
+  const rows = Object.entries(ERRORS as Record<string, ErrorSpec>).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | \`${e.mlflowCode}\` | ${e.message.replace(/\|/g, '\\|')}${e.hint ? ` ${e.hint}` : ''} |`,
+  );
+  return [
+    '# Errors',
+    '',
+    '<!-- Generated from src/errors.ts by `npm run gen:docs`; a test fails when it is stale. Do not edit by hand. -->',
+    '',
+    "Every error Gatehouse answers with has a stable code. Responses to MLflow clients use MLflow's error shape, so the",
+    'Python client raises a readable `MlflowException`:',
+    '',
+    '```json',
+    '{"error_code": "PERMISSION_DENIED", "message": "Permission denied.", "gatehouse_code": "GATEHOUSE_AUTHZ_DENIED"}',
+    '```',
+    '',
+    'The message is public and never contains a credential; the private detail (why exactly) goes to the log, keyed by',
+    'the `X-Request-ID` echoed on every response. The MLflow client retries 429, 502, 503 and 504 with backoff.',
+    '',
+    '| code | HTTP | MLflow `error_code` | message |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
