@@ -5,8 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
 import { bootstrapAdmin, type BootstrapResult } from './identity/bootstrap-admin.ts';
-import { localBasicProvider } from './identity/local-basic.ts';
-import type { IdentityProvider } from './identity/principal.ts';
+import { buildProvider } from './identity/providers.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createRunner, type RequestEvent } from './pipeline/runner.ts';
 import { buildStages } from './pipeline/stages.ts';
@@ -43,16 +42,11 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   const store = await openStore({ driver: config.store.driver, path: config.store.path, dataDir: config.dataDir });
   const local = config.auth.providers.find((p) => p.type === 'local');
   const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : { created: false };
-  const providers: IdentityProvider[] = config.auth.providers.map((p) => {
-    switch (p.type) {
-      case 'local':
-        return localBasicProvider({ config: p, store, realm: config.auth.realm });
-    }
-  });
+  const providers = config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now: Date.now }));
   const upstream: Upstream = createUpstream(config.mlflow);
   const stages = buildStages({ config, routes: compileRoutes(options.routes ?? MLFLOW_ROUTES), providers, upstream });
   const runner = createRunner(stages, log, { logRequests: config.log.requests, ...(options.onRequest && { onDone: options.onRequest }) });
-  const server = await createGatehouseServer({ config, runner, store, upstream, log });
+  const server = await createGatehouseServer({ config, runner, store, upstream, providers, log });
   const address = await server.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -65,6 +59,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     admin,
     async close(deadlineMs) {
       await server.close(deadlineMs);
+      await Promise.all(providers.map((p) => p.close?.()));
       await upstream.close();
       await store.close();
     },

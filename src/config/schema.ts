@@ -4,6 +4,7 @@
  * from this file (`scripts/gen-docs.ts`), so every option's description and default live here.
  */
 import { z } from 'zod';
+import { providerSchema } from '../identity/providers.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -67,27 +68,12 @@ export const storeSchema = z
   })
   .prefault({});
 
-export const localAuthSchema = z
-  .strictObject({
-    type: z.literal('local'),
-    scrypt: z
-      .strictObject({
-        cost: z.number().int().min(1024).default(32768).describe('scrypt N (CPU/memory cost, a power of two).'),
-        blockSize: z.number().int().min(1).default(8).describe('scrypt r.'),
-        parallelization: z.number().int().min(1).default(1).describe('scrypt p.'),
-      })
-      .prefault({})
-      .describe('Password hashing parameters for new hashes. Existing hashes keep the parameters they were made with.'),
-    cacheTtlMs: ms(60_000, 'How long a successful password check is remembered (keyed by an HMAC of the credentials, never the password)'),
-  })
-  .describe('Local users with HTTP Basic authentication (the MLflow client\'s MLFLOW_TRACKING_USERNAME/PASSWORD).');
-
 export const authSchema = z
   .strictObject({
     providers: z
-      .array(z.discriminatedUnion('type', [localAuthSchema]))
+      .array(providerSchema)
       .min(1)
-      .default([{ type: 'local', scrypt: { cost: 32768, blockSize: 8, parallelization: 1 }, cacheTtlMs: 60_000 }])
+      .default([{ type: 'local', id: 'local', scrypt: { cost: 32768, blockSize: 8, parallelization: 1 }, cacheTtlMs: 60_000 }])
       .describe('Identity providers, tried in order; the first that recognises the credentials decides.'),
     realm: z.string().default('gatehouse').describe('Realm in the WWW-Authenticate challenge.'),
   })
@@ -120,4 +106,3 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type LocalAuthConfig = z.infer<typeof localAuthSchema>;

@@ -6,13 +6,36 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { LocalAuthConfig } from '../config/schema.ts';
+import { z } from 'zod';
 import type { Store } from '../store/store.ts';
 import { verifyPassword, hashPassword } from './password.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
 
+export const localBasicSchema = z
+  .strictObject({
+    type: z.literal('local'),
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/).default('local').describe('Provider id, used in principal ids, audit and metrics.'),
+    scrypt: z
+      .strictObject({
+        cost: z.number().int().min(1024).default(32768).describe('scrypt N (CPU/memory cost, a power of two).'),
+        blockSize: z.number().int().min(1).default(8).describe('scrypt r.'),
+        parallelization: z.number().int().min(1).default(1).describe('scrypt p.'),
+      })
+      .prefault({})
+      .describe('Password hashing parameters for new hashes. Existing hashes keep the parameters they were made with.'),
+    cacheTtlMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe('How long a successful password check is remembered, keyed by an HMAC of the credentials (never the password) (milliseconds).'),
+  })
+  .describe("Local users with HTTP Basic authentication (the MLflow client's MLFLOW_TRACKING_USERNAME/PASSWORD).");
+
+export type LocalBasicConfig = z.infer<typeof localBasicSchema>;
+
 export interface LocalBasicOptions {
-  readonly config: LocalAuthConfig;
+  readonly config: LocalBasicConfig;
   readonly store: Store;
   readonly realm: string;
   readonly now?: () => number;
@@ -29,7 +52,7 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
   const dummyHash = hashPassword(randomBytes(16).toString('hex'), config.scrypt);
 
   return {
-    id: 'local',
+    id: config.id,
     challenge: `Basic realm="${options.realm}", charset="UTF-8"`,
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
       const header = req.headers.authorization;
@@ -50,13 +73,15 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
       if (!(await verifyPassword(password, user.passwordHash))) return { kind: 'invalid', reason: 'bad-password' };
       if (user.disabled) return { kind: 'invalid', reason: 'user-disabled' };
       const principal: Principal = {
-        id: `local:${user.username}`,
+        id: `${config.id}:${user.username}`,
         kind: 'user',
         name: user.username,
         groups: [],
+        tenants: [],
+        roles: [],
         admin: user.admin,
         method: 'basic',
-        provider: 'local',
+        provider: config.id,
       };
       if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
       cache.set(key, { principal, expires: now() + config.cacheTtlMs });

@@ -6,6 +6,10 @@ export interface Principal {
   readonly name: string;
   readonly email?: string;
   readonly groups: readonly string[];
+  /** Tenant memberships asserted by the identity provider (claims, LDAP group mappings). */
+  readonly tenants: readonly string[];
+  /** Role names asserted by the identity provider (claims, scopes, LDAP group mappings). */
+  readonly roles: readonly string[];
   /** Platform administrator. */
   readonly admin: boolean;
   /** How the principal authenticated (`basic`, `token`, ...). */
@@ -28,4 +32,8 @@ export interface IdentityProvider {
   /** The challenge this provider adds to a 401 (`Basic realm="gatehouse"`), if any. */
   readonly challenge?: string;
   authenticate(req: import('node:http').IncomingMessage): Promise<AuthResult>;
+  /** Readiness: keys loaded, directory reachable. Absent means always ready. */
+  ready?(): Promise<{ ok: boolean; detail?: string }>;
+  /** Releases pools, timers and connections. */
+  close?(): Promise<void>;
 }

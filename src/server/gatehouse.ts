@@ -12,6 +12,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Runner } from '../pipeline/runner.ts';
 import type { Store } from '../store/store.ts';
 import type { Upstream } from '../upstream/upstream.ts';
+import type { IdentityProvider } from '../identity/principal.ts';
 
 export interface GatehouseServer {
   readonly server: Server;
@@ -26,6 +27,7 @@ export interface ServerDeps {
   readonly runner: Runner;
   readonly store: Store;
   readonly upstream: Upstream;
+  readonly providers: readonly IdentityProvider[];
   readonly log: Logger;
 }
 
@@ -89,6 +91,10 @@ function registerHealth(app: FastifyInstance, deps: ServerDeps): void {
         (r) => (checks.mlflow = r.status === 200 ? { ok: true } : { ok: false, detail: `status ${r.status}` }),
         (err: Error) => (checks.mlflow = { ok: false, detail: err.message }),
       ),
+      ...deps.providers.map(async (p) => {
+        if (!p.ready) return;
+        checks[`identity:${p.id}`] = await p.ready().catch((err: Error) => ({ ok: false, detail: err.message }));
+      }),
     ]);
     const ok = Object.values(checks).every((c) => c.ok);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', checks });
