@@ -20,6 +20,11 @@ export interface User {
 }
 
 export interface Store {
+  /**
+   * The query builder over the shared schema. Feature repositories (`src/store/<feature>.ts`)
+   * take it so every back end runs the same queries.
+   */
+  readonly db: Kysely<Database>;
   findUserByName(username: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
   createUser(input: { username: string; passwordHash: string | null; admin: boolean }): Promise<User>;
@@ -64,6 +69,7 @@ const toUser = (r: UserRow): User => ({
 
 function kyselyStore(db: Kysely<Database>, now: () => Date): Store {
   return {
+    db,
     async findUserByName(username) {
       const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
       return row && toUser(row);
