@@ -34,3 +34,22 @@ ensure_npm_deps() {
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+
+# ensure_apt BINARY=PACKAGE...: installs the Debian packages whose binaries are missing (slapd
+# lives in /usr/sbin, which a non-root PATH may lack). `apt-get update` runs only when the
+# first install attempt fails. With CI=true a failed install fails the run.
+ensure_apt() {
+  local missing=() pair bin
+  for pair in "$@"; do
+    bin=${pair%%=*}
+    command -v "$bin" >/dev/null || [ -x "/usr/sbin/$bin" ] || missing+=("${pair#*=}")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing ${missing[*]} (apt)"
+  local install=($sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}")
+  if ! "${install[@]}" >/dev/null && ! { $sudo apt-get update >/dev/null && "${install[@]}" >/dev/null; }; then
+    log "could not install ${missing[*]}"
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+}

@@ -68,7 +68,10 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
       const user = await store.findUserByName(username);
       if (!user || user.passwordHash === null) {
         await verifyPassword(password, await dummyHash);
-        return { kind: 'invalid', reason: 'bad-password' };
+        // Not mine: a later Basic provider (LDAP) may know this user. If none does, the
+        // authenticate stage answers 401 invalid with this reason. A user the store knows is
+        // owned here: a wrong password ends the request and is never tried elsewhere.
+        return { kind: 'not-mine', reason: 'unknown-user' };
       }
       if (!(await verifyPassword(password, user.passwordHash))) return { kind: 'invalid', reason: 'bad-password' };
       if (user.disabled) return { kind: 'invalid', reason: 'user-disabled' };

@@ -16,21 +16,36 @@ export interface Principal {
   readonly method: string;
   /** The provider id that authenticated it. */
   readonly provider: string;
+  /**
+   * Narrowing carried by the credential (an API token): the principal acts only in `tenant`, and
+   * every grant is capped to what the built-in or configured role `maxRole` allows. A narrowed
+   * principal is a platform administrator only with `maxRole: admin` and no tenant; an
+   * administrator narrowed to a tenant holds the admin role in that tenant only.
+   */
+  readonly restrict?: { readonly tenant?: string; readonly maxRole?: string };
 }
 
 /**
  * What an identity provider answers. "Not mine" is a value, not an exception: the next
- * provider is tried. "Invalid" ends the request with 401 and a reason id.
+ * provider is tried. A "not mine" with a reason means "credentials of my kind, but a user I do
+ * not know" (an unknown Basic user name): the next provider is tried, and if nobody claims the
+ * request the reason makes it a 401 "invalid credentials" rather than "credentials required".
+ * "Invalid" ends the request with 401 and a reason id. "Unavailable" (the directory or IdP is
+ * down or timing out) ends it with 503: never an allow, and never a fall-through to the next
+ * provider as if the user were unknown.
  */
 export type AuthResult =
   | { readonly kind: 'principal'; readonly principal: Principal }
-  | { readonly kind: 'not-mine' }
-  | { readonly kind: 'invalid'; readonly reason: string };
+  | { readonly kind: 'not-mine'; readonly reason?: string }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'unavailable'; readonly reason: string };
 
 export interface IdentityProvider {
   readonly id: string;
   /** The challenge this provider adds to a 401 (`Basic realm="gatehouse"`), if any. */
   readonly challenge?: string;
+  /** Request headers this provider reads (identity headers): the rewrite stage never forwards them. */
+  readonly consumedHeaders?: readonly string[];
   authenticate(req: import('node:http').IncomingMessage): Promise<AuthResult>;
   /** Readiness: keys loaded, directory reachable. Absent means always ready. */
   ready?(): Promise<{ ok: boolean; detail?: string }>;

@@ -5,10 +5,12 @@
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
+import { ldapProvider, ldapSchema } from './ldap.ts';
 import { localBasicProvider, localBasicSchema } from './local-basic.ts';
+import { oidcBearerProvider, oidcBearerSchema } from './oidc-bearer.ts';
 import type { IdentityProvider } from './principal.ts';
 
-export const providerSchema = z.discriminatedUnion('type', [localBasicSchema]);
+export const providerSchema = z.discriminatedUnion('type', [localBasicSchema, oidcBearerSchema, ldapSchema]);
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
 /** What factories may use; everything is passed in, nothing is global. */
@@ -24,5 +26,9 @@ export function buildProvider(config: ProviderConfig, deps: ProviderDeps): Ident
   switch (config.type) {
     case 'local':
       return localBasicProvider({ config, store: deps.store, realm: deps.realm, now: deps.now });
+    case 'oidc':
+      return oidcBearerProvider(config, deps);
+    case 'ldap':
+      return ldapProvider({ config, realm: deps.realm, log: deps.log, now: deps.now });
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * An issuer's signing keys: found through OpenID discovery (OIDC Discovery 1.0 §4, the
+ * `issuer` in the document must equal the configured one) or an explicit JWKS URL, cached,
+ * refreshed when older than `maxAgeMs`, and refetched when a token names an unknown `kid` —
+ * at most once per `refetchMinIntervalMs`, counted from the last attempt of any kind, so a
+ * stream of tokens with invented key ids cannot turn the gateway into a fetch cannon.
+ * Concurrent refreshes share one request. A failed refresh keeps the keys already held.
+ */
+import { readFile } from 'node:fs/promises';
+import { createLocalJWKSet, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters } from 'jose';
+import { Agent, fetch, type Dispatcher } from 'undici';
+import type { Logger } from '../lib/logger.ts';
+
+export interface KeySourceOptions {
+  readonly issuer: string;
+  /** Explicit JWKS URL; when absent, discovery finds it. */
+  readonly jwksUri?: string;
+  readonly refetchMinIntervalMs: number;
+  readonly maxAgeMs: number;
+  readonly timeoutMs: number;
+  /** PEM CA bundle for the discovery and JWKS requests (e.g. the Kubernetes cluster CA). */
+  readonly caFile?: string;
+  /** A bearer token file sent with those requests (the Kubernetes API server may require one). */
+  readonly authTokenFile?: string;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/** The keys could not be loaded at all: an outage, not a bad token. */
+export class KeysUnavailableError extends Error {
+  override readonly name = 'KeysUnavailableError';
+}
+
+type Resolver = ReturnType<typeof createLocalJWKSet>;
+
+export interface KeySource {
+  /** A jose key resolver (for `jwtVerify`). */
+  readonly getKey: (header: JWSHeaderParameters, input: FlattenedJWSInput) => ReturnType<Resolver>;
+  /** Loads the keys if allowed by the rate limit; resolves once an attempt has finished. */
+  load(): Promise<void>;
+  loaded(): boolean;
+  close(): Promise<void>;
+}
+
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+export function createKeySource(options: KeySourceOptions): KeySource {
+  const { now, log } = options;
+  let jwksUri = options.jwksUri;
+  let resolver: Resolver | undefined;
+  let loadedAt = -Infinity;
+  let attemptedAt = -Infinity;
+  let inflight: Promise<void> | undefined;
+  let dispatcher: Dispatcher | undefined;
+
+  async function getJson(url: string): Promise<unknown> {
+    if (options.caFile && !dispatcher) dispatcher = new Agent({ connect: { ca: await readFile(options.caFile, 'utf8') } });
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.authTokenFile) headers.authorization = `Bearer ${(await readFile(options.authTokenFile, 'utf8')).trim()}`;
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs), ...(dispatcher && { dispatcher }) });
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    const text = await res.text();
+    if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`GET ${url}: document too large`);
+    return JSON.parse(text) as unknown;
+  }
+
+  async function discover(): Promise<string> {
+    const url = `${options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const doc = (await getJson(url)) as { issuer?: unknown; jwks_uri?: unknown };
+    if (doc.issuer !== options.issuer) throw new Error(`discovery document names issuer ${JSON.stringify(doc.issuer)}`);
+    if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
+    return doc.jwks_uri;
+  }
+
+  async function refresh(why: string): Promise<void> {
+    attemptedAt = now();
+    try {
+      jwksUri ??= await discover();
+      const jwks = (await getJson(jwksUri)) as JSONWebKeySet;
+      resolver = createLocalJWKSet(jwks);
+      loadedAt = now();
+      log.debug({ issuer: options.issuer, why, keys: jwks.keys.length }, 'jwks loaded');
+    } catch (err) {
+      log.warn({ issuer: options.issuer, why, err: err instanceof Error ? err.message : String(err) }, 'jwks load failed');
+    }
+  }
+
+  /** One refresh at a time, and none within the minimum interval of the previous attempt. */
+  function maybeRefresh(why: string): Promise<void> {
+    if (inflight) return inflight;
+    if (now() - attemptedAt < options.refetchMinIntervalMs) return Promise.resolve();
+    inflight = refresh(why).finally(() => (inflight = undefined));
+    return inflight;
+  }
+
+  async function current(): Promise<Resolver> {
+    if (!resolver || now() - loadedAt >= options.maxAgeMs) await maybeRefresh(resolver ? 'max-age' : 'initial');
+    if (!resolver) throw new KeysUnavailableError(`keys of ${options.issuer} are not loaded`);
+    return resolver;
+  }
+
+  const getKey: KeySource['getKey'] = async (header, input) => {
+    const before = await current();
+    try {
+      return await before(header, input);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw err;
+      await maybeRefresh('unknown-kid');
+      if (resolver === before) throw err;
+      return await resolver!(header, input);
+    }
+  };
+
+  return {
+    getKey,
+    load: () => maybeRefresh(resolver ? 'reload' : 'initial'),
+    loaded: () => resolver !== undefined,
+    async close() {
+      await dispatcher?.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Why a bearer JWT was refused, as stable reason ids for logs and audit, from jose's error
+ * codes (https://github.com/panva/jose/blob/main/docs/util/errors). Anything that is not the
+ * token's fault maps to undefined and is rethrown (an internal error, never an allow).
+ */
+
+/** Reason ids for refused tokens (audit-ready). */
+export type OidcReason =
+  | 'alg-none' | 'alg-not-allowed' | 'bad-signature' | 'unknown-kid' | 'expired' | 'not-yet-valid'
+  | 'wrong-issuer' | 'wrong-audience' | 'missing-exp' | 'malformed';
+
+/** jose error codes → reason ids; undefined for anything that is not the token's fault. */
+export function reasonFor(err: unknown): OidcReason | undefined {
+  const e = err as { code?: string; claim?: string; reason?: string };
+  switch (e.code) {
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'bad-signature';
+    case 'ERR_JWT_EXPIRED':
+      return 'expired';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'alg-not-allowed';
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return 'unknown-kid';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (e.claim === 'nbf') return 'not-yet-valid';
+      if (e.claim === 'iss') return 'wrong-issuer';
+      if (e.claim === 'aud') return 'wrong-audience';
+      if (e.claim === 'exp' && e.reason === 'missing') return 'missing-exp';
+      return 'malformed';
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+    case 'ERR_JWK_INVALID':
+      return 'malformed';
+    default:
+      return undefined;
+  }
+}
