@@ -13,11 +13,32 @@ export interface RequestEvent {
   readonly durationMs: number;
 }
 
+/**
+ * Watches requests go through the pipeline (audit, metrics, tests). Observers must not throw;
+ * one that does is logged and the others still run.
+ */
+export interface RequestObserver {
+  /** The request arrived (before any stage). */
+  onStart?(ctx: RequestContext): void;
+  /** The request ended: response sent or connection cut. */
+  onDone?(e: RequestEvent): void;
+}
+
 export interface Runner {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-export function createRunner(stages: readonly Stage[], log: Logger, options: { logRequests: boolean; onDone?: (e: RequestEvent) => void }): Runner {
+export function createRunner(stages: readonly Stage[], log: Logger, options: { logRequests: boolean; observers?: readonly RequestObserver[] }): Runner {
+  const observers = options.observers ?? [];
+  const notify = (fn: (o: RequestObserver) => void) => {
+    for (const o of observers) {
+      try {
+        fn(o);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'request observer failed');
+      }
+    }
+  };
   return {
     async handle(req, res) {
       const ctx: RequestContext = {
@@ -27,11 +48,18 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
         peer: req.socket.remoteAddress ?? '',
         requestId: '',
         resources: [],
+        stageMs: {},
       };
+      notify((o) => o.onStart?.(ctx));
       try {
         for (const stage of stages) {
-          const pending = stage.run(ctx);
-          if (pending) await pending;
+          const begin = process.hrtime.bigint();
+          try {
+            const pending = stage.run(ctx);
+            if (pending) await pending;
+          } finally {
+            ctx.stageMs[stage.name] = Number(process.hrtime.bigint() - begin) / 1e6;
+          }
         }
       } catch (err) {
         respondWithError(ctx, toGatehouseError(err), log);
@@ -56,7 +84,7 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
           'request',
         );
       }
-      options.onDone?.({ ctx, status, durationMs });
+      notify((o) => o.onDone?.({ ctx, status, durationMs }));
     },
   };
 }

@@ -23,4 +23,27 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`insert into gatehouse_meta (key, value) values ('schema', 'gatehouse')`.execute(db);
     },
   },
+  '0003_audit': {
+    async up(db: Kysely<unknown>) {
+      // The audit sink's hash chain: seq is the chain position, event the exact JSON that was hashed.
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text')
+        .addColumn('tenant', 'text')
+        .addColumn('operation', 'text')
+        .addColumn('decision', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      for (const column of ['time', 'principal_id', 'tenant', 'operation', 'request_id']) {
+        await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
+      }
+    },
+  },
 };

@@ -37,6 +37,8 @@ export async function startInProcess(mlflowUrl: string, overrides: Record<string
     overrides: {
       dataDir,
       'server.public': { host: '127.0.0.1', port: 0 },
+      'server.internal': { host: '127.0.0.1', port: 0 },
+      'audit.sinks': [],
       'mlflow.url': mlflowUrl,
       'auth.providers': [{ type: 'local', scrypt: FAST_SCRYPT }],
       'log.level': 'silent',
@@ -78,6 +80,7 @@ export async function spawnGatehouse(mlflowUrl: string, env: Record<string, stri
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_SERVER__PUBLIC__HOST: '127.0.0.1',
       GATEHOUSE_SERVER__PUBLIC__PORT: '0',
+      GATEHOUSE_SERVER__INTERNAL__PORT: '0',
       GATEHOUSE_MLFLOW__URL: mlflowUrl,
       GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       GATEHOUSE_LOG__REQUESTS: 'false',

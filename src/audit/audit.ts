@@ -1,0 +1,115 @@
+/**
+ * The audit trail: builds the sinks from config, records one `complete` event per request
+ * (a runner observer) and, with `audit.mode: required`, a `pending` event that must be durably
+ * accepted before a mutating request is forwarded (the audit-pending stage calls `pending`).
+ */
+import { GatehouseError } from '../errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { RequestObserver } from '../pipeline/runner.ts';
+import type { Store } from '../store/store.ts';
+import { auditRepository } from '../store/audit.ts';
+import { buildAuditEvent, type AuditEvent } from './event.ts';
+import { openSinkQueue, type LossReason, type SinkQueue } from './queue.ts';
+import { DURABLE_SINKS, type AuditConfig, type AuditSinkConfig } from './schema.ts';
+import type { AuditSink } from './sink.ts';
+import { fileSink } from './sinks/file.ts';
+import { stdoutSink } from './sinks/stdout.ts';
+import { storeSink } from './sinks/store.ts';
+import { webhookSink } from './sinks/webhook.ts';
+
+export interface Auditor {
+  readonly required: boolean;
+  readonly observer: RequestObserver;
+  /** Durably records the `pending` event of a mutating request; throws GATEHOUSE_AUDIT_UNAVAILABLE when a required sink cannot. */
+  pending(ctx: RequestContext): Promise<void>;
+  /** Queue depth per sink id (metrics). */
+  depths(): Array<{ sink: string; depth: number }>;
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export interface AuditDeps {
+  readonly store: Store;
+  readonly dataDir: string;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly onLoss?: (sink: string, reason: LossReason, count: number) => void;
+  /** Standard output for the stdout sink (tests capture it). */
+  readonly stdout?: NodeJS.WritableStream;
+}
+
+function buildSink(config: AuditSinkConfig, deps: AuditDeps): AuditSink {
+  switch (config.type) {
+    case 'stdout':
+      return stdoutSink(config, deps.stdout);
+    case 'file':
+      return fileSink(config, {
+        dataDir: deps.dataDir,
+        now: deps.now,
+        onTornTail: (bytes) => deps.log.warn({ bytes }, 'audit file ended in a partial line (crash during a write); cut it off'),
+      });
+    case 'store':
+      return storeSink(config, auditRepository(deps.store.db));
+    case 'webhook':
+      return webhookSink(config);
+  }
+}
+
+export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDeps): Promise<Auditor> {
+  const required = config.mode === 'required';
+  let lostSinceLog = 0;
+  let lastLog = 0;
+  const onLoss = (sink: AuditSink, reason: LossReason, count: number, err?: Error) => {
+    deps.onLoss?.(sink.id, reason, count);
+    lostSinceLog += count;
+    // At most one line per 10 s per process, so an outage does not flood the log.
+    const now = deps.now();
+    if (now - lastLog < 10_000) return;
+    deps.log.error({ sink: sink.id, reason, lost: lostSinceLog, err: err?.message }, 'audit events lost');
+    lostSinceLog = 0;
+    lastLog = now;
+  };
+  const queues: SinkQueue[] = [];
+  try {
+    for (const sinkConfig of config.sinks) {
+      queues.push(await openSinkQueue(buildSink(sinkConfig, deps), { maxQueue: config.queueSize, onLoss }));
+    }
+  } catch (err) {
+    await Promise.all(queues.map((q) => q.close(0)));
+    throw err;
+  }
+  const durable = queues.filter((q) => DURABLE_SINKS.has(q.sink.type as AuditSinkConfig['type']));
+
+  const build = (ctx: RequestContext, phase: 'pending' | 'complete', durationMs: number, status?: number): AuditEvent =>
+    buildAuditEvent(ctx, {
+      phase,
+      now: new Date(deps.now()),
+      durationMs,
+      userAgentMaxLength: config.userAgentMaxLength,
+      ...(status !== undefined && { status }),
+    });
+
+  return {
+    required,
+    observer: {
+      onDone({ ctx, status, durationMs }) {
+        if (queues.length === 0) return;
+        const event = build(ctx, 'complete', durationMs, status);
+        // Losses are counted and logged by the queue; nothing here may fail the request.
+        for (const q of queues) q.push(event).catch(() => undefined);
+      },
+    },
+    async pending(ctx) {
+      const event = build(ctx, 'pending', Number(process.hrtime.bigint() - ctx.startedAt) / 1e6);
+      const writes = queues.map((q) => ({ durable: durable.includes(q), done: q.push(event) }));
+      for (const w of writes) if (!w.durable) w.done.catch(() => undefined);
+      const results = await Promise.allSettled(writes.filter((w) => w.durable).map((w) => w.done));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw new GatehouseError('GATEHOUSE_AUDIT_UNAVAILABLE', (failed.reason as Error).message);
+    },
+    depths: () => queues.map((q) => ({ sink: q.sink.id, depth: q.depth() })),
+    async close(deadlineMs = 5_000) {
+      await Promise.all(queues.map((q) => q.close(deadlineMs)));
+    },
+  };
+}

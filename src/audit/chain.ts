@@ -1,0 +1,108 @@
+/**
+ * Tamper evidence: each sink keeps its own hash chain. An event carries `seq` (1, 2, ...),
+ * `prev` (the previous event's hash; 64 zeros for the first) and `hash` = SHA-256 over the
+ * canonical serialization of the event including `seq` and `prev` but not `hash`. Changing an
+ * event breaks its hash; removing or reordering events breaks the seq/prev links.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEvent, ChainedEvent } from './event.ts';
+
+export const GENESIS = '0'.repeat(64);
+
+/** JSON with object keys sorted at every level, no whitespace; `undefined` members dropped. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const rec = value as Record<string, unknown>;
+  const keys = Object.keys(rec)
+    .filter((k) => rec[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(rec[k])}`).join(',')}}`;
+}
+
+export function hashOf(event: Omit<ChainedEvent, 'hash'> & { hash?: string }): string {
+  const { hash: _ignored, ...rest } = event;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** Where a chain stands: the last sealed event's seq and hash. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS };
+
+/** Seals events after `head`; returns them and the new head (the caller commits it once written). */
+export function seal(head: ChainHead, events: readonly AuditEvent[]): { sealed: ChainedEvent[]; head: ChainHead } {
+  let { seq, hash } = head;
+  const sealed: ChainedEvent[] = [];
+  for (const e of events) {
+    const unsealed = { ...e, seq: seq + 1, prev: hash };
+    const h = hashOf(unsealed);
+    sealed.push({ ...unsealed, hash: h });
+    seq += 1;
+    hash = h;
+  }
+  return { sealed, head: { seq, hash } };
+}
+
+export interface ChainProblem {
+  /** Where the event was read: `audit.jsonl:17`, `store seq 17`. */
+  readonly where: string;
+  readonly seq: number | null;
+  readonly kind: 'unparseable' | 'changed' | 'removed' | 'reordered' | 'broken-link';
+  readonly message: string;
+}
+
+export interface ChainItem {
+  readonly where: string;
+  /** The parsed event, or undefined when the record could not be parsed. */
+  readonly event: Partial<ChainedEvent> | undefined;
+}
+
+/**
+ * Walks a chain in storage order and reports every place it is broken. A changed event fails
+ * its own hash; a gap in seq is a removed event unless the missing seq turns up elsewhere
+ * (then it was reordered); a wrong `prev` with a consecutive seq means an event was replaced
+ * wholesale (rehashed) or the chain was spliced.
+ */
+export function verifyChain(items: Iterable<ChainItem>): { count: number; problems: ChainProblem[]; head: ChainHead } {
+  const list = [...items];
+  const present = new Set(list.flatMap((i) => (typeof i.event?.seq === 'number' ? [i.event.seq] : [])));
+  const problems: ChainProblem[] = [];
+  let head: ChainHead = EMPTY_HEAD;
+  for (const { where, event } of list) {
+    if (!event || typeof event.seq !== 'number' || typeof event.hash !== 'string' || typeof event.prev !== 'string') {
+      problems.push({ where, seq: null, kind: 'unparseable', message: `${where}: not an audit event (unparseable or missing seq/prev/hash)` });
+      continue;
+    }
+    const seq = event.seq;
+    if (hashOf(event as ChainedEvent) !== event.hash) {
+      problems.push({ where, seq, kind: 'changed', message: `${where}: event seq ${seq} was changed (its hash does not match its content)` });
+    }
+    const expected = head.seq + 1;
+    if (seq < expected) {
+      problems.push({ where, seq, kind: 'reordered', message: `${where}: event seq ${seq} appears after seq ${head.seq} (reordered or duplicated)` });
+    } else if (seq > expected) {
+      const missing = Array.from({ length: Math.min(seq - expected, 1000) }, (_, i) => expected + i);
+      const moved = missing.filter((s) => present.has(s));
+      const gone = missing.filter((s) => !present.has(s));
+      if (gone.length > 0) {
+        problems.push({ where, seq, kind: 'removed', message: `${where}: event(s) seq ${range(gone)} removed before seq ${seq}` });
+      }
+      if (moved.length > 0) {
+        problems.push({ where, seq, kind: 'reordered', message: `${where}: event seq ${seq} appears before seq ${range(moved)} (reordered)` });
+      }
+    } else if (event.prev !== head.hash) {
+      problems.push({ where, seq, kind: 'broken-link', message: `${where}: event seq ${seq} does not link to the event before it (replaced or spliced)` });
+    }
+    // Continue from what the record claims, so one break is reported once.
+    if (seq > head.seq) head = { seq, hash: event.hash };
+  }
+  return { count: list.length, problems, head };
+}
+
+function range(seqs: number[]): string {
+  return seqs.length === 1 ? String(seqs[0]) : `${seqs[0]}–${seqs[seqs.length - 1]}`;
+}

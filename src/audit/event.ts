@@ -1,0 +1,124 @@
+/**
+ * The audit event: one per request that reaches the pipeline (allowed, denied, malformed or
+ * failed), built from the request context by the runner's audit observer. Only facts the
+ * gateway established are recorded; no header but the user agent, no body, no credential.
+ */
+import type { ErrorCode } from '../errors.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { ReasonId } from '../policy/decision.ts';
+
+/** `pending`: written before a mutating request is forwarded (audit.mode required); `complete`: after it ended. */
+export type AuditPhase = 'pending' | 'complete';
+
+/** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`. */
+export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'pending';
+
+export interface AuditEvent {
+  /** Event format version. */
+  readonly v: 1;
+  readonly phase: AuditPhase;
+  /** ISO 8601 time the event was built. */
+  readonly time: string;
+  readonly requestId: string;
+  readonly principal: { readonly id: string; readonly kind: string; readonly method: string; readonly provider: string } | null;
+  readonly tenant: string | null;
+  readonly client: { readonly address: string; readonly userAgent: string | null };
+  readonly method: string;
+  /** Route operation id (`runs.create`); null when no route matched. */
+  readonly operation: string | null;
+  readonly action: string | null;
+  /** The resource ids the request named (ctx.resources): kind, id, composite key parts, where they were read. */
+  readonly resources: readonly AuditResource[];
+  readonly decision: { readonly effect: 'allow' | 'deny'; readonly reasons: readonly ReasonId[] } | null;
+  readonly outcome: AuditOutcome;
+  readonly error: ErrorCode | null;
+  readonly upstreamStatus: number | null;
+  /** Status sent to the client; null for `pending`. */
+  readonly status: number | null;
+  /** Milliseconds since arrival. */
+  readonly latencyMs: number;
+}
+
+export interface AuditResource {
+  readonly kind: string;
+  readonly id: string;
+  readonly key: Readonly<Record<string, string>>;
+  readonly from: string;
+}
+
+/** What a sink stores: the event plus its place in the sink's hash chain (chain.ts). */
+export interface ChainedEvent extends AuditEvent {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+}
+
+export interface BuildOptions {
+  readonly phase: AuditPhase;
+  readonly now: Date;
+  readonly status?: number;
+  readonly durationMs: number;
+  readonly userAgentMaxLength: number;
+}
+
+const MALFORMED_PREFIXES = ['GATEHOUSE_REQUEST_'];
+const DENIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'GATEHOUSE_REQUEST_FOREIGN_ORIGIN',
+  'GATEHOUSE_ROUTE_UNKNOWN',
+  'GATEHOUSE_ROUTE_DISABLED',
+  'GATEHOUSE_AUTHN_REQUIRED',
+  'GATEHOUSE_AUTHN_INVALID',
+  'GATEHOUSE_AUTHZ_DENIED',
+]);
+
+export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext['decision']): AuditOutcome {
+  if (error === undefined) return decision?.effect === 'deny' ? 'denied' : 'allowed';
+  if (DENIED.has(error)) return 'denied';
+  if (MALFORMED_PREFIXES.some((p) => error.startsWith(p))) return 'malformed';
+  return 'failed';
+}
+
+export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEvent {
+  const p = ctx.principal;
+  const ua = ctx.req.headers['user-agent'];
+  return {
+    v: 1,
+    phase: o.phase,
+    time: o.now.toISOString(),
+    requestId: ctx.requestId,
+    principal: p ? { id: p.id, kind: p.kind, method: p.method, provider: p.provider } : null,
+    tenant: ctx.tenant ?? null,
+    client: { address: ctx.peer, userAgent: typeof ua === 'string' ? escapeText(ua, o.userAgentMaxLength) : null },
+    method: escapeText(ctx.req.method ?? '', 16),
+    operation: ctx.route?.row.op ?? null,
+    action: ctx.route?.row.action ?? null,
+    resources: ctx.resources.map((r) => ({
+      kind: r.kind,
+      id: escapeText(r.id, 512),
+      key: Object.fromEntries(Object.entries(r.key).map(([k, v]) => [k, escapeText(v, 512)])),
+      from: r.from,
+    })),
+    decision: ctx.decision ? { effect: ctx.decision.effect, reasons: [...ctx.decision.reasons] } : null,
+    outcome: o.phase === 'pending' ? 'pending' : outcomeOf(ctx.errorCode, ctx.decision),
+    error: ctx.errorCode ?? null,
+    upstreamStatus: ctx.upstreamStatus ?? null,
+    status: o.phase === 'pending' ? null : (o.status ?? null),
+    latencyMs: Math.round(o.durationMs * 1000) / 1000,
+  };
+}
+
+/**
+ * Client-supplied text made safe for any log viewer: control characters (C0, DEL, C1) and
+ * backslashes are escaped as `\xNN` / `\\`, lone surrogates replaced, and the result capped
+ * at `max` characters with a trailing `…` when cut.
+ */
+export function escapeText(s: string, max: number): string {
+  let out = '';
+  for (const ch of s.toWellFormed()) {
+    const c = ch.codePointAt(0)!;
+    const piece = c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, '0')}` : ch === '\\' ? '\\\\' : ch;
+    if (out.length + piece.length > max) return `${out}…`;
+    out += piece;
+  }
+  return out;
+}

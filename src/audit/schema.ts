@@ -1,0 +1,40 @@
+/** The `audit` configuration section; each sink type owns its sub-schema (sinks/*.ts). */
+import { z } from 'zod';
+import { fileSinkSchema } from './sinks/file.ts';
+import { stdoutSinkSchema } from './sinks/stdout.ts';
+import { storeSinkSchema } from './sinks/store.ts';
+import { webhookSinkSchema } from './sinks/webhook.ts';
+
+export const auditSinkSchema = z.discriminatedUnion('type', [stdoutSinkSchema, fileSinkSchema, storeSinkSchema, webhookSinkSchema]);
+export type AuditSinkConfig = z.infer<typeof auditSinkSchema>;
+
+/** Sink types whose acceptance is durable, so `audit.mode: required` can wait on them. */
+export const DURABLE_SINKS: ReadonlySet<AuditSinkConfig['type']> = new Set(['file', 'store']);
+
+export const auditSchema = z
+  .strictObject({
+    mode: z
+      .enum(['best-effort', 'required'])
+      .default('best-effort')
+      .describe(
+        '`best-effort`: events are queued and written in the background; losses (sink errors, full queues) are counted in `gatehouse_audit_events_lost_total` and logged. `required`: a mutating request (any method but GET) is forwarded only after its `pending` event is durably accepted by every file and store sink; otherwise it gets 503 GATEHOUSE_AUDIT_UNAVAILABLE and is not forwarded. stdout and webhook sinks stay best effort in both modes.',
+      ),
+    sinks: z
+      .array(auditSinkSchema)
+      .default([{ type: 'stdout' }])
+      .describe('Where events go; several at once, each with its own hash chain. `[]` turns auditing off.'),
+    queueSize: z.number().int().min(1).default(10_000).describe('Events a sink may have waiting; beyond it events are lost (best effort) or the request gets 503 (required).'),
+    userAgentMaxLength: z.number().int().min(16).max(4096).default(256).describe('User agents longer than this are cut (characters, after escaping control characters).'),
+  })
+  .superRefine((a, ctx) => {
+    const ids = a.sinks.map((s) => s.id ?? s.type);
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['sinks', i, 'id'], message: `sink id ${id} is used twice; give each sink of a type its own id` });
+    });
+    if (a.mode === 'required' && !a.sinks.some((s) => DURABLE_SINKS.has(s.type))) {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'required needs at least one durable sink (file or store)' });
+    }
+  })
+  .prefault({});
+
+export type AuditConfig = z.infer<typeof auditSchema>;

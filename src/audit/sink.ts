@@ -1,0 +1,18 @@
+/** What every audit sink implements; one sink per file under sinks/. */
+import type { ChainHead } from './chain.ts';
+import type { ChainedEvent } from './event.ts';
+
+export interface AuditSink {
+  /** Config id (default: the type); the `sink` label of the audit metrics. */
+  readonly id: string;
+  readonly type: string;
+  /** Once `write` resolves the events survive a crash of the gateway (file with fsync, store). Only durable sinks can be required. */
+  readonly durable: boolean;
+  /** Batching wishes: up to `size` events per write, waiting up to `intervalMs` to fill a batch. */
+  readonly batch?: { readonly size: number; readonly intervalMs: number };
+  /** Prepares the sink and returns where its chain stands (so a restart continues it). */
+  open(): Promise<ChainHead>;
+  /** Writes the events in order, all or nothing as far as the sink can tell; rejects on failure. */
+  write(events: readonly ChainedEvent[]): Promise<void>;
+  close(): Promise<void>;
+}

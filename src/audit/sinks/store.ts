@@ -1,0 +1,30 @@
+/**
+ * Audit sink: the gateway's store (table `audit_events`), queryable and exportable with
+ * `gatehouse audit export`. A batch is one committed transaction, so the store sink can be
+ * required. One chain per store: point one gateway process at it (replicas sharing PostgreSQL
+ * need a chain per replica — not built yet).
+ */
+import { z } from 'zod';
+import type { AuditRepository } from '../../store/audit.ts';
+import type { AuditSink } from '../sink.ts';
+
+export const storeSinkSchema = z
+  .strictObject({
+    type: z.literal('store'),
+    id: z.string().regex(/^[a-z0-9_-]{1,32}$/).optional().describe('Sink id for metrics (default `store`).'),
+  })
+  .describe('The gateway store (table `audit_events`); queryable, durable, so it can be required.');
+
+export type StoreSinkConfig = z.infer<typeof storeSinkSchema>;
+
+export function storeSink(config: StoreSinkConfig, repo: AuditRepository): AuditSink {
+  return {
+    id: config.id ?? 'store',
+    type: 'store',
+    durable: true,
+    batch: { size: 200, intervalMs: 0 },
+    open: () => repo.head(),
+    write: (events) => repo.append(events),
+    async close() {},
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * `gatehouse audit verify`: walks a sink's hash chain — a JSON-lines file with its rotated
+ * predecessors, or the store — and reports every changed, removed or reordered event with its
+ * location. Cutting events off the END of a chain cannot be detected from the chain alone;
+ * compare the last seq with a copy kept elsewhere (another sink, the webhook receiver).
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { AuditRepository } from '../store/audit.ts';
+import { verifyChain, type ChainItem, type ChainProblem } from './chain.ts';
+import type { ChainedEvent } from './event.ts';
+import { chainFiles } from './sinks/file.ts';
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** What was read, in chain order. */
+  readonly sources: readonly string[];
+  readonly events: number;
+  readonly lastSeq: number;
+  readonly problems: readonly ChainProblem[];
+}
+
+async function* fileItems(files: readonly string[]): AsyncGenerator<ChainItem> {
+  for (const file of files) {
+    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    let n = 0;
+    for await (const line of lines) {
+      n++;
+      if (line === '') continue;
+      let event: Partial<ChainedEvent> | undefined;
+      try {
+        const parsed: unknown = JSON.parse(line);
+        event = typeof parsed === 'object' && parsed !== null ? (parsed as Partial<ChainedEvent>) : undefined;
+      } catch {
+        event = undefined;
+      }
+      yield { where: `${basename(file)}:${n}`, event };
+    }
+  }
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** Verifies the file sink at `path` (the active file; its rotated files are found next to it). */
+export async function verifyFile(path: string): Promise<VerifyReport> {
+  const files = await chainFiles(path);
+  if (files.length === 0) throw new Error(`no audit file at ${path}`);
+  const result = verifyChain(await collect(fileItems(files)));
+  return { ok: result.problems.length === 0, sources: files, events: result.count, lastSeq: result.head.seq, problems: result.problems };
+}
+
+export async function verifyStore(repo: AuditRepository): Promise<VerifyReport> {
+  const items: ChainItem[] = [];
+  for await (const e of repo.scan()) items.push({ where: `store seq ${e.seq}`, event: e });
+  const result = verifyChain(items);
+  return { ok: result.problems.length === 0, sources: ['store'], events: result.count, lastSeq: result.head.seq, problems: result.problems };
+}

@@ -1,0 +1,102 @@
+/**
+ * The Prometheus registry of one gateway (no global default registry) and the runner observer
+ * that feeds it from each finished request.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from '../errors.ts';
+import type { RequestObserver } from '../pipeline/runner.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import { METRICS, NO_TENANT, type MetricDef, type MetricKey } from './definitions.ts';
+import { usageOf } from './usage.ts';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly observer: RequestObserver;
+  auditLost(sink: string, reason: string, count: number): void;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+}
+
+export interface MetricsDeps {
+  /** Configured identity provider ids (the only values of the `provider` label besides `none`/`other`). */
+  readonly providers: readonly string[];
+  /** Queue depth per audit sink, read at scrape time. */
+  readonly auditDepths?: () => Array<{ sink: string; depth: number }>;
+  /** Node.js process metrics (`process_*`, `nodejs_*`); default true. */
+  readonly processMetrics?: boolean;
+}
+
+const UPSTREAM_KIND: Partial<Record<ErrorCode, string>> = {
+  GATEHOUSE_UPSTREAM_UNAVAILABLE: 'unavailable',
+  GATEHOUSE_UPSTREAM_TIMEOUT: 'timeout',
+  GATEHOUSE_UPSTREAM_BAD_RESPONSE: 'bad_response',
+};
+
+const REASON = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const registry = new Registry();
+  if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const m = {} as Record<MetricKey, Counter | Gauge | Histogram>;
+  for (const [key, def] of Object.entries(METRICS) as Array<[MetricKey, MetricDef]>) {
+    const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
+    if (def.type === 'counter') m[key] = new Counter(common);
+    else if (def.type === 'histogram') m[key] = new Histogram({ ...common, buckets: [...(def.buckets ?? [])] });
+    else if (key === 'auditQueueDepth') {
+      m[key] = new Gauge({
+        ...common,
+        collect() {
+          for (const { sink, depth } of deps.auditDepths?.() ?? []) this.set({ sink }, depth);
+        },
+      });
+    } else m[key] = new Gauge(common);
+  }
+  const counter = (k: MetricKey) => m[k] as Counter;
+  const histogram = (k: MetricKey) => m[k] as Histogram;
+  const inFlight = m.inFlight as Gauge;
+  const providers = new Set(deps.providers);
+
+  function authFailure(ctx: RequestContext): void {
+    if (ctx.errorCode === 'GATEHOUSE_AUTHN_REQUIRED') {
+      counter('authFailures').inc({ provider: 'none', reason: 'missing-credentials' });
+      return;
+    }
+    if (ctx.errorCode !== 'GATEHOUSE_AUTHN_INVALID') return;
+    // The authenticate stage's detail is `<provider id>: <reason id>`; anything else is bounded to `other`.
+    const [provider = '', reason = ''] = (ctx.errorDetail ?? '').split(': ', 2);
+    counter('authFailures').inc({ provider: providers.has(provider) ? provider : 'other', reason: REASON.test(reason) ? reason : 'other' });
+  }
+
+  return {
+    registry,
+    observer: {
+      onStart() {
+        inFlight.inc();
+      },
+      onDone({ ctx, status, durationMs }) {
+        inFlight.dec();
+        const operation = ctx.route?.row.op ?? '_unmatched';
+        const decision = ctx.decision?.effect ?? 'none';
+        counter('requests').inc({ operation, decision, status_class: `${Math.floor(status / 100)}xx` });
+        histogram('requestDuration').observe({ operation }, durationMs / 1000);
+        const forwardMs = ctx.stageMs.forward;
+        if (forwardMs !== undefined) histogram('upstreamDuration').observe({ operation }, forwardMs / 1000);
+        const decideMs = ctx.stageMs.authorize;
+        if (decideMs !== undefined) histogram('decisionDuration').observe({ decision }, decideMs / 1000);
+        authFailure(ctx);
+        const kind = ctx.errorCode && UPSTREAM_KIND[ctx.errorCode];
+        if (kind) counter('upstreamErrors').inc({ kind });
+        if (ctx.route) {
+          const tenant = ctx.tenant ?? NO_TENANT;
+          counter('usageApiCalls').inc({ tenant });
+          const usage = usageOf(ctx, status);
+          if (usage) counter(usage).inc({ tenant });
+        }
+      },
+    },
+    auditLost(sink, reason, count) {
+      counter('auditLost').inc({ sink, reason }, count);
+    },
+    render: () => registry.metrics(),
+  };
+}

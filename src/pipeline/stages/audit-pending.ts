@@ -1,0 +1,21 @@
+/**
+ * With `audit.mode: required`, a mutating request (any method but GET) is forwarded only
+ * after its `pending` audit event is durably accepted; a sink that cannot accept it ends the
+ * request with 503 GATEHOUSE_AUDIT_UNAVAILABLE before anything reaches MLflow (fail closed).
+ */
+import type { Stage } from '../context.ts';
+
+export interface PendingAudit {
+  readonly required: boolean;
+  pending(ctx: import('../context.ts').RequestContext): Promise<void>;
+}
+
+export function auditPending(audit: PendingAudit | undefined): Stage {
+  return {
+    name: 'audit-pending',
+    async run(ctx) {
+      if (!audit?.required || ctx.req.method === 'GET') return;
+      await audit.pending(ctx);
+    },
+  };
+}
