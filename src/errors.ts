@@ -95,10 +95,37 @@ export const ERRORS = {
     mlflowCode: 'UNAUTHENTICATED',
     message: 'The credentials sent are not valid.',
   },
+  GATEHOUSE_AUTHN_UNAVAILABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The identity provider (directory or IdP) is not reachable or did not answer in time; the credentials could not be checked.',
+    hint: 'Retry with backoff.',
+  },
   GATEHOUSE_AUTHZ_DENIED: {
     status: 403,
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Permission denied.',
+  },
+  GATEHOUSE_TENANT_FORBIDDEN: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'The workspace named in X-MLFLOW-WORKSPACE is not one of yours.',
+  },
+  GATEHOUSE_TENANT_UNAVAILABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'This tenant cannot be served: the MLflow server behind the gateway does not have workspaces enabled.',
+  },
+  GATEHOUSE_RESOURCE_NOT_FOUND: {
+    status: 404,
+    mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
+    message: 'A resource named in the request does not exist.',
+  },
+  GATEHOUSE_RESOURCE_UNRESOLVABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'A resource named in the request could not be looked up to check access.',
+    hint: 'Retry with backoff.',
   },
   GATEHOUSE_UPSTREAM_UNAVAILABLE: {
     status: 503,
@@ -122,6 +149,12 @@ export const ERRORS = {
     status: 503,
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The gateway store is not reachable.',
+  },
+  GATEHOUSE_AUDIT_UNAVAILABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The audit trail cannot record this change right now (audit.mode is required), so it was not made.',
+    hint: 'Retry with backoff.',
   },
   GATEHOUSE_INTERNAL_ERROR: {
     status: 500,

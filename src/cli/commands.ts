@@ -8,6 +8,13 @@ import { hashPassword, passwordProblems, generatePassword } from '../identity/pa
 import { startGatehouse } from '../main.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
+import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { Principal } from '../identity/principal.ts';
+import { decide, tenantsOf, type Anchors, type Check } from '../policy/engine.ts';
+import { familyOfKind, familyOfOp } from '../policy/model.ts';
+import { buildSnapshot } from '../policy/snapshot.ts';
+import { REASONS } from '../policy/decision.ts';
+import { auditCommands } from '../audit/cli.ts';
 
 export interface CommandInput {
   readonly config: Readonly<Config> | undefined;
@@ -111,6 +118,78 @@ export const commands: Record<string, Command> = {
       return ok ? 0 : 1;
     },
   },
+  ...auditCommands,
+  'policy explain': {
+    summary: 'can principal P do operation O on resource R in tenant T, and why',
+    usage: [
+      'gatehouse policy explain --principal NAME --op OPERATION_ID [options] [--json]',
+      '',
+      'Asks the same engine the gateway uses. Options:',
+      '  --principal NAME         user or service account name (local users: admin flag read from the store)',
+      '  --service-account        the principal is a service account',
+      '  --groups a,b             groups the identity provider would assert',
+      '  --op OPERATION_ID        e.g. runs.logMetric (see docs/routes.md)',
+      '  --tenant NAME            tenant (MLflow workspace); default: the principal\'s default tenant',
+      '  --experiment-id ID       the experiment the call touches (runs resolve to their experiment)',
+      '  --experiment-name NAME   its name, for name-pattern bindings',
+      '  --model NAME             the registered model or prompt the call touches',
+      'Exit code 0 when allowed, 1 when denied.',
+    ].join('\n'),
+    options: {
+      principal: { type: 'string' },
+      'service-account': { type: 'boolean' },
+      groups: { type: 'string' },
+      op: { type: 'string' },
+      tenant: { type: 'string' },
+      'experiment-id': { type: 'string' },
+      'experiment-name': { type: 'string' },
+      model: { type: 'string' },
+    },
+    async run({ config, values }) {
+      const name = values.principal as string | undefined;
+      const op = values.op as string | undefined;
+      if (!name || !op) {
+        err('--principal and --op are required');
+        return 2;
+      }
+      const row = MLFLOW_ROUTES.find((r) => r.op === op);
+      if (!row) {
+        err(`unknown operation ${op} (see gatehouse routes list)`);
+        return 2;
+      }
+      const store = await openStore({ driver: config!.store.driver, path: config!.store.path, dataDir: config!.dataDir });
+      const user = await store.findUserByName(name).finally(() => store.close());
+      const snapshot = buildSnapshot({ ...config!, defaultTenant: config!.tenancy.defaultTenant });
+      const principal: Principal = {
+        id: `cli:${name}`,
+        kind: values['service-account'] ? 'service_account' : 'user',
+        name,
+        groups: ((values.groups as string | undefined) ?? '').split(',').filter(Boolean),
+        tenants: [],
+        roles: [],
+        admin: user?.admin ?? false,
+        method: 'explain',
+        provider: 'cli',
+      };
+      const mine = tenantsOf(snapshot, principal);
+      const tenant = (values.tenant as string | undefined) ?? (snapshot.defaultTenant && mine.includes(snapshot.defaultTenant) ? snapshot.defaultTenant : mine[0]);
+      const expId = values['experiment-id'] as string | undefined;
+      const expName = values['experiment-name'] as string | undefined;
+      const model = values.model as string | undefined;
+      const anchors = expId || expName || model ? { ...(expId && { experimentIds: [expId] }), ...(expName && { experimentNames: [expName] }), ...(model && { modelNames: [model] }) } : undefined;
+      const checks = explainChecks(row, anchors);
+      const decision = decide(snapshot, principal, { op, action: row.action, search: row.tenancy === 'search', tenant, checks, ...(op === 'workspaces.get' && tenant && { workspace: tenant }) });
+      const bindings = decision.matchedBindings.map((id) => snapshot.bindings.find((b) => b.id === id));
+      if (values.json) out(JSON.stringify({ principal: name, op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings }, null, 2));
+      else {
+        out(`${decision.effect.toUpperCase()}: ${name} ${op} (${row.action}) in tenant ${tenant ?? '(none)'}`);
+        for (const r of decision.reasons) out(`  reason ${r}: ${REASONS[r]}`);
+        for (const b of bindings) if (b) out(`  binding ${b.id}: ${b.effect} ${b.role} to ${JSON.stringify(b.subject)} at ${JSON.stringify(b.scope)}`);
+        out(`  ${name} belongs to: ${mine.join(', ') || '(no tenant)'}`);
+      }
+      return decision.effect === 'allow' ? 0 : 1;
+    },
+  },
   'users list': {
     summary: 'list local users',
     usage: 'gatehouse users list [--json]',
@@ -181,4 +260,12 @@ async function setUser({ config, values, positionals }: CommandInput, mode: 'add
   } finally {
     await store.close();
   }
+}
+
+/** The engine's checks for a row, with the resources given on the command line. */
+function explainChecks(row: RouteRow, anchors: Anchors | undefined): Check[] {
+  if (!['read', 'use', 'edit', 'manage', 'create'].includes(row.action)) return [];
+  const refs = row.resources ?? [];
+  const checks: Check[] = refs.map((r) => ({ family: familyOfKind(r.kind), need: (r.action ?? row.action) as Check['need'], anchors }));
+  return checks.length > 0 ? checks : [{ family: familyOfOp(row.op), need: row.action as Check['need'], anchors }];
 }

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import { providerSchema } from '../identity/providers.ts';
+import { policySchemaFields } from '../policy/config.ts';
+import { referenceProblems } from '../policy/snapshot.ts';
+import { auditSchema } from '../audit/schema.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -31,6 +34,7 @@ const url = z
 export const serverSchema = z
   .strictObject({
     public: listener('0.0.0.0', 8080, 'public (MLflow traffic, login, admin API)'),
+    internal: listener('127.0.0.1', 9090, 'internal (`/metrics` for Prometheus; keep it off the public network)'),
     maxJsonBodyBytes: z
       .number()
       .int()
@@ -82,9 +86,9 @@ export const authSchema = z
 export const authorizationSchema = z
   .strictObject({
     mode: z
-      .enum(['admins-only', 'dev-allow-all'])
-      .default('admins-only')
-      .describe('`admins-only`: platform administrators may call every exposed route, everyone else is denied. `dev-allow-all`: every authenticated principal may call every exposed route — for local development only; logged loudly at every start.'),
+      .enum(['policy', 'dev-allow-all'])
+      .default('policy')
+      .describe('`policy`: the policy engine decides (tenants, roles, bindings; default deny). `dev-allow-all`: every authenticated principal may call every exposed route — for local development only; logged loudly at every start.'),
   })
   .prefault({});
 
@@ -95,14 +99,20 @@ export const logSchema = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  dataDir: z.string().default('./.data').describe('Directory for the embedded store and other local state.'),
-  server: serverSchema,
-  mlflow: mlflowSchema,
-  store: storeSchema,
-  auth: authSchema,
-  authorization: authorizationSchema,
-  log: logSchema,
-});
+export const configSchema = z
+  .strictObject({
+    dataDir: z.string().default('./.data').describe('Directory for the embedded store and other local state.'),
+    server: serverSchema,
+    mlflow: mlflowSchema,
+    store: storeSchema,
+    auth: authSchema,
+    authorization: authorizationSchema,
+    ...policySchemaFields,
+    log: logSchema,
+    audit: auditSchema,
+  })
+  .superRefine((c, ctx) => {
+    for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 
 export type Config = z.infer<typeof configSchema>;

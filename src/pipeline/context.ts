@@ -8,11 +8,17 @@ import type { RouteMatch } from '../routes/mlflow/match.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { ResourceKind } from '../routes/mlflow/types.ts';
 
 /** A resource identifier read from the request, exactly where MLflow's handler reads it. */
 export interface ResourceId {
-  readonly kind: string;
+  readonly kind: ResourceKind;
+  /** Index of the route row's resource ref it was read for. */
+  readonly ref: number;
+  /** The identifier; for composite keys, the first part (a model version's registered model name). */
   readonly id: string;
+  /** Every part of a composite key, by field (`{name, version}`); just the id otherwise. */
+  readonly key: Readonly<Record<string, string>>;
   /** Where it was read: `params:run_id`, `path:model_id`, `header:x-mlflow-experiment-id`, ... */
   readonly from: string;
 }
@@ -42,6 +48,8 @@ export interface RequestContext {
   /** Set when the request ended with an error response. */
   errorCode?: ErrorCode;
   errorDetail?: string;
+  /** Milliseconds spent in each stage that ran, by stage name (the runner fills it; metrics read it). */
+  readonly stageMs: Record<string, number>;
 }
 
 /** A pipeline stage: one check or transformation. Throws GatehouseError to end the request. */

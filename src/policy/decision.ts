@@ -1,14 +1,28 @@
 /** A policy decision is data: the log line, the audit event and `policy explain` use the same reason ids. */
-export type ReasonId =
-  | 'public-route'
-  | 'route-denied'
-  | 'platform-admin'
-  | 'dev-allow-all'
-  | 'authenticated-route'
-  | 'not-admin'
-  | 'default-deny';
+export const REASONS = {
+  'public-route': 'the route needs no authentication (health, static UI assets)',
+  'route-denied': 'Gatehouse disables this MLflow route for everyone',
+  unauthenticated: 'no principal',
+  'explicit-deny': 'a deny binding covers the request',
+  'platform-admin': 'the principal is a platform administrator',
+  'admin-only': 'the route is for platform administrators only',
+  'authenticated-route': 'any authenticated principal may call this route',
+  'no-tenant': 'the principal belongs to no tenant',
+  'not-member': 'the principal is not a member of the tenant it asked for',
+  'tenant-member': 'members may see their own workspace',
+  'role-binding': 'a role binding grants what the call needs',
+  'idp-role': 'a role asserted by the identity provider grants what the call needs',
+  'tenant-default-role': "the tenant's default role grants what the call needs",
+  'no-grant': 'no role the principal holds grants what the call needs',
+  'unresolvable-resource': 'a resource the call names could not be resolved',
+  'dev-allow-all': 'authorization.mode is dev-allow-all',
+} as const;
+
+export type ReasonId = keyof typeof REASONS;
 
 export interface Decision {
   readonly effect: 'allow' | 'deny';
   readonly reasons: readonly ReasonId[];
+  /** Ids of the bindings that decided (allow) or denied (explicit deny). */
+  readonly matchedBindings: readonly string[];
 }

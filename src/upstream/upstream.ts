@@ -25,10 +25,18 @@ export interface ForwardRequest {
   readonly body: Buffer | IncomingMessage | null;
 }
 
+export interface BufferedResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Buffer;
+}
+
 export interface Upstream {
   readonly url: string;
   /** Forwards and streams the answer into `res`. Resolves with the upstream status when the body is done. */
   forward(request: ForwardRequest, res: ServerResponse, onHeaders?: (status: number) => void): Promise<number>;
+  /** Forwards and buffers the answer (at most `maxBytes`), for responses that must be filtered. */
+  forwardBuffered(request: ForwardRequest, maxBytes: number): Promise<BufferedResponse>;
   /** A plain request for the gateway's own use (health checks, parent lookups). */
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
@@ -72,6 +80,24 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         throw mapUpstreamError(err, status !== 0);
       } finally {
         res.off('close', onClose);
+      }
+    },
+    async forwardBuffered(request, maxBytes) {
+      try {
+        const r = await pool.request({ path: request.path, method: request.method as 'GET', headers: request.headers, body: request.body });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of r.body as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > maxBytes) {
+            r.body.destroy();
+            throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', `filtered response over ${maxBytes} bytes`);
+          }
+          chunks.push(chunk);
+        }
+        return { status: r.statusCode, headers: downstreamResponseHeaders(r.headers as Record<string, string | string[]>), body: Buffer.concat(chunks) };
+      } catch (err) {
+        throw mapUpstreamError(err, false);
       }
     },
     async get(path, headers = {}) {

@@ -13,7 +13,7 @@ import { hashPassword } from '../../src/identity/password.ts';
 
 let stub: StubUpstream;
 let gh: InProcess;
-const forwarded = () => stub.requests.filter((r) => r.url !== '/health');
+const forwarded = () => stub.requests.filter((r) => r.url !== '/health' && r.url !== '/api/3.0/mlflow/server-info');
 
 before(async () => {
   stub = await startStub();
@@ -67,14 +67,15 @@ function assertMlflowError(json: Record<string, unknown> | undefined, errorCode:
 describe('forwarding', () => {
   test('an allowed GET reaches MLflow with the same target, without client credentials', async () => {
     const { res, json } = await call('/api/2.0/mlflow/experiments/get?experiment_id=12', {
-      headers: { cookie: 'a=b', 'x-forwarded-user': 'root', 'x-remote-user': 'root', 'x-forwarded-for': '6.6.6.6', 'x-mlflow-workspace': 'other' },
+      headers: { cookie: 'a=b', 'x-forwarded-user': 'root', 'x-remote-user': 'root', 'x-forwarded-for': '6.6.6.6', 'x-tenant': 'other' },
     });
     assert.equal(res.status, 200);
     assert.deepEqual(json, { ok: true, path: '/api/2.0/mlflow/experiments/get?experiment_id=12' });
     const [r] = forwarded();
     assert.ok(r);
     assert.equal(r.url, '/api/2.0/mlflow/experiments/get?experiment_id=12');
-    for (const h of ['authorization', 'cookie', 'x-forwarded-user', 'x-remote-user', 'x-mlflow-workspace']) assert.equal(r.headers[h], undefined, h);
+    // Without workspaces on the upstream, no workspace header is sent at all (tenancy.test.ts covers the rest).
+    for (const h of ['authorization', 'cookie', 'x-forwarded-user', 'x-remote-user', 'x-tenant', 'x-mlflow-workspace']) assert.equal(r.headers[h], undefined, h);
     assert.equal(r.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(r.headers.host, new URL(stub.url).host);
     const id = res.headers.get('x-request-id');
@@ -84,8 +85,8 @@ describe('forwarding', () => {
 
   test('the /ajax-api twin and API v3 are forwarded the same way', async () => {
     assert.equal((await call('/ajax-api/2.0/mlflow/experiments/get?experiment_id=1')).res.status, 200);
-    assert.equal((await call('/api/3.0/mlflow/server-info')).res.status, 200);
-    assert.deepEqual(forwarded().map((r) => r.url), ['/ajax-api/2.0/mlflow/experiments/get?experiment_id=1', '/api/3.0/mlflow/server-info']);
+    assert.equal((await call('/api/3.0/mlflow/traces/get?trace_id=tr-1')).res.status, 200);
+    assert.deepEqual(forwarded().map((r) => r.url), ['/ajax-api/2.0/mlflow/experiments/get?experiment_id=1', '/api/3.0/mlflow/traces/get?trace_id=tr-1']);
   });
 
   test('a JSON body is forwarded byte for byte', async () => {

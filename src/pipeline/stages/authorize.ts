@@ -1,31 +1,65 @@
 /**
- * The decision: default deny, an error never grants. Until the policy engine lands (issue 4)
- * the model is small: public routes are open, `deny` routes are closed to everyone, platform
- * administrators may call the rest, and `dev-allow-all` (explicit, loudly logged) lets every
- * authenticated principal through.
+ * The decision stage: builds the access request from the route row and the extracted
+ * resources, resolves resources to what bindings name only when the principal's bindings
+ * depend on it, and asks the engine. Default deny; a lookup or policy error denies.
  */
 import { GatehouseError } from '../../errors.ts';
+import { decide, hasResourceScopedBindings, type AccessRequest, type Check } from '../../policy/engine.ts';
+import { familyOfKind, familyOfOp } from '../../policy/model.ts';
+import type { Resolver } from '../../policy/resolve.ts';
+import type { PolicySnapshot } from '../../policy/snapshot.ts';
 import type { Decision } from '../../policy/decision.ts';
-import type { RouteRow } from '../../routes/mlflow/types.ts';
-import type { Principal } from '../../identity/principal.ts';
-import type { Stage } from '../context.ts';
+import type { RequestContext, Stage } from '../context.ts';
 
-export type AuthorizationMode = 'admins-only' | 'dev-allow-all';
+export type AuthorizationMode = 'policy' | 'dev-allow-all';
 
-export function decide(mode: AuthorizationMode, row: RouteRow, principal: Principal | undefined): Decision {
-  if (row.action === 'public') return { effect: 'allow', reasons: ['public-route'] };
-  if (row.action === 'deny') return { effect: 'deny', reasons: ['route-denied'] };
-  if (!principal) return { effect: 'deny', reasons: ['default-deny'] };
-  if (principal.admin) return { effect: 'allow', reasons: ['platform-admin'] };
-  if (mode === 'dev-allow-all') return { effect: 'allow', reasons: ['dev-allow-all'] };
-  return { effect: 'deny', reasons: ['not-admin'] };
+type Need = Check['need'];
+const NEEDS = new Set(['read', 'use', 'edit', 'manage', 'create']);
+
+/**
+ * The checks a call needs: one per resource ref it carries, or one for the route. Resources are
+ * resolved (looked up in the caller's tenant) when the principal's bindings depend on which
+ * resource it is, and always for cross references (a model version's source run, a linked
+ * trace): a reference into another tenant does not resolve, and is refused as not existing.
+ */
+export async function buildChecks(ctx: RequestContext, resolver: Resolver, resolveAll: boolean): Promise<Check[]> {
+  const row = ctx.route!.row;
+  if (!NEEDS.has(row.action)) return [];
+  const checks: Check[] = [];
+  const refs = row.resources ?? [];
+  for (const [index, ref] of refs.entries()) {
+    const ids = ctx.resources.filter((r) => r.ref === index);
+    if (ids.length === 0) continue;
+    const need = (ref.action ?? row.action) as Need;
+    const crossReference = index > 0 && ref.action !== undefined;
+    const anchors = resolveAll || crossReference ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
+    checks.push({ family: familyOfKind(ref.kind), need, anchors });
+  }
+  if (checks.length === 0) checks.push({ family: familyOfOp(row.op), need: row.action as Need });
+  return checks;
 }
 
-export function authorize(mode: AuthorizationMode): Stage {
+export function authorize(mode: AuthorizationMode, snapshot: () => PolicySnapshot, resolver: Resolver): Stage {
   return {
     name: 'authorize',
-    run(ctx) {
-      const decision = decide(mode, ctx.route!.row, ctx.principal);
+    async run(ctx) {
+      const row = ctx.route!.row;
+      let decision: Decision;
+      if (mode === 'dev-allow-all' && ctx.principal && row.action !== 'deny') {
+        decision = { effect: 'allow', reasons: ['dev-allow-all'], matchedBindings: [] };
+      } else {
+        const policy = snapshot();
+        const needsResolution = ctx.principal !== undefined && hasResourceScopedBindings(policy, ctx.principal);
+        const request: AccessRequest = {
+          op: row.op,
+          action: row.action,
+          search: row.tenancy === 'search',
+          tenant: ctx.tenant,
+          checks: await buildChecks(ctx, resolver, needsResolution),
+          workspace: ctx.resources.find((r) => r.kind === 'workspace')?.id,
+        };
+        decision = decide(policy, ctx.principal, request);
+      }
       ctx.decision = decision;
       if (decision.effect === 'allow') return;
       const code = decision.reasons.includes('route-denied') ? 'GATEHOUSE_ROUTE_DISABLED' : 'GATEHOUSE_AUTHZ_DENIED';

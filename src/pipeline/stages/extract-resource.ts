@@ -12,11 +12,20 @@ export const extractResource: Stage = {
     const refs = ctx.route!.row.resources;
     if (!refs) return;
     const out: ResourceId[] = [];
-    for (const ref of refs) {
-      for (const source of ref.ids) {
-        for (const id of readIds(ctx, source)) out.push({ kind: ref.kind, id, from: `${source.in}:${source.field}` });
-      }
-    }
+    refs.forEach((ref, index) => {
+      // Several sources in one ref form one composite key (model version = name + version).
+      const parts = ref.ids.map((source) => ({ source, values: readIds(ctx, source) }));
+      const [first, ...rest] = parts;
+      if (!first) return;
+      first.values.forEach((id, i) => {
+        const key: Record<string, string> = { [first.source.field]: id };
+        for (const p of rest) {
+          const v = p.values[i] ?? p.values[0];
+          if (v !== undefined) key[p.source.field] = v;
+        }
+        out.push({ kind: ref.kind, ref: index, id, key, from: `${first.source.in}:${first.source.field}` });
+      });
+    });
     ctx.resources = out;
   },
 };

@@ -1,23 +1,38 @@
-/** Sends the authorized request to MLflow and streams the answer back. */
-import type { Upstream } from '../../upstream/upstream.ts';
-import type { Stage } from '../context.ts';
+/**
+ * Sends the authorized request to MLflow and streams the answer back. The few routes with a
+ * response filter (routes/mlflow/filters.ts) are buffered, filtered and re-sent instead.
+ */
+import { RESPONSE_FILTERS, type FilterContext } from '../../routes/mlflow/filters.ts';
+import type { ForwardRequest, Upstream } from '../../upstream/upstream.ts';
+import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
 
-export function forward(upstream: Upstream): Stage {
+const MAX_FILTERED_BYTES = 32 * 1024 * 1024;
+
+export function forward(upstream: Upstream, filterContext: (ctx: RequestContext) => FilterContext): Stage {
   return {
     name: 'forward',
     async run(ctx) {
       const { rawPath, rawQuery } = ctx.target!;
-      ctx.upstreamStatus = await upstream.forward(
-        {
-          method: ctx.req.method!,
-          path: rawQuery === '' ? rawPath : `${rawPath}?${rawQuery}`,
-          headers: ctx.upstreamHeaders!,
-          body: ctx.body ?? (hasBody(ctx) ? ctx.req : null),
-        },
-        ctx.res,
-        (status) => (ctx.upstreamStatus = status),
-      );
+      const request: ForwardRequest = {
+        method: ctx.req.method!,
+        path: rawQuery === '' ? rawPath : `${rawPath}?${rawQuery}`,
+        headers: ctx.upstreamHeaders!,
+        body: ctx.body ?? (hasBody(ctx) ? ctx.req : null),
+      };
+      const filter = RESPONSE_FILTERS[ctx.route!.row.op];
+      if (!filter) {
+        ctx.upstreamStatus = await upstream.forward(request, ctx.res, (status) => (ctx.upstreamStatus = status));
+        return;
+      }
+      const answer = await upstream.forwardBuffered(request, MAX_FILTERED_BYTES);
+      ctx.upstreamStatus = answer.status;
+      let body = answer.body;
+      if (answer.status === 200) body = Buffer.from(JSON.stringify(filter(JSON.parse(body.toString('utf8')), ctx, filterContext(ctx))));
+      const headers: Record<string, string | string[]> = { ...answer.headers, 'content-length': String(body.length) };
+      delete headers['content-encoding'];
+      ctx.res.writeHead(answer.status, headers);
+      ctx.res.end(body);
     },
   };
 }

@@ -1,0 +1,103 @@
+/**
+ * Renders docs/authorization.md: the model, the built-in roles, and the permission matrix
+ * computed by the engine itself for every row of the route table.
+ */
+import { decide, type Check } from '../policy/engine.ts';
+import { BUILTIN_ROLES, familyOfKind, familyOfOp } from '../policy/model.ts';
+import { buildSnapshot } from '../policy/snapshot.ts';
+import { REASONS } from '../policy/decision.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { RouteRow } from '../routes/mlflow/types.ts';
+import { concretePaths } from '../routes/mlflow/expand.ts';
+
+const NEEDS = new Set(['read', 'use', 'edit', 'manage', 'create']);
+
+function checksFor(row: RouteRow): Check[] {
+  if (!NEEDS.has(row.action)) return [];
+  const refs = row.resources ?? [];
+  const checks = refs.map((r) => ({ family: familyOfKind(r.kind), need: (r.action ?? row.action) as Check['need'] }));
+  return checks.length > 0 ? checks : [{ family: familyOfOp(row.op), need: row.action as Check['need'] }];
+}
+
+export function renderAuthorizationMarkdown(rows: readonly RouteRow[]): string {
+  const roles = BUILTIN_ROLES.map((r) => r.name);
+  const snapshot = buildSnapshot({
+    tenants: [{ name: 'team', members: { users: roles.map((r) => `as-${r}`), groups: [] } }],
+    groups: [],
+    roles: [],
+    bindings: roles.map((role) => ({ role, effect: 'allow' as const, user: `as-${role}`, ...(role === 'admin' ? {} : { tenant: 'team' }) })),
+  });
+  const principal = (name: string): Principal => ({ id: `x:${name}`, kind: 'user', name, groups: [], tenants: [], roles: [], admin: false, method: 'basic', provider: 'x' });
+  const cell = (row: RouteRow, role: string) => {
+    const d = decide(snapshot, principal(`as-${role}`), { op: row.op, action: row.action, search: row.tenancy === 'search', tenant: 'team', checks: checksFor(row), ...(row.op === 'workspaces.get' && { workspace: 'team' }) });
+    return d.effect === 'allow' ? '✓' : '·';
+  };
+  const lines = [
+    '# Authorization',
+    '',
+    '<!-- Generated from src/policy and src/routes/mlflow/table.ts by `npm run gen:docs`; a test fails when it is stale. Do not edit by hand. -->',
+    '',
+    'Every MLflow call goes through one decision (`src/policy/engine.ts`), a pure function over an in-memory snapshot of',
+    'tenants, roles and bindings: no database round trip per request.',
+    '',
+    '## The model',
+    '',
+    "- **Permission levels** are MLflow's: `NO_PERMISSIONS < READ < USE < EDIT < MANAGE`, plus platform administrator.",
+    '  Every row of the route table ([routes.md](routes.md)) names the action it needs: `read`, `use`, `edit`, `manage`,',
+    '  `create` (a new experiment or registered model), `admin` (platform administrators), `authenticated` (any signed-in',
+    '  principal, no resource), `public` (no authentication) or `deny` (never forwarded).',
+    '- **Families.** A level is granted per family: `experiment` (experiments and everything in them: runs, metrics,',
+    '  artifacts, traces, assessments, logged models, datasets, scorers), `model` (registered models, versions, aliases,',
+    '  prompts), `gateway` (AI gateway endpoints), `other`.',
+    '- **Roles** are named sets of grants: a level per family, single operations (by operation id), and creation rights.',
+    '  Built in:',
+    '',
+    '| role | experiment | model | gateway | creates | extra operations |',
+    '|---|---|---|---|---|---|',
+    ...BUILTIN_ROLES.map((r) => `| \`${r.name}\` | ${r.levels.experiment ?? '—'} | ${r.levels.model ?? '—'} | ${r.levels.gateway ?? '—'} | ${r.create.join(', ') || '—'} | ${r.operations.map((o) => `\`${o}\``).join(', ') || '—'} |`),
+    '',
+    '- **Bindings** give a role to a user, a group (from the IdP, LDAP, or local `groups`) or a service account, at a',
+    '  scope: global, a tenant, an experiment (by id or name pattern) or registered models/prompts (by name pattern). A',
+    '  binding with `effect: deny` wins over every allow. A tenant may give all its members a `defaultRole`.',
+    '- **Default deny.** No grant, no access. An unresolvable resource, a failed lookup or an unknown role never grants;',
+    '  a resource-scoped deny also covers a resource that could not be resolved, and any search in its family.',
+    '- **Tenants** are MLflow workspaces. A client may pick one of its own tenants with `X-MLFLOW-WORKSPACE` (the MLflow',
+    '  client sends `MLFLOW_WORKSPACE`); otherwise `tenancy.defaultTenant`, else its first tenant, applies. Gatehouse sets',
+    '  the header MLflow receives; any other value is refused (403). MLflow then scopes every query to that workspace, so an',
+    "  id from another tenant answers exactly like one that does not exist (`RESOURCE_DOES_NOT_EXIST`). The workspace list",
+    "  is filtered to the caller's tenants; creating, updating and deleting workspaces is for administrators.",
+    '',
+    '## Configuration example: the three-group set-up',
+    '',
+    '```yaml',
+    'tenants:',
+    '  - name: team-a                 # an MLflow workspace',
+    '    members: { groups: [team-a] }',
+    'bindings:',
+    '  - { role: admin, group: admins }                             # everything, everywhere',
+    '  - { role: viewer, group: readers, tenant: team-a }           # read only',
+    '  - { role: model-approver, group: model-approvers, tenant: team-a }',
+    '  - { role: contributor, group: team-a-ds, tenant: team-a }',
+    '  - { role: contributor, effect: deny, user: intern, experiment: { namePattern: "prod-*" }, tenant: team-a }',
+    '```',
+    '',
+    '## Reason ids',
+    '',
+    'Every decision carries reason ids; logs, audit events and `gatehouse policy explain` use the same ones.',
+    '',
+    '| reason | meaning |',
+    '|---|---|',
+    ...Object.entries(REASONS).map(([id, text]) => `| \`${id}\` | ${text} |`),
+    '',
+    '## Permission matrix',
+    '',
+    'What each built-in role may do when bound at tenant scope (admin: globally), computed by the engine for every route',
+    '(✓ allowed, · denied). Resource-scoped bindings narrow this to matching experiments or models.',
+    '',
+    `| operation | method | path | action | ${roles.join(' | ')} |`,
+    `|---|---|---|---|${roles.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| \`${row.op}\` | ${row.method} | \`${concretePaths(row)[0]}\` | ${row.action} | ${roles.map((r) => cell(row, r)).join(' | ')} |`),
+    '',
+  ];
+  return lines.join('\n');
+}

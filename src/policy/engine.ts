@@ -1,0 +1,190 @@
+/**
+ * The decision: a pure function over a policy snapshot, a principal and a request.
+ * Default deny; an explicit deny binding wins over every allow; an error never grants.
+ * The result is data: effect, reason ids and the bindings that matched (audit, logs and
+ * `gatehouse policy explain` all read the same thing).
+ */
+import type { Principal } from '../identity/principal.ts';
+import type { Action } from '../routes/mlflow/types.ts';
+import type { Decision, ReasonId } from './decision.ts';
+import { globMatch, levelRank, type Binding, type Family, type Level, type Role, type Scope } from './model.ts';
+import { subjectKey, type PolicySnapshot } from './snapshot.ts';
+
+/** What one part of a call needs: a level (or creation) in a family, on some resources. */
+export interface Check {
+  readonly family: Family;
+  readonly need: Exclude<Action, 'public' | 'authenticated' | 'deny' | 'admin'>;
+  /** Resources the check is about, resolved to what bindings name; undefined when unknown. */
+  readonly anchors?: Anchors | undefined;
+}
+
+export interface Anchors {
+  readonly experimentIds?: readonly string[];
+  readonly experimentNames?: readonly string[];
+  readonly modelNames?: readonly string[];
+}
+
+export interface AccessRequest {
+  readonly op: string;
+  readonly action: Action;
+  readonly search: boolean;
+  readonly tenant: string | undefined;
+  readonly checks: readonly Check[];
+  /** For workspace get/list: the workspace asked about. */
+  readonly workspace?: string | undefined;
+}
+
+const NEED_LEVEL: Record<Check['need'], Level | undefined> = { read: 'READ', use: 'USE', edit: 'EDIT', manage: 'MANAGE', create: undefined };
+
+interface Grant {
+  readonly role: Role;
+  readonly scope: Scope;
+  readonly binding?: Binding;
+  readonly via: ReasonId;
+}
+
+/** Groups from the identity provider plus local `groups` memberships. */
+export function groupsOf(snapshot: PolicySnapshot, principal: Principal): string[] {
+  return [...new Set([...principal.groups, ...(snapshot.groupsOf.get(principal.name) ?? [])])];
+}
+
+export function bindingsFor(snapshot: PolicySnapshot, principal: Principal): Binding[] {
+  const keys = [
+    subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name }),
+    ...groupsOf(snapshot, principal).map((g) => subjectKey({ group: g })),
+  ];
+  return keys.flatMap((k) => snapshot.bindingsBySubject.get(k) ?? []);
+}
+
+export function isAdmin(snapshot: PolicySnapshot, principal: Principal): Binding | true | undefined {
+  if (principal.admin) return true;
+  return bindingsFor(snapshot, principal).find((b) => b.effect === 'allow' && b.scope.kind === 'global' && snapshot.roles.get(b.role)?.admin);
+}
+
+/** Tenants the principal belongs to, in configuration order. Admins belong everywhere. */
+export function tenantsOf(snapshot: PolicySnapshot, principal: Principal): string[] {
+  const groups = new Set(groupsOf(snapshot, principal));
+  const bound = new Set(
+    bindingsFor(snapshot, principal)
+      .filter((b) => b.effect === 'allow')
+      .flatMap((b) => ('tenant' in b.scope && b.scope.tenant ? [b.scope.tenant] : [])),
+  );
+  const global = isAdmin(snapshot, principal) !== undefined;
+  return snapshot.tenantOrder.filter((t) => {
+    const tenant = snapshot.tenants.get(t)!;
+    return global || principal.tenants.includes(t) || tenant.members.users.includes(principal.name) || tenant.members.groups.some((g) => groups.has(g)) || bound.has(t);
+  });
+}
+
+function scopeCovers(scope: Scope, family: Family, tenant: string | undefined, anchors: Anchors | undefined, search: boolean): boolean {
+  switch (scope.kind) {
+    case 'global':
+      return true;
+    case 'tenant':
+      return scope.tenant === tenant;
+    case 'experiment': {
+      if (search || family !== 'experiment' || (scope.tenant !== undefined && scope.tenant !== tenant) || !anchors) return false;
+      if (scope.id !== undefined) return (anchors.experimentIds?.length ?? 0) > 0 && anchors.experimentIds!.every((id) => id === scope.id);
+      const names = anchors.experimentNames ?? [];
+      return names.length > 0 && names.every((n) => globMatch(scope.namePattern!, n));
+    }
+    case 'model': {
+      if (search || family !== 'model' || (scope.tenant !== undefined && scope.tenant !== tenant) || !anchors) return false;
+      const names = anchors.modelNames ?? [];
+      return names.length > 0 && names.every((n) => globMatch(scope.namePattern, n));
+    }
+  }
+}
+
+function roleSatisfies(role: Role, check: Check, op: string): boolean {
+  if (role.operations.some((o) => o === op || (o.endsWith('.*') && op.startsWith(o.slice(0, -1))))) return true;
+  if (check.need === 'create') return role.create.includes(check.family);
+  const have = role.levels[check.family];
+  return have !== undefined && levelRank(have) >= levelRank(NEED_LEVEL[check.need]!);
+}
+
+function grantsFor(snapshot: PolicySnapshot, principal: Principal, tenant: string | undefined): Grant[] {
+  const grants: Grant[] = [];
+  for (const b of bindingsFor(snapshot, principal)) {
+    const role = snapshot.roles.get(b.role);
+    if (b.effect === 'allow' && role) grants.push({ role, scope: b.scope, binding: b, via: 'role-binding' });
+  }
+  // Roles asserted by the identity provider apply in the tenants it asserts (or everywhere if none).
+  for (const name of principal.roles) {
+    const role = snapshot.roles.get(name);
+    if (!role || role.admin) continue;
+    if (principal.tenants.length === 0) grants.push({ role, scope: { kind: 'global' }, via: 'idp-role' });
+    else for (const t of principal.tenants) grants.push({ role, scope: { kind: 'tenant', tenant: t }, via: 'idp-role' });
+  }
+  const defaultRole = tenant ? snapshot.tenants.get(tenant)?.defaultRole : undefined;
+  const role = defaultRole ? snapshot.roles.get(defaultRole) : undefined;
+  if (role && tenant) grants.push({ role, scope: { kind: 'tenant', tenant }, via: 'tenant-default-role' });
+  return grants;
+}
+
+const deny = (...reasons: ReasonId[]): Decision => ({ effect: 'deny', reasons, matchedBindings: [] });
+
+export function decide(snapshot: PolicySnapshot, principal: Principal | undefined, req: AccessRequest): Decision {
+  if (req.action === 'public') return { effect: 'allow', reasons: ['public-route'], matchedBindings: [] };
+  if (req.action === 'deny') return deny('route-denied');
+  if (!principal) return deny('unauthenticated');
+  const denied = deniedBy(snapshot, principal, req);
+  if (denied.length > 0) return { effect: 'deny', reasons: ['explicit-deny'], matchedBindings: denied.map((b) => b.id) };
+  const admin = isAdmin(snapshot, principal);
+  if (admin !== undefined) return { effect: 'allow', reasons: ['platform-admin'], matchedBindings: admin === true ? [] : [admin.id] };
+  if (req.action === 'admin') return deny('admin-only');
+  if (req.action === 'authenticated') return { effect: 'allow', reasons: ['authenticated-route'], matchedBindings: [] };
+  if (req.op === 'workspaces.list' || req.op === 'workspaces.get') {
+    // Workspaces are tenants: members may see their own (the list is filtered to them).
+    const mine = tenantsOf(snapshot, principal);
+    if (req.op === 'workspaces.list' ? mine.length > 0 : req.workspace !== undefined && mine.includes(req.workspace)) {
+      return { effect: 'allow', reasons: ['tenant-member'], matchedBindings: [] };
+    }
+    return deny(mine.length > 0 ? 'not-member' : 'no-tenant');
+  }
+  if (req.tenant === undefined) return deny('no-tenant');
+  if (!tenantsOf(snapshot, principal).includes(req.tenant)) return deny('not-member');
+  const grants = grantsFor(snapshot, principal, req.tenant);
+  const matched = new Set<string>();
+  let via: ReasonId | undefined;
+  for (const check of req.checks) {
+    const grant = grants.find((g) => scopeCovers(g.scope, check.family, req.tenant, check.anchors, req.search) && roleSatisfies(g.role, check, req.op));
+    if (!grant) return { effect: 'deny', reasons: ['no-grant'], matchedBindings: [...matched] };
+    if (grant.binding) matched.add(grant.binding.id);
+    via ??= grant.via;
+  }
+  if (req.checks.length === 0) return deny('no-grant');
+  return { effect: 'allow', reasons: [via ?? 'role-binding'], matchedBindings: [...matched] };
+}
+
+/**
+ * Deny bindings that cover the request: the denied role would satisfy one of its checks at
+ * the binding's scope (a denied `admin` role at global scope also closes admin routes).
+ */
+function deniedBy(snapshot: PolicySnapshot, principal: Principal, req: AccessRequest): Binding[] {
+  return bindingsFor(snapshot, principal).filter((b) => {
+    if (b.effect !== 'deny') return false;
+    const role = snapshot.roles.get(b.role);
+    if (!role) return true; // a deny naming an unknown role denies: an error never grants
+    if (req.action === 'admin' || req.action === 'authenticated') return role.admin && b.scope.kind === 'global';
+    return req.checks.some((c) => denyCovers(b.scope, c, req.tenant, req.search) && roleSatisfies(role, c, req.op));
+  });
+}
+
+/**
+ * Like scopeCovers, but an unknown resource or a search counts as covered: a resource-scoped
+ * deny must not be escaped by not resolving the resource, or by listing instead of getting.
+ */
+function denyCovers(scope: Scope, check: Check, tenant: string | undefined, search: boolean): boolean {
+  if (scope.kind === 'global' || scope.kind === 'tenant') return scopeCovers(scope, check.family, tenant, check.anchors, search);
+  const family: Family = scope.kind === 'experiment' ? 'experiment' : 'model';
+  if (check.family !== family || (scope.tenant !== undefined && scope.tenant !== tenant)) return false;
+  if (check.need === 'create') return false; // a new resource is not the one the deny names
+  if (search || check.anchors === undefined) return true;
+  return scopeCovers(scope, check.family, tenant, check.anchors, false);
+}
+
+/** Whether the decision for this principal can depend on which experiment or model a call touches. */
+export function hasResourceScopedBindings(snapshot: PolicySnapshot, principal: Principal): boolean {
+  return bindingsFor(snapshot, principal).some((b) => b.scope.kind === 'experiment' || b.scope.kind === 'model');
+}

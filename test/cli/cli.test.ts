@@ -1,0 +1,83 @@
+/** The `gatehouse` command as an operator runs it: exit codes, --json, every config problem at once. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../harness/paths.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gh-cli-'));
+function gatehouse(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+  const r = spawnSync(join(ROOT, 'bin/gatehouse'), args, {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_DATA_DIR: join(dir, 'data'), ...options.env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const policyFile = join(dir, 'policy.yaml');
+writeFileSync(
+  policyFile,
+  [
+    'tenants:',
+    '  - { name: team-a, members: { groups: [team-a] } }',
+    'bindings:',
+    '  - { role: viewer, group: readers, tenant: team-a }',
+    '  - { role: contributor, user: carl, tenant: team-a }',
+  ].join('\n'),
+);
+
+test('--help lists the commands; an unknown command is a usage error', () => {
+  const help = gatehouse(['--help']);
+  assert.equal(help.code, 0);
+  for (const c of ['serve', 'config check', 'routes check', 'policy explain', 'users add']) assert.match(help.stdout, new RegExp(c));
+  assert.equal(gatehouse(['frobnicate']).code, 2);
+});
+
+test('config check: valid file exits 0; an invalid one exits 2 listing every problem with its path', () => {
+  assert.equal(gatehouse(['config', 'check', '-c', policyFile]).code, 0);
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, ['mlflow: { url: "ftp://x" }', 'server: { public: { port: -1 } }', 'bindings:', '  - { role: nope, user: x, tenant: team-z }', 'typo: 1'].join('\n'));
+  const r = gatehouse(['config', 'check', '-c', bad]);
+  assert.equal(r.code, 2);
+  for (const path of ['mlflow.url', 'server.public.port', 'bindings.0.role', 'bindings.0.tenant', 'typo']) assert.match(r.stderr, new RegExp(`${path.replaceAll('.', '\\.')}:`), r.stderr);
+});
+
+test('routes list --json gives the route table', () => {
+  const r = gatehouse(['routes', 'list', '--json']);
+  assert.equal(r.code, 0);
+  const rows = JSON.parse(r.stdout) as { op: string }[];
+  assert.ok(rows.some((row) => row.op === 'runs.logMetric'));
+});
+
+test('policy explain answers with the engine\'s decision, reasons and exit code', () => {
+  const allow = gatehouse(['policy', 'explain', '-c', policyFile, '--principal', 'rita', '--groups', 'readers,team-a', '--op', 'runs.get', '--json']);
+  assert.equal(allow.code, 0, allow.stderr);
+  const a = JSON.parse(allow.stdout) as { effect: string; reasons: string[]; tenant: string; bindings: { role: string }[] };
+  assert.equal(a.effect, 'allow');
+  assert.equal(a.tenant, 'team-a');
+  assert.deepEqual(a.bindings.map((b) => b.role), ['viewer']);
+  const deny = gatehouse(['policy', 'explain', '-c', policyFile, '--principal', 'rita', '--groups', 'readers,team-a', '--op', 'runs.logMetric']);
+  assert.equal(deny.code, 1);
+  assert.match(deny.stdout, /DENY.*runs\.logMetric/);
+  assert.match(deny.stdout, /reason no-grant/);
+  assert.equal(gatehouse(['policy', 'explain', '-c', policyFile, '--principal', 'x', '--op', 'nope.nope']).code, 2);
+});
+
+test('users add generates a password shown once; users list never shows hashes', () => {
+  const add = gatehouse(['users', 'add', 'dora', '--json']);
+  assert.equal(add.code, 0, add.stderr);
+  const created = JSON.parse(add.stdout) as { username: string; password: string };
+  assert.equal(created.username, 'dora');
+  assert.ok(created.password.length >= 24);
+  const list = gatehouse(['users', 'list', '--json']);
+  assert.equal(list.code, 0);
+  assert.doesNotMatch(list.stdout, /scrypt\$/);
+  assert.deepEqual((JSON.parse(list.stdout) as { username: string }[]).map((u) => u.username), ['dora']);
+  assert.equal(gatehouse(['users', 'add', 'dora']).code, 1, 'duplicate user');
+  const weak = gatehouse(['users', 'set-password', 'dora', '--password-stdin'], { input: 'short\n' });
+  assert.equal(weak.code, 2);
+  assert.equal(gatehouse(['users', 'set-password', 'dora', '--password-stdin'], { input: 'a-much-longer-password\n' }).code, 0);
+});

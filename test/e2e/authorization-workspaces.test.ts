@@ -1,0 +1,193 @@
+/**
+ * Tenant isolation and roles end to end: real MLflow 3.18 with workspaces, the real MLflow
+ * Python client as each principal, Gatehouse in front. Two tenants (team-a, team-b) and the
+ * common enterprise set-up of three groups: admins, readers, model-approvers.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
+import { ADMIN_AUTH, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { runPython } from '../harness/python-client.ts';
+import { ROOT } from '../harness/paths.ts';
+import { hashPassword } from '../../src/identity/password.ts';
+
+const PASSWORD = 'a-long-test-password';
+const USERS = ['ada', 'alice', 'bob', 'rita', 'mia'];
+
+let mlflow: MlflowServer;
+let gh: InProcess;
+let values: Record<string, unknown> = {};
+
+interface Outcome {
+  ok: boolean;
+  code?: string;
+  value?: unknown;
+}
+
+async function as(user: string, workspace: string | undefined, actions: unknown[][]): Promise<Record<string, Outcome>> {
+  const r = await runPython(join(ROOT, 'test/e2e/authz_actions.py'), {
+    MLFLOW_TRACKING_URI: gh.url,
+    MLFLOW_TRACKING_USERNAME: user,
+    MLFLOW_TRACKING_PASSWORD: PASSWORD,
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+    ...(workspace && { MLFLOW_WORKSPACE: workspace }),
+    GH_ACTIONS: JSON.stringify(actions),
+    GH_VALUES: JSON.stringify(values),
+  });
+  assert.equal(r.code, 0, r.stderr.slice(-4000));
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { results: Record<string, Outcome>; values: Record<string, unknown> };
+  values = out.values;
+  return out.results;
+}
+
+const ok = (o: Outcome | undefined, what: string) => assert.equal(o?.ok, true, `${what}: ${JSON.stringify(o)}`);
+const refused = (o: Outcome | undefined, code: string, what: string) => assert.deepEqual(o, { ok: false, code }, what);
+
+before(async () => {
+  mlflow = await startMlflow({ workspaces: true });
+  gh = await startInProcess(mlflow.url, {
+    tenants: [
+      { name: 'team-a', members: { groups: ['team-a'] } },
+      { name: 'team-b', members: { groups: ['team-b'] } },
+    ],
+    groups: [
+      { name: 'admins', members: ['ada'] },
+      { name: 'readers', members: ['rita'] },
+      { name: 'model-approvers', members: ['mia'] },
+      { name: 'team-a', members: ['alice', 'rita', 'mia'] },
+      { name: 'team-b', members: ['bob'] },
+    ],
+    bindings: [
+      { role: 'admin', group: 'admins' },
+      { role: 'viewer', group: 'readers', tenant: 'team-a' },
+      { role: 'model-approver', group: 'model-approvers', tenant: 'team-a' },
+      { role: 'contributor', user: 'alice', tenant: 'team-a' },
+      { role: 'contributor', user: 'bob', tenant: 'team-b' },
+    ],
+  });
+  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
+  for (const u of USERS) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  for (const name of ['team-a', 'team-b']) {
+    const res = await fetch(`${gh.url}/api/3.0/mlflow/workspaces`, { method: 'POST', headers: { authorization: basic('ada', PASSWORD), 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    assert.equal(res.status, 201, await res.text());
+  }
+});
+after(async () => {
+  await gh?.close();
+  await mlflow?.stop();
+});
+
+describe('two tenants, three groups, through the stock MLflow client', () => {
+  test('a contributor works in its tenant', async () => {
+    const r = await as('alice', 'team-a', [
+      ['expA', 'create_experiment', 'alice-exp'],
+      ['runA', 'create_run', '$expA'],
+      ['metric', 'log_metric', '$runA'],
+      ['modelA', 'create_model', 'alice-model'],
+      ['names', 'experiment_names'],
+    ]);
+    for (const k of ['expA', 'runA', 'metric', 'modelA']) ok(r[k], k);
+    assert.deepEqual(r.names?.value, ['alice-exp']);
+  });
+
+  test('another tenant cannot see or touch it: it does not exist there, and choosing the tenant is refused', async () => {
+    const inOwn = await as('bob', 'team-b', [
+      ['names', 'experiment_names'],
+      ['getExp', 'get_experiment', '$expA'],
+      ['getRun', 'get_run', '$runA'],
+      ['logForeign', 'log_metric', '$runA'],
+      ['models', 'model_names'],
+      ['expB', 'create_experiment', 'bob-exp'],
+      ['runB', 'create_run', '$expB'],
+    ]);
+    assert.deepEqual(inOwn.names?.value, [], 'bob sees nothing of team-a');
+    refused(inOwn.getExp, 'RESOURCE_DOES_NOT_EXIST', 'foreign experiment by id');
+    refused(inOwn.getRun, 'RESOURCE_DOES_NOT_EXIST', 'foreign run by id');
+    refused(inOwn.logForeign, 'RESOURCE_DOES_NOT_EXIST', 'log to a foreign run');
+    assert.deepEqual(inOwn.models?.value, []);
+    ok(inOwn.expB, 'bob creates in his own tenant');
+    ok(inOwn.runB, 'bob runs in his own tenant');
+    const choosing = await as('bob', 'team-a', [['names', 'experiment_names'], ['getExp', 'get_experiment', '$expA']]);
+    refused(choosing.names, 'PERMISSION_DENIED', 'bob choosing team-a');
+    refused(choosing.getExp, 'PERMISSION_DENIED', 'bob choosing team-a');
+  });
+
+  test('readers only read', async () => {
+    const r = await as('rita', 'team-a', [
+      ['names', 'experiment_names'],
+      ['getRun', 'get_run', '$runA'],
+      ['runs', 'search_runs', '$expA'],
+      ['log', 'log_metric', '$runA'],
+      ['create', 'create_experiment', 'rita-exp'],
+      ['model', 'create_model', 'rita-model'],
+      ['delete', 'delete_experiment', '$expA'],
+    ]);
+    assert.deepEqual(r.names?.value, ['alice-exp']);
+    ok(r.getRun, 'read a run');
+    assert.equal(r.runs?.value, 1);
+    for (const k of ['log', 'create', 'model', 'delete']) refused(r[k], 'PERMISSION_DENIED', k);
+  });
+
+  test('model approvers read, register models, create versions and move aliases, but do not log runs', async () => {
+    const r = await as('mia', 'team-a', [
+      ['getRun', 'get_run', '$runA'],
+      ['model', 'create_model', 'mia-model'],
+      ['version', 'create_version', 'alice-model', '$runA'],
+      ['alias', 'set_alias', 'alice-model', 'champion', '1'],
+      ['champion', 'get_alias', 'alice-model', 'champion'],
+      ['log', 'log_metric', '$runA'],
+      ['create', 'create_experiment', 'mia-exp'],
+      ['deleteModel', 'delete_model', 'alice-model'],
+    ]);
+    for (const k of ['getRun', 'model', 'version', 'alias']) ok(r[k], k);
+    assert.equal(r.champion?.value, '1');
+    for (const k of ['log', 'create', 'deleteModel']) refused(r[k], 'PERMISSION_DENIED', k);
+  });
+
+  test('admins do everything, in every tenant', async () => {
+    const r = await as('ada', 'team-a', [
+      ['names', 'experiment_names'],
+      ['delete', 'delete_experiment', '$expA'],
+      ['model', 'delete_model', 'mia-model'],
+    ]);
+    assert.deepEqual(r.names?.value, ['alice-exp']);
+    ok(r.delete, 'admin deletes');
+    ok(r.model, 'admin deletes a model');
+  });
+
+  test('the /ajax-api twin and GraphQL are held to the same rules', async () => {
+    const rita = basic('rita', PASSWORD);
+    const post = (path: string, body: unknown, auth: string) =>
+      fetch(`${gh.url}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json', 'x-mlflow-workspace': 'team-a' }, body: JSON.stringify(body) });
+    const twin = await post('/ajax-api/2.0/mlflow/runs/log-metric', { run_id: values.runA, key: 'k', value: 1, timestamp: 1, step: 0 }, rita);
+    assert.equal(twin.status, 403);
+    const search = await post('/ajax-api/2.0/mlflow/experiments/search', { max_results: 10 }, rita);
+    assert.equal(search.status, 200);
+    const graphql = await post('/graphql', { query: '{ mlflowSearchRuns(input: {experimentIds: ["0"]}) { runs { info { runId } } } }' }, rita);
+    assert.equal(graphql.status, 403, 'GraphQL is refused to non-admins until it is inspected field by field');
+    const adminGraphql = await post('/graphql', { query: '{ __typename }' }, ADMIN_AUTH);
+    assert.equal(adminGraphql.status, 200);
+  });
+
+  test('a cross reference into another tenant is refused as not existing, before MLflow sees it', async () => {
+    const res = await fetch(`${gh.url}/api/2.0/mlflow/model-versions/create`, {
+      method: 'POST',
+      headers: { authorization: basic('mia', PASSWORD), 'content-type': 'application/json', 'x-mlflow-workspace': 'team-a' },
+      body: JSON.stringify({ name: 'alice-model', source: 'mlflow-artifacts:/elsewhere', run_id: values.runB }),
+    });
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { error_code: string; gatehouse_code: string };
+    assert.equal(body.error_code, 'RESOURCE_DOES_NOT_EXIST');
+    assert.equal(body.gatehouse_code, 'GATEHOUSE_RESOURCE_NOT_FOUND');
+  });
+
+  test('nothing that was denied reached MLflow', () => {
+    const denied = gh.events.filter((e) => e.ctx.decision?.effect === 'deny' || e.ctx.errorCode !== undefined);
+    assert.ok(denied.length >= 10, `expected denials, saw ${denied.length}`);
+    for (const e of denied) {
+      if (e.ctx.errorCode?.startsWith('GATEHOUSE_UPSTREAM')) continue;
+      assert.equal(e.ctx.upstreamStatus, undefined, `${e.ctx.route?.row.op} was denied (${e.ctx.errorCode}) but reached MLflow`);
+    }
+  });
+});

@@ -1,0 +1,168 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { decide, tenantsOf, type AccessRequest, type Check } from '../../src/policy/engine.ts';
+import { buildSnapshot, referenceProblems, type PolicySources } from '../../src/policy/snapshot.ts';
+import type { Principal } from '../../src/identity/principal.ts';
+import type { Action } from '../../src/routes/mlflow/types.ts';
+
+const sources: PolicySources = {
+  tenants: [
+    { name: 'team-a', members: { users: [], groups: ['team-a'] } },
+    { name: 'team-b', defaultRole: 'viewer', members: { users: ['bea'], groups: [] } },
+  ],
+  groups: [
+    { name: 'readers', members: ['rita'] },
+    { name: 'model-approvers', members: ['mia'] },
+    { name: 'admins', members: ['ada'] },
+  ],
+  roles: [{ name: 'tagger', description: '', levels: { experiment: 'READ' }, operations: ['runs.setTag'], create: [] }],
+  bindings: [
+    { role: 'viewer', effect: 'allow', group: 'readers', tenant: 'team-a' },
+    { role: 'model-approver', effect: 'allow', group: 'model-approvers', tenant: 'team-a' },
+    { role: 'contributor', effect: 'allow', user: 'carl', tenant: 'team-a' },
+    { role: 'admin', effect: 'allow', group: 'admins' },
+    { role: 'contributor', effect: 'allow', user: 'eve', experiment: { namePattern: 'shared-*' }, tenant: 'team-a' },
+    { role: 'contributor', effect: 'deny', user: 'carl', experiment: { id: '13' }, tenant: 'team-a' },
+    { role: 'tagger', effect: 'allow', user: 'tom', tenant: 'team-a' },
+  ],
+};
+const snapshot = buildSnapshot(sources);
+
+const user = (name: string, extra: Partial<Principal> = {}): Principal => ({
+  id: `local:${name}`,
+  kind: 'user',
+  name,
+  groups: [],
+  tenants: [],
+  roles: [],
+  admin: false,
+  method: 'basic',
+  provider: 'local',
+  ...extra,
+});
+
+function req(op: string, action: Action, tenant: string | undefined, checks: Check[], search = false): AccessRequest {
+  return { op, action, tenant, checks, search };
+}
+const exp = (need: Check['need'], anchors?: Check['anchors']): Check => ({ family: 'experiment', need, anchors });
+const model = (need: Check['need'], names?: string[]): Check => ({ family: 'model', need, anchors: names && { modelNames: names } });
+
+const effect = (p: Principal | undefined, r: AccessRequest) => decide(snapshot, p, r).effect;
+
+describe('route-level outcomes', () => {
+  test('public routes are open, denied routes closed, even to admins', () => {
+    assert.equal(effect(undefined, req('server.health', 'public', undefined, [])), 'allow');
+    assert.deepEqual(decide(snapshot, user('ada'), req('jobs.search', 'deny', 'team-a', [])).reasons, ['route-denied']);
+  });
+  test('no principal, no tenant, not a member: deny with distinct reasons', () => {
+    assert.deepEqual(decide(snapshot, undefined, req('runs.get', 'read', 'team-a', [exp('read')])).reasons, ['unauthenticated']);
+    assert.deepEqual(decide(snapshot, user('nobody'), req('runs.get', 'read', undefined, [exp('read')])).reasons, ['no-tenant']);
+    assert.deepEqual(decide(snapshot, user('rita'), req('runs.get', 'read', 'team-b', [exp('read')])).reasons, ['not-member']);
+  });
+  test('admin routes need a platform admin; authenticated routes any principal', () => {
+    assert.deepEqual(decide(snapshot, user('carl'), req('webhooks.create', 'admin', 'team-a', [])).reasons, ['admin-only']);
+    assert.equal(effect(user('ada'), req('webhooks.create', 'admin', 'team-a', [])), 'allow');
+    assert.equal(effect(user('x', { admin: true }), req('webhooks.create', 'admin', undefined, [])), 'allow');
+    assert.equal(effect(user('nobody'), req('server.version', 'authenticated', undefined, [])), 'allow');
+  });
+});
+
+describe('the enterprise three-group set-up', () => {
+  test('readers read and nothing else', () => {
+    const rita = user('rita');
+    assert.equal(effect(rita, req('runs.get', 'read', 'team-a', [exp('read')])), 'allow');
+    assert.equal(effect(rita, req('experiments.search', 'read', 'team-a', [exp('read')], true)), 'allow');
+    assert.equal(effect(rita, req('registeredModels.get', 'read', 'team-a', [model('read', ['m'])])), 'allow');
+    for (const [op, action, check] of [
+      ['runs.logMetric', 'edit', exp('edit')],
+      ['experiments.create', 'create', exp('create')],
+      ['registeredModels.create', 'create', model('create')],
+      ['modelVersions.create', 'edit', model('edit', ['m'])],
+      ['experiments.delete', 'manage', exp('manage')],
+    ] as const) {
+      assert.equal(effect(rita, req(op, action, 'team-a', [check])), 'deny', op);
+    }
+  });
+  test('model approvers read, register models, create versions and move aliases and stages, but do not log runs', () => {
+    const mia = user('mia');
+    for (const [op, action, check] of [
+      ['runs.get', 'read', exp('read')],
+      ['registeredModels.create', 'create', model('create')],
+      ['modelVersions.create', 'edit', model('edit', ['m'])],
+      ['registeredModels.setAlias', 'edit', model('edit', ['m'])],
+      ['modelVersions.transitionStage', 'edit', model('edit', ['m'])],
+    ] as const) {
+      assert.equal(effect(mia, req(op, action, 'team-a', [check])), 'allow', op);
+    }
+    for (const [op, action, check] of [
+      ['runs.logMetric', 'edit', exp('edit')],
+      ['experiments.create', 'create', exp('create')],
+      ['registeredModels.delete', 'manage', model('manage', ['m'])],
+      ['registeredModels.rename', 'edit', model('edit', ['m'])],
+    ] as const) {
+      assert.equal(effect(mia, req(op, action, 'team-a', [check])), 'deny', op);
+    }
+  });
+  test('admins do everything, in every tenant', () => {
+    const ada = user('ada');
+    assert.equal(effect(ada, req('experiments.delete', 'manage', 'team-b', [exp('manage')])), 'allow');
+    assert.deepEqual(tenantsOf(snapshot, ada), ['team-a', 'team-b']);
+  });
+});
+
+describe('bindings and scopes', () => {
+  test('contributors write and create but do not delete', () => {
+    const carl = user('carl');
+    assert.equal(effect(carl, req('runs.logMetric', 'edit', 'team-a', [exp('edit', { experimentIds: ['1'], experimentNames: ['a'] })])), 'allow');
+    assert.equal(effect(carl, req('experiments.create', 'create', 'team-a', [exp('create')])), 'allow');
+    assert.equal(effect(carl, req('experiments.delete', 'manage', 'team-a', [exp('manage', { experimentIds: ['1'], experimentNames: ['a'] })])), 'deny');
+  });
+  test('an explicit deny wins, and an unresolved resource counts as covered by it', () => {
+    const carl = user('carl');
+    const d = decide(snapshot, carl, req('runs.logMetric', 'edit', 'team-a', [exp('edit', { experimentIds: ['13'], experimentNames: ['x'] })]));
+    assert.deepEqual(d, { effect: 'deny', reasons: ['explicit-deny'], matchedBindings: ['config:5'] });
+    assert.equal(effect(carl, req('runs.logMetric', 'edit', 'team-a', [exp('edit')])), 'deny');
+    assert.equal(effect(carl, req('experiments.search', 'read', 'team-a', [exp('read')], true)), 'deny');
+    assert.equal(effect(carl, req('runs.get', 'read', 'team-a', [exp('read', { experimentIds: ['12'], experimentNames: ['y'] })])), 'allow');
+  });
+  test('experiment-scoped grants apply to matching experiments only, never to searches', () => {
+    const eve = user('eve');
+    assert.equal(effect(eve, req('runs.logMetric', 'edit', 'team-a', [exp('edit', { experimentIds: ['7'], experimentNames: ['shared-demo'] })])), 'allow');
+    assert.equal(effect(eve, req('runs.logMetric', 'edit', 'team-a', [exp('edit', { experimentIds: ['8'], experimentNames: ['private'] })])), 'deny');
+    assert.equal(effect(eve, req('runs.logMetric', 'edit', 'team-a', [exp('edit')])), 'deny');
+    assert.equal(effect(eve, req('experiments.search', 'read', 'team-a', [exp('read')], true)), 'deny');
+  });
+  test('a tenant default role applies to its members only', () => {
+    assert.equal(effect(user('bea'), req('runs.get', 'read', 'team-b', [exp('read')])), 'allow');
+    assert.deepEqual(decide(snapshot, user('bea'), req('runs.get', 'read', 'team-b', [exp('read')])).reasons, ['tenant-default-role']);
+    assert.equal(effect(user('bea'), req('runs.logMetric', 'edit', 'team-b', [exp('edit')])), 'deny');
+  });
+  test('custom roles grant single operations', () => {
+    const tom = user('tom');
+    assert.equal(effect(tom, req('runs.setTag', 'edit', 'team-a', [exp('edit')])), 'allow');
+    assert.equal(effect(tom, req('runs.logMetric', 'edit', 'team-a', [exp('edit')])), 'deny');
+  });
+  test('groups, tenants and roles asserted by the identity provider count', () => {
+    const idp = user('ivan', { groups: ['team-a', 'readers'] });
+    assert.deepEqual(tenantsOf(snapshot, idp), ['team-a']);
+    assert.equal(effect(idp, req('runs.get', 'read', 'team-a', [exp('read')])), 'allow');
+    const scoped = user('sam', { tenants: ['team-b'], roles: ['contributor'] });
+    assert.equal(effect(scoped, req('runs.logMetric', 'edit', 'team-b', [exp('edit')])), 'allow');
+    assert.equal(effect(scoped, req('runs.logMetric', 'edit', 'team-a', [exp('edit')])), 'deny');
+    assert.equal(effect(user('x', { roles: ['admin'] }), req('webhooks.create', 'admin', 'team-a', [])), 'deny', 'an IdP role named admin is not platform admin');
+  });
+  test('every check of a call must pass (a model version with a source run needs the run readable too)', () => {
+    const mia = user('mia');
+    assert.equal(effect(mia, req('modelVersions.create', 'edit', 'team-a', [model('edit', ['m']), exp('read')])), 'allow');
+    const outsider = buildSnapshot({ ...sources, bindings: [{ role: 'model-approver', effect: 'allow', user: 'mo', model: { namePattern: 'm*' }, tenant: 'team-a' }] });
+    assert.equal(decide(outsider, user('mo', { groups: ['team-a'] }), req('modelVersions.create', 'edit', 'team-a', [model('edit', ['m']), exp('read')])).effect, 'deny');
+  });
+});
+
+test('configuration references are checked: unknown roles and tenants are reported with their paths', () => {
+  const problems = referenceProblems({ ...sources, bindings: [{ role: 'nope', effect: 'allow', user: 'x', tenant: 'team-z' }], roles: [{ name: 'viewer', description: '', levels: {}, operations: [], create: [] }] });
+  assert.deepEqual(
+    problems.map((p) => p.path.join('.')),
+    ['bindings.0.role', 'bindings.0.tenant', 'roles.0.name'],
+  );
+});
