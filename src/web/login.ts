@@ -1,0 +1,225 @@
+/**
+ * The login page and browser sessions for the MLflow UI, served under `/_gatehouse/` (never
+ * forwarded to MLflow):
+ *
+ *   GET  /_gatehouse/login?next=/path     the page: password form + one button per OIDC IdP
+ *   POST /_gatehouse/login                username/password against the Basic providers
+ *   GET  /_gatehouse/oidc/start/:id       to the IdP (authorization code + PKCE + state + nonce)
+ *   GET  /_gatehouse/oidc/callback/:id    back from the IdP
+ *   GET  /_gatehouse/logout               a confirmation form (logout is a POST)
+ *   POST /_gatehouse/logout               ends the session, and the IdP's where it can
+ *
+ * A login in progress is a `pending` session (cookie `gatehouse_login`) holding the form's CSRF
+ * token, where to go next and the OIDC state; success deletes it and mints a fresh `user`
+ * session (cookie `gatehouse_session`): a pre-login id is never promoted (no fixation).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { SessionRepository } from '../store/sessions.ts';
+import type { RateLimits } from '../ratelimit/limits.ts';
+import type { BrowserConfig } from './config.ts';
+import { isTls, LOGIN_COOKIE, LOGIN_COOKIE_PATH, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';
+import { LOGIN_PATH, safeNext } from './next.ts';
+import { oidcLogin, type OidcFlow, type OidcLogin } from './oidc-login.ts';
+import { sameOriginCheck } from './origin.ts';
+import { loginPage, logoutPage, pageHeaders } from './pages.ts';
+
+export interface LoginDeps {
+  readonly browser: BrowserConfig;
+  /** `server.publicOrigins`: origins besides the request's own Host that may post forms. */
+  readonly publicOrigins: readonly string[];
+  readonly providers: readonly IdentityProvider[];
+  readonly sessions: SessionRepository;
+  readonly log: Logger;
+  /** Brute-force lockouts shared with HTTP Basic (src/ratelimit/limits.ts); absent when rate limits are off. */
+  readonly rateLimits?: RateLimits | undefined;
+}
+
+interface PendingData {
+  readonly csrf: string;
+  readonly next: string;
+  readonly oidc?: OidcFlow;
+}
+
+interface UserData {
+  readonly csrf: string;
+  readonly oidc?: string;
+  readonly idToken?: string;
+}
+
+const token = (): string => randomBytes(32).toString('base64url');
+const sameToken = (a: unknown, b: string): boolean =>
+  typeof a === 'string' && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const MAX_FORM_BYTES = 16 * 1024;
+
+export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
+  const { browser, sessions, log } = deps;
+  const passwordProviders = deps.providers.filter((p) => p.verifyPassword !== undefined);
+  const idps = new Map<string, OidcLogin>(browser.oidc.map((c) => [c.id, oidcLogin(c, log)]));
+  const buttons = [...idps.values()].map((i) => ({ id: i.id, label: i.label }));
+  const sameOrigin = sameOriginCheck(deps.publicOrigins);
+
+  const secure = (req: IncomingMessage) => browser.secureCookies || isTls(req);
+  const sessionCookie = (req: IncomingMessage, id: string, maxAge = browser.absoluteTimeoutSeconds) =>
+    serializeCookie(SESSION_COOKIE, id, { path: '/', secure: secure(req), maxAge });
+  const loginCookie = (req: IncomingMessage, id: string, maxAge = browser.loginTimeoutSeconds) =>
+    serializeCookie(LOGIN_COOKIE, id, { path: LOGIN_COOKIE_PATH, secure: secure(req), maxAge });
+  const origin = (req: IncomingMessage) => `${isTls(req) ? 'https' : 'http'}://${req.headers.host}`;
+
+  function html(reply: FastifyReply, status: number, body: string, cookies: string[] = [], formActions: string[] = []): FastifyReply {
+    reply.code(status).headers(pageHeaders(formActions));
+    if (cookies.length > 0) reply.header('set-cookie', cookies);
+    return reply.send(body);
+  }
+
+  /** Shows the login page with a fresh pending login (the previous one, if any, is dropped). */
+  async function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string, username?: string) {
+    const old = readCookie(req.headers.cookie, LOGIN_COOKIE);
+    if (old !== undefined) await sessions.delete(old);
+    const csrf = token();
+    const id = await sessions.create<PendingData>('pending', { csrf, next });
+    const page = loginPage({ csrf, next, passwordForm: passwordProviders.length > 0, oidc: buttons, error, username });
+    return html(reply, status, page, [loginCookie(req.raw, id)]);
+  }
+
+  /** Ends the pending login and starts the user session under a new id. */
+  async function signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'> = {}) {
+    const pending = readCookie(req.headers.cookie, LOGIN_COOKIE);
+    if (pending !== undefined) await sessions.delete(pending);
+    const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (previous !== undefined) await sessions.delete(previous);
+    const id = await sessions.create<UserData>('user', { csrf: token(), ...data }, principal);
+    log.info({ principal: principal.id, provider: principal.provider, method: principal.method }, 'browser login');
+    reply.code(303).header('location', next).header('cache-control', 'no-store');
+    reply.header('set-cookie', [sessionCookie(req.raw, id), loginCookie(req.raw, '', 0)]);
+    return reply.send();
+  }
+
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_req, body, done) => {
+      const form: Record<string, string> = {};
+      // The first value of a repeated field counts, as in every other reader of this form.
+      for (const [k, v] of new URLSearchParams(body as string)) if (!Object.hasOwn(form, k)) form[k] = v;
+      done(null, form);
+    });
+
+    scope.get(LOGIN_PATH, async (req, reply) => {
+      const next = safeNext((req.query as Record<string, unknown>).next);
+      const current = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (current !== undefined && (await sessions.get(current, 'user'))) return reply.code(303).header('location', next).send();
+      return showLogin(req, reply, 200, next);
+    });
+
+    scope.post(LOGIN_PATH, async (req, reply) => {
+      const form = (req.body ?? {}) as Record<string, string | undefined>;
+      const pendingId = readCookie(req.headers.cookie, LOGIN_COOKIE);
+      const pending = pendingId === undefined ? undefined : await sessions.get<PendingData>(pendingId, 'pending');
+      if (!sameOrigin(req.raw) || !pending || !sameToken(form.csrf, pending.data.csrf)) {
+        return showLogin(req, reply, 403, safeNext(form.next), 'The sign-in form expired or came from another site. Please sign in again.');
+      }
+      const { username = '', password = '' } = form;
+      if (passwordProviders.length === 0) return showLogin(req, reply, 404, pending.data.next, 'Password sign-in is not enabled.');
+      // Locked out (too many failures from this address or for this name): refused before any password check.
+      const peer = req.raw.socket.remoteAddress ?? '';
+      const name = username === '' ? undefined : username.slice(0, 256);
+      const locked = await deps.rateLimits?.lockedOut(peer, name);
+      if (locked) {
+        reply.headers(deps.rateLimits!.rejection(locked.kind, 'failed-auth', locked.retryAfterMs).headers ?? {});
+        return showLogin(req, reply, 429, pending.data.next, 'Too many failed sign-in attempts. Please wait a moment and try again.', name);
+      }
+      const bad = async () => {
+        await deps.rateLimits?.failed(peer, name);
+        return showLogin(req, reply, 401, pending.data.next, 'Invalid username or password.', name);
+      };
+      if (username === '' || password === '' || username.length > 256 || password.length > 1024 || username.includes(':')) return bad();
+      for (const provider of passwordProviders) {
+        const result = await provider.verifyPassword!(username, password, req.raw);
+        if (result.kind === 'not-mine') continue;
+        if (result.kind === 'principal') return signIn(req, reply, result.principal, pending.data.next);
+        log.info({ provider: provider.id, reason: result.reason, verdict: result.kind }, 'browser login refused');
+        if (result.kind === 'unavailable') {
+          return showLogin(req, reply, 503, pending.data.next, 'The directory could not be reached. Please try again shortly.', username);
+        }
+        return bad();
+      }
+      log.info({ reason: 'unknown-user' }, 'browser login refused');
+      return bad();
+    });
+
+    scope.get('/_gatehouse/oidc/start/:id', async (req, reply) => {
+      const idp = idps.get((req.params as { id: string }).id);
+      const next = safeNext((req.query as Record<string, unknown>).next);
+      if (!idp) return showLogin(req, reply, 404, next, 'Unknown sign-in provider.');
+      const configured = browser.oidc.find((c) => c.id === idp.id)!.redirectUri;
+      let started;
+      try {
+        started = await idp.start(configured ?? `${origin(req.raw)}/_gatehouse/oidc/callback/${idp.id}`);
+      } catch (err) {
+        log.warn({ provider: idp.id, err: (err as Error).message }, 'OIDC discovery failed');
+        return showLogin(req, reply, 503, next, `${idp.label} could not be reached. Please try again shortly.`);
+      }
+      const old = readCookie(req.headers.cookie, LOGIN_COOKIE);
+      if (old !== undefined) await sessions.delete(old);
+      const id = await sessions.create<PendingData>('pending', { csrf: token(), next, oidc: started.flow });
+      reply.code(302).header('location', started.url).header('cache-control', 'no-store').header('set-cookie', loginCookie(req.raw, id));
+      return reply.send();
+    });
+
+    scope.get('/_gatehouse/oidc/callback/:id', async (req, reply) => {
+      const idp = idps.get((req.params as { id: string }).id);
+      const pendingId = readCookie(req.headers.cookie, LOGIN_COOKIE);
+      const pending = pendingId === undefined ? undefined : await sessions.get<PendingData>(pendingId, 'pending');
+      // One use only: whatever happens next, this state cannot be replayed.
+      if (pendingId !== undefined) await sessions.delete(pendingId);
+      const next = pending?.data.next ?? '/';
+      if (!idp || !pending?.data.oidc || pending.data.oidc.provider !== idp.id) {
+        return showLogin(req, reply, 400, next, 'The sign-in attempt expired or was not started here. Please sign in again.');
+      }
+      const query = (req.raw.url ?? '').split('?')[1] ?? '';
+      try {
+        const result = await idp.finish(pending.data.oidc, query);
+        if (!result) return showLogin(req, reply, 401, next, `${idp.label} did not identify a user.`);
+        return signIn(req, reply, result.principal, next, { oidc: idp.id, ...(result.idToken !== undefined && { idToken: result.idToken }) });
+      } catch (err) {
+        const e = err as { name?: string; code?: string; error?: string };
+        log.info({ provider: idp.id, err: e.name, code: e.code, error: e.error }, 'OIDC login failed');
+        return showLogin(req, reply, 401, next, `Sign-in with ${idp.label} failed. Please try again.`);
+      }
+    });
+
+    scope.get('/_gatehouse/logout', async (req, reply) => {
+      const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+      const session = id === undefined ? undefined : await sessions.get<UserData>(id, 'user');
+      if (!session?.principal) return reply.code(303).header('location', LOGIN_PATH).send();
+      const idp = session.data.oidc === undefined ? undefined : idps.get(session.data.oidc);
+      const endSession = idp && (await idp.endSessionUrl(undefined, `${origin(req.raw)}${LOGIN_PATH}`).catch(() => undefined));
+      return html(reply, 200, logoutPage({ csrf: session.data.csrf, name: session.principal.name }), [], endSession ? [new URL(endSession).origin] : []);
+    });
+
+    scope.post('/_gatehouse/logout', async (req, reply) => {
+      const form = (req.body ?? {}) as Record<string, string | undefined>;
+      const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+      const session = id === undefined ? undefined : await sessions.get<UserData>(id, 'user');
+      let location = LOGIN_PATH;
+      if (session) {
+        if (!sameOrigin(req.raw) || !sameToken(form.csrf, session.data.csrf)) {
+          return html(reply, 403, logoutPage({ csrf: session.data.csrf, name: session.principal?.name ?? '' }));
+        }
+        await sessions.delete(id!);
+        log.info({ principal: session.principal?.id }, 'browser logout');
+        const idp = session.data.oidc === undefined ? undefined : idps.get(session.data.oidc);
+        if (idp) {
+          location = (await idp.endSessionUrl(session.data.idToken, `${origin(req.raw)}${LOGIN_PATH}`).catch((err: Error) => {
+              log.warn({ provider: idp.id, err: err.message }, 'IdP logout URL unavailable: local logout only');
+              return undefined;
+            })) ?? LOGIN_PATH;
+        }
+      }
+      reply.code(303).header('location', location).header('cache-control', 'no-store').header('set-cookie', sessionCookie(req.raw, '', 0));
+      return reply.send();
+    });
+  });
+}
