@@ -17,6 +17,8 @@ import { close, connector, deadline, isCredentialsRejection, LdapUnavailable, re
 import { escapeDnValue, firstRdnValue, normalizeDn } from './ldap-dn.ts';
 import type { LdapConfig } from './ldap-schema.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
+import { looksLikeToken } from './token-format.ts';
 
 export { ldapSchema, type LdapConfig } from './ldap-schema.ts';
 
@@ -122,14 +124,15 @@ export function ldapProvider(options: LdapOptions): IdentityProvider {
   return {
     id: config.id,
     challenge: `Basic realm="${options.realm}", charset="UTF-8"`,
+    // The login page's form: the same check as a Basic header (basic-request.ts).
+    verifyPassword(username: string, password: string, req: IncomingMessage): Promise<AuthResult> {
+      return this.authenticate(withBasicCredentials(req, username, password));
+    },
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
-      const header = req.headers.authorization;
-      if (header === undefined || !/^basic /i.test(header)) return { kind: 'not-mine' };
-      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon <= 0) return { kind: 'invalid', reason: 'malformed-basic' };
-      const username = decoded.slice(0, colon);
-      const password = decoded.slice(colon + 1);
+      const basic = readBasicCredentials(req, looksLikeToken);
+      if (basic.kind === 'not-basic') return { kind: 'not-mine' };
+      if (basic.kind === 'malformed') return { kind: 'invalid', reason: 'malformed-basic' };
+      const { username, password } = basic;
       // An empty password is an "unauthenticated bind" that directories accept (RFC 4513 §5.1.2).
       if (password === '') return { kind: 'invalid', reason: 'empty-password' };
       if (username.length > 256 || /[\p{Cc}]/u.test(username)) return { kind: 'not-mine', reason: 'unknown-user' };

@@ -8,8 +8,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { Store } from '../store/store.ts';
-import { verifyPassword, hashPassword } from './password.ts';
+import { verifyPassword, hashPassword, needsRehash } from './password.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
+import { looksLikeToken } from './token-format.ts';
 
 export const localBasicSchema = z
   .strictObject({
@@ -54,18 +56,25 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
   return {
     id: config.id,
     challenge: `Basic realm="${options.realm}", charset="UTF-8"`,
+    // The login page's form: the same check as a Basic header (basic-request.ts).
+    verifyPassword(username: string, password: string, req: IncomingMessage): Promise<AuthResult> {
+      return this.authenticate(withBasicCredentials(req, username, password));
+    },
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
-      const header = req.headers.authorization;
-      if (header === undefined || !/^basic /i.test(header)) return { kind: 'not-mine' };
-      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon <= 0) return { kind: 'invalid', reason: 'malformed-basic' };
-      const username = decoded.slice(0, colon);
-      const password = decoded.slice(colon + 1);
+      const basic = readBasicCredentials(req, looksLikeToken);
+      if (basic.kind === 'not-basic') return { kind: 'not-mine' };
+      if (basic.kind === 'malformed') return { kind: 'invalid', reason: 'malformed-basic' };
+      const { username, password } = basic;
       const key = createHmac('sha256', cacheKey).update(username).update('\0').update(password).digest('base64url');
       const hit = cache.get(key);
       if (hit && hit.expires > now()) return { kind: 'principal', principal: hit.principal };
-      const user = await store.findUserByName(username);
+      let user: Awaited<ReturnType<Store['findUserByName']>>;
+      try {
+        user = await store.findUserByName(username);
+      } catch {
+        // The store is down: fail closed (503), never fall through to another provider.
+        return { kind: 'unavailable', reason: 'store-unavailable' };
+      }
       if (!user || user.passwordHash === null) {
         await verifyPassword(password, await dummyHash);
         // Not mine: a later Basic provider (LDAP) may know this user. If none does, the
@@ -75,6 +84,12 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
       }
       if (!(await verifyPassword(password, user.passwordHash))) return { kind: 'invalid', reason: 'bad-password' };
       if (user.disabled) return { kind: 'invalid', reason: 'user-disabled' };
+      // An imported MLflow (werkzeug) hash is replaced by Gatehouse's own on the first good login.
+      if (needsRehash(user.passwordHash)) {
+        await hashPassword(password, config.scrypt)
+          .then((h) => store.setPassword(user.username, h))
+          .catch(() => {});
+      }
       const principal: Principal = {
         id: `${config.id}:${user.username}`,
         kind: 'user',

@@ -12,9 +12,9 @@ const tenantName = z.string().regex(/^(?!.*--)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])$
 export const tenancySchema = z
   .strictObject({
     mode: z
-      .enum(['workspace'])
+      .enum(['workspace', 'instance'])
       .default('workspace')
-      .describe('`workspace`: a tenant is an MLflow workspace (MLflow >= 3.10 with --enable-workspaces, or `default` only without it). Gatehouse owns the X-MLFLOW-WORKSPACE header.'),
+      .describe('`workspace`: a tenant is an MLflow workspace (MLflow >= 3.10 with --enable-workspaces, or `default` only without it); Gatehouse owns the X-MLFLOW-WORKSPACE header. `instance`: each tenant has its own MLflow (`tenants[].mlflowUrl`); isolation is physical.'),
     defaultTenant: tenantName
       .optional()
       .describe('Tenant used when a caller names none and belongs to several; without it, the first of its tenants in configuration order.'),
@@ -23,6 +23,10 @@ export const tenancySchema = z
 
 export const tenantSchema = z.strictObject({
   name: tenantName.describe('Tenant name = MLflow workspace name (`default` is MLflow\'s default workspace).'),
+  mlflowUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('Instance mode: the base URL of this tenant\'s own MLflow (required there, refused in workspace mode).'),
   defaultRole: name.optional().describe('Role every member gets in this tenant (MLflow\'s default_permission). None by default: members see nothing until granted.'),
   members: z
     .strictObject({

@@ -13,7 +13,9 @@ export const REASONS = {
   'role-binding': 'a role binding grants what the call needs',
   'idp-role': 'a role asserted by the identity provider grants what the call needs',
   'tenant-default-role': "the tenant's default role grants what the call needs",
+  owner: 'the principal created the experiment or registered model (creators get MANAGE)',
   'no-grant': 'no role the principal holds grants what the call needs',
+  'filtered-search': 'the search is answered with only the experiments or models the principal may read',
   'unresolvable-resource': 'a resource the call names could not be resolved',
   'dev-allow-all': 'authorization.mode is dev-allow-all',
 } as const;
@@ -25,4 +27,6 @@ export interface Decision {
   readonly reasons: readonly ReasonId[];
   /** Ids of the bindings that decided (allow) or denied (explicit deny). */
   readonly matchedBindings: readonly string[];
+  /** Allowed only item by item: the search's results are filtered (and pages refilled). */
+  readonly filter?: boolean;
 }

@@ -9,6 +9,7 @@ import type { Action } from '../routes/mlflow/types.ts';
 import type { Decision, ReasonId } from './decision.ts';
 import { globMatch, levelRank, type Binding, type Family, type Level, type Role, type Scope } from './model.ts';
 import { subjectKey, type PolicySnapshot } from './snapshot.ts';
+import { OWNER_ROLE } from './ownership.ts';
 
 /** What one part of a call needs: a level (or creation) in a family, on some resources. */
 export interface Check {
@@ -32,6 +33,10 @@ export interface AccessRequest {
   readonly checks: readonly Check[];
   /** For workspace get/list: the workspace asked about. */
   readonly workspace?: string | undefined;
+  /** What the principal created (policy/ownership.ts): MANAGE there. */
+  readonly owned?: readonly Scope[];
+  /** The gateway can filter this search's results item by item (routes/mlflow/search-filter.ts). */
+  readonly filterable?: boolean;
 }
 
 const NEED_LEVEL: Record<Check['need'], Level | undefined> = { read: 'READ', use: 'USE', edit: 'EDIT', manage: 'MANAGE', create: undefined };
@@ -56,9 +61,24 @@ export function bindingsFor(snapshot: PolicySnapshot, principal: Principal): Bin
   return keys.flatMap((k) => snapshot.bindingsBySubject.get(k) ?? []);
 }
 
-export function isAdmin(snapshot: PolicySnapshot, principal: Principal): Binding | true | undefined {
+/** Platform administration as the principal's identity has it, before its credential's narrowing. */
+function identityAdmin(snapshot: PolicySnapshot, principal: Principal): Binding | true | undefined {
   if (principal.admin) return true;
   return bindingsFor(snapshot, principal).find((b) => b.effect === 'allow' && b.scope.kind === 'global' && snapshot.roles.get(b.role)?.admin);
+}
+
+/**
+ * Platform administrator. A credential narrowed to a tenant, or capped below an admin role,
+ * never carries platform administration (an admin's tenant-narrowed token holds the admin role
+ * in that tenant only, see grantsFor).
+ */
+export function isAdmin(snapshot: PolicySnapshot, principal: Principal): Binding | true | undefined {
+  const admin = identityAdmin(snapshot, principal);
+  const r = principal.restrict;
+  if (admin === undefined || r === undefined) return admin;
+  if (r.tenant !== undefined) return undefined;
+  if (r.maxRole !== undefined && snapshot.roles.get(r.maxRole)?.admin !== true) return undefined;
+  return admin;
 }
 
 /** Tenants the principal belongs to, in configuration order. Admins belong everywhere. */
@@ -69,9 +89,11 @@ export function tenantsOf(snapshot: PolicySnapshot, principal: Principal): strin
       .filter((b) => b.effect === 'allow')
       .flatMap((b) => ('tenant' in b.scope && b.scope.tenant ? [b.scope.tenant] : [])),
   );
-  const global = isAdmin(snapshot, principal) !== undefined;
+  const global = identityAdmin(snapshot, principal) !== undefined;
+  const only = principal.restrict?.tenant;
   return snapshot.tenantOrder.filter((t) => {
     const tenant = snapshot.tenants.get(t)!;
+    if (only !== undefined && t !== only) return false;
     return global || principal.tenants.includes(t) || tenant.members.users.includes(principal.name) || tenant.members.groups.some((g) => groups.has(g)) || bound.has(t);
   });
 }
@@ -91,7 +113,7 @@ function scopeCovers(scope: Scope, family: Family, tenant: string | undefined, a
     case 'model': {
       if (search || family !== 'model' || (scope.tenant !== undefined && scope.tenant !== tenant) || !anchors) return false;
       const names = anchors.modelNames ?? [];
-      return names.length > 0 && names.every((n) => globMatch(scope.namePattern, n));
+      return names.length > 0 && names.every((n) => (scope.name !== undefined ? n === scope.name : globMatch(scope.namePattern ?? '', n)));
     }
   }
 }
@@ -103,12 +125,16 @@ function roleSatisfies(role: Role, check: Check, op: string): boolean {
   return have !== undefined && levelRank(have) >= levelRank(NEED_LEVEL[check.need]!);
 }
 
-function grantsFor(snapshot: PolicySnapshot, principal: Principal, tenant: string | undefined): Grant[] {
-  const grants: Grant[] = [];
+function grantsFor(snapshot: PolicySnapshot, principal: Principal, tenant: string | undefined, owned: readonly Scope[]): Grant[] {
+  const grants: Grant[] = owned.map((scope) => ({ role: OWNER_ROLE, scope, via: 'owner' as const }));
   for (const b of bindingsFor(snapshot, principal)) {
     const role = snapshot.roles.get(b.role);
     if (b.effect === 'allow' && role) grants.push({ role, scope: b.scope, binding: b, via: 'role-binding' });
   }
+  // A narrowed administrator keeps the admin role's grants, inside the narrowing (tenant, cap).
+  const admin = principal.restrict !== undefined && isAdmin(snapshot, principal) === undefined ? identityAdmin(snapshot, principal) : undefined;
+  const adminRole = admin !== undefined ? [...snapshot.roles.values()].find((r) => r.admin) : undefined;
+  if (adminRole) grants.push({ role: adminRole, scope: { kind: 'global' }, ...(admin !== true && { binding: admin }), via: 'platform-admin' });
   // Roles asserted by the identity provider apply in the tenants it asserts (or everywhere if none).
   for (const name of principal.roles) {
     const role = snapshot.roles.get(name);
@@ -144,11 +170,16 @@ export function decide(snapshot: PolicySnapshot, principal: Principal | undefine
   }
   if (req.tenant === undefined) return deny('no-tenant');
   if (!tenantsOf(snapshot, principal).includes(req.tenant)) return deny('not-member');
-  const grants = grantsFor(snapshot, principal, req.tenant);
+  const grants = grantsFor(snapshot, principal, req.tenant, req.owned ?? []);
+  // A credential's maxRole caps every grant: the role must allow the check too. An unknown role caps to nothing.
+  const capName = principal.restrict?.maxRole;
+  const cap = capName === undefined ? undefined : (snapshot.roles.get(capName) ?? null);
+  const capAllows = (check: Check) => cap === undefined || (cap !== null && roleSatisfies(cap, check, req.op));
+  if (req.search && req.filterable && req.checks.length === 1) return decideFilteredSearch(snapshot, principal, req, req.checks[0]!, grants, capAllows);
   const matched = new Set<string>();
   let via: ReasonId | undefined;
   for (const check of req.checks) {
-    const grant = grants.find((g) => scopeCovers(g.scope, check.family, req.tenant, check.anchors, req.search) && roleSatisfies(g.role, check, req.op));
+    const grant = capAllows(check) ? grants.find((g) => scopeCovers(g.scope, check.family, req.tenant, check.anchors, req.search) && roleSatisfies(g.role, check, req.op)) : undefined;
     if (!grant) return { effect: 'deny', reasons: ['no-grant'], matchedBindings: [...matched] };
     if (grant.binding) matched.add(grant.binding.id);
     via ??= grant.via;
@@ -164,11 +195,22 @@ export function decide(snapshot: PolicySnapshot, principal: Principal | undefine
 function deniedBy(snapshot: PolicySnapshot, principal: Principal, req: AccessRequest): Binding[] {
   return bindingsFor(snapshot, principal).filter((b) => {
     if (b.effect !== 'deny') return false;
+    // A filterable search applies resource-scoped denies item by item instead.
+    if (req.search && req.filterable && isResourceScope(b.scope)) return false;
     const role = snapshot.roles.get(b.role);
     if (!role) return true; // a deny naming an unknown role denies: an error never grants
     if (req.action === 'admin' || req.action === 'authenticated') return role.admin && b.scope.kind === 'global';
-    return req.checks.some((c) => denyCovers(b.scope, c, req.tenant, req.search) && roleSatisfies(role, c, req.op));
+    return req.checks.some((c) => denyCovers(b.scope, c, req.tenant, req.search) && roleTouches(role, c, req.op));
   });
+}
+
+/**
+ * What a deny binding takes away: every access in a family its role grants anything in (a
+ * denied viewer cannot write either: writing implies reading), plus the role's operations.
+ */
+function roleTouches(role: Role, check: Check, op: string): boolean {
+  if (check.need === 'create') return role.create.includes(check.family) || roleSatisfies(role, check, op);
+  return role.levels[check.family] !== undefined || roleSatisfies(role, check, op);
 }
 
 /**
@@ -184,7 +226,30 @@ function denyCovers(scope: Scope, check: Check, tenant: string | undefined, sear
   return scopeCovers(scope, check.family, tenant, check.anchors, false);
 }
 
+const isResourceScope = (s: Scope) => s.kind === 'experiment' || s.kind === 'model';
+const familyOfScope = (s: Scope): Family => (s.kind === 'model' ? 'model' : 'experiment');
+const inTenant = (s: Scope, tenant: string | undefined) => !('tenant' in s) || s.tenant === undefined || s.tenant === tenant;
+
+/**
+ * An unconstrained search (experiments, registered models): tenant-wide read with no
+ * resource-scoped deny answers it whole; otherwise, if the principal can read anything in the
+ * family (resource-scoped grants, ownership), it is answered filtered, item by item, by this
+ * same engine (`filter: true`); otherwise it is denied.
+ */
+function decideFilteredSearch(snapshot: PolicySnapshot, principal: Principal, req: AccessRequest, check: Check, grants: Grant[], capAllows: (c: Check) => boolean): Decision {
+  if (!capAllows(check)) return deny('no-grant');
+  const wide = grants.find((g) => !isResourceScope(g.scope) && scopeCovers(g.scope, check.family, req.tenant, undefined, true) && roleSatisfies(g.role, check, req.op));
+  const narrowDeny = bindingsFor(snapshot, principal).some((b) => {
+    const role = snapshot.roles.get(b.role);
+    return b.effect === 'deny' && isResourceScope(b.scope) && familyOfScope(b.scope) === check.family && inTenant(b.scope, req.tenant) && (!role || roleTouches(role, check, req.op));
+  });
+  if (wide && !narrowDeny) return { effect: 'allow', reasons: [wide.via], matchedBindings: wide.binding ? [wide.binding.id] : [] };
+  const narrowAllow = grants.some((g) => isResourceScope(g.scope) && familyOfScope(g.scope) === check.family && inTenant(g.scope, req.tenant) && roleSatisfies(g.role, check, req.op));
+  if (wide || narrowAllow) return { effect: 'allow', reasons: ['filtered-search'], matchedBindings: [], filter: true };
+  return deny('no-grant');
+}
+
 /** Whether the decision for this principal can depend on which experiment or model a call touches. */
-export function hasResourceScopedBindings(snapshot: PolicySnapshot, principal: Principal): boolean {
-  return bindingsFor(snapshot, principal).some((b) => b.scope.kind === 'experiment' || b.scope.kind === 'model');
+export function hasResourceScopedBindings(snapshot: PolicySnapshot, principal: Principal, owned: readonly Scope[] = []): boolean {
+  return owned.length > 0 || bindingsFor(snapshot, principal).some((b) => b.scope.kind === 'experiment' || b.scope.kind === 'model');
 }

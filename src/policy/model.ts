@@ -146,7 +146,7 @@ export type Scope =
   | { readonly kind: 'global' }
   | { readonly kind: 'tenant'; readonly tenant: string }
   | { readonly kind: 'experiment'; readonly tenant?: string; readonly id?: string; readonly namePattern?: string }
-  | { readonly kind: 'model'; readonly tenant?: string; readonly namePattern: string };
+  | { readonly kind: 'model'; readonly tenant?: string; readonly namePattern?: string; readonly name?: string };
 
 export interface Binding {
   readonly id: string;

@@ -8,7 +8,7 @@
 import { GatehouseError } from '../errors.ts';
 import type { ResourceId } from '../pipeline/context.ts';
 import type { ResourceRef } from '../routes/mlflow/types.ts';
-import type { Upstream } from '../upstream/upstream.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
 import type { Anchors } from './engine.ts';
 
 export interface Resolver {
@@ -23,7 +23,7 @@ interface Entry {
 
 const MODEL_KINDS = new Set(['registered_model', 'model_version', 'prompt']);
 
-export function createResolver(upstream: Upstream, options: { ttlMs: number; maxEntries: number; workspaces: () => Promise<boolean>; now?: () => number }): Resolver {
+export function createResolver(upstreams: Upstreams, options: { ttlMs: number; maxEntries: number; now?: () => number }): Resolver {
   const now = options.now ?? Date.now;
   const cache = new Map<string, Entry>();
 
@@ -32,8 +32,9 @@ export function createResolver(upstream: Upstream, options: { ttlMs: number; max
     const hit = cache.get(key);
     if (hit && hit.expires > now()) return hit.value;
     const headers: Record<string, string> = {};
-    if (tenant && (await options.workspaces())) headers['x-mlflow-workspace'] = tenant;
-    const r = await upstream.get(path, headers);
+    const workspace = await upstreams.workspaceHeader(tenant);
+    if (workspace !== undefined) headers['x-mlflow-workspace'] = workspace;
+    const r = await upstreams.forTenant(tenant).get(path, headers);
     // Not found in the caller's tenant (or anywhere): the same answer MLflow gives for a missing resource.
     if (r.status === 404) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', `${path} answered 404`);
     if (r.status !== 200) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path} answered ${r.status}`);

@@ -19,11 +19,15 @@ export interface PolicySnapshot {
   readonly bindings: readonly Binding[];
 }
 
+/** A binding as declared, with where it came from when it is not the config file (store ids). */
+export type SourcedBinding = BindingConfig & { readonly id?: string; readonly source?: 'config' | 'api' };
+
 export interface PolicySources {
+  readonly tenancy?: { readonly mode: 'workspace' | 'instance' };
   readonly tenants: readonly TenantConfig[];
   readonly groups: readonly GroupConfig[];
   readonly roles: readonly RoleConfig[];
-  readonly bindings: readonly BindingConfig[];
+  readonly bindings: readonly SourcedBinding[];
   readonly defaultTenant?: string | undefined;
 }
 
@@ -55,7 +59,7 @@ export function buildSnapshot(src: PolicySources): PolicySnapshot {
   );
   const groupsOf = new Map<string, string[]>();
   for (const g of src.groups) for (const m of g.members) groupsOf.set(m, [...(groupsOf.get(m) ?? []), g.name]);
-  const bindings: Binding[] = src.bindings.map((b, i) => ({ id: `config:${i}`, role: b.role, subject: subjectOf(b), scope: scopeOf(b), effect: b.effect, source: 'config' }));
+  const bindings: Binding[] = src.bindings.map((b, i) => ({ id: b.id ?? `config:${i}`, role: b.role, subject: subjectOf(b), scope: scopeOf(b), effect: b.effect, source: b.source ?? 'config' }));
   const bindingsBySubject = new Map<string, Binding[]>();
   for (const b of bindings) {
     const key = subjectKey(b.subject);
@@ -83,6 +87,11 @@ export function referenceProblems(src: PolicySources): { path: (string | number)
   src.tenants.forEach((t, i) => {
     if (seen.has(t.name)) problems.push({ path: ['tenants', i, 'name'], message: `duplicate tenant ${t.name}` });
     seen.add(t.name);
+  });
+  src.tenants.forEach((t, i) => {
+    const instance = src.tenancy?.mode === 'instance';
+    if (instance && !t.mlflowUrl) problems.push({ path: ['tenants', i, 'mlflowUrl'], message: 'required in instance mode' });
+    if (!instance && t.mlflowUrl) problems.push({ path: ['tenants', i, 'mlflowUrl'], message: 'only used in instance mode (tenancy.mode: instance)' });
   });
   if (src.defaultTenant && !tenantNames.has(src.defaultTenant)) problems.push({ path: ['tenancy', 'defaultTenant'], message: `unknown tenant ${src.defaultTenant}` });
   return problems;

@@ -47,6 +47,7 @@ const SPOOFABLE = [
   'x-user',
   'x-subject',
   'x-tenant',
+  'x-groups',
   'x-mlflow-workspace', // set by the tenancy stage only (issue 4)
   'x-request-id', // replaced by the gateway's own
   'x-http-method-override',
@@ -66,8 +67,10 @@ function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   return new Set(value.split(',').map((t) => normalizedName(t.trim())).filter(Boolean));
 }
 
-export function upstreamRequestHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+/** `consumed`: more names never to forward (identity headers with operator-chosen names). */
+export function upstreamRequestHeaders(headers: IncomingHttpHeaders, consumed: readonly string[] = []): Record<string, string | string[]> {
   const listed = connectionListed(headers);
+  for (const name of consumed) listed.add(normalizedName(name));
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

@@ -22,7 +22,18 @@ def main():
     def arg(a):
         return values.get(a[1:]) if isinstance(a, str) and a.startswith("$") else a
 
+    def pages(search, size):
+        out, token = [], None
+        while True:
+            page = search(max_results=size, page_token=token)
+            out.append(sorted(x.name for x in page))
+            token = page.token
+            if not token:
+                return out
+
     ops = {
+        "experiment_pages": lambda size: pages(client.search_experiments, size),
+        "model_pages": lambda size: pages(client.search_registered_models, size),
         "create_experiment": lambda name: client.create_experiment(name),
         "get_experiment": lambda eid: client.get_experiment(eid).name,
         "experiment_names": lambda: sorted(e.name for e in client.search_experiments()),

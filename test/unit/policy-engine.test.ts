@@ -24,6 +24,7 @@ const sources: PolicySources = {
     { role: 'contributor', effect: 'allow', user: 'eve', experiment: { namePattern: 'shared-*' }, tenant: 'team-a' },
     { role: 'contributor', effect: 'deny', user: 'carl', experiment: { id: '13' }, tenant: 'team-a' },
     { role: 'tagger', effect: 'allow', user: 'tom', tenant: 'team-a' },
+    { role: 'viewer', effect: 'deny', user: 'tom', experiment: { id: '99' }, tenant: 'team-a' },
   ],
 };
 const snapshot = buildSnapshot(sources);
@@ -139,7 +140,9 @@ describe('bindings and scopes', () => {
   });
   test('custom roles grant single operations', () => {
     const tom = user('tom');
-    assert.equal(effect(tom, req('runs.setTag', 'edit', 'team-a', [exp('edit')])), 'allow');
+    assert.equal(effect(tom, req('runs.setTag', 'edit', 'team-a', [exp('edit', { experimentIds: ['1'], experimentNames: ['a'] })])), 'allow');
+    const denied = decide(snapshot, tom, req('runs.setTag', 'edit', 'team-a', [exp('edit', { experimentIds: ['99'], experimentNames: ['a'] })]));
+    assert.deepEqual(denied.reasons, ['explicit-deny'], 'denying viewer on an experiment denies writing to it too');
     assert.equal(effect(tom, req('runs.logMetric', 'edit', 'team-a', [exp('edit')])), 'deny');
   });
   test('groups, tenants and roles asserted by the identity provider count', () => {
@@ -159,10 +162,31 @@ describe('bindings and scopes', () => {
   });
 });
 
+test('creators get MANAGE on what they created, and only there', () => {
+  const carl = user('carl');
+  const owned = [{ kind: 'experiment' as const, tenant: 'team-a', id: '5' }, { kind: 'model' as const, tenant: 'team-a', name: 'carl*model' }];
+  const del = (id: string) => ({ ...req('experiments.delete', 'manage', 'team-a', [exp('manage', { experimentIds: [id], experimentNames: ['n'] })]), owned });
+  assert.deepEqual(decide(snapshot, carl, del('5')).reasons, ['owner']);
+  assert.equal(decide(snapshot, carl, del('6')).effect, 'deny');
+  assert.equal(decide(snapshot, carl, { ...del('5'), tenant: 'team-b' }).effect, 'deny', 'ownership is per tenant');
+  const delModel = (name: string) => ({ ...req('registeredModels.delete', 'manage', 'team-a', [model('manage', [name])]), owned });
+  assert.equal(decide(snapshot, carl, delModel('carl*model')).effect, 'allow');
+  assert.equal(decide(snapshot, carl, delModel('carl-x-model')).effect, 'deny', 'an owned name is exact, not a pattern');
+  assert.equal(decide(snapshot, carl, { ...del('13'), owned: [{ kind: 'experiment', tenant: 'team-a', id: '13' }] }).effect, 'deny', 'an explicit deny still wins');
+});
+
 test('configuration references are checked: unknown roles and tenants are reported with their paths', () => {
   const problems = referenceProblems({ ...sources, bindings: [{ role: 'nope', effect: 'allow', user: 'x', tenant: 'team-z' }], roles: [{ name: 'viewer', description: '', levels: {}, operations: [], create: [] }] });
   assert.deepEqual(
     problems.map((p) => p.path.join('.')),
     ['bindings.0.role', 'bindings.0.tenant', 'roles.0.name'],
   );
+});
+
+test('a search constrained to named experiments is decided on them; an unconstrained one needs tenant-wide read', () => {
+  const eve = user('eve');
+  const named = (names: string[]) => req('runs.search', 'read', 'team-a', [exp('read', { experimentIds: names.map((_, i) => String(i)), experimentNames: names })], false);
+  assert.equal(decide(snapshot, eve, named(['shared-1', 'shared-2'])).effect, 'allow');
+  assert.equal(decide(snapshot, eve, named(['shared-1', 'private'])).effect, 'deny', 'every named experiment must be covered');
+  assert.equal(decide(snapshot, eve, req('experiments.search', 'read', 'team-a', [exp('read')], true)).effect, 'deny');
 });

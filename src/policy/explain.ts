@@ -1,0 +1,79 @@
+/**
+ * "Can principal P do operation O on resource R in tenant T, and why": the same engine the
+ * gateway uses, asked about a principal described by name rather than authenticated.
+ * Shared by `gatehouse policy explain` (src/cli/commands.ts) and `POST /_gatehouse/api/v1/policy/explain`.
+ */
+import type { Principal } from '../identity/principal.ts';
+import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
+import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { Decision } from './decision.ts';
+import { decide, tenantsOf, type Anchors, type Check } from './engine.ts';
+import { familyOfKind, familyOfOp, type Binding } from './model.ts';
+import type { PolicySnapshot } from './snapshot.ts';
+
+export interface ExplainInput {
+  /** User or service account name. */
+  readonly principal: string;
+  readonly serviceAccount?: boolean | undefined;
+  /** Groups the identity provider would assert. */
+  readonly groups?: readonly string[] | undefined;
+  /** Platform administrator flag as the identity provider would assert it (local users: the store's). */
+  readonly admin?: boolean | undefined;
+  readonly op: string;
+  /** Default: the principal's default tenant. */
+  readonly tenant?: string | undefined;
+  readonly experimentId?: string | undefined;
+  readonly experimentName?: string | undefined;
+  readonly model?: string | undefined;
+}
+
+export interface Explanation extends Decision {
+  readonly principal: string;
+  readonly op: string;
+  readonly action: RouteRow['action'];
+  readonly tenant: string | null;
+  /** The tenants the principal belongs to. */
+  readonly tenants: readonly string[];
+  /** The bindings named by `matchedBindings`. */
+  readonly bindings: readonly Binding[];
+}
+
+/** Undefined when `op` is not an operation of the route table. */
+export function explain(snapshot: PolicySnapshot, input: ExplainInput): Explanation | undefined {
+  const row = MLFLOW_ROUTES.find((r) => r.op === input.op);
+  if (!row) return undefined;
+  const principal: Principal = {
+    id: `explain:${input.principal}`,
+    kind: input.serviceAccount ? 'service_account' : 'user',
+    name: input.principal,
+    groups: [...(input.groups ?? [])],
+    tenants: [],
+    roles: [],
+    admin: input.admin ?? false,
+    method: 'explain',
+    provider: 'explain',
+  };
+  const mine = tenantsOf(snapshot, principal);
+  const tenant = input.tenant ?? (snapshot.defaultTenant && mine.includes(snapshot.defaultTenant) ? snapshot.defaultTenant : mine[0]);
+  const { experimentId: expId, experimentName: expName, model } = input;
+  const anchors: Anchors | undefined =
+    expId || expName || model ? { ...(expId && { experimentIds: [expId] }), ...(expName && { experimentNames: [expName] }), ...(model && { modelNames: [model] }) } : undefined;
+  const decision = decide(snapshot, principal, {
+    op: input.op,
+    action: row.action,
+    search: row.tenancy === 'search',
+    tenant,
+    checks: explainChecks(row, anchors),
+    ...(input.op === 'workspaces.get' && tenant && { workspace: tenant }),
+  });
+  const bindings = decision.matchedBindings.flatMap((id) => snapshot.bindings.filter((b) => b.id === id));
+  return { principal: input.principal, op: input.op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings };
+}
+
+/** The engine's checks for a row, with the resources given. */
+function explainChecks(row: RouteRow, anchors: Anchors | undefined): Check[] {
+  if (!['read', 'use', 'edit', 'manage', 'create'].includes(row.action)) return [];
+  const refs = row.resources ?? [];
+  const checks: Check[] = refs.map((r) => ({ family: familyOfKind(r.kind), need: (r.action ?? row.action) as Check['need'], anchors }));
+  return checks.length > 0 ? checks : [{ family: familyOfOp(row.op), need: row.action as Check['need'], anchors }];
+}

@@ -1,0 +1,122 @@
+/**
+ * Filtered searches with complete pages: when a principal may read only some experiments or
+ * registered models (resource-scoped grants, ownership, resource-scoped denies), the gateway
+ * pages through MLflow's own results, keeps what the engine allows item by item, and refills
+ * each page to the size asked for. Its page token wraps MLflow's: `gh1.<base64url {t, s}>` =
+ * "MLflow page `t`, skipping its first `s` results". Work per request is bounded; past the
+ * bound the page may be short, but its token always continues exactly where it stopped.
+ */
+import { GatehouseError } from '../../errors.ts';
+import type { Anchors } from '../../policy/engine.ts';
+import type { Family } from '../../policy/model.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import type { Upstream } from '../../upstream/upstream.ts';
+
+export interface SearchFilterSpec {
+  /** The array of results in MLflow's answer. */
+  readonly items: string;
+  readonly family: Family;
+  /** What the engine checks for one result. */
+  anchors(item: Record<string, unknown>): Anchors;
+  /** MLflow's default page size for this search (`mlflow/store/tracking/__init__.py`, `model_registry/__init__.py`). */
+  readonly defaultMaxResults: number;
+}
+
+const experiments: SearchFilterSpec = {
+  items: 'experiments',
+  family: 'experiment',
+  anchors: (e) => ({ experimentIds: [String(e.experiment_id)], experimentNames: [String(e.name)] }),
+  defaultMaxResults: 1000,
+};
+const byName = (items: string, defaultMaxResults: number): SearchFilterSpec => ({ items, family: 'model', anchors: (m) => ({ modelNames: [String(m.name)] }), defaultMaxResults });
+
+export const SEARCH_FILTERS: Readonly<Record<string, SearchFilterSpec>> = {
+  'experiments.search': experiments,
+  'experiments.searchGet': experiments,
+  'registeredModels.search': byName('registered_models', 100),
+  'modelVersions.search': byName('model_versions', 10000),
+};
+
+const MAX_UPSTREAM_PAGES = 50;
+const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+const TOKEN_PREFIX = 'gh1.';
+
+interface Cursor {
+  readonly t: string | null;
+  readonly s: number;
+}
+
+function encodeToken(c: Cursor): string {
+  return TOKEN_PREFIX + Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeToken(token: unknown): Cursor {
+  if (token === undefined || token === null || token === '') return { t: null, s: 0 };
+  if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX)) throw new GatehouseError('GATEHOUSE_REQUEST_BAD_PAGE_TOKEN', 'not a gateway page token');
+  try {
+    const c = JSON.parse(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8')) as Cursor;
+    if ((c.t !== null && typeof c.t !== 'string') || !Number.isSafeInteger(c.s) || c.s < 0) throw new Error('shape');
+    return c;
+  } catch {
+    throw new GatehouseError('GATEHOUSE_REQUEST_BAD_PAGE_TOKEN', 'malformed gateway page token');
+  }
+}
+
+/** The search's parameters as MLflow reads them: query for GET, JSON body otherwise. */
+function readParams(ctx: RequestContext): Record<string, unknown> {
+  if (ctx.req.method === 'GET') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of ctx.target!.query) out[k] = v.length === 1 ? v[0] : v;
+    return out;
+  }
+  return { ...((ctx.json as Record<string, unknown> | undefined) ?? {}) };
+}
+
+function pageRequest(ctx: RequestContext, params: Record<string, unknown>) {
+  const headers = { ...ctx.upstreamHeaders! };
+  if (ctx.req.method === 'GET') {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null) q.append(k, String(one));
+    return { method: 'GET', path: `${ctx.target!.rawPath}?${q.toString()}`, headers, body: null };
+  }
+  const body = Buffer.from(JSON.stringify(params));
+  headers['content-length'] = String(body.length);
+  return { method: ctx.req.method!, path: ctx.target!.rawPath, headers, body };
+}
+
+export async function filteredSearch(ctx: RequestContext, upstream: Upstream, spec: SearchFilterSpec, allow: (anchors: Anchors) => boolean): Promise<void> {
+  const params = readParams(ctx);
+  const want = Number(params.max_results ?? spec.defaultMaxResults);
+  if (!Number.isSafeInteger(want) || want <= 0) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', 'max_results must be a positive integer');
+  let cursor = decodeToken(params.page_token);
+  const kept: unknown[] = [];
+  let next: string | undefined;
+  for (let pages = 0; ; pages++) {
+    const answer = await upstream.forwardBuffered(pageRequest(ctx, { ...params, max_results: want, page_token: cursor.t ?? undefined }), MAX_PAGE_BYTES);
+    ctx.upstreamStatus = answer.status;
+    if (answer.status !== 200) {
+      // MLflow refused the search itself (bad filter, ...): its answer goes back as it is.
+      ctx.res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+      ctx.res.end(answer.body);
+      return;
+    }
+    const page = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+    const items = (Array.isArray(page[spec.items]) ? page[spec.items] : []) as Record<string, unknown>[];
+    const upstreamNext = typeof page.next_page_token === 'string' && page.next_page_token !== '' ? page.next_page_token : undefined;
+    let i = cursor.s;
+    for (; i < items.length && kept.length < want; i++) if (allow(spec.anchors(items[i]!))) kept.push(items[i]);
+    if (kept.length >= want) {
+      next = i < items.length ? encodeToken({ t: cursor.t, s: i }) : upstreamNext && encodeToken({ t: upstreamNext, s: 0 });
+      break;
+    }
+    if (!upstreamNext) break;
+    cursor = { t: upstreamNext, s: 0 };
+    if (pages + 1 >= MAX_UPSTREAM_PAGES) {
+      next = encodeToken(cursor);
+      break;
+    }
+  }
+  const body = Buffer.from(JSON.stringify({ [spec.items]: kept, ...(next && { next_page_token: next }) }));
+  ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+  ctx.res.end(body);
+}
