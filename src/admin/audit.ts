@@ -1,0 +1,54 @@
+/**
+ * The audit trail as stored by the `store` audit sink: a filtered, cursor-paginated query, and
+ * an export of a time range as JSON Lines (one chained event per line, in chain order, streamed
+ * page by page so memory stays flat). `gatehouse audit verify` checks an export's hash chain.
+ */
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { auditRepository } from '../store/audit.ts';
+import type { AdminDeps } from './deps.ts';
+import { invalid, route, type RouteSpec } from './http.ts';
+
+const time = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
+const range = { from: time.optional().describe('Inclusive lower bound (ISO 8601).'), to: time.optional().describe('Exclusive upper bound (ISO 8601).') };
+const auditQuery = z.strictObject({
+  ...range,
+  principal: z.string().optional().describe('Principal id (`local:alice`).'),
+  tenant: z.string().optional(),
+  operation: z.string().optional().describe('Operation id (`runs.create`).'),
+  decision: z.enum(['allow', 'deny']).optional(),
+  cursor: z.string().optional().describe("A previous page's nextCursor."),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function auditRoutes(deps: AdminDeps): RouteSpec[] {
+  const repo = auditRepository(deps.store.db);
+  return [
+    route({
+      method: 'GET', path: '/audit', tag: 'audit', access: 'admin', query: auditQuery,
+      summary: 'Query audit events (needs the store audit sink): filters and cursor pagination, in chain order',
+      response: z.object({ events: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }),
+      handler: async ({ query }) => {
+        try {
+          return await repo.query(query);
+        } catch (err) {
+          if (err instanceof TypeError && /cursor/.test(err.message)) throw invalid('cursor', 'not a cursor this API returned');
+          throw err;
+        }
+      },
+    }),
+    route({
+      method: 'GET', path: '/audit/export', tag: 'audit', access: 'admin', query: z.strictObject(range), produces: 'application/x-ndjson',
+      summary: 'Export audit events of a time range as JSON Lines (verify with gatehouse audit verify)',
+      handler: async ({ query, reply }) => {
+        const lines = async function* () {
+          for await (const e of repo.scan(query)) yield `${JSON.stringify(e)}\n`;
+        };
+        return reply
+          .code(200)
+          .headers({ 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'content-disposition': 'attachment; filename="gatehouse-audit.jsonl"' })
+          .send(Readable.from(lines()));
+      },
+    }),
+  ];
+}

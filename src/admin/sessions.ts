@@ -1,0 +1,47 @@
+/**
+ * Browser sessions (the login page's cookie): list them, per user if asked, and revoke one.
+ * A session is named by its handle, the SHA-256 the store keeps: it identifies the session and
+ * cannot be replayed as a cookie.
+ */
+import { z } from 'zod';
+import type { SessionInfo } from '../store/sessions.ts';
+import type { AdminDeps } from './deps.ts';
+import { notFound, route, type RouteSpec } from './http.ts';
+
+const sessionView = z.object({
+  handle: z.string(),
+  principal: z.object({ id: z.string(), name: z.string(), kind: z.string(), provider: z.string() }),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  expiresAt: z.string(),
+});
+const iso = (ms: number) => new Date(ms).toISOString();
+const view = (s: SessionInfo) => ({
+  handle: s.handle,
+  principal: { id: s.principal.id, name: s.principal.name, kind: s.principal.kind, provider: s.principal.provider },
+  createdAt: iso(s.createdAt),
+  lastSeenAt: iso(s.lastSeenAt),
+  expiresAt: iso(s.expiresAt),
+});
+
+export function sessionRoutes(deps: AdminDeps): RouteSpec[] {
+  return [
+    route({
+      method: 'GET', path: '/sessions', tag: 'sessions', access: 'admin', summary: 'List live browser sessions (of one user by name, or one principal id)',
+      query: z.strictObject({ user: z.string().optional(), principal: z.string().optional() }),
+      response: z.object({ sessions: z.array(sessionView) }),
+      handler: async ({ query }) => ({
+        sessions: (await deps.sessions.list())
+          .filter((s) => (query.user === undefined || s.principal.name === query.user) && (query.principal === undefined || s.principal.id === query.principal))
+          .map(view),
+      }),
+    }),
+    route({
+      method: 'DELETE', path: '/sessions/:handle', tag: 'sessions', access: 'admin', status: 204, summary: 'Revoke a browser session (the next request with its cookie is signed out)',
+      handler: async ({ params }) => {
+        if (!(await deps.sessions.revokeHandle(params.handle!))) throw notFound(`session ${params.handle}`);
+        return undefined;
+      },
+    }),
+  ];
+}
