@@ -1,0 +1,342 @@
+/**
+ * The user and permission endpoints of MLflow's basic-auth app (MLflow 3.18:
+ * mlflow/server/auth/__init__.py `create_app`, routes.py, client.py `AuthServiceClient`), served
+ * by Gatehouse with MLflow's request and response shapes, over Gatehouse's own users and
+ * bindings, so `mlflow.server.get_app_client("basic-auth", ...)` and admin scripts keep working.
+ *
+ * These paths are not MLflow *tracking* routes (the route table does not have them, and the
+ * pipeline would 404 them): the listener sends exactly `MLFLOW_AUTH_COMPAT_ROUTES` (method and
+ * path) to Fastify instead (src/server/gatehouse.ts). MLflow 3.18's RBAC role routes
+ * (`/api/3.0/mlflow/roles/...`) are not served: Gatehouse roles are managed with its own API.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, GatehouseError, type ErrorCode } from '../errors.ts';
+import { hashPassword, passwordProblems, verifyPassword, type ScryptParams } from '../identity/password.ts';
+import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import { decide, isAdmin, tenantsOf } from '../policy/engine.ts';
+import type { PolicySnapshot } from '../policy/snapshot.ts';
+import type { RateLimits } from '../ratelimit/limits.ts';
+import { policyRepository } from '../store/policy.ts';
+import type { Store, User } from '../store/store.ts';
+import { apiAuthenticator } from '../admin/auth.ts';
+import {
+  bindingFor,
+  canonicalResource,
+  ensureMlflowRoles,
+  familyOfResourceType,
+  grantsFor,
+  LEVELS_DESCENDING,
+  listGrants,
+  parsePermission,
+  UnmappableGrant,
+  type ResourceRef,
+} from './mlflow-permissions.ts';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+interface CompatRoute {
+  readonly method: Method;
+  /** Below `/api/<version>/mlflow` and `/ajax-api/<version>/mlflow`. */
+  readonly path: string;
+  readonly version: 2 | 3;
+  readonly name: keyof ReturnType<typeof handlers>;
+}
+
+/** MLflow 3.18's user and per-user permission routes (routes.py), each served under /api and /ajax-api. */
+const ROUTES: readonly CompatRoute[] = [
+  { method: 'POST', version: 2, path: '/users/create', name: 'createUser' },
+  { method: 'GET', version: 2, path: '/users/get', name: 'getUser' },
+  { method: 'GET', version: 2, path: '/users/list', name: 'listUsers' },
+  { method: 'GET', version: 2, path: '/users/current', name: 'currentUser' },
+  { method: 'PATCH', version: 2, path: '/users/update-password', name: 'updatePassword' },
+  { method: 'PATCH', version: 2, path: '/users/update-admin', name: 'updateAdmin' },
+  { method: 'DELETE', version: 2, path: '/users/delete', name: 'deleteUser' },
+  { method: 'POST', version: 3, path: '/users/permissions/grant', name: 'grant' },
+  { method: 'POST', version: 3, path: '/users/permissions/revoke', name: 'revoke' },
+  { method: 'GET', version: 3, path: '/users/permissions/get', name: 'check' },
+  { method: 'GET', version: 3, path: '/users/permissions/list', name: 'listPermissions' },
+  { method: 'GET', version: 3, path: '/users/current/permissions', name: 'currentPermissions' },
+];
+
+const expand = (r: CompatRoute) => ['/api', '/ajax-api'].map((prefix) => ({ method: r.method, path: `${prefix}/${r.version}.0/mlflow${r.path}`, name: r.name }));
+
+/** Every (method, exact path) Gatehouse serves for MLflow auth compatibility. */
+export const MLFLOW_AUTH_COMPAT_ROUTES: readonly { readonly method: Method; readonly path: string }[] = ROUTES.flatMap(expand).map(({ method, path }) => ({ method, path }));
+const KEYS = new Set(MLFLOW_AUTH_COMPAT_ROUTES.map((r) => `${r.method} ${r.path}`));
+
+/** Whether the listener hands this request to the compatibility API (exact method and path; the query is ignored). */
+export function isMlflowAuthCompatRequest(method: string | undefined, url: string): boolean {
+  const q = url.indexOf('?');
+  return KEYS.has(`${method ?? ''} ${q < 0 ? url : url.slice(0, q)}`);
+}
+
+export interface MlflowAuthCompatDeps {
+  readonly providers: readonly IdentityProvider[];
+  readonly store: Store;
+  readonly policy: () => PolicySnapshot;
+  readonly reloadPolicy?: (() => Promise<void>) | undefined;
+  readonly rateLimits?: RateLimits | undefined;
+  /** Hashing parameters for new passwords (the local provider's `scrypt`). */
+  readonly scrypt: ScryptParams;
+  /** Called after a user's password, admin flag or existence changed (credential caches, browser sessions). */
+  readonly onUserChanged?: ((username: string) => Promise<void> | void) | undefined;
+}
+
+/** An error whose message is meant for the authenticated caller (MLflow's own messages, never a secret). */
+class CompatError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+const invalid = (m: string) => new CompatError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
+const notFound = (m: string) => new CompatError('GATEHOUSE_COMPAT_NOT_FOUND', m);
+const denied = () => new CompatError('GATEHOUSE_AUTHZ_DENIED', 'Permission denied');
+
+interface Call {
+  readonly principal: Principal;
+  readonly admin: boolean;
+  param(name: string): unknown;
+  str(name: string): string;
+  readonly req: FastifyRequest;
+}
+
+const userJson = (u: User) => ({ id: u.id, username: u.username, is_admin: u.admin });
+
+function handlers(deps: MlflowAuthCompatDeps) {
+  const { store } = deps;
+  const repo = policyRepository(store.db);
+  const mustFind = async (name: string) => (await store.findUserByName(name)) ?? Promise.reject(notFound(`User with username=${name} not found`));
+  const adminOnly = (c: Call) => {
+    if (!c.admin) throw denied();
+  };
+  const selfOrAdmin = (c: Call, username: string) => {
+    if (!c.admin && c.principal.name !== username) throw denied();
+  };
+  async function changedPolicy() {
+    await deps.reloadPolicy?.();
+  }
+  /** The tenant grants are written in: the caller's `X-MLFLOW-WORKSPACE` (one of its tenants), else the default tenant, else `default`. */
+  function tenantOf(c: Call): string {
+    const snapshot = deps.policy();
+    const asked = c.req.headers['x-mlflow-workspace'];
+    if (typeof asked === 'string' && asked !== '') {
+      if (!snapshot.tenants.has(asked) || (!c.admin && !tenantsOf(snapshot, c.principal).includes(asked))) throw denied();
+      return asked;
+    }
+    const t = snapshot.defaultTenant ?? (snapshot.tenants.has('default') ? 'default' : snapshot.tenantOrder[0]);
+    if (t === undefined) throw invalid('no tenant is configured for MLflow permissions');
+    return t;
+  }
+  function resource(c: Call): ResourceRef {
+    const type = c.str('resource_type');
+    if (type === 'workspace') {
+      throw invalid("resource_type 'workspace' is not supported by the per-user permission convenience APIs. Use Gatehouse tenant membership instead.");
+    }
+    try {
+      return canonicalResource(type, c.str('resource_id'));
+    } catch (err) {
+      if (err instanceof UnmappableGrant) throw invalid(err.message);
+      throw err;
+    }
+  }
+  const principalOf = (u: User): Principal => ({ id: `local:${u.username}`, kind: 'user', name: u.username, groups: [], tenants: [], roles: [], admin: u.admin, method: 'basic', provider: 'local' });
+  /** The effective MLflow permission, answered by the same engine that authorizes MLflow calls. */
+  function effective(principal: Principal, tenant: string, ref: ResourceRef): string {
+    const snapshot = deps.policy();
+    const family = familyOfResourceType(ref.type);
+    const anchors = ref.id === '*' ? undefined : ref.type === 'experiment' ? { experimentIds: [ref.id] } : { modelNames: [ref.id] };
+    let explicitDeny = false;
+    for (const level of LEVELS_DESCENDING) {
+      const need = level.toLowerCase() as 'read' | 'use' | 'edit' | 'manage';
+      const d = decide(snapshot, principal, { op: 'mlflowAuth.check', action: need, search: false, tenant, checks: [{ family, need, anchors }] });
+      if (d.effect === 'allow') return level;
+      if (d.reasons.includes('explicit-deny')) explicitDeny = true;
+    }
+    return explicitDeny ? 'DENY' : 'NO_PERMISSIONS';
+  }
+  const permissionRows = async (username: string) =>
+    listGrants(await repo.load(), username).map((g) => ({
+      role_id: g.id,
+      role_name: `__user_${username}__`,
+      workspace: g.tenant,
+      resource_type: g.resourceType,
+      resource_pattern: g.resourcePattern,
+      permission: g.permission,
+    }));
+
+  return {
+    async createUser(c: Call) {
+      adminOnly(c);
+      const username = c.param('username');
+      const password = c.param('password');
+      if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) throw invalid('Username and password cannot be empty.');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(username)) throw invalid('Username must be letters, digits and . _ @ - (at most 128), starting with a letter or digit.');
+      const problems = passwordProblems(password);
+      if (problems.length > 0) throw invalid(`Password ${problems.join(', ')}.`);
+      if (await store.findUserByName(username)) throw new CompatError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `User (username=${username}) already exists.`);
+      const user = await store.createUser({ username, passwordHash: await hashPassword(password, deps.scrypt), admin: false });
+      return { user: userJson(user) };
+    },
+    async getUser(c: Call) {
+      const username = c.str('username');
+      selfOrAdmin(c, username);
+      return { user: userJson(await mustFind(username)) };
+    },
+    async listUsers(c: Call) {
+      adminOnly(c);
+      return { users: (await store.listUsers()).map((u) => ({ ...userJson(u), roles: [] })) };
+    },
+    async currentUser(c: Call) {
+      const user = await store.findUserByName(c.principal.name);
+      return {
+        user: user && c.principal.provider !== 'token' ? userJson(user) : { id: c.principal.id, username: c.principal.name, is_admin: c.admin },
+        is_basic_auth: c.principal.method === 'basic',
+      };
+    },
+    async updatePassword(c: Call) {
+      const username = c.str('username');
+      const password = c.str('password');
+      selfOrAdmin(c, username);
+      const user = await mustFind(username);
+      // MLflow re-asserts the current password on self-service changes (update_user_password).
+      if (c.principal.name === username) {
+        const current = c.param('current_password');
+        if (typeof current !== 'string' || current === '') throw invalid('Current password is required when changing your own password.');
+        if (user.passwordHash === null || !(await verifyPassword(current, user.passwordHash))) throw invalid('Current password does not match.');
+        if (password === current) throw invalid('New password must differ from the current password.');
+      }
+      const problems = passwordProblems(password);
+      if (problems.length > 0) throw invalid(`Password ${problems.join(', ')}.`);
+      await store.setPassword(username, await hashPassword(password, deps.scrypt));
+      await deps.onUserChanged?.(username);
+      return {};
+    },
+    async updateAdmin(c: Call) {
+      adminOnly(c);
+      const username = c.str('username');
+      const raw = c.param('is_admin');
+      const value = raw === true || raw === 'true' || raw === 'True' ? true : raw === false || raw === 'false' || raw === 'False' ? false : undefined;
+      if (value === undefined) throw invalid('Missing value for required parameter \'is_admin\'.');
+      await mustFind(username);
+      await store.setAdmin(username, value);
+      await deps.onUserChanged?.(username);
+      return {};
+    },
+    async deleteUser(c: Call) {
+      adminOnly(c);
+      const username = c.str('username');
+      if (username === c.principal.name) throw invalid('Users cannot delete their own account. Ask another admin to delete this user instead.');
+      await mustFind(username);
+      // Like MLflow's delete_user: the user's per-resource grants go with it.
+      for (const g of listGrants(await repo.load(), username)) await repo.removeBinding(g.id);
+      await store.deleteUser(username);
+      await deps.onUserChanged?.(username);
+      await changedPolicy();
+      return {};
+    },
+    async grant(c: Call) {
+      const username = c.str('username');
+      const ref = resource(c);
+      let permission;
+      try {
+        permission = parsePermission(c.param('permission'));
+      } catch (err) {
+        throw err instanceof UnmappableGrant ? invalid(err.message) : err;
+      }
+      const tenant = tenantOf(c);
+      await mayManage(c, tenant, ref);
+      await mustFind(username);
+      const stored = await repo.load();
+      if (grantsFor(stored, username, tenant, ref).length > 0) {
+        throw new CompatError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} already exists.`);
+      }
+      await ensureMlflowRoles(repo, stored, [...deps.policy().roles.keys()]);
+      await repo.addBinding(bindingFor(username, tenant, ref, permission), `mlflow-auth:${c.principal.name}`);
+      await changedPolicy();
+      return {};
+    },
+    async revoke(c: Call) {
+      const username = c.str('username');
+      const ref = resource(c);
+      const tenant = tenantOf(c);
+      await mayManage(c, tenant, ref);
+      await mustFind(username);
+      const existing = grantsFor(await repo.load(), username, tenant, ref);
+      if (existing.length === 0) throw notFound(`Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} not found.`);
+      for (const b of existing) await repo.removeBinding(b.id);
+      await changedPolicy();
+      return {};
+    },
+    async check(c: Call) {
+      const username = c.str('username');
+      const ref = resource(c);
+      selfOrAdmin(c, username);
+      const user = await mustFind(username);
+      const permission = effective(principalOf(user), tenantOf(c), ref);
+      // `allowed` mirrors MLflow's can_use: READ alone is not "allowed".
+      return { allowed: ['USE', 'EDIT', 'MANAGE'].includes(permission), permission };
+    },
+    async listPermissions(c: Call) {
+      const username = c.str('username');
+      selfOrAdmin(c, username);
+      const user = await mustFind(username);
+      return { is_admin: user.admin, permissions: await permissionRows(username) };
+    },
+    async currentPermissions(c: Call) {
+      return { is_admin: c.admin, permissions: await permissionRows(c.principal.name) };
+    },
+  };
+
+  /** MLflow's validate_can_manage_resource: platform admin, or MANAGE on that very resource (not for `*`). */
+  async function mayManage(c: Call, tenant: string, ref: ResourceRef): Promise<void> {
+    if (c.admin) return;
+    if (ref.id === '*' || effective(c.principal, tenant, ref) !== 'MANAGE') throw denied();
+  }
+}
+
+export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthCompatDeps): void {
+  const authenticate = apiAuthenticator(deps);
+  const h = handlers(deps);
+  for (const r of ROUTES.flatMap(expand)) {
+    app.route({
+      method: r.method,
+      url: r.path,
+      handler: async (req, reply) => {
+        try {
+          const principal = await authenticate(req);
+          const source = (r.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
+          if (r.method !== 'GET' && (source === null || typeof source !== 'object' || Array.isArray(source))) {
+            throw invalid('Invalid content type. Must be application/json');
+          }
+          const param = (name: string) => source?.[name];
+          const call: Call = {
+            principal,
+            admin: isAdmin(deps.policy(), principal) !== undefined,
+            req,
+            param,
+            str(name) {
+              const v = param(name);
+              if (typeof v !== 'string' || v === '') throw invalid(`Missing value for required parameter '${name}'.`);
+              return v;
+            },
+          };
+          const out = await h[r.name](call);
+          return reply.code(200).header('cache-control', 'no-store').send(out);
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      },
+    });
+  }
+}
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof CompatError) {
+    const spec = ERRORS[err.code];
+    return reply.code(spec.status).send({ error_code: spec.mlflowCode, message: err.message, gatehouse_code: err.code });
+  }
+  const g = err instanceof GatehouseError ? err : new GatehouseError('GATEHOUSE_INTERNAL_ERROR', err instanceof Error ? err.message : String(err));
+  if (g.headers) reply.headers(g.headers);
+  return reply.code(g.spec.status).send({ error_code: g.spec.mlflowCode, message: g.spec.message, gatehouse_code: g.code });
+}

@@ -1,0 +1,131 @@
+/**
+ * MLflow's per-resource permissions (mlflow/server/auth/permissions.py) as Gatehouse bindings,
+ * shared by the MLflow-auth-compatible API (mlflow-auth.ts) and the importer
+ * (src/cli/import-mlflow.ts).
+ *
+ * One MLflow grant "user U has level L on resource R" is one binding: subject U, role
+ * `mlflow-<level>` (custom roles created in the store on first use, granting L on experiments and
+ * on registered models; the binding's scope picks the family), scope = the experiment id or the
+ * exact registered-model name (`*` for MLflow's wildcard grants), tenant = the request's tenant.
+ * MLflow's `DENY` (and the legacy `NO_PERMISSIONS` of MLflow 2.x tables) is a deny binding, which
+ * in Gatehouse takes away every access to that resource.
+ */
+import type { BindingConfig, RoleConfig } from '../policy/config.ts';
+import { LEVELS, type Family, type Level } from '../policy/model.ts';
+import type { PolicyRepository, StoredBinding, StoredPolicy } from '../store/policy.ts';
+
+export const GRANT_LEVELS = ['READ', 'USE', 'EDIT', 'MANAGE'] as const;
+export type GrantLevel = (typeof GRANT_LEVELS)[number];
+/** What MLflow 3.18 accepts on a resource grant (RESOURCE_GRANTABLE_PERMISSIONS). */
+export type MlflowPermission = GrantLevel | 'DENY';
+
+export const roleNameOf = (level: GrantLevel): string => `mlflow-${level.toLowerCase()}`;
+const LEVEL_OF_ROLE = new Map<string, GrantLevel>(GRANT_LEVELS.map((l) => [roleNameOf(l), l]));
+/** The role a deny binding names: any `mlflow-*` role denies the whole resource (engine.ts roleTouches). */
+export const DENY_ROLE = roleNameOf('READ');
+
+export const MLFLOW_ROLES: readonly RoleConfig[] = GRANT_LEVELS.map((level) => ({
+  name: roleNameOf(level),
+  description: `MLflow ${level} on one experiment or registered model (MLflow auth compatibility).`,
+  levels: { experiment: level, model: level },
+  operations: [],
+  create: [],
+}));
+
+/** Resource types of MLflow 3.18's per-user grants that map onto Gatehouse scopes. */
+export const SUPPORTED_RESOURCE_TYPES = ['experiment', 'registered_model', 'prompt'] as const;
+export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
+
+export const familyOfResourceType = (t: SupportedResourceType): Family => (t === 'experiment' ? 'experiment' : 'model');
+
+export type ResourceRef = { readonly type: SupportedResourceType; readonly id: string };
+
+/** Why a grant cannot be mapped (the caller turns it into INVALID_PARAMETER_VALUE or a skipped row). */
+export class UnmappableGrant extends Error {
+  override readonly name = 'UnmappableGrant';
+}
+
+/**
+ * Canonical resource id, as MLflow stores grants (`canonical_resource_id`): experiment ids are
+ * read with int(), so `01` names experiment 1. A registered-model name with `*` cannot be an exact
+ * Gatehouse pattern (it would match other models), so it is refused rather than over-granted.
+ */
+export function canonicalResource(type: string, id: string): ResourceRef {
+  if (!(SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type)) {
+    throw new UnmappableGrant(`resource_type ${type} has no Gatehouse equivalent (supported: ${SUPPORTED_RESOURCE_TYPES.join(', ')})`);
+  }
+  const t = type as SupportedResourceType;
+  if (id === '*') return { type: t, id };
+  if (t === 'experiment') {
+    const trimmed = id.trim();
+    if (!/^[+-]?\d+$/.test(trimmed)) throw new UnmappableGrant('an experiment resource_id is a number or *');
+    return { type: t, id: String(BigInt(trimmed)) };
+  }
+  if (id === '' || id.includes('*')) throw new UnmappableGrant('a registered model name for a grant must be non-empty and must not contain *');
+  return { type: t, id };
+}
+
+export function parsePermission(p: unknown, options: { legacy?: boolean } = {}): MlflowPermission {
+  if (p === 'DENY' || (options.legacy && p === 'NO_PERMISSIONS')) return 'DENY';
+  if (typeof p === 'string' && (GRANT_LEVELS as readonly string[]).includes(p)) return p as GrantLevel;
+  throw new UnmappableGrant(`permission must be one of ${[...GRANT_LEVELS, 'DENY'].join(', ')}`);
+}
+
+/** The binding for one MLflow grant. */
+export function bindingFor(username: string, tenant: string, ref: ResourceRef, permission: MlflowPermission): BindingConfig {
+  const scope =
+    ref.type === 'experiment'
+      ? { experiment: ref.id === '*' ? { namePattern: '*' } : { id: ref.id } }
+      : { model: { namePattern: ref.id } };
+  return {
+    role: permission === 'DENY' ? DENY_ROLE : roleNameOf(permission),
+    effect: permission === 'DENY' ? 'deny' : 'allow',
+    user: username,
+    tenant,
+    ...scope,
+  };
+}
+
+/** Whether a stored binding is an MLflow-style grant for this user, tenant and resource. */
+function isGrantFor(b: BindingConfig, username: string, tenant: string, ref: ResourceRef): boolean {
+  if (b.user !== username || b.tenant !== tenant || !LEVEL_OF_ROLE.has(b.role)) return false;
+  if (ref.type === 'experiment') return ref.id === '*' ? b.experiment?.namePattern === '*' && b.experiment.id === undefined : b.experiment?.id === ref.id;
+  return b.model?.namePattern === ref.id;
+}
+
+export function grantsFor(stored: StoredPolicy, username: string, tenant: string, ref: ResourceRef): StoredBinding[] {
+  return stored.bindings.filter((s) => isGrantFor(s.binding, username, tenant, ref));
+}
+
+/** Every MLflow-style grant a user holds, in MLflow's `users/permissions/list` row shape. */
+export function listGrants(stored: StoredPolicy, username: string): { id: string; tenant: string; resourceType: string; resourcePattern: string; permission: MlflowPermission }[] {
+  return stored.bindings.flatMap(({ id, binding: b }) => {
+    const level = LEVEL_OF_ROLE.get(b.role);
+    if (b.user !== username || level === undefined || b.tenant === undefined) return [];
+    const permission: MlflowPermission = b.effect === 'deny' ? 'DENY' : level;
+    if (b.experiment) return [{ id, tenant: b.tenant, resourceType: 'experiment', resourcePattern: b.experiment.id ?? b.experiment.namePattern ?? '', permission }];
+    if (b.model) return [{ id, tenant: b.tenant, resourceType: 'registered_model', resourcePattern: b.model.namePattern, permission }];
+    return [];
+  });
+}
+
+/** Creates the `mlflow-*` roles that are missing (declared roles of the same name are left alone). */
+export async function ensureMlflowRoles(repo: PolicyRepository, stored: StoredPolicy, declared: readonly string[] = []): Promise<string[]> {
+  const have = new Set([...stored.roles.map((r) => r.name), ...declared]);
+  const created: string[] = [];
+  for (const role of MLFLOW_ROLES) {
+    if (have.has(role.name)) continue;
+    try {
+      await repo.addRole(role);
+      created.push(role.name);
+    } catch (err) {
+      // Another process created it between our read and our write: that is the goal.
+      if (!(await repo.load()).roles.some((r) => r.name === role.name)) throw err;
+    }
+  }
+  return created;
+}
+
+/** Levels in MLflow's order, highest first, for resolving an effective permission. */
+export const LEVELS_DESCENDING: readonly GrantLevel[] = [...GRANT_LEVELS].reverse();
+export const levelIsAtLeast = (have: Level, need: Level) => LEVELS.indexOf(have) >= LEVELS.indexOf(need);
