@@ -1,0 +1,360 @@
+// @ts-check
+/** The console's views: each renders into `root` and may return a cleanup function. */
+import { announce, api, card, field, form, guarded, h, table } from './ui.js';
+
+/** @typedef {(root: HTMLElement, me: any) => Promise<(() => void) | void>} View */
+
+const enc = encodeURIComponent;
+const fmtTime = (/** @type {string | null | undefined} */ t) => (t ? new Date(t).toLocaleString() : '');
+/** @param {string} text @param {string} label */
+const button = (text, label, /** @type {() => Promise<void>} */ onclick, cls = 'secondary') =>
+  h('button', { type: 'button', class: cls, 'aria-label': label, onclick: () => void guarded(onclick) }, text);
+
+/** @type {View} */
+export async function account(root, me) {
+  const p = me.principal;
+  root.append(
+    h('h1', {}, 'My account'),
+    card(
+      'Profile',
+      h('dl', {},
+        h('dt', {}, 'Name'), h('dd', {}, p.name),
+        h('dt', {}, 'Principal'), h('dd', {}, p.id),
+        h('dt', {}, 'Signed in with'), h('dd', {}, `${p.provider} (${p.method})`),
+        h('dt', {}, 'Platform administrator'), h('dd', {}, me.admin ? 'yes' : 'no'),
+        h('dt', {}, 'Tenants'), h('dd', {}, me.tenants.join(', ') || 'none'),
+        h('dt', {}, 'Groups'), h('dd', {}, (p.groups ?? []).join(', ') || 'none')),
+      table('My roles', ['Role', 'Scope', 'Via'], me.roles.map((/** @type {any} */ r) => [r.role, scopeText(r.scope), r.via])),
+    ),
+  );
+  const tokens = h('div', {});
+  const created = h('div', { 'aria-live': 'polite' });
+  const section = card('My tokens', created, form('Create a token', [field('Description', 'description'), field('Tenant (optional)', 'tenant'), field('Expires in days (optional)', 'expiresInDays', { type: 'number' })], 'Create token', async (v, f) => {
+    const body = { ...v, ...(v.expiresInDays !== undefined && { expiresInDays: Number(v.expiresInDays) }) };
+    const t = await api('POST', '/me/tokens', body);
+    created.replaceChildren(h('p', {}, `Token ${t.id} created. Copy it now: it is shown only once.`), h('output', { class: 'secret', id: 'new-token', 'aria-label': 'New token' }, t.token));
+    f.reset();
+    await list();
+  }), tokens);
+  root.append(section);
+  async function list() {
+    try {
+      const r = await api('GET', '/me/tokens');
+      tokens.replaceChildren(
+        table('My tokens', ['Id', 'Description', 'Tenant', 'Created', 'Expires', 'Last used', 'Status', ''], r.tokens.map((/** @type {any} */ t) => [
+          t.id, t.description, t.tenant ?? 'any', fmtTime(t.createdAt), fmtTime(t.expiresAt) || 'never', fmtTime(t.lastUsedAt), t.status,
+          t.status === 'active' ? button('Revoke', `Revoke token ${t.id}`, async () => {
+            await api('DELETE', `/me/tokens/${enc(t.id)}`);
+            announce(`Token ${t.id} revoked.`);
+            await list();
+          }, 'danger') : '',
+        ])),
+      );
+    } catch (err) {
+      tokens.replaceChildren(h('p', { class: 'muted' }, err instanceof Error ? err.message : String(err)));
+    }
+  }
+  await list();
+}
+
+/** @param {any} s */
+function scopeText(s) {
+  if (!s) return '';
+  if (s.kind === 'global') return 'everywhere';
+  if (s.kind === 'tenant') return `tenant ${s.tenant}`;
+  if (s.kind === 'tenants') return `tenants ${s.tenants.join(', ')}`;
+  const where = s.tenant ? ` in ${s.tenant}` : '';
+  if (s.kind === 'experiment') return `experiment ${s.id ?? s.namePattern}${where}`;
+  if (s.kind === 'model') return `model ${s.name ?? s.namePattern}${where}`;
+  return JSON.stringify(s);
+}
+
+/** @type {View} */
+export async function tenants(root) {
+  const list = h('div', {});
+  root.append(
+    h('h1', {}, 'Tenants'),
+    card('Create a tenant', h('p', { class: 'muted' }, 'A tenant is an MLflow workspace; create the workspace itself through MLflow (POST /api/3.0/mlflow/workspaces).'),
+      form('Create a tenant', [field('Name', 'name', { required: true, placeholder: 'team-a' }), field('Default role (optional)', 'defaultRole')], 'Create tenant', async (v, f) => {
+        await api('POST', '/tenants', v);
+        announce(`Tenant ${v.name} created.`);
+        f.reset();
+        await refresh();
+      })),
+    card('Add a member', form('Add a tenant member', [field('Tenant', 'tenant', { required: true }), field('Member kind', 'kind', { options: ['user', 'group'] }), field('Name', 'member', { required: true })], 'Add member', async (v, f) => {
+      await api('POST', `/tenants/${enc(String(v.tenant))}/members`, { [String(v.kind)]: v.member });
+      announce(`${v.kind} ${v.member} added to ${v.tenant}.`);
+      f.reset();
+      await refresh();
+    })),
+    card('All tenants', list),
+  );
+  async function refresh() {
+    const r = await api('GET', '/tenants');
+    list.replaceChildren(table('Tenants', ['Name', 'Default role', 'Users', 'Groups', 'Source'], r.tenants.map((/** @type {any} */ t) => [t.name, t.defaultRole ?? '', t.members.users.join(', '), t.members.groups.join(', '), t.source])));
+  }
+  await refresh();
+}
+
+/** @type {View} */
+export async function users(root) {
+  const list = h('div', {});
+  const created = h('div', { 'aria-live': 'polite' });
+  root.append(
+    h('h1', {}, 'Users'),
+    card('Create a user', created, form('Create a user', [field('Username', 'username', { required: true }), field('Password (empty: generate one)', 'password', { type: 'password' }), field('Platform administrator', 'admin', { type: 'checkbox' })], 'Create user', async (v, f) => {
+      const u = await api('POST', '/users', v);
+      created.replaceChildren(h('p', {}, `User ${u.username} created.`), u.password ? h('output', { class: 'secret', 'aria-label': 'Generated password' }, u.password) : '');
+      f.reset();
+      await refresh();
+    })),
+    card('All users', list),
+  );
+  async function refresh() {
+    const r = await api('GET', '/users');
+    list.replaceChildren(table('Users', ['Username', 'Administrator', 'Disabled', 'Password set', ''], r.users.map((/** @type {any} */ u) => [
+      u.username, u.admin ? 'yes' : 'no', u.disabled ? 'yes' : 'no', u.hasPassword ? 'yes' : 'no',
+      button(u.disabled ? 'Enable' : 'Disable', `${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`, async () => {
+        await api('PATCH', `/users/${enc(u.username)}`, { disabled: !u.disabled });
+        await refresh();
+      }),
+    ])));
+  }
+  await refresh();
+}
+
+/** @type {View} */
+export async function groups(root) {
+  const list = h('div', {});
+  root.append(
+    h('h1', {}, 'Groups'),
+    card('Add a member', form('Add a group member', [field('Group', 'group', { required: true }), field('Member (principal name)', 'member', { required: true })], 'Add member', async (v, f) => {
+      await api('POST', `/groups/${enc(String(v.group))}/members`, { member: v.member });
+      announce(`${v.member} added to ${v.group}.`);
+      f.reset();
+      await refresh();
+    })),
+    card('All groups', list),
+  );
+  async function refresh() {
+    const r = await api('GET', '/groups');
+    list.replaceChildren(table('Groups', ['Name', 'Members', 'Source', ''], r.groups.map((/** @type {any} */ g) => [
+      g.name, g.members.join(', '), g.source,
+      g.source === 'api' ? h('span', {}, ...g.members.map((/** @type {string} */ m) => button(`Remove ${m}`, `Remove ${m} from ${g.name}`, async () => {
+        await api('DELETE', `/groups/${enc(g.name)}/members/${enc(m)}`);
+        await refresh();
+      }))) : '',
+    ])));
+  }
+  await refresh();
+}
+
+/** @type {View} */
+export async function grants(root) {
+  const roles = (await api('GET', '/roles')).roles.map((/** @type {any} */ r) => r.name);
+  const list = h('div', {});
+  const who = h('div', { 'aria-live': 'polite' });
+  root.append(
+    h('h1', {}, 'Grants'),
+    card('Create a grant', form('Create a grant', [
+      field('Role', 'role', { options: roles }),
+      field('Effect', 'effect', { options: ['allow', 'deny'] }),
+      field('Subject kind', 'subjectKind', { options: ['user', 'group', 'serviceAccount'] }),
+      field('Subject name', 'subject', { required: true }),
+      field('Tenant (empty: every tenant)', 'tenant'),
+      field('Scope', 'scope', { options: ['tenant-wide', 'experiment id', 'experiment name pattern', 'model name pattern'] }),
+      field('Experiment id or name pattern', 'target'),
+    ], 'Create grant', async (v, f) => {
+      /** @type {Record<string, unknown>} */
+      const body = { role: v.role, effect: v.effect, [String(v.subjectKind)]: v.subject, ...(v.tenant !== undefined && { tenant: v.tenant }) };
+      if (v.scope === 'experiment id') body.experiment = { id: v.target };
+      else if (v.scope === 'experiment name pattern') body.experiment = { namePattern: v.target };
+      else if (v.scope === 'model name pattern') body.model = { namePattern: v.target };
+      const g = await api('POST', '/grants', body);
+      announce(`Grant ${g.id} created.`);
+      f.reset();
+      await refresh();
+    })),
+    card('Who can access…', form('Who can access', [
+      field('Tenant', 'tenant'),
+      field('Kind', 'kind', { options: ['experiment id', 'registered model'] }),
+      field('Experiment id or model name', 'target', { required: true }),
+    ], 'Look up', async (v) => {
+      const q = new URLSearchParams();
+      if (v.tenant !== undefined) q.set('tenant', String(v.tenant));
+      q.set(v.kind === 'registered model' ? 'registered_model' : 'experiment_id', String(v.target));
+      const r = await api('GET', `/access?${q}`);
+      const res = r.resource;
+      who.replaceChildren(
+        h('h3', {}, `Access to ${res.type === 'experiment' ? `experiment ${res.experimentId}${res.experimentName ? ` (${res.experimentName})` : ''}` : `registered model ${res.name}`} in ${res.tenant}`),
+        table('Who can access', ['Subject', 'Level', 'Effect', 'Why'], r.entries.map((/** @type {any} */ e) => [
+          `${e.subject.kind} ${e.subject.name}`, e.level, e.effect,
+          h('ul', {}, ...e.reasons.map((/** @type {any} */ x) => h('li', {}, x.text)), ...e.bindings.map((/** @type {any} */ b) => h('li', {}, `${b.id}: ${b.role} (${b.effect}) on ${scopeText(b.scope)}`))),
+        ])),
+        h('ul', { class: 'muted' }, ...r.notes.map((/** @type {string} */ n) => h('li', {}, n))),
+      );
+    }), who),
+    card('All grants', list),
+  );
+  async function refresh() {
+    const r = await api('GET', '/grants');
+    list.replaceChildren(table('Grants', ['Id', 'Subject', 'Role', 'Effect', 'Scope', 'Source', ''], r.grants.map((/** @type {any} */ g) => [
+      g.id, g.user ? `user ${g.user}` : g.group ? `group ${g.group}` : `service account ${g.serviceAccount}`, g.role, g.effect, grantScope(g), g.source,
+      g.source === 'api' ? button('Delete', `Delete grant ${g.id}`, async () => {
+        await api('DELETE', `/grants/${enc(g.id)}`);
+        announce(`Grant ${g.id} deleted.`);
+        await refresh();
+      }, 'danger') : '',
+    ])));
+  }
+  await refresh();
+}
+
+/** @param {any} g */
+function grantScope(g) {
+  const where = g.tenant ? `tenant ${g.tenant}` : 'every tenant';
+  if (g.experiment) return `experiment ${g.experiment.id ?? g.experiment.namePattern}, ${where}`;
+  if (g.model) return `models ${g.model.namePattern}, ${where}`;
+  return where;
+}
+
+/** @type {View} */
+export async function audit(root) {
+  const rows = h('div', {});
+  /** @type {Record<string, string | boolean>} */
+  let filters = {};
+  /** @type {Map<string, any>} */
+  const seen = new Map();
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
+  const tail = h('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false' }, 'Live tail');
+  tail.addEventListener('click', () => {
+    const on = tail.getAttribute('aria-pressed') !== 'true';
+    tail.setAttribute('aria-pressed', String(on));
+    if (timer !== undefined) clearInterval(timer);
+    timer = on ? setInterval(() => void guarded(() => load(true)), 2000) : undefined;
+    announce(on ? 'Live tail on: new events every 2 seconds.' : 'Live tail off.');
+  });
+
+  /** Fetches the filtered events (following cursors); with `more`, only those since the newest seen. */
+  async function load(/** @type {boolean} */ more) {
+    const q = new URLSearchParams();
+    for (const k of ['principal', 'tenant', 'operation', 'decision']) if (typeof filters[k] === 'string') q.set(k, String(filters[k]));
+    const from = typeof filters.from === 'string' ? new Date(filters.from).toISOString() : undefined;
+    const to = typeof filters.to === 'string' ? new Date(filters.to).toISOString() : undefined;
+    const newest = more ? [...seen.values()].reduce((m, e) => (e.time > m ? e.time : m), '') : '';
+    const since = newest && (!from || newest > from) ? newest : from;
+    if (since) q.set('from', since);
+    if (to) q.set('to', to);
+    q.set('limit', '1000');
+    if (!more) seen.clear();
+    let cursor;
+    for (let page = 0; page < 20; page++) {
+      if (cursor) q.set('cursor', cursor);
+      const r = await api('GET', `/audit?${q}`);
+      for (const e of r.events) seen.set(e.hash ?? `${e.requestId}:${e.phase}`, e);
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    render();
+  }
+  function render() {
+    const events = [...seen.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 300);
+    rows.replaceChildren(
+      h('p', { class: 'muted' }, `${seen.size} event(s)${seen.size > 300 ? ', newest 300 shown' : ''}.`),
+      table('Audit events, newest first', ['Time', 'Principal', 'Tenant', 'Method', 'Operation', 'Decision', 'Status', 'Phase'], events.map((e) => [
+        fmtTime(e.time), e.principal?.id ?? 'anonymous', e.tenant ?? '', e.method, e.operation ?? '', e.decision ? e.decision.effect : '', e.status ?? '', e.phase,
+      ])),
+    );
+  }
+  root.append(
+    h('h1', {}, 'Audit log'),
+    card('Filters', form('Audit filters', [
+      field('Principal', 'principal', { placeholder: 'local:alice' }),
+      field('Tenant', 'tenant'),
+      field('Operation', 'operation', { placeholder: 'runs.create' }),
+      field('Decision', 'decision', { options: ['', 'allow', 'deny'] }),
+      field('From', 'from', { type: 'datetime-local' }),
+      field('To', 'to', { type: 'datetime-local' }),
+    ], 'Apply filters', async (v) => {
+      filters = v;
+      await load(false);
+      announce('Filters applied.');
+    }), h('p', {}, tail)),
+    card('Events', rows),
+  );
+  await load(false);
+  return () => {
+    if (timer !== undefined) clearInterval(timer);
+  };
+}
+
+/**
+ * A bar chart of one series as inline SVG.
+ * @param {string} title @param {string[]} days @param {number[]} values
+ */
+export function barChart(title, days, values) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const W = 300, H = 140, L = 30, B = 20, T = 10;
+  const max = Math.max(1, ...values);
+  const bw = (W - L - 4) / Math.max(1, values.length);
+  /** @param {string} tag @param {Record<string, string | number>} a @param {string} [text] */
+  const s = (tag, a, text) => {
+    const el = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(a)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  };
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `${title}: ${values.reduce((a, b) => a + b, 0)} in total, at most ${Math.max(0, ...values)} a day` });
+  svg.append(s('title', {}, title));
+  svg.append(s('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }), s('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B }));
+  svg.append(s('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, String(max)), s('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, '0'));
+  values.forEach((v, i) => {
+    const bh = ((H - B - T) * v) / max;
+    const bar = s('rect', { class: 'bar', x: L + 2 + i * bw, y: H - B - bh, width: Math.max(1, bw - 1), height: bh });
+    bar.append(s('title', {}, `${days[i]}: ${v}`));
+    svg.append(bar);
+  });
+  if (days.length > 0) svg.append(s('text', { x: L, y: H - 5 }, days[0] ?? ''), s('text', { x: W, y: H - 5, 'text-anchor': 'end' }, days.at(-1) ?? ''));
+  return h('figure', {}, svg, h('figcaption', {}, title));
+}
+
+/** @type {View} */
+export async function usage(root) {
+  const out = h('div', {});
+  const today = new Date().toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+  async function load(/** @type {Record<string, string | boolean>} */ v) {
+    const q = new URLSearchParams();
+    for (const k of ['from', 'to', 'tenant']) if (typeof v[k] === 'string') q.set(k, String(v[k]));
+    const r = await api('GET', `/usage?${q}`);
+    out.replaceChildren(
+      ...(r.tenants.length === 0 ? [h('p', { class: 'muted' }, 'No usage in this range.')] : []),
+      ...r.tenants.map((/** @type {any} */ t) => card(`Tenant ${t.tenant ?? '(none)'}`, h('div', { class: 'charts' },
+        barChart(`API calls, ${t.tenant ?? 'no tenant'}`, r.days, t.apiCalls),
+        barChart(`Runs created, ${t.tenant ?? 'no tenant'}`, r.days, t.runsCreated),
+        barChart(`Model registrations, ${t.tenant ?? 'no tenant'}`, r.days, t.modelRegistrations)))),
+    );
+  }
+  root.append(
+    h('h1', {}, 'Usage'),
+    card('Range', form('Usage range', [field('From', 'from', { type: 'date', value: monthAgo }), field('To', 'to', { type: 'date', value: today }), field('Tenant (optional)', 'tenant')], 'Show', load)),
+    out,
+  );
+  await load({ from: monthAgo, to: today });
+}
+
+/** @type {View} */
+export async function health(root) {
+  const out = h('div', {});
+  async function load() {
+    const r = await api('GET', '/readyz');
+    const checks = Object.entries(r.checks ?? {});
+    out.replaceChildren(
+      h('p', {}, 'Overall: ', h('span', { class: r.status === 'ready' ? 'ok' : 'bad' }, r.status)),
+      table('Checks', ['Check', 'State', 'Detail'], checks.map(([name, c]) => [name, h('span', { class: c.ok ? 'ok' : 'bad' }, c.ok ? 'ok' : 'failing'), c.detail ?? ''])),
+    );
+  }
+  root.append(h('h1', {}, 'Health'), card('Upstreams and identity providers', h('p', {}, button('Refresh', 'Refresh health', load)), out));
+  await load();
+}

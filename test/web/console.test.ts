@@ -1,0 +1,266 @@
+/**
+ * The web console at /_gatehouse/, driven by Debian's Chromium (playwright-core, no browser
+ * download) against the in-process gateway in front of a real MLflow with workspaces. The
+ * administrator signs in through the login page, creates a tenant, a user and a grant in the
+ * console, and the user's MLflow access changes (403, then 200); the user creates and revokes a
+ * token in "My account" and the revoked token is refused; the audit viewer's principal filter
+ * and live tail show the user's requests. Screenshots go to test-results/console/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ADMIN_AUTH, ADMIN_PASSWORD, ADMIN_USER, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
+import { ROOT } from '../harness/paths.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SHOTS = join(ROOT, 'test-results/console');
+const TENANT = 'team-console';
+const USER = 'carol';
+const PASSWORD = 'carol-console-password-42';
+
+let mlflow: MlflowServer;
+let gh: InProcess;
+let experimentId: string;
+const profiles: string[] = [];
+const contexts: BrowserContext[] = [];
+
+before(async () => {
+  // Never skipped: without Chromium the suite fails (scripts/test installs it).
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+  mkdirSync(SHOTS, { recursive: true });
+  mlflow = await startMlflow({ workspaces: true });
+  gh = await startInProcess(mlflow.url, {
+    'auth.providers': [{ type: 'token' }, { type: 'local', scrypt: { cost: 1024, blockSize: 8, parallelization: 1 } }],
+    'audit.sinks': [{ type: 'store' }],
+  });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await gh?.close();
+  await mlflow?.stop();
+  for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+});
+
+async function browserContext(viewport?: { width: number; height: number }): Promise<BrowserContext> {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-chromium-'));
+  profiles.push(dir);
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, ...(viewport && { viewport }) });
+  contexts.push(context);
+  return context;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** Opens the console unauthenticated, is sent to the login page, signs in, and lands back on the console. */
+async function signIn(page: Page, user: string, password: string): Promise<void> {
+  await page.goto(`${gh.url}/_gatehouse/`);
+  await page.waitForURL((u) => u.pathname === '/_gatehouse/login' && u.searchParams.get('next') === '/_gatehouse/');
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.pathname === '/_gatehouse/');
+  await page.getByRole('heading', { name: 'My account' }).waitFor();
+}
+
+async function nav(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();
+  await page.getByRole('heading', { name: label, level: 1 }).waitFor();
+}
+
+/** An MLflow call through the gateway in the test tenant. */
+function mlflowGet(path: string, authorization: string): Promise<Response> {
+  return fetch(`${gh.url}${path}`, { headers: { authorization, 'x-mlflow-workspace': TENANT } });
+}
+
+describe('the web console', { timeout: 300_000 }, () => {
+  let admin: Page;
+
+  test('an unauthenticated request is sent to the login page, and the assets are same-origin only', async () => {
+    const res = await fetch(`${gh.url}/_gatehouse/`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/_gatehouse/login?next=%2F_gatehouse%2F');
+    const js = await fetch(`${gh.url}/_gatehouse/console/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.match(js.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.doesNotMatch(await js.text(), /https?:\/\//, 'no external network assets');
+    assert.equal((await fetch(`${gh.url}/_gatehouse/console/..%2Fconsole.ts`)).status, 404);
+  });
+
+  test('the administrator creates a tenant, a user and a grant; the user gains access in MLflow', async () => {
+    const context = await browserContext();
+    admin = await context.newPage();
+    const external: string[] = [];
+    admin.on('request', (r) => {
+      if (!r.url().startsWith(gh.url)) external.push(r.url());
+    });
+    await signIn(admin, ADMIN_USER, ADMIN_PASSWORD);
+    await admin.getByText(`local:${ADMIN_USER}`).first().waitFor();
+    await shot(admin, '01-admin-account');
+
+    // Tenant, in the console; then its MLflow workspace through the gateway, as the administrator.
+    await nav(admin, 'Tenants');
+    const tenantForm = admin.getByRole('form', { name: 'Create a tenant' });
+    await tenantForm.getByLabel('Name').fill(TENANT);
+    await tenantForm.getByRole('button', { name: 'Create tenant' }).click();
+    await admin.getByRole('cell', { name: TENANT, exact: true }).waitFor();
+    await shot(admin, '02-tenant-created');
+    const ws = await fetch(`${gh.url}/api/3.0/mlflow/workspaces`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ name: TENANT }) });
+    assert.equal(ws.status, 201, await ws.text());
+    const exp = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
+      method: 'POST',
+      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json', 'x-mlflow-workspace': TENANT },
+      body: JSON.stringify({ name: 'console-experiment' }),
+    });
+    const created = await exp.text();
+    assert.equal(exp.status, 200, created);
+    experimentId = (JSON.parse(created) as { experiment_id: string }).experiment_id;
+
+    // User, in the console.
+    await nav(admin, 'Users');
+    const userForm = admin.getByRole('form', { name: 'Create a user' });
+    await userForm.getByLabel('Username').fill(USER);
+    await userForm.getByLabel(/^Password/).fill(PASSWORD);
+    await userForm.getByRole('button', { name: 'Create user' }).click();
+    await admin.getByRole('cell', { name: USER, exact: true }).waitFor();
+    await shot(admin, '03-user-created');
+
+    const carol = basic(USER, PASSWORD);
+    const before = await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, carol);
+    assert.equal(before.status, 403, `before the grant: ${await before.text()}`);
+
+    // Grant: viewer on the whole tenant, in the console.
+    await nav(admin, 'Grants');
+    const grantForm = admin.getByRole('form', { name: 'Create a grant' });
+    await grantForm.getByLabel('Role').selectOption('viewer');
+    await grantForm.getByLabel('Subject kind').selectOption('user');
+    await grantForm.getByLabel('Subject name').fill(USER);
+    await grantForm.getByLabel(/^Tenant/).fill(TENANT);
+    await grantForm.getByRole('button', { name: 'Create grant' }).click();
+    await admin.getByRole('status').filter({ hasText: /Grant api:.* created/ }).waitFor();
+    await admin.getByRole('cell', { name: `user ${USER}`, exact: true }).waitFor();
+    await shot(admin, '04-grant-created');
+
+    const afterGrant = await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, carol);
+    assert.equal(afterGrant.status, 200, `after the grant: ${await afterGrant.text()}`);
+    const refused = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
+      method: 'POST',
+      headers: { authorization: carol, 'content-type': 'application/json', 'x-mlflow-workspace': TENANT },
+      body: JSON.stringify({ name: 'viewer-cannot-create' }),
+    });
+    assert.equal(refused.status, 403, 'a viewer still cannot create');
+
+    // Who can access the experiment: carol, READ, because of the grant.
+    const who = admin.getByRole('form', { name: 'Who can access' });
+    await who.getByLabel('Tenant').fill(TENANT);
+    await who.getByLabel('Experiment id or model name').fill(experimentId);
+    await who.getByRole('button', { name: 'Look up' }).click();
+    const row = admin.getByRole('table', { name: 'Who can access' }).getByRole('row').filter({ hasText: `user ${USER}` });
+    await row.waitFor();
+    assert.match(await row.innerText(), /READ/);
+    await shot(admin, '05-who-can-access');
+    assert.deepEqual(external, [], 'the console loads nothing from another origin');
+  });
+
+  test('the user sees only "My account", creates a token and revokes it; the revoked token is refused', async () => {
+    const context = await browserContext();
+    const page = await context.newPage();
+    await signIn(page, USER, PASSWORD);
+    const links = await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allInnerTexts();
+    assert.deepEqual(links, ['My account']);
+    assert.equal(await page.getByText(TENANT).first().isVisible(), true, 'the tenant is in the profile');
+
+    const tokenForm = page.getByRole('form', { name: 'Create a token' });
+    await tokenForm.getByLabel('Description').fill('laptop');
+    await tokenForm.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.locator('#new-token').innerText()).trim();
+    assert.match(secret, /^gth_pat_[0-9a-f]{12}_/);
+    const id = secret.slice(8, 20);
+    await page.getByRole('cell', { name: id, exact: true }).waitFor();
+    await shot(page, '06-token-created');
+
+    const bearer = `Bearer ${secret}`;
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, bearer)).status, 200, 'the new token works');
+
+    await page.getByRole('button', { name: `Revoke token ${id}` }).click();
+    await page.getByRole('status').filter({ hasText: `Token ${id} revoked.` }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: id });
+    assert.match(await row.innerText(), /revoked/);
+    await shot(page, '07-token-revoked');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, bearer)).status, 401, 'the revoked token is refused');
+
+    // Admin pages are not for this user: the API says so.
+    const status = await page.evaluate(async () => (await fetch('/_gatehouse/api/v1/users')).status);
+    assert.equal(status, 403);
+  });
+
+  test('the audit viewer filters by principal and tails new events', async () => {
+    await nav(admin, 'Audit log');
+    const filters = admin.getByRole('form', { name: 'Audit filters' });
+    await filters.getByLabel('Principal').fill(`local:${USER}`);
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Filters applied.' }).waitFor();
+    const table = admin.getByRole('table', { name: 'Audit events, newest first' });
+    await table.getByRole('cell', { name: 'experiments.get', exact: true }).first().waitFor();
+    const principals = await table.locator('tbody tr td:nth-child(2)').allInnerTexts();
+    assert.ok(principals.length > 0);
+    assert.deepEqual([...new Set(principals)], [`local:${USER}`], 'only the filtered principal');
+    assert.ok((await table.getByRole('cell', { name: 'deny', exact: true }).count()) > 0, 'the 403 before the grant is there');
+    await shot(admin, '08-audit-filtered');
+
+    // Live tail: a request made now appears without another click.
+    await admin.getByRole('button', { name: 'Live tail' }).click();
+    assert.equal(await admin.getByRole('button', { name: 'Live tail' }).getAttribute('aria-pressed'), 'true');
+    const res = await mlflowGet('/api/2.0/mlflow/experiments/search?max_results=5', basic(USER, PASSWORD));
+    assert.equal(res.status, 200, await res.text());
+    await table.getByRole('cell', { name: 'experiments.searchGet', exact: true }).first().waitFor({ timeout: 30_000 });
+    await shot(admin, '09-audit-tail');
+    await admin.getByRole('button', { name: 'Live tail' }).click();
+  });
+
+  test('usage charts and health', async () => {
+    await nav(admin, 'Usage');
+    const chart = admin.getByRole('img', { name: new RegExp(`^API calls, ${TENANT}: \\d+ in total`) });
+    await chart.waitFor();
+    const label = (await chart.getAttribute('aria-label')) ?? '';
+    assert.ok(Number(/: (\d+) in total/.exec(label)?.[1]) > 0, label);
+    await admin.getByRole('img', { name: new RegExp(`^Runs created, ${TENANT}`) }).waitFor();
+    await admin.getByRole('img', { name: new RegExp(`^Model registrations, ${TENANT}`) }).waitFor();
+    await shot(admin, '10-usage');
+
+    await nav(admin, 'Health');
+    await admin.getByText('Overall:').waitFor();
+    const checks = admin.getByRole('table', { name: 'Checks' });
+    await checks.getByRole('cell', { name: 'store', exact: true }).waitFor();
+    assert.equal(await checks.getByRole('cell', { name: 'failing' }).count(), 0);
+    assert.ok((await checks.getByRole('cell', { name: 'ok', exact: true }).count()) >= 2, 'store and MLflow');
+    await shot(admin, '11-health');
+  });
+
+  test('at 390 px wide the navigation is a menu button that works with the keyboard', async () => {
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await admin.goto(`${gh.url}/_gatehouse/#/account`);
+    await admin.getByRole('heading', { name: 'My account' }).waitFor();
+    const menu = admin.getByRole('button', { name: 'Menu' });
+    assert.equal(await menu.isVisible(), true);
+    const grantsLink = admin.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Grants' });
+    assert.equal(await grantsLink.isVisible(), false, 'collapsed');
+    await menu.focus();
+    await admin.keyboard.press('Enter');
+    assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+    await grantsLink.waitFor({ state: 'visible' });
+    await shot(admin, '12-narrow-menu');
+    await grantsLink.focus();
+    await admin.keyboard.press('Enter');
+    await admin.getByRole('heading', { name: 'Grants', level: 1 }).waitFor();
+    const width = Number(await admin.evaluate('document.documentElement.scrollWidth'));
+    assert.ok(width <= 390 + 1, `no page-wide horizontal scroll (${width}px)`);
+    await shot(admin, '13-narrow-grants');
+  });
+});
