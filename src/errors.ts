@@ -60,6 +60,23 @@ export const ERRORS = {
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'This endpoint expects Content-Type: application/json.',
   },
+  GATEHOUSE_REQUEST_NONCANONICAL_ID: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'An identifier is not in canonical form: an experiment id must be a plain decimal integer (no sign, spaces, leading zeros or non-ASCII digits), and an artifact path must be relative, without "..", ".", "%", "\\", "#" or another workspace\'s prefix.',
+  },
+  GATEHOUSE_REQUEST_BAD_GRAPHQL: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'The GraphQL request is not valid: the body needs a `query` string that parses and validates against MLflow\'s schema, an object `variables` that fits it, an `operationName` that names one of its operations, and at most server.graphql.maxDepth levels and server.graphql.maxFields fields.',
+  },
+  GATEHOUSE_REQUEST_BAD_PAGE_TOKEN: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'The page_token was not issued by this gateway for this search; start again without one.',
+  },
   GATEHOUSE_REQUEST_TOO_LARGE: {
     status: 413,
     mlflowCode: 'RESOURCE_EXHAUSTED',
@@ -105,6 +122,16 @@ export const ERRORS = {
     status: 403,
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Permission denied.',
+  },
+  GATEHOUSE_AUTHZ_GRAPHQL_UNSUPPORTED: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'The GraphQL request selects a field the gateway cannot check, so it was refused.',
+  },
+  GATEHOUSE_AUTHZ_ARTIFACT_LOCATION: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'Only platform administrators may choose an experiment\'s artifact_location; leave it unset and MLflow places the artifacts under the tenant\'s own root.',
   },
   GATEHOUSE_TENANT_FORBIDDEN: {
     status: 403,
@@ -155,6 +182,53 @@ export const ERRORS = {
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The audit trail cannot record this change right now (audit.mode is required), so it was not made.',
     hint: 'Retry with backoff.',
+  },
+  GATEHOUSE_RATE_LIMITED: {
+    status: 429,
+    mlflowCode: 'REQUEST_LIMIT_EXCEEDED',
+    message: 'Too many requests (or too many failed sign-in attempts); slow down and retry after the time in Retry-After.',
+    hint: 'Wait for Retry-After seconds; the MLflow client retries 429 with backoff.',
+  },
+  GATEHOUSE_RATE_LIMIT_UNAVAILABLE: {
+    status: 503,
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The shared rate-limit store (Redis) is not reachable, so the request was refused rather than let through unlimited (rateLimits.onBackendError is deny).',
+    hint: 'Retry with backoff.',
+  },
+  GATEHOUSE_ADMIN_INVALID_PARAMETER: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'An admin API request is invalid; `details` names each field and what is wrong with it.',
+  },
+  GATEHOUSE_ADMIN_NOT_FOUND: {
+    status: 404,
+    mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
+    message: 'The user, service account, token, tenant, group, role, grant or session named does not exist.',
+  },
+  GATEHOUSE_ADMIN_CONFLICT: {
+    status: 409,
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message: 'The change conflicts with what exists (a name already taken, something still referenced, or the last administrator).',
+  },
+  GATEHOUSE_ADMIN_DECLARED: {
+    status: 409,
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message: 'This entry is declared in the configuration file (source: config); change it there, not through the API.',
+  },
+  GATEHOUSE_COMPAT_INVALID_PARAMETER: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'A parameter of this MLflow auth API call is missing or invalid, or names something Gatehouse cannot map (see docs/migrating-from-mlflow-auth.md).',
+  },
+  GATEHOUSE_COMPAT_ALREADY_EXISTS: {
+    status: 400,
+    mlflowCode: 'RESOURCE_ALREADY_EXISTS',
+    message: 'The user or permission already exists (MLflow auth API).',
+  },
+  GATEHOUSE_COMPAT_NOT_FOUND: {
+    status: 404,
+    mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
+    message: 'The user or permission does not exist (MLflow auth API).',
   },
   GATEHOUSE_INTERNAL_ERROR: {
     status: 500,

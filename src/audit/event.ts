@@ -69,6 +69,7 @@ const DENIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'GATEHOUSE_AUTHN_REQUIRED',
   'GATEHOUSE_AUTHN_INVALID',
   'GATEHOUSE_AUTHZ_DENIED',
+  'GATEHOUSE_RATE_LIMITED',
 ]);
 
 export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext['decision']): AuditOutcome {

@@ -23,6 +23,11 @@ export const auditSchema = z
       .array(auditSinkSchema)
       .default([{ type: 'stdout' }])
       .describe('Where events go; several at once, each with its own hash chain. `[]` turns auditing off.'),
+    replicaId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits and . _ : - only (1–128)')
+      .optional()
+      .describe('This process\'s hash chain in the store sink: replicas sharing one store each keep their own chain, named by this id (`gatehouse audit verify --store` checks every chain). Default `<hostname>-<pid>`, so every process starts a new chain.'),
     queueSize: z.number().int().min(1).default(10_000).describe('Events a sink may have waiting; beyond it events are lost (best effort) or the request gets 503 (required).'),
     userAgentMaxLength: z.number().int().min(16).max(4096).default(256).describe('User agents longer than this are cut (characters, after escaping control characters).'),
   })

@@ -54,9 +54,25 @@ export async function verifyFile(path: string): Promise<VerifyReport> {
   return { ok: result.problems.length === 0, sources: files, events: result.count, lastSeq: result.head.seq, problems: result.problems };
 }
 
+/**
+ * Verifies every chain of the store sink (one per replica, `audit.replicaId`), each on its own.
+ * With one chain the report reads as before (`store seq 5`); with several, each problem and
+ * source names its chain, and `lastSeq` is the largest.
+ */
 export async function verifyStore(repo: AuditRepository): Promise<VerifyReport> {
-  const items: ChainItem[] = [];
-  for await (const e of repo.scan()) items.push({ where: `store seq ${e.seq}`, event: e });
-  const result = verifyChain(items);
-  return { ok: result.problems.length === 0, sources: ['store'], events: result.count, lastSeq: result.head.seq, problems: result.problems };
+  const chains = await repo.chains();
+  const several = chains.length > 1;
+  const problems: ChainProblem[] = [];
+  let events = 0;
+  let lastSeq = 0;
+  for (const chain of chains) {
+    const items: ChainItem[] = [];
+    const where = several ? `store chain ${chain} seq` : 'store seq';
+    for await (const e of repo.scan({ chain })) items.push({ where: `${where} ${e.seq}`, event: e });
+    const result = verifyChain(items);
+    problems.push(...result.problems);
+    events += result.count;
+    lastSeq = Math.max(lastSeq, result.head.seq);
+  }
+  return { ok: problems.length === 0, sources: several ? chains.map((c) => `store chain ${c}`) : ['store'], events, lastSeq, problems };
 }

@@ -9,6 +9,7 @@ import { changeProblems } from '../policy/service.ts';
 import { BUILTIN_ROLES } from '../policy/model.ts';
 import { openStore } from '../store/store.ts';
 import { policyRepository, type PolicyRepository, type StoredPolicy } from '../store/policy.ts';
+import { announceChange } from '../redis/notify.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -17,7 +18,11 @@ async function withPolicy(input: CommandInput, fn: (repo: PolicyRepository, stor
   const store = await openStore({ ...input.config!.store, dataDir: input.config!.dataDir });
   try {
     const repo = policyRepository(store.db);
-    return await fn(repo, await repo.load());
+    const before = await repo.version();
+    const code = await fn(repo, await repo.load());
+    // With Redis, running gateways reload at once rather than at their next poll.
+    if ((await repo.version()) !== before) await announceChange(input.config!.redis, { kind: 'policy' }, err);
+    return code;
   } finally {
     await store.close();
   }

@@ -5,9 +5,15 @@
  */
 import { z } from 'zod';
 import { providerSchema } from '../identity/providers.ts';
+import { devHeadersProblems } from '../identity/dev-headers.ts';
 import { policySchemaFields } from '../policy/config.ts';
 import { referenceProblems } from '../policy/snapshot.ts';
 import { auditSchema } from '../audit/schema.ts';
+import { rateLimitsSchema } from '../ratelimit/schema.ts';
+import { browserSchema } from '../web/config.ts';
+import { tlsSchema } from '../server/tls.ts';
+import { storeSchema } from '../store/config.ts';
+import { redisSchema } from '../redis/config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -44,14 +50,24 @@ export const serverSchema = z
     headersTimeoutMs: ms(30_000, 'Time a client has to send the request headers'),
     requestTimeoutMs: ms(0, 'Time a client has to send a whole request; 0 disables it so multi-GiB artifact uploads are not cut'),
     keepAliveTimeoutMs: ms(5_000, 'Idle time before a client keep-alive connection is closed'),
+    drainDelayMs: ms(0, 'On SIGTERM: how long to keep accepting (answering `/readyz` with 503 draining, every response with `Connection: close`) before the listener closes, so load balancers polling readiness stop sending first. Set it to at least the balancer\'s readiness poll period'),
+    drainTimeoutMs: ms(30_000, 'On SIGTERM: how long in-flight requests (artifact streams included) may take to finish once `/readyz` reports draining and no new connections are accepted; the rest are then cut'),
     trustedProxies: z
       .array(z.string())
       .default([])
       .describe('Peer addresses (exact IPs) whose X-Request-ID the gateway keeps. Everyone else gets a fresh request id.'),
+    tls: tlsSchema,
     publicOrigins: z
       .array(z.string())
       .default([])
       .describe('Origins (scheme://host[:port]) besides the request\'s own Host that may send state-changing browser requests.'),
+    graphql: z
+      .strictObject({
+        maxDepth: z.number().int().min(1).default(12).describe('Deepest field nesting a `/graphql` request may have (fragments expanded); deeper ones get 400.'),
+        maxFields: z.number().int().min(1).default(200).describe('Most field selections a `/graphql` request may make, counted with fragments expanded; more get 400.'),
+      })
+      .prefault({})
+      .describe('Limits on GraphQL requests, checked before anything is looked up or forwarded.'),
   })
   .prefault({});
 
@@ -65,12 +81,8 @@ export const mlflowSchema = z
   })
   .prefault({});
 
-export const storeSchema = z
-  .strictObject({
-    driver: z.literal('sqlite').default('sqlite').describe('Store back end. `sqlite`: one file under the data directory.'),
-    path: z.string().optional().describe('SQLite file; default `<dataDir>/gatehouse.db`.'),
-  })
-  .prefault({});
+// The store owns its section (SQLite or PostgreSQL options): src/store/config.ts.
+export { storeSchema };
 
 export const authSchema = z
   .strictObject({
@@ -80,6 +92,7 @@ export const authSchema = z
       .default([{ type: 'local', id: 'local', scrypt: { cost: 32768, blockSize: 8, parallelization: 1 }, cacheTtlMs: 60_000 }])
       .describe('Identity providers, tried in order; the first that recognises the credentials decides.'),
     realm: z.string().default('gatehouse').describe('Realm in the WWW-Authenticate challenge.'),
+    browser: browserSchema,
   })
   .prefault({});
 
@@ -110,9 +123,17 @@ export const configSchema = z
     ...policySchemaFields,
     log: logSchema,
     audit: auditSchema,
+    rateLimits: rateLimitsSchema,
+    redis: redisSchema,
   })
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    c.auth.providers.forEach((p, i) => {
+      if (p.type === 'mtls' && (c.server.tls?.clientCertificates ?? 'none') === 'none') {
+        ctx.addIssue({ code: 'custom', path: ['auth', 'providers', i], message: 'an mtls provider needs server.tls with clientCertificates request or require' });
+      }
+    });
   });
 
 export type Config = z.infer<typeof configSchema>;

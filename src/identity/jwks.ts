@@ -24,6 +24,8 @@ export interface KeySourceOptions {
   readonly authTokenFile?: string;
   readonly now: () => number;
   readonly log: Logger;
+  /** Told of every load attempt's outcome (the `gatehouse_jwks_refreshes_total` metric). */
+  readonly onRefresh?: (ok: boolean) => void;
 }
 
 /** The keys could not be loaded at all: an outage, not a bad token. */
@@ -80,7 +82,9 @@ export function createKeySource(options: KeySourceOptions): KeySource {
       resolver = createLocalJWKSet(jwks);
       loadedAt = now();
       log.debug({ issuer: options.issuer, why, keys: jwks.keys.length }, 'jwks loaded');
+      options.onRefresh?.(true);
     } catch (err) {
+      options.onRefresh?.(false);
       log.warn({ issuer: options.issuer, why, err: err instanceof Error ? err.message : String(err) }, 'jwks load failed');
     }
   }

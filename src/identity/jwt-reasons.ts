@@ -7,7 +7,13 @@
 /** Reason ids for refused tokens (audit-ready). */
 export type OidcReason =
   | 'alg-none' | 'alg-not-allowed' | 'bad-signature' | 'unknown-kid' | 'expired' | 'not-yet-valid'
-  | 'wrong-issuer' | 'wrong-audience' | 'missing-exp' | 'malformed';
+  | 'wrong-issuer' | 'wrong-audience' | 'missing-exp' | 'malformed'
+  /** RFC 8705: bound to another client certificate than the connection's (or to one, over none). */
+  | 'cnf-mismatch'
+  /** A `cnf` confirmation method Gatehouse cannot check (e.g. DPoP `jkt`): not usable as a plain bearer. */
+  | 'cnf-unsupported'
+  /** RFC 7662: the issuer's introspection endpoint says the token is not active (revoked, expired, unknown). */
+  | 'inactive-token';
 
 /** jose error codes → reason ids; undefined for anything that is not the token's fault. */
 export function reasonFor(err: unknown): OidcReason | undefined {

@@ -13,6 +13,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Filter, FilterParser, type Client, type Entry } from 'ldapts';
 import type { Logger } from '../lib/logger.ts';
+import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import { close, connector, deadline, isCredentialsRejection, LdapUnavailable, readBindPassword, serviceConnection, unavailable } from './ldap-conn.ts';
 import { escapeDnValue, firstRdnValue, normalizeDn } from './ldap-dn.ts';
 import type { LdapConfig } from './ldap-schema.ts';
@@ -27,6 +28,8 @@ export interface LdapOptions {
   readonly realm: string;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Cache lookups (`ldap`); default: not counted. */
+  readonly metrics?: CacheMetrics;
 }
 
 const MAX_CACHE = 10_000;
@@ -38,6 +41,7 @@ const filter = (template: string, values: Record<string, string>) =>
 export function ldapProvider(options: LdapOptions): IdentityProvider {
   const { config, log } = options;
   const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? NO_METRICS;
   const conn = connector(config);
   if (!config.tlsVerification) {
     log.warn({ provider: config.id }, `!!! auth provider ${config.id}: tlsVerification is false — the LDAP server certificate is NOT checked; anyone on the path can read every password. Tests only. !!!`);
@@ -138,7 +142,9 @@ export function ldapProvider(options: LdapOptions): IdentityProvider {
       if (username.length > 256 || /[\p{Cc}]/u.test(username)) return { kind: 'not-mine', reason: 'unknown-user' };
       const key = createHmac('sha256', cacheKey).update(username).update('\0').update(password).digest('base64url');
       const hit = cache.get(key);
-      if (hit && hit.expires > now()) return { kind: 'principal', principal: hit.principal };
+      const fresh = hit !== undefined && hit.expires > now();
+      if (config.cacheTtlMs > 0) metrics.lookup('ldap', fresh);
+      if (fresh) return { kind: 'principal', principal: hit.principal };
       let pending = inflight.get(key);
       if (!pending) {
         pending = deadline(check(username, password), opDeadline)

@@ -7,6 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import type { Store } from '../store/store.ts';
 import { verifyPassword, hashPassword, needsRehash } from './password.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
@@ -41,6 +42,8 @@ export interface LocalBasicOptions {
   readonly store: Store;
   readonly realm: string;
   readonly now?: () => number;
+  /** Cache lookups (`local-password`); default: not counted. */
+  readonly metrics?: CacheMetrics;
 }
 
 const MAX_CACHE = 10_000;
@@ -48,6 +51,7 @@ const MAX_CACHE = 10_000;
 export function localBasicProvider(options: LocalBasicOptions): IdentityProvider {
   const { config, store } = options;
   const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? NO_METRICS;
   const cacheKey = randomBytes(32);
   const cache = new Map<string, { principal: Principal; expires: number }>();
   // Unknown users cost the same as known ones: no user-existence oracle through timing.
@@ -56,6 +60,9 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
   return {
     id: config.id,
     challenge: `Basic realm="${options.realm}", charset="UTF-8"`,
+    forgetUser(username: string) {
+      for (const [key, entry] of cache) if (entry.principal.name === username) cache.delete(key);
+    },
     // The login page's form: the same check as a Basic header (basic-request.ts).
     verifyPassword(username: string, password: string, req: IncomingMessage): Promise<AuthResult> {
       return this.authenticate(withBasicCredentials(req, username, password));
@@ -67,7 +74,9 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
       const { username, password } = basic;
       const key = createHmac('sha256', cacheKey).update(username).update('\0').update(password).digest('base64url');
       const hit = cache.get(key);
-      if (hit && hit.expires > now()) return { kind: 'principal', principal: hit.principal };
+      const fresh = hit !== undefined && hit.expires > now();
+      if (config.cacheTtlMs > 0) metrics.lookup('local-password', fresh);
+      if (fresh) return { kind: 'principal', principal: hit.principal };
       let user: Awaited<ReturnType<Store['findUserByName']>>;
       try {
         user = await store.findUserByName(username);

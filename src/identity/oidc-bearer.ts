@@ -5,16 +5,25 @@
  * Everything else is verified against the issuer's keys with pinned algorithms, issuer and
  * audience, a required `exp` and a small clock skew. Verified tokens are remembered until
  * they expire (LRU, keyed by the token's SHA-256), so a hot token costs no signature check.
+ * A token bound to a client certificate (RFC 8705 `cnf.x5t#S256`) is accepted only over a TLS
+ * connection presenting exactly that certificate, cached or not.
+ * With an `introspection` block, opaque bearers (not Gatehouse API tokens) are checked at the
+ * issuer's RFC 7662 endpoint instead (src/identity/introspection.ts) and mapped with the same
+ * claim mapping; `tokens: all` sends this issuer's verified JWTs there too.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
+import { NO_METRICS, type CacheMetrics, type JwksMetrics } from '../metrics/definitions.ts';
 import { claimMappingSchema } from './claims.ts';
 import { createKeySource, KeysUnavailableError } from './jwks.ts';
+import { createIntrospector, introspectionSchema } from './introspection.ts';
+import { looksLikeToken } from './token-format.ts';
 import { compileMapping } from './oidc-principal.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import { peerCertificateThumbprint } from './mtls.ts';
 import { reasonFor, type OidcReason } from './jwt-reasons.ts';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -53,10 +62,15 @@ export const oidcBearerSchema = z
     caFile: z.string().optional().describe('PEM CA bundle for the discovery and JWKS requests (e.g. the Kubernetes cluster CA).'),
     authTokenFile: z.string().optional().describe('File with a bearer token sent with the discovery and JWKS requests (re-read each time).'),
     cacheSize: int(10_000, 0, 'Verified tokens remembered until they expire (entries; 0 disables).'),
+    introspection: introspectionSchema.optional(),
   })
   .refine((c) => c.jwksUri !== undefined || (c.discovery && /^https?:\/\//.test(c.issuer)), {
     message: 'set jwksUri, or enable discovery with an http(s) issuer',
     path: ['jwksUri'],
+  })
+  .refine((c) => c.introspection?.endpoint !== undefined || c.introspection === undefined || /^https?:\/\//.test(c.issuer), {
+    message: 'set introspection.endpoint, or use an http(s) issuer so discovery can find it',
+    path: ['introspection', 'endpoint'],
   })
   .describe('OAuth2/OIDC bearer JWTs from one issuer (an OIDC IdP, an OAuth2 server, the Kubernetes API server).');
 
@@ -66,12 +80,15 @@ export interface OidcBearerDeps {
   readonly log: Logger;
   readonly realm: string;
   readonly now: () => number;
+  /** Cache lookups (`oidc-token`) and JWKS refreshes; default: not counted. */
+  readonly metrics?: CacheMetrics & JwksMetrics;
 }
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDeps): IdentityProvider {
   const { now } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
   const keys = createKeySource({
     issuer: config.issuer,
     ...(config.jwksUri !== undefined && { jwksUri: config.jwksUri }),
@@ -82,26 +99,74 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
     ...(config.authTokenFile !== undefined && { authTokenFile: config.authTokenFile }),
     now,
     log: deps.log,
+    onRefresh: (ok) => metrics.jwksRefresh(config.id, ok),
   });
   const toPrincipal = compileMapping(config);
-  const cache = new Map<string, { principal: Principal; expires: number }>();
+  const cache = new Map<string, { principal: Principal; expires: number; x5t: string | undefined }>();
   const invalid = (reason: OidcReason): AuthResult => ({ kind: 'invalid', reason });
+  const introspector =
+    config.introspection &&
+    createIntrospector({
+      issuer: config.issuer,
+      config: config.introspection,
+      timeoutMs: config.httpTimeoutMs,
+      ...(config.caFile !== undefined && { caFile: config.caFile }),
+      cacheSize: config.cacheSize,
+      now,
+      log: deps.log,
+    });
+  const introspectAll = config.introspection?.tokens === 'all';
+  const audiences = new Set(typeof config.audience === 'string' ? [config.audience] : config.audience);
   void keys.load();
+
+  /** RFC 7662: an opaque token, by the issuer's word; the answer is checked like a JWT's claims. */
+  async function introspected(req: IncomingMessage, token: string, key: string): Promise<AuthResult> {
+    const answer = await introspector!.introspect(token, key);
+    if (answer.kind === 'unavailable') return { kind: 'unavailable', reason: 'introspection-unavailable' };
+    if (answer.kind === 'inactive') return invalid('inactive-token');
+    const claims = answer.claims;
+    const reason = checkIntrospected(claims, config.issuer, audiences, config.introspection!.requireAudience, now(), config.clockSkewSeconds);
+    if (reason) return invalid(reason);
+    // RFC 9068 §2.2: a client-credentials token's subject is the client (RFC 7662 makes `sub` optional).
+    const payload = (claims.sub === undefined && typeof claims.client_id === 'string' ? { ...claims, sub: claims.client_id } : claims) as JWTPayload;
+    const principal = toPrincipal(payload);
+    if (!principal) return invalid('malformed');
+    const x5t = certificateBinding(payload);
+    if (typeof x5t === 'object') return invalid(x5t.refused);
+    if (x5t !== undefined && x5t !== peerCertificateThumbprint(req)) return invalid('cnf-mismatch');
+    return { kind: 'principal', principal };
+  }
+
+  /** `tokens: all`: a locally verified JWT must also be active at the issuer (not revoked). */
+  async function stillActive(token: string, key: string, ok: AuthResult): Promise<AuthResult> {
+    if (!introspectAll || ok.kind !== 'principal') return ok;
+    const answer = await introspector!.introspect(token, key);
+    if (answer.kind === 'unavailable') return { kind: 'unavailable', reason: 'introspection-unavailable' };
+    return answer.kind === 'active' ? ok : invalid('inactive-token');
+  }
 
   return {
     id: config.id,
     challenge: `Bearer realm="${deps.realm}"`,
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
       const match = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-      if (!match || !JWS_COMPACT.test(match[1]!)) return { kind: 'not-mine' };
+      if (!match) return { kind: 'not-mine' };
       const token = match[1]!;
+      if (!JWS_COMPACT.test(token)) {
+        // Opaque: ours to introspect, unless it is a Gatehouse API token (the token provider's).
+        if (!introspector || looksLikeToken(token)) return { kind: 'not-mine' };
+        return introspected(req, token, createHash('sha256').update(token).digest('base64url'));
+      }
       const key = createHash('sha256').update(token).digest('base64url');
       const hit = cache.get(key);
+      const fresh = hit !== undefined && hit.expires > now();
+      if (config.cacheSize > 0) metrics.lookup('oidc-token', fresh);
       if (hit) {
         cache.delete(key);
-        if (hit.expires > now()) {
+        if (fresh) {
           cache.set(key, hit);
-          return { kind: 'principal', principal: hit.principal };
+          if (hit.x5t !== undefined && hit.x5t !== peerCertificateThumbprint(req)) return invalid('cnf-mismatch');
+          return stillActive(token, key, { kind: 'principal', principal: hit.principal });
         }
       }
       let alg: unknown;
@@ -134,18 +199,73 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
         if (!reason) throw err;
         return invalid(reason);
       }
+      // RFC 7519 §4.1.2-3: sub is a string, aud a string or an array of strings. jose accepts an
+      // array with one matching entry whatever the others are; a token of the wrong shape is refused.
+      const { aud, sub } = payload as { aud?: unknown; sub?: unknown };
+      if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) || (sub !== undefined && typeof sub !== 'string')) {
+        return invalid('malformed');
+      }
       const principal = toPrincipal(payload);
       if (!principal) return invalid('malformed');
+      const x5t = certificateBinding(payload);
+      if (typeof x5t === 'object') return invalid(x5t.refused);
       if (config.cacheSize > 0) {
         if (cache.size >= config.cacheSize) cache.delete(cache.keys().next().value!);
-        cache.set(key, { principal, expires: payload.exp! * 1000 });
+        cache.set(key, { principal, expires: payload.exp! * 1000, x5t });
       }
-      return { kind: 'principal', principal };
+      if (x5t !== undefined && x5t !== peerCertificateThumbprint(req)) return invalid('cnf-mismatch');
+      return stillActive(token, key, { kind: 'principal', principal });
     },
     async ready() {
       if (!keys.loaded()) await keys.load();
       return keys.loaded() ? { ok: true } : { ok: false, detail: `${config.id}: signing keys of ${config.issuer} not loaded` };
     },
-    close: () => keys.close(),
+    close: async () => {
+      await Promise.all([keys.close(), introspector?.close()]);
+    },
   };
+}
+
+/**
+ * The checks RFC 7662 §4 leaves to the resource server, on an active answer: `iss` (when given)
+ * is this issuer, `exp`/`nbf` (when given) hold with the clock skew, `aud` matches the configured
+ * audience (and must be present unless `requireAudience` is off). Undefined when all hold.
+ */
+function checkIntrospected(
+  claims: Readonly<Record<string, unknown>>,
+  issuer: string,
+  audiences: ReadonlySet<string>,
+  requireAudience: boolean,
+  nowMs: number,
+  skewS: number,
+): OidcReason | undefined {
+  const { iss, exp, nbf, aud, sub } = claims;
+  if (iss !== undefined && iss !== issuer) return typeof iss === 'string' ? 'wrong-issuer' : 'malformed';
+  if (sub !== undefined && typeof sub !== 'string') return 'malformed';
+  const nowS = nowMs / 1000;
+  if (exp !== undefined) {
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'malformed';
+    if (exp + skewS <= nowS) return 'expired';
+  }
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) return 'malformed';
+    if (nbf - skewS > nowS) return 'not-yet-valid';
+  }
+  if (aud === undefined) return requireAudience ? 'wrong-audience' : undefined;
+  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined;
+  if (!list) return 'malformed';
+  return list.some((a) => audiences.has(a)) ? undefined : 'wrong-audience';
+}
+
+/**
+ * RFC 8705 §3.1 / RFC 7800: the certificate thumbprint a token is bound to (`cnf.x5t#S256`),
+ * undefined for a token without `cnf` (a plain bearer), or why a `cnf` cannot be honoured.
+ */
+function certificateBinding(payload: JWTPayload): string | undefined | { refused: OidcReason } {
+  const cnf = payload.cnf;
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) return { refused: 'malformed' };
+  const x5t = (cnf as Record<string, unknown>)['x5t#S256'];
+  if (x5t === undefined) return { refused: 'cnf-unsupported' };
+  return typeof x5t === 'string' && /^[A-Za-z0-9_-]{43}$/.test(x5t) ? x5t : { refused: 'malformed' };
 }

@@ -47,6 +47,17 @@ export interface IdentityProvider {
   /** Request headers this provider reads (identity headers): the rewrite stage never forwards them. */
   readonly consumedHeaders?: readonly string[];
   authenticate(req: import('node:http').IncomingMessage): Promise<AuthResult>;
+  /**
+   * Checks a user name and password typed into the login page. Present on the providers that
+   * speak HTTP Basic (local, LDAP), with the same verdicts as `authenticate`; `req` is the
+   * login request (its peer address counts for lockouts).
+   */
+  verifyPassword?(username: string, password: string, req: import('node:http').IncomingMessage): Promise<AuthResult>;
+  /**
+   * Drops what the provider remembers about a user's credentials (a password check cache) after
+   * the user's password, admin flag or existence changed in this process.
+   */
+  forgetUser?(username: string): void;
   /** Readiness: keys loaded, directory reachable. Absent means always ready. */
   ready?(): Promise<{ ok: boolean; detail?: string }>;
   /** Releases pools, timers and connections. */

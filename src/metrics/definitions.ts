@@ -75,6 +75,12 @@ export const METRICS = {
     help: 'Audit events a sink did not record, by sink id and reason (`error`: the write failed; `overflow`: the queue was full).',
     labels: ['sink', 'reason'],
   },
+  rateLimited: {
+    name: 'gatehouse_rate_limited_total',
+    type: 'counter',
+    help: 'Requests refused with 429 by a rate limit, by operation class (`reads`, `writes`, `artifacts`, `searches`; `failed-auth` for brute-force lockouts) and key kind (`principal`, `tenant`, `address`, `username`).',
+    labels: ['class', 'key'],
+  },
   usageApiCalls: {
     name: 'gatehouse_usage_api_calls_total',
     type: 'counter',
@@ -111,9 +117,77 @@ export const METRICS = {
     help: 'Model artifact downloads answered 2xx (`modelVersions.getArtifact`, `loggedModels.getArtifactFile`, and proxied artifact downloads under a logged model\'s `models/` directory), by tenant.',
     labels: ['tenant'],
   },
+  cacheLookups: {
+    name: 'gatehouse_cache_lookups_total',
+    type: 'counter',
+    help: 'Lookups in Gatehouse\'s caches, by cache (`oidc-token`: verified bearer tokens; `ldap`: successful LDAP password checks; `local-password`: successful local password checks; `resource`: parent lookups of the resource resolver) and result (`hit`, `miss`). A disabled cache (size or TTL 0) is not counted. Hit ratio: `hit / (hit + miss)`.',
+    labels: ['cache', 'result'],
+  },
+  jwksRefreshes: {
+    name: 'gatehouse_jwks_refreshes_total',
+    type: 'counter',
+    help: 'Attempts to load an OIDC provider\'s signing keys (discovery and JWKS fetch: at start, when older than `jwksMaxAgeSeconds`, on an unknown `kid`), by provider id and outcome (`ok`, `error`; an error keeps the keys already held).',
+    labels: ['provider', 'outcome'],
+  },
+  poolConnected: {
+    name: 'gatehouse_upstream_pool_connected',
+    type: 'gauge',
+    help: 'Connections open to an MLflow server (at most `mlflow.connections`), by upstream (`mlflow`; `mlflow:<tenant>` in instance tenancy). Read at scrape time.',
+    labels: ['upstream'],
+  },
+  poolFree: {
+    name: 'gatehouse_upstream_pool_free',
+    type: 'gauge',
+    help: 'Open connections to an MLflow server that are idle, by upstream.',
+    labels: ['upstream'],
+  },
+  poolPending: {
+    name: 'gatehouse_upstream_pool_pending',
+    type: 'gauge',
+    help: 'Requests to an MLflow server waiting for a connection (the pool is saturated while this stays above 0), by upstream.',
+    labels: ['upstream'],
+  },
+  poolRunning: {
+    name: 'gatehouse_upstream_pool_running',
+    type: 'gauge',
+    help: 'Requests to an MLflow server in progress on a connection, by upstream.',
+    labels: ['upstream'],
+  },
+  poolSize: {
+    name: 'gatehouse_upstream_pool_size',
+    type: 'gauge',
+    help: 'Requests to an MLflow server waiting or in progress (`pending` + `running`), by upstream.',
+    labels: ['upstream'],
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
 
 /** The `tenant` label value when a request has no tenant. */
 export const NO_TENANT = '_none';
+
+/** The caches counted in `gatehouse_cache_lookups_total` (the only values of its `cache` label). */
+export const CACHES = ['oidc-token', 'ldap', 'local-password', 'resource'] as const;
+export type CacheName = (typeof CACHES)[number];
+
+/** What caches report to; passed in through the components' deps, never global. */
+export interface CacheMetrics {
+  lookup(cache: CacheName, hit: boolean): void;
+}
+
+/** What JWKS key sources report to: one call per load attempt. */
+export interface JwksMetrics {
+  jwksRefresh(provider: string, ok: boolean): void;
+}
+
+/** The sink components use when none is given (unit tests building them directly). */
+export const NO_METRICS: CacheMetrics & JwksMetrics = { lookup() {}, jwksRefresh() {} };
+
+/** Undici pool counters of one upstream, as `Pool#stats` reports them. */
+export interface PoolStats {
+  readonly connected: number;
+  readonly free: number;
+  readonly pending: number;
+  readonly running: number;
+  readonly size: number;
+}

@@ -6,13 +6,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ErrorCode } from '../errors.ts';
 import type { RequestObserver } from '../pipeline/runner.ts';
 import type { RequestContext } from '../pipeline/context.ts';
-import { METRICS, NO_TENANT, type MetricDef, type MetricKey } from './definitions.ts';
+import { CACHES, METRICS, NO_TENANT, type CacheMetrics, type JwksMetrics, type MetricDef, type MetricKey, type PoolStats } from './definitions.ts';
 import { usageOf } from './usage.ts';
 
-export interface Metrics {
+export interface Metrics extends CacheMetrics, JwksMetrics {
   readonly registry: Registry;
   readonly observer: RequestObserver;
   auditLost(sink: string, reason: string, count: number): void;
+  /** A request refused by a rate limit (src/ratelimit/limits.ts). */
+  rateLimited(cls: string, key: string): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
 }
@@ -22,6 +24,8 @@ export interface MetricsDeps {
   readonly providers: readonly string[];
   /** Queue depth per audit sink, read at scrape time. */
   readonly auditDepths?: () => Array<{ sink: string; depth: number }>;
+  /** Pool counters per upstream name (`mlflow`, `mlflow:<tenant>`), read at scrape time. */
+  readonly upstreamPools?: () => Array<{ upstream: string; stats: PoolStats }>;
   /** Node.js process metrics (`process_*`, `nodejs_*`); default true. */
   readonly processMetrics?: boolean;
 }
@@ -31,6 +35,16 @@ const UPSTREAM_KIND: Partial<Record<ErrorCode, string>> = {
   GATEHOUSE_UPSTREAM_TIMEOUT: 'timeout',
   GATEHOUSE_UPSTREAM_BAD_RESPONSE: 'bad_response',
 };
+
+/** The pool gauges and the `Pool#stats` field each one reports. */
+const POOL_GAUGES: Partial<Record<MetricKey, keyof PoolStats>> = {
+  poolConnected: 'connected',
+  poolFree: 'free',
+  poolPending: 'pending',
+  poolRunning: 'running',
+  poolSize: 'size',
+};
+const KNOWN_CACHES = new Set<string>(CACHES);
 
 const REASON = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
@@ -49,12 +63,23 @@ export function createMetrics(deps: MetricsDeps): Metrics {
           for (const { sink, depth } of deps.auditDepths?.() ?? []) this.set({ sink }, depth);
         },
       });
+    } else if (POOL_GAUGES[key]) {
+      const field = POOL_GAUGES[key];
+      m[key] = new Gauge({
+        ...common,
+        collect() {
+          for (const { upstream, stats } of deps.upstreamPools?.() ?? []) this.set({ upstream }, stats[field]);
+        },
+      });
     } else m[key] = new Gauge(common);
   }
   const counter = (k: MetricKey) => m[k] as Counter;
   const histogram = (k: MetricKey) => m[k] as Histogram;
   const inFlight = m.inFlight as Gauge;
   const providers = new Set(deps.providers);
+  // Every valid (class, key) pair starts at 0, so rate() works before the first refusal.
+  for (const cls of ['reads', 'writes', 'artifacts', 'searches']) for (const key of ['principal', 'tenant', 'address']) counter('rateLimited').inc({ class: cls, key }, 0);
+  for (const key of ['address', 'username']) counter('rateLimited').inc({ class: 'failed-auth', key }, 0);
 
   function authFailure(ctx: RequestContext): void {
     if (ctx.errorCode === 'GATEHOUSE_AUTHN_REQUIRED') {
@@ -93,6 +118,15 @@ export function createMetrics(deps: MetricsDeps): Metrics {
           if (usage) counter(usage).inc({ tenant });
         }
       },
+    },
+    rateLimited(cls, key) {
+      counter('rateLimited').inc({ class: cls, key });
+    },
+    lookup(cache, hit) {
+      if (KNOWN_CACHES.has(cache)) counter('cacheLookups').inc({ cache, result: hit ? 'hit' : 'miss' });
+    },
+    jwksRefresh(provider, ok) {
+      counter('jwksRefreshes').inc({ provider: providers.has(provider) ? provider : 'other', outcome: ok ? 'ok' : 'error' });
     },
     auditLost(sink, reason, count) {
       counter('auditLost').inc({ sink, reason }, count);

@@ -7,8 +7,10 @@ import type { CanonicalTarget } from '../lib/target.ts';
 import type { RouteMatch } from '../routes/mlflow/match.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Decision } from '../policy/decision.ts';
+import type { Anchors } from '../policy/engine.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ResourceKind } from '../routes/mlflow/types.ts';
+import type { GraphqlInspection } from '../routes/mlflow/graphql.ts';
 
 /** A resource identifier read from the request, exactly where MLflow's handler reads it. */
 export interface ResourceId {
@@ -40,7 +42,11 @@ export interface RequestContext {
   /** The parsed JSON body, for `json` routes. */
   json?: unknown;
   resources: ResourceId[];
+  /** For `POST /graphql`: what the query reads, field by field (inspect-graphql stage). */
+  graphql?: GraphqlInspection;
   decision?: Decision;
+  /** For a search allowed only item by item (decision.filter): whether one result may be shown. */
+  searchFilter?: (anchors: Anchors) => boolean;
   /** Headers to send upstream; built by the rewrite stage. */
   upstreamHeaders?: Record<string, string | string[]>;
   /** Upstream status once the response started. */

@@ -109,6 +109,7 @@ function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger)
   };
   // An unread request body would be taken for the next request on this connection.
   if (!req.complete) headers.connection = 'close';
-  res.writeHead(err.spec.status, headers);
+  // An error carrying a Location (unauthenticated browser navigation) is answered as a redirect.
+  res.writeHead(err.headers?.location !== undefined ? 302 : err.spec.status, headers);
   res.end(body);
 }

@@ -6,10 +6,10 @@ import type { Config } from '../config/schema.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { isAdmin, tenantsOf } from '../policy/engine.ts';
 import type { Resolver } from '../policy/resolve.ts';
+import type { OwnershipIndex } from '../policy/ownership.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RouteMatcher } from '../routes/mlflow/match.ts';
-import type { ServerInfo } from '../upstream/server-info.ts';
-import type { Upstream } from '../upstream/upstream.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
 import type { Stage } from './context.ts';
 import { assignRequestId } from './stages/assign-request-id.ts';
 import { canonicalize } from './stages/canonicalize.ts';
@@ -19,21 +19,26 @@ import { authenticate } from './stages/authenticate.ts';
 import { resolveTenant } from './stages/resolve-tenant.ts';
 import { readBody } from './stages/read-body.ts';
 import { extractResource } from './stages/extract-resource.ts';
+import { inspectGraphqlStage } from './stages/inspect-graphql.ts';
 import { authorize } from './stages/authorize.ts';
 import { rewriteRequest } from './stages/rewrite-request.ts';
 import { forward } from './stages/forward.ts';
 import { auditPending, type PendingAudit } from './stages/audit-pending.ts';
+import { rateLimitClient, rateLimitPrincipal } from './stages/rate-limit.ts';
+import type { RateLimits } from '../ratelimit/limits.ts';
 
 export interface PipelineDeps {
   readonly config: Readonly<Config>;
   readonly routes: RouteMatcher;
   readonly providers: readonly IdentityProvider[];
-  readonly upstream: Upstream;
+  readonly upstreams: Upstreams;
   readonly policy: () => PolicySnapshot;
   readonly resolver: Resolver;
-  readonly serverInfo: () => Promise<ServerInfo>;
+  readonly ownership: OwnershipIndex;
   /** The audit trail's durable pre-forward record (audit.mode required). */
   readonly audit?: PendingAudit;
+  /** Rate limits (src/ratelimit/); absent when `rateLimits.enabled` is false. */
+  readonly rateLimits?: RateLimits | undefined;
 }
 
 export function buildStages(deps: PipelineDeps): readonly Stage[] {
@@ -42,17 +47,24 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     assignRequestId(config.server.trustedProxies),
     canonicalize,
     matchRoute(deps.routes),
+    // Before authentication (the operation class needs the route): anonymous floods and lockouts cost no password check.
+    rateLimitClient(deps.rateLimits),
     checkOrigin(config.server.publicOrigins),
-    authenticate(deps.providers),
-    resolveTenant(deps.policy, deps.serverInfo),
+    authenticate(deps.providers, { loginRedirect: config.auth.browser.loginRedirect }),
+    resolveTenant(deps.policy, deps.upstreams),
+    rateLimitPrincipal(deps.rateLimits),
     // Bodies are read only once the caller is known, so anonymous clients cannot make the gateway buffer.
     readBody(config.server.maxJsonBodyBytes),
     extractResource,
-    authorize(config.authorization.mode, deps.policy, deps.resolver),
-    rewriteRequest(deps.serverInfo),
+    inspectGraphqlStage(config.server.graphql),
+    authorize(config.authorization.mode, deps.policy, deps.resolver, deps.ownership),
+    rewriteRequest(deps.upstreams, deps.providers.flatMap((p) => p.consumedHeaders ?? [])),
     auditPending(deps.audit),
-    forward(deps.upstream, (ctx) => ({
+    forward(deps.upstreams, (ctx) => ({
       visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
+      async recordOwner(kind, resource) {
+        if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
+      },
     })),
   ];
 }

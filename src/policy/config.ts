@@ -65,7 +65,7 @@ export const bindingSchema = z
     ...subjectFields,
     tenant: tenantName.optional().describe('Scope: one tenant. Omitted (with no experiment/model): every tenant (global).'),
     experiment: z
-      .strictObject({ id: z.string().regex(/^\d+$/).optional(), namePattern: z.string().optional() })
+      .strictObject({ id: z.string().regex(/^(0|[1-9]\d*)$/, 'a canonical experiment id (no leading zeros)').optional(), namePattern: z.string().optional() })
       .optional()
       .describe('Scope: one experiment by id, or experiments whose name matches a `*` pattern (with `tenant`, within that tenant).'),
     model: z

@@ -223,7 +223,16 @@ function denyCovers(scope: Scope, check: Check, tenant: string | undefined, sear
   if (check.family !== family || (scope.tenant !== undefined && scope.tenant !== tenant)) return false;
   if (check.need === 'create') return false; // a new resource is not the one the deny names
   if (search || check.anchors === undefined) return true;
-  return scopeCovers(scope, check.family, tenant, check.anchors, false);
+  // An allow must cover every resource of the call; a deny covers the call if it names any one
+  // of them (`experiment_ids: [1, 5]` must not escape a deny on 5 by bringing 1 along).
+  const a = check.anchors;
+  const each: Anchors[] = [
+    ...(a.experimentIds ?? []).map((id, i) => ({ experimentIds: [id], experimentNames: a.experimentNames?.[i] === undefined ? [] : [a.experimentNames[i]!] })),
+    ...(a.experimentIds === undefined ? (a.experimentNames ?? []).map((n) => ({ experimentNames: [n] })) : []),
+    ...(a.modelNames ?? []).map((n) => ({ modelNames: [n] })),
+  ];
+  if (each.length === 0) return true;
+  return each.some((one) => scopeCovers(scope, check.family, tenant, one, false));
 }
 
 const isResourceScope = (s: Scope) => s.kind === 'experiment' || s.kind === 'model';

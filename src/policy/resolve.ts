@@ -6,6 +6,7 @@
  * resolve), cached briefly, and a failed lookup is an error: it never grants.
  */
 import { GatehouseError } from '../errors.ts';
+import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import type { ResourceId } from '../pipeline/context.ts';
 import type { ResourceRef } from '../routes/mlflow/types.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
@@ -23,14 +24,25 @@ interface Entry {
 
 const MODEL_KINDS = new Set(['registered_model', 'model_version', 'prompt']);
 
-export function createResolver(upstreams: Upstreams, options: { ttlMs: number; maxEntries: number; now?: () => number }): Resolver {
+export interface ResolverOptions {
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  readonly now?: () => number;
+  /** Cache lookups (`resource`); default: not counted. */
+  readonly metrics?: CacheMetrics;
+}
+
+export function createResolver(upstreams: Upstreams, options: ResolverOptions): Resolver {
   const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? NO_METRICS;
   const cache = new Map<string, Entry>();
 
   async function lookup(tenant: string | undefined, path: string, pick: (body: Record<string, unknown>) => unknown): Promise<string> {
     const key = `${tenant ?? ''}\0${path}`;
     const hit = cache.get(key);
-    if (hit && hit.expires > now()) return hit.value;
+    const fresh = hit !== undefined && hit.expires > now();
+    if (options.maxEntries > 0 && options.ttlMs > 0) metrics.lookup('resource', fresh);
+    if (fresh) return hit.value;
     const headers: Record<string, string> = {};
     const workspace = await upstreams.workspaceHeader(tenant);
     if (workspace !== undefined) headers['x-mlflow-workspace'] = workspace;
@@ -38,7 +50,14 @@ export function createResolver(upstreams: Upstreams, options: { ttlMs: number; m
     // Not found in the caller's tenant (or anywhere): the same answer MLflow gives for a missing resource.
     if (r.status === 404) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', `${path} answered 404`);
     if (r.status !== 200) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path} answered ${r.status}`);
-    const value = pick(JSON.parse(r.body) as Record<string, unknown>);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.body);
+    } catch {
+      // A proxy's HTML error page or a truncated answer: as unresolvable as a 500, never an internal error.
+      throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: answer is not JSON`);
+    }
+    const value = pick(parsed as Record<string, unknown>);
     if (typeof value !== 'string' || value === '') throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: no parent in answer`);
     if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
     cache.set(key, { value, expires: now() + options.ttlMs });

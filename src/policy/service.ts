@@ -8,13 +8,34 @@
 import type { Logger } from '../lib/logger.ts';
 import type { PolicyRepository, StoredPolicy } from '../store/policy.ts';
 import type { PolicySources } from './snapshot.ts';
+import type { BindingConfig } from './config.ts';
 import { buildSnapshot, referenceProblems, type PolicySnapshot } from './snapshot.ts';
 
 export interface PolicyService {
   snapshot(): PolicySnapshot;
   /** Reloads now (after a change made by this process). */
   reload(): Promise<void>;
+  /** The declared (configuration file) policy in force. */
+  declared(): PolicySources;
+  /**
+   * Swaps in a new declared policy (a reloaded configuration file, src/policy/declared-reload.ts)
+   * and rebuilds the snapshot with the store's policy; API grants stay as they are.
+   */
+  reloadDeclared(next: PolicySources): Promise<void>;
   close(): void;
+}
+
+/** Same subject and same scope (the role aside): an API grant there would change what a declared one says. */
+export function sameTarget(a: BindingConfig, b: BindingConfig): boolean {
+  return (
+    a.user === b.user &&
+    a.group === b.group &&
+    a.serviceAccount === b.serviceAccount &&
+    a.tenant === b.tenant &&
+    a.experiment?.id === b.experiment?.id &&
+    a.experiment?.namePattern === b.experiment?.namePattern &&
+    a.model?.namePattern === b.model?.namePattern
+  );
 }
 
 export function mergeSources(declared: PolicySources, stored: StoredPolicy): PolicySources {
@@ -44,10 +65,25 @@ export function changeProblems(declared: PolicySources, stored: StoredPolicy): {
 export async function startPolicyService(declared: PolicySources, repo: PolicyRepository, log: Logger, options: { pollMs: number }): Promise<PolicyService> {
   let version = await repo.version();
   let current = buildSnapshot(mergeSources(declared, await repo.load()));
+  const reloadDeclared = async (next: PolicySources) => {
+    const v = await repo.version();
+    const stored = await repo.load();
+    // Not refused: the file is valid on its own; API grants left dangling or shadowed are reported.
+    for (const p of changeProblems(next, stored)) log.warn({ path: p.path.join('.'), problem: p.message }, 'an API grant no longer matches the declared policy');
+    for (const s of stored.bindings) {
+      const i = next.bindings.findIndex((b) => sameTarget(b, s.binding));
+      if (i >= 0) log.warn({ grant: `api:${s.id}`, declared: `config:${i}` }, 'an API grant has the same subject and scope as a declared grant (both apply; deny wins)');
+    }
+    current = buildSnapshot(mergeSources(next, stored));
+    declared = next;
+    version = v;
+  };
   const reload = async () => {
     const v = await repo.version();
     if (v === version) return;
-    const next = buildSnapshot(mergeSources(declared, await repo.load()));
+    const stored = await repo.load();
+    // `declared` read after the await: a configuration reload may have swapped it meanwhile.
+    const next = buildSnapshot(mergeSources(declared, stored));
     version = v;
     current = next;
     log.info({ policyVersion: v, bindings: next.bindings.length, tenants: next.tenantOrder.length }, 'policy reloaded');
@@ -61,5 +97,5 @@ export async function startPolicyService(declared: PolicySources, repo: PolicyRe
       .finally(() => (polling = false));
   }, options.pollMs);
   timer.unref();
-  return { snapshot: () => current, reload, close: () => clearInterval(timer) };
+  return { snapshot: () => current, reload, declared: () => declared, reloadDeclared, close: () => clearInterval(timer) };
 }

@@ -5,30 +5,59 @@
  * MLflow serves nothing under those paths, so nothing there ever reaches MLflow.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Runner } from '../pipeline/runner.ts';
 import type { Store } from '../store/store.ts';
-import type { Upstream } from '../upstream/upstream.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
+import type { SessionRepository } from '../store/sessions.ts';
+import { registerLogin } from '../web/login.ts';
+import { registerUsage } from '../admin/usage.ts';
+import { isMlflowAuthCompatRequest, registerMlflowAuthCompat } from '../compat/mlflow-auth.ts';
+import { registerAdminApi } from '../admin/api.ts';
+import { registerConsole } from '../web/console.ts';
+import type { RateLimits } from '../ratelimit/limits.ts';
+import type { PolicySnapshot, PolicySources } from '../policy/snapshot.ts';
+import { tlsServerOptions } from './tls.ts';
 
 export interface GatehouseServer {
   readonly server: Server;
   readonly app: FastifyInstance;
   listen(): Promise<AddressInfo>;
-  /** Stops accepting, lets in-flight requests finish (up to `deadlineMs`), then closes. */
-  close(deadlineMs?: number): Promise<void>;
+  /**
+   * Graceful drain: `/readyz` turns 503 `draining` and every response carries `Connection:
+   * close` at once; after `delayMs` the listener stops accepting and idle connections close;
+   * in-flight requests (streams included) finish up to `deadlineMs`, then are cut.
+   */
+  close(deadlineMs?: number, delayMs?: number): Promise<void>;
+  /** True once `close` was called. */
+  readonly draining: boolean;
 }
 
 export interface ServerDeps {
   readonly config: Readonly<Config>;
   readonly runner: Runner;
   readonly store: Store;
-  readonly upstream: Upstream;
+  readonly upstreams: Upstreams;
   readonly providers: readonly IdentityProvider[];
   readonly log: Logger;
+  /** Browser sessions (login page, session cookie). */
+  readonly sessions: SessionRepository;
+  /** Rate limits and brute-force lockouts (absent when disabled). */
+  readonly rateLimits?: RateLimits | undefined;
+  /** The policy in force (admin API authorization). */
+  readonly policy: () => PolicySnapshot;
+  /** Reloads the policy snapshot now (after an admin API change). */
+  readonly reloadPolicy?: (() => Promise<void>) | undefined;
+  /** The declared policy in force (follows configuration reloads). */
+  readonly declared?: (() => PolicySources) | undefined;
+  /** Shared back ends besides the store and MLflow (Redis), each a readiness check. */
+  readonly readiness?: Readonly<Record<string, () => Promise<void>>> | undefined;
 }
 
 export function isGatehousePath(url: string): boolean {
@@ -38,25 +67,46 @@ export function isGatehousePath(url: string): boolean {
 export async function createGatehouseServer(deps: ServerDeps): Promise<GatehouseServer> {
   const { config, runner } = deps;
   let server!: Server;
+  let draining = false;
   const app = Fastify({
     logger: false,
     serverFactory(fastifyHandler) {
-      server = createServer(
-        {
-          headersTimeout: config.server.headersTimeoutMs,
-          requestTimeout: config.server.requestTimeoutMs,
-          keepAliveTimeout: config.server.keepAliveTimeoutMs,
-          requireHostHeader: true,
-        },
-        (req: IncomingMessage, res: ServerResponse) => {
-          if (isGatehousePath(req.url ?? '')) fastifyHandler(req, res);
-          else void runner.handle(req, res);
-        },
-      );
+      const options = {
+        headersTimeout: config.server.headersTimeoutMs,
+        requestTimeout: config.server.requestTimeoutMs,
+        keepAliveTimeout: config.server.keepAliveTimeoutMs,
+        requireHostHeader: true,
+      };
+      const handler = (req: IncomingMessage, res: ServerResponse) => {
+        // Draining: answer, then close the connection, so a keep-alive client reconnects elsewhere instead of meeting a reset.
+        if (draining) res.setHeader('connection', 'close');
+        // MLflow's auth-app user/permission endpoints: an exact method+path list, disjoint from the MLflow route table.
+        if (isGatehousePath(req.url ?? '') || isMlflowAuthCompatRequest(req.method, req.url ?? '')) fastifyHandler(req, res);
+        else void runner.handle(req, res);
+      };
+      if (config.server.tls) {
+        // An https.Server has the same request/connection API as an http.Server.
+        server = createHttpsServer({ ...options, ...tlsServerOptions(config.server.tls) }, handler) as unknown as Server;
+        // The peer certificate is read per request: renegotiation must not swap it mid-connection.
+        server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
+      } else server = createServer(options, handler);
       return server;
     },
   });
-  registerHealth(app, deps);
+  registerHealth(app, deps, () => draining);
+  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits });
+  registerUsage(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits });
+  registerMlflowAuthCompat(app, {
+    ...deps,
+    scrypt: config.auth.providers.find((p) => p.type === 'local')?.scrypt ?? { cost: 32768, blockSize: 8, parallelization: 1 },
+    async onUserChanged(name) {
+      deps.providers.forEach((p) => p.forgetUser?.(name));
+      const local = config.auth.providers.flatMap((p) => (p.type === 'local' ? [p.id] : []));
+      await Promise.all(local.map((id) => deps.sessions.revokePrincipal(`${id}:${name}`)));
+    },
+  });
+  registerAdminApi(app, { config, providers: deps.providers, store: deps.store, sessions: deps.sessions, upstreams: deps.upstreams, policy: deps.policy, reloadPolicy: deps.reloadPolicy, declared: deps.declared, rateLimits: deps.rateLimits, log: deps.log });
+  registerConsole(app, { providers: deps.providers, rateLimits: deps.rateLimits });
   await app.ready();
   return {
     get server() {
@@ -67,29 +117,47 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
       await app.listen({ host: config.server.public.host, port: config.server.public.port });
       return server.address() as AddressInfo;
     },
-    async close(deadlineMs = 10_000) {
+    get draining() {
+      return draining;
+    },
+    async close(deadlineMs = 10_000, delayMs = 0) {
+      draining = true;
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       server.closeIdleConnections();
       const closing = app.close();
+      // A connection whose request was in flight when the drain began becomes idle later: close it then.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
       const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
       timer.unref();
       await closing;
+      clearInterval(sweep);
       clearTimeout(timer);
     },
   };
 }
 
-function registerHealth(app: FastifyInstance, deps: ServerDeps): void {
+function registerHealth(app: FastifyInstance, deps: ServerDeps, draining: () => boolean): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
+    // Draining first: a load balancer must stop sending here whatever the back ends say.
+    if (draining()) return reply.code(503).send({ status: 'draining', checks: {} });
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
     await Promise.all([
+      ...Object.entries(deps.readiness ?? {}).map(([name, check]) =>
+        check().then(
+          () => (checks[name] = { ok: true }),
+          (err: Error) => (checks[name] = { ok: false, detail: err.message }),
+        ),
+      ),
       deps.store.ping().then(
         () => (checks.store = { ok: true }),
         (err: Error) => (checks.store = { ok: false, detail: err.message }),
       ),
-      deps.upstream.get('/health').then(
-        (r) => (checks.mlflow = r.status === 200 ? { ok: true } : { ok: false, detail: `status ${r.status}` }),
-        (err: Error) => (checks.mlflow = { ok: false, detail: err.message }),
+      ...deps.upstreams.all().map(({ name, upstream }) =>
+        upstream.get('/health').then(
+          (r) => (checks[name] = r.status === 200 ? { ok: true } : { ok: false, detail: `status ${r.status}` }),
+          (err: Error) => (checks[name] = { ok: false, detail: err.message }),
+        ),
       ),
       ...deps.providers.map(async (p) => {
         if (!p.ready) return;

@@ -1,7 +1,9 @@
 /**
- * The audit repository over the shared schema (table `audit_events`, migration 0003_audit):
- * appends one sink's chained events and queries them by time range, principal, tenant,
- * operation and decision, with cursor pagination in chain order.
+ * The audit repository over the shared schema (table `audit_events`, migrations 0003_audit and
+ * 0008_audit_chains): appends one process's chained events to its own chain (replicas sharing a
+ * store each keep one, named by `audit.replicaId`) and queries every chain by time range,
+ * principal, tenant, operation and decision, with cursor pagination in chain order (chain by
+ * chain, each by seq).
  */
 import type { Kysely } from 'kysely';
 import { EMPTY_HEAD, type ChainHead } from '../audit/chain.ts';
@@ -17,6 +19,8 @@ export interface AuditQuery {
   readonly tenant?: string | undefined;
   readonly operation?: string | undefined;
   readonly decision?: 'allow' | 'deny' | undefined;
+  /** One chain only (a replica id). */
+  readonly chain?: string | undefined;
   /** From a previous page's `nextCursor`. */
   readonly cursor?: string | undefined;
   /** Page size, 1–1000 (default 100). */
@@ -30,42 +34,54 @@ export interface AuditPage {
 }
 
 export interface AuditRepository {
+  /** Where this repository's chain stands. */
   head(): Promise<ChainHead>;
-  /** Appends in one transaction: all of the events or none. */
+  /** Appends to this repository's chain in one transaction: all of the events or none. */
   append(events: readonly ChainedEvent[]): Promise<void>;
   query(q?: AuditQuery): Promise<AuditPage>;
-  /** Every stored event in chain order (time filters only), page by page. */
-  scan(q?: Pick<AuditQuery, 'from' | 'to'>): AsyncGenerator<ChainedEvent>;
+  /** Every stored event in chain order (time and chain filters only), page by page. */
+  scan(q?: Pick<AuditQuery, 'from' | 'to' | 'chain'>): AsyncGenerator<ChainedEvent>;
+  /** The chains in the store, in order. */
+  chains(): Promise<string[]>;
 }
 
-const encodeCursor = (seq: number) => Buffer.from(`seq:${seq}`).toString('base64url');
-function decodeCursor(cursor: string): number {
-  const m = /^seq:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+/** The chain of events written before 0008_audit_chains, and of a repository given none. */
+export const DEFAULT_CHAIN = 'default';
+
+const encodeCursor = (chain: string, seq: number) => Buffer.from(`seq:${seq}:${chain}`).toString('base64url');
+function decodeCursor(cursor: string): { chain: string; seq: number } {
+  const m = /^seq:(\d{1,15}):([\s\S]{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw new TypeError('invalid audit cursor');
-  return Number(m[1]);
+  return { seq: Number(m[1]), chain: m[2]! };
 }
 
-export function auditRepository(db: Kysely<Database>): AuditRepository {
+export function auditRepository(db: Kysely<Database>, options: { readonly chain?: string } = {}): AuditRepository {
+  const chain = options.chain ?? DEFAULT_CHAIN;
   async function query(q: AuditQuery = {}): Promise<AuditPage> {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
-    let sel = db.selectFrom('audit_events').select(['seq', 'event']);
+    let sel = db.selectFrom('audit_events').select(['chain', 'seq', 'event']);
     if (q.from !== undefined) sel = sel.where('time', '>=', q.from);
     if (q.to !== undefined) sel = sel.where('time', '<', q.to);
     if (q.principal !== undefined) sel = sel.where('principal_id', '=', q.principal);
     if (q.tenant !== undefined) sel = sel.where('tenant', '=', q.tenant);
     if (q.operation !== undefined) sel = sel.where('operation', '=', q.operation);
     if (q.decision !== undefined) sel = sel.where('decision', '=', q.decision);
-    if (q.cursor !== undefined) sel = sel.where('seq', '>', decodeCursor(q.cursor));
-    const rows = await sel.orderBy('seq').limit(limit + 1).execute();
+    if (q.chain !== undefined) sel = sel.where('chain', '=', q.chain);
+    if (q.cursor !== undefined) {
+      const c = decodeCursor(q.cursor);
+      sel = sel.where((eb) => eb.or([eb('chain', '>', c.chain), eb.and([eb('chain', '=', c.chain), eb('seq', '>', c.seq)])]));
+    }
+    const rows = await sel.orderBy('chain').orderBy('seq').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
     return {
       events: page.map((r) => JSON.parse(r.event) as ChainedEvent),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.chain, Number(last.seq)) : null,
     };
   }
   return {
     async head() {
-      const row = await db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const row = await db.selectFrom('audit_events').select(['seq', 'hash']).where('chain', '=', chain).orderBy('seq', 'desc').limit(1).executeTakeFirst();
       return row ? { seq: Number(row.seq), hash: row.hash } : EMPTY_HEAD;
     },
     async append(events) {
@@ -75,6 +91,7 @@ export function auditRepository(db: Kysely<Database>): AuditRepository {
           .insertInto('audit_events')
           .values(
             events.map((e) => ({
+              chain,
               seq: e.seq,
               time: e.time,
               request_id: e.requestId,
@@ -93,6 +110,10 @@ export function auditRepository(db: Kysely<Database>): AuditRepository {
       });
     },
     query,
+    async chains() {
+      const rows = await db.selectFrom('audit_events').select('chain').distinct().orderBy('chain').execute();
+      return rows.map((r) => r.chain);
+    },
     async *scan(q = {}) {
       let cursor: string | undefined;
       for (;;) {

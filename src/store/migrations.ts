@@ -1,6 +1,24 @@
-/** One migration set for every store back end, written with kysely's schema builder. */
-import { sql, type Kysely } from 'kysely';
+/**
+ * One migration set for every store back end, written with kysely's schema builder.
+ *
+ * Portable column types only: `text`, `integer` (booleans are 0/1 on both back ends), `bigint`
+ * (epoch milliseconds; the PostgreSQL pool parses int8 as a number, src/store/postgres.ts), no
+ * autoincrement, JSON as `text`. Two columns differ by back end, through the helpers below.
+ */
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+
+export const isPostgres = (db: { getExecutor(): { readonly adapter: unknown } }): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * Text compared or ordered as a string (ISO 8601 times, names). SQLite compares bytes; a
+ * PostgreSQL database's default collation may not (en_US ignores punctuation at the first
+ * level), so on PostgreSQL these columns use the byte-order "C" collation: same order, same
+ * range results on both back ends. SQLite's own behaviour is unchanged.
+ */
+const orderedText = (db: Kysely<unknown>) => (isPostgres(db) ? sql`text collate "C"` : 'text');
+/** A 64-bit integer key. On SQLite `integer primary key` is the 64-bit rowid (kept as it was); PostgreSQL's `integer` is 32-bit. */
+const int64 = (db: Kysely<unknown>) => (isPostgres(db) ? 'bigint' : 'integer');
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_users': {
@@ -8,7 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema
         .createTable('users')
         .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('username', orderedText(db), (c) => c.notNull().unique())
         .addColumn('password_hash', 'text')
         .addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
@@ -28,8 +46,8 @@ export const MIGRATIONS: Record<string, Migration> = {
       // The audit sink's hash chain: seq is the chain position, event the exact JSON that was hashed.
       await db.schema
         .createTable('audit_events')
-        .addColumn('seq', 'integer', (c) => c.primaryKey())
-        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('seq', int64(db), (c) => c.primaryKey())
+        .addColumn('time', orderedText(db), (c) => c.notNull())
         .addColumn('request_id', 'text', (c) => c.notNull())
         .addColumn('phase', 'text', (c) => c.notNull())
         .addColumn('principal_id', 'text')
@@ -44,6 +62,145 @@ export const MIGRATIONS: Record<string, Migration> = {
       for (const column of ['time', 'principal_id', 'tenant', 'operation', 'request_id']) {
         await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
       }
+    },
+  },
+  '0005_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Browser sessions (src/store/sessions.ts). The id is never stored, only its SHA-256.
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text')
+        .addColumn('principal', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
+      await db.schema.createIndex('sessions_principal_id').on('sessions').column('principal_id').execute();
+    },
+  },
+  '0004_tokens': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('service_accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', orderedText(db), (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // Tokens are found by their public id and checked against secret_hash; the token itself is never stored.
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+        .addColumn('service_account_id', 'text', (c) => c.references('service_accounts.id').onDelete('cascade'))
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('tenant', 'text')
+        .addColumn('max_role', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addCheckConstraint('api_tokens_one_owner', sql`(user_id is null) <> (service_account_id is null)`)
+        .execute();
+      await db.schema.createIndex('api_tokens_user_id').on('api_tokens').column('user_id').execute();
+      await db.schema.createIndex('api_tokens_service_account_id').on('api_tokens').column('service_account_id').execute();
+    },
+  },
+  '0006_ownership': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('resource_owners')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('resource_owners_pk', ['tenant', 'kind', 'resource'])
+        .execute();
+      await db.schema.createIndex('resource_owners_principal').on('resource_owners').column('principal_id').execute();
+    },
+  },
+  '0007_policy': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('policy_tenants')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('default_role', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('policy_tenant_members')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('policy_tenant_members_pk', ['tenant', 'kind', 'name'])
+        .execute();
+      await db.schema
+        .createTable('policy_group_members')
+        .addColumn('group_name', 'text', (c) => c.notNull())
+        .addColumn('member', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('policy_group_members_pk', ['group_name', 'member'])
+        .execute();
+      await db.schema
+        .createTable('policy_roles')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('levels', 'text', (c) => c.notNull())
+        .addColumn('operations', 'text', (c) => c.notNull())
+        .addColumn('creates', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('policy_bindings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('effect', 'text', (c) => c.notNull())
+        .addColumn('subject_kind', 'text', (c) => c.notNull())
+        .addColumn('subject_name', 'text', (c) => c.notNull())
+        .addColumn('tenant', 'text')
+        .addColumn('experiment_id', 'text')
+        .addColumn('experiment_pattern', 'text')
+        .addColumn('model_pattern', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+      await sql`insert into gatehouse_meta (key, value) values ('policy_version', '0')`.execute(db);
+    },
+  },
+  '0008_audit_chains': {
+    async up(db: Kysely<unknown>) {
+      // One hash chain per replica: the key becomes (chain, seq). Neither back end can change a
+      // primary key in place (SQLite cannot at all), so the table is rebuilt; events written
+      // before keep their seq in the `default` chain. Index names are global: drop, then reuse.
+      const indexed = ['time', 'principal_id', 'tenant', 'operation', 'request_id'];
+      for (const column of indexed) await db.schema.dropIndex(`audit_events_${column}`).execute();
+      await db.schema.alterTable('audit_events').renameTo('audit_events_0003').execute();
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('chain', orderedText(db), (c) => c.notNull())
+        .addColumn('seq', int64(db), (c) => c.notNull())
+        .addColumn('time', orderedText(db), (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text')
+        .addColumn('tenant', 'text')
+        .addColumn('operation', 'text')
+        .addColumn('decision', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_events_chain_seq', ['chain', 'seq'])
+        .execute();
+      await sql`insert into audit_events (chain, seq, time, request_id, phase, principal_id, tenant, operation, decision, outcome, status, event, hash)
+        select 'default', seq, time, request_id, phase, principal_id, tenant, operation, decision, outcome, status, event, hash from audit_events_0003`.execute(db);
+      await db.schema.dropTable('audit_events_0003').execute();
+      for (const column of indexed) await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
     },
   },
 };

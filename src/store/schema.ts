@@ -19,6 +19,8 @@ export interface MetaTable {
 
 /** One row per audit event of the store sink (src/store/audit.ts); `event` is the chained JSON as hashed. */
 export interface AuditEventsTable {
+  /** The hash chain (a replica id, `audit.replicaId`; `default` for events before 0008_audit_chains). */
+  chain: string;
   seq: number;
   time: string;
   request_id: string;
@@ -34,8 +36,112 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** Browser sessions and pending logins (src/store/sessions.ts); times are epoch milliseconds. */
+export interface SessionsTable {
+  /** SHA-256 (base64url) of the session id; the id itself is never stored. */
+  id_hash: string;
+  /** `user` (a logged-in session) or `pending` (a login in progress: CSRF token, OIDC state). */
+  kind: string;
+  principal_id: string | null;
+  /** The principal as JSON (user sessions). */
+  principal: string | null;
+  /** Kind-specific JSON (CSRF token, OIDC flow, ID token for logout). */
+  data: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+/** A service account: a non-human principal (`kind: service_account`) that holds API tokens. */
+export interface ServiceAccountsTable {
+  id: string;
+  name: string;
+  description: string;
+  disabled: number;
+  created_at: string;
+}
+
+/** An API token (src/store/tokens.ts). Only the SHA-256 of the token is kept, never the token. */
+export interface ApiTokensTable {
+  /** The public id embedded in the token, used to find the row. */
+  id: string;
+  /** Owner: exactly one of user_id (personal token) and service_account_id. */
+  user_id: string | null;
+  service_account_id: string | null;
+  /** SHA-256 of the whole token string (base64url). */
+  secret_hash: string;
+  description: string;
+  /** Narrowing: only this tenant; grants capped to this role. */
+  tenant: string | null;
+  max_role: string | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** Who created an experiment or registered model: creators get MANAGE on it. */
+export interface ResourceOwnersTable {
+  tenant: string;
+  /** `experiment` (resource = experiment id) or `registered_model` (resource = name). */
+  kind: string;
+  resource: string;
+  principal_id: string;
+  created_at: string;
+}
+
+/** Tenants, groups, roles and bindings made through the CLI or admin API (config-declared ones live in YAML). */
+export interface PolicyTenantsTable {
+  name: string;
+  default_role: string | null;
+  created_at: string;
+}
+export interface PolicyTenantMembersTable {
+  tenant: string;
+  /** `user` or `group`. */
+  kind: string;
+  name: string;
+}
+export interface PolicyGroupMembersTable {
+  group_name: string;
+  member: string;
+}
+export interface PolicyRolesTable {
+  name: string;
+  description: string;
+  /** JSON: family → level. */
+  levels: string;
+  /** JSON: operation ids. */
+  operations: string;
+  /** JSON: families. */
+  creates: string;
+}
+export interface PolicyBindingsTable {
+  id: string;
+  role: string;
+  effect: string;
+  /** `user`, `group` or `service_account`. */
+  subject_kind: string;
+  subject_name: string;
+  tenant: string | null;
+  experiment_id: string | null;
+  experiment_pattern: string | null;
+  model_pattern: string | null;
+  created_at: string;
+  created_by: string;
+}
+
 export interface Database {
+  policy_tenants: PolicyTenantsTable;
+  policy_tenant_members: PolicyTenantMembersTable;
+  policy_group_members: PolicyGroupMembersTable;
+  policy_roles: PolicyRolesTable;
+  policy_bindings: PolicyBindingsTable;
+  resource_owners: ResourceOwnersTable;
+  service_accounts: ServiceAccountsTable;
+  api_tokens: ApiTokensTable;
   users: UsersTable;
   gatehouse_meta: MetaTable;
   audit_events: AuditEventsTable;
+  sessions: SessionsTable;
 }

@@ -1,13 +1,14 @@
 /**
  * The store port: what the rest of Gatehouse may ask of persistent state. Implementations
- * share one schema and one migration set (kysely), so the same code runs on SQLite and,
- * later, PostgreSQL.
+ * share one schema and one migration set (kysely), so the same code runs on SQLite and
+ * PostgreSQL (src/store/postgres.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import { join } from 'node:path';
-import { MIGRATIONS } from './migrations.ts';
+import { MIGRATIONS, isPostgres } from './migrations.ts';
+import { MIGRATION_LOCK_KEY, openPostgres, type PostgresOptions } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 
@@ -29,33 +30,123 @@ export interface Store {
   listUsers(): Promise<User[]>;
   createUser(input: { username: string; passwordHash: string | null; admin: boolean }): Promise<User>;
   setPassword(username: string, passwordHash: string): Promise<boolean>;
+  /** Grants or removes platform administration; false when there is no such user. */
+  setAdmin(username: string, admin: boolean): Promise<boolean>;
+  /** Disables (or re-enables) a local user: a disabled user's password and tokens stop working; false when there is no such user. */
+  setDisabled(username: string, disabled: boolean): Promise<boolean>;
+  /** Deletes a local user (its API tokens go with it); false when there is no such user. */
+  deleteUser(username: string): Promise<boolean>;
   countAdmins(): Promise<number>;
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface StoreOptions {
-  readonly driver: 'sqlite';
+/** The `store` configuration section (src/config/schema.ts) plus where the data directory is. */
+export interface StoreOptions extends PostgresOptions {
+  readonly driver: 'sqlite' | 'postgres';
   readonly path?: string | undefined;
   readonly dataDir: string;
+  /** `on-start` (default): migrate before serving. `never`: refuse to open a store whose schema is behind. */
+  readonly migrate?: 'on-start' | 'never' | undefined;
   readonly now?: () => Date;
+  /** Errors of idle PostgreSQL connections (the server went away); default: ignored, the next query fails. */
+  readonly onConnectionError?: (err: Error) => void;
+}
+
+/** The store's schema does not match this Gatehouse (pending migrations with `migrate: never`, or a newer schema). */
+export class StoreSchemaError extends Error {
+  override readonly name = 'StoreSchemaError';
+}
+
+function openDb(options: StoreOptions, purpose: 'queries' | 'migrations'): Kysely<Database> {
+  if (options.driver === 'postgres') {
+    return new Kysely<Database>({ dialect: openPostgres(options, options.onConnectionError ?? (() => {}), purpose).dialect });
+  }
+  const file = options.path ?? join(options.dataDir, 'gatehouse.db');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(file) }) });
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const file = options.path ?? join(options.dataDir, 'gatehouse.db');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(file) }) });
-  await migrate(db);
+  const db = openDb(options, 'queries');
+  try {
+    if ((options.migrate ?? 'on-start') === 'on-start') {
+      // PostgreSQL migrates over its own connection, without the request statement timeout.
+      if (options.driver === 'postgres') await migrateStore(options);
+      else await migrate(db);
+    } else {
+      const { pending, unknown } = await schemaStatus(db);
+      if (unknown.length > 0) throw newerSchema(unknown);
+      if (pending.length > 0) {
+        throw new StoreSchemaError(
+          `the store schema is behind this Gatehouse: ${pending.length} migration(s) pending (${pending.join(', ')}) and store.migrate is never; run \`gatehouse migrate\` with this configuration first`,
+        );
+      }
+    }
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return kyselyStore(db, options.now ?? (() => new Date()));
 }
 
-async function migrate(db: Kysely<Database>): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`store migration ${failed} failed: ${(error as Error).message}`);
+/** Applies pending migrations (`gatehouse migrate`, and `openStore` with `migrate: on-start`); returns their names. */
+export async function migrateStore(options: StoreOptions): Promise<string[]> {
+  const db = openDb(options, 'migrations');
+  try {
+    return await migrate(db);
+  } finally {
+    await db.destroy();
   }
+}
+
+const newerSchema = (unknown: readonly string[]) =>
+  new StoreSchemaError(`the store schema is newer than this Gatehouse (migrations it does not know: ${unknown.join(', ')}); run the newer Gatehouse version`);
+
+const migrator = (db: Kysely<Database>) => new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } satisfies MigrationProvider });
+
+/** Migrations this Gatehouse knows but the store lacks, and migrations the store has that this Gatehouse does not know. */
+export async function schemaStatus(db: Kysely<Database>): Promise<{ pending: string[]; unknown: string[] }> {
+  const known = await migrator(db).getMigrations();
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const executed = tables.some((t) => t.name === 'kysely_migration')
+    ? (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name)
+    : [];
+  return {
+    pending: known.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    unknown: executed.filter((name) => !(name in MIGRATIONS)),
+  };
+}
+
+/**
+ * Runs the pending migrations. On PostgreSQL several replicas may start at once: each takes
+ * Gatehouse's session-level advisory lock first, on the one connection the migrations then run
+ * on, so exactly one process migrates and the others find nothing pending once they get the lock.
+ * (kysely's Migrator takes its own advisory lock too, but only after creating its bookkeeping
+ * tables outside it, relying on catching the errors of concurrent `create table if not exists`;
+ * our lock covers that step as well.) The lock ends with the session, so a process that dies
+ * while migrating cannot leave it held.
+ */
+async function migrate(db: Kysely<Database>): Promise<string[]> {
+  const run = async (conn: Kysely<Database>) => {
+    const { unknown } = await schemaStatus(conn);
+    if (unknown.length > 0) throw newerSchema(unknown);
+    const { error, results } = await migrator(conn).migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`store migration ${failed} failed: ${(error as Error).message}`);
+    }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+  if (!isPostgres(db)) return run(db);
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
+    try {
+      return await run(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn).catch(() => {});
+    }
+  });
 }
 
 type UserRow = Database['users'];
@@ -98,6 +189,18 @@ function kyselyStore(db: Kysely<Database>, now: () => Date): Store {
         .where('username', '=', username)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
+    },
+    async setAdmin(username, admin) {
+      const r = await db.updateTable('users').set({ is_admin: admin ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async setDisabled(username, disabled) {
+      const r = await db.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async deleteUser(username) {
+      const r = await db.deleteFrom('users').where('username', '=', username).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     },
     async countAdmins() {
       const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();

@@ -58,6 +58,12 @@ export async function findServiceAccount(db: Db, name: string): Promise<ServiceA
   return row && toServiceAccount(row);
 }
 
+/** Disables (or re-enables) a service account: a disabled account's tokens stop working on the next request. */
+export async function setServiceAccountDisabled(db: Db, name: string, disabled: boolean): Promise<boolean> {
+  const r = await db.updateTable('service_accounts').set({ disabled: disabled ? 1 : 0 }).where('name', '=', name).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function listServiceAccounts(db: Db): Promise<ServiceAccount[]> {
   return (await db.selectFrom('service_accounts').selectAll().orderBy('name').execute()).map(toServiceAccount);
 }

@@ -6,6 +6,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors.ts';
+import type { PoolStats } from '../metrics/definitions.ts';
 import { downstreamResponseHeaders } from './headers.ts';
 
 export interface UpstreamOptions {
@@ -39,6 +40,8 @@ export interface Upstream {
   forwardBuffered(request: ForwardRequest, maxBytes: number): Promise<BufferedResponse>;
   /** A plain request for the gateway's own use (health checks, parent lookups). */
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
+  /** The keep-alive pool's counters right now (the `gatehouse_upstream_pool_*` gauges). */
+  stats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -107,6 +110,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       } catch (err) {
         throw mapUpstreamError(err, false);
       }
+    },
+    stats() {
+      const { connected, free, pending, running, size } = pool.stats;
+      return { connected, free, pending, running, size };
     },
     async close() {
       await pool.close();

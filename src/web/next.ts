@@ -1,7 +1,7 @@
 /**
  * Where a browser goes after login: only a path on this gateway. Anything that a browser could
  * read as another origin is refused (no open redirect): `//host`, `/\host`, schemes, control
- * characters, and Gatehouse's own login endpoints (which would loop).
+ * characters, and Gatehouse's own endpoints (the login ones would loop) except the console, `/_gatehouse/`.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -21,7 +21,8 @@ export function safeNext(next: unknown): string {
     return '/';
   }
   if (url.origin !== 'http://gatehouse.invalid') return '/';
-  if (url.pathname.startsWith('/_gatehouse/')) return '/';
+  // The console (`/_gatehouse/`) is a fine destination; the login endpoints under it would loop.
+  if (url.pathname.startsWith('/_gatehouse/') && url.pathname !== '/_gatehouse/') return '/';
   return url.pathname + url.search + url.hash;
 }
 

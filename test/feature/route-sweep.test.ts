@@ -1,7 +1,8 @@
 /**
  * A generated sweep over every concrete route of the table, under both prefixes: as an
- * anonymous caller, as a member of another tenant choosing this one, and as a member with no
- * role. A recording upstream proves that nothing forbidden reaches MLflow.
+ * anonymous caller, as a member of another tenant choosing this one, as a member with no
+ * role, and as a holder of each built-in role. A recording upstream proves that nothing
+ * forbidden reaches MLflow.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.t
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
 import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import { BUILTIN_ROLES, familyOfOp } from '../../src/policy/model.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 
 let stub: StubUpstream;
@@ -27,15 +29,21 @@ before(async () => {
   });
   gh = await startInProcess(stub.url, {
     tenants: [
-      { name: 'team-a', members: { users: ['nora'] } },
+      { name: 'team-a', members: { users: ['nora', 'vic', 'cam', 'mo', 'ada'] } },
       { name: 'team-b', members: { users: ['bob'] } },
     ],
-    bindings: [{ role: 'contributor', user: 'bob', tenant: 'team-b' }],
+    bindings: [
+      { role: 'contributor', user: 'bob', tenant: 'team-b' },
+      { role: 'viewer', user: 'vic', tenant: 'team-a' },
+      { role: 'contributor', user: 'cam', tenant: 'team-a' },
+      { role: 'model-approver', user: 'mo', tenant: 'team-a' },
+      { role: 'admin', user: 'ada' },
+    ],
     // The sweep sends every route from one address far faster than any client; limits have their own suite (test/ratelimit).
     'rateLimits.enabled': false,
   });
   const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of ['bob', 'nora']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  for (const u of ['bob', 'nora', 'vic', 'cam', 'mo', 'ada']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
 });
 after(async () => {
   await gh.close();
@@ -106,3 +114,50 @@ test('a member with no role: only public, authenticated and own-workspace routes
   // The sweep's GraphQL body (`{}`) has no query: refused as malformed before any decision.
   await sweep('no role', nora, allowed, (row) => (allowed(row) ? 200 : row.op === 'graphql.query' ? 400 : 403));
 });
+
+/**
+ * Each built-in role, tenant-wide in team-a. Two checks per route: whatever reached MLflow was
+ * allowed by the engine (and whatever the engine denied got 403/404 and did not reach it), and
+ * an independent expectation from the role's definition for the plain cases (route-level
+ * actions, read and edit on the experiment and model families).
+ */
+const ROLE_USERS = [
+  { user: 'vic', role: 'viewer', reads: true, writes: false, admin: false },
+  { user: 'cam', role: 'contributor', reads: true, writes: true, admin: false },
+  { user: 'mo', role: 'model-approver', reads: true, writes: false, admin: false },
+  { user: 'ada', role: 'admin', reads: true, writes: true, admin: true },
+] as const;
+
+for (const who of ROLE_USERS) {
+  test(`role ${who.role}: nothing the engine denies reaches MLflow, on every route and prefix`, async () => {
+    const problems: string[] = [];
+    const headers = { authorization: basic(who.user, PASSWORD), 'x-mlflow-workspace': 'team-a' };
+    for (const { row, path } of cases) {
+      stub.requests.length = 0;
+      const before = gh.events.length;
+      const status = await send(row, path, headers);
+      const reached = stub.requests.some((r) => r.url.split('?')[0] === path);
+      let event = gh.events.slice(before).find((e) => e.ctx.req.url === path);
+      for (let i = 0; !event && i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        event = gh.events.slice(before).find((e) => e.ctx.req.url === path);
+      }
+      const effect = event?.ctx.decision?.effect;
+      const where = `${row.method} ${path} (${row.op}, ${row.action})`;
+      if (reached && effect !== 'allow') problems.push(`${where}: reached MLflow with decision ${effect}`);
+      if (effect === 'deny' && (reached || (status !== 403 && status !== 404))) problems.push(`${where}: denied but status ${status}, reached ${reached}`);
+      // The independent expectation, for rows whose outcome the role alone decides.
+      const family = familyOfOp(row.op);
+      const plain = (family === 'experiment' || family === 'model') && row.tenancy === 'scoped' && (row.resources ?? []).every((r) => r.action === undefined);
+      let expected: boolean | undefined;
+      if (row.action === 'deny') expected = false;
+      else if (row.action === 'admin') expected = who.admin;
+      else if (row.action === 'public') expected = true;
+      else if (plain && row.action === 'read') expected = who.reads;
+      else if (plain && row.action === 'edit') expected = who.writes || BUILTIN_ROLES.find((r) => r.name === who.role)!.operations.includes(row.op);
+      if (row.op === 'graphql.query') expected = false; // the sweep's body `{}` is malformed GraphQL: 400 before any decision
+      if (expected !== undefined && reached !== expected) problems.push(`${where}: ${reached ? 'reached' : 'not forwarded'} (status ${status}), expected ${expected ? 'forwarded' : 'refused'}`);
+    }
+    assert.deepEqual(problems, [], `${who.role}:\n${problems.join('\n')}`);
+  });
+}

@@ -231,6 +231,69 @@ describe('refused tokens', () => {
     await assertRefused('Bearer not-a-jwt', 'no credentials', 'GATEHOUSE_AUTHN_REQUIRED');
   });
 
+  /** Refused with one of `reasons` (which one depends on the check that trips first), nothing forwarded. */
+  async function assertRefusedAmong(auth: string, reasons: string[]) {
+    const r = await call(auth);
+    assert.equal(r.status, 401, r.text);
+    assert.ok(reasons.includes(String(r.event.ctx.errorDetail)), `reason ${r.event.ctx.errorDetail}`);
+    assert.equal(r.event.ctx.principal, undefined);
+    assert.deepEqual(stub.requests, [], 'a refused token never reaches MLflow');
+  }
+
+  test('kid / jku / x5u / jwk header abuse: keys are only ever the configured JWKS', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const forge = (header: Record<string, unknown>) => new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', ...header } as { alg: string }).sign(privateKey);
+    const fetches = idp.fetches.jwks;
+    // The attacker's own key, announced every way a JOSE header can announce one, under the IdP's kid.
+    await assertRefused(`Bearer ${await forge({ kid: idp.kid, jku: 'http://127.0.0.1:9/attacker-jwks.json' })}`, 'corp: bad-signature');
+    await assertRefused(`Bearer ${await forge({ kid: idp.kid, x5u: 'http://127.0.0.1:9/attacker.pem' })}`, 'corp: bad-signature');
+    await assertRefused(`Bearer ${await forge({ kid: idp.kid, jwk })}`, 'corp: bad-signature');
+    await assertRefused(`Bearer ${await forge({ kid: idp.kid, x5c: ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] })}`, 'corp: bad-signature');
+    // kid values that would be dangerous if a kid ever became a path, a query or a URL.
+    for (const kid of ['../../../../dev/null', "x' OR '1'='1", 'http://127.0.0.1:9/key', '', 'a'.repeat(5000)]) {
+      await assertRefusedAmong(`Bearer ${await forge({ kid })}`, ['corp: unknown-kid', 'corp: bad-signature', 'corp: malformed']);
+    }
+    // Never fetched from the header's URLs; at most the one rate-limited JWKS refetch.
+    assert.ok(idp.fetches.jwks <= fetches + 1, `JWKS fetches ${idp.fetches.jwks - fetches}`);
+  });
+
+  test('claim type confusion: refused or harmless, never admin', async () => {
+    const confused: JWTPayload[] = [
+      claims({ aud: 12345 as unknown as string }),
+      claims({ aud: [RESOURCE, 7] as unknown as string[] }),
+      claims({ exp: String(nowS() + 300) as unknown as number }),
+      claims({ nbf: 'yesterday' as unknown as number }),
+      claims({ iss: [idp.issuer] as unknown as string }),
+      claims({ sub: 42 as unknown as string }),
+    ];
+    for (const c of confused) {
+      const r = await call(`Bearer ${await idp.sign(c)}`);
+      assert.equal(r.status, 401, `${JSON.stringify(c)}: ${r.status} ${String(r.event.ctx.errorDetail)}`);
+      assert.deepEqual(stub.requests, []);
+    }
+    // Group and role claims of the wrong shape must not read as the admin group/role.
+    // (An array scope is a legitimate shape, Okta's `scp`: the IdP signed it, so it is read as a list.)
+    for (const extra of [{ groups: { 0: 'mlflow-admins' } }, { groups: 'mlflow-admins,x' }, { groups: [['mlflow-admins']] }, { scope: { admin: true } }]) {
+      const r = await call(`Bearer ${await idp.sign(claims({ ...extra, scope: (extra as { scope?: unknown }).scope ?? 'openid' } as JWTPayload))}`);
+      assert.ok(r.status === 401 || r.status === 403, `${JSON.stringify(extra)}: ${r.status}`);
+      assert.deepEqual(stub.requests, [], `${JSON.stringify(extra)} reached MLflow`);
+      stub.requests.length = 0;
+    }
+  });
+
+  test('oversized tokens: refused cheaply, never forwarded, the gateway stays up', async () => {
+    const bigClaims = await idp.sign(claims({ pad: 'x'.repeat(6_000), scope: 'openid' }));
+    const r1 = await call(`Bearer ${bigClaims}`);
+    assert.ok(r1.status === 401 || r1.status === 403, `signed 8 KB: ${r1.status}`);
+    await assertRefusedAmong(`Bearer ${'a'.repeat(12_000)}.${'b'.repeat(100)}.c`, ['corp: malformed']);
+    const huge = await fetch(`${gh.url}${PATH}`, { headers: { authorization: `Bearer ${'a'.repeat(70_000)}.b.c` } });
+    assert.equal(huge.status, 431, 'over the header limit: refused by the HTTP parser');
+    assert.deepEqual(stub.requests, []);
+    const after = await fetch(`${gh.url}/healthz`);
+    assert.equal(after.status, 200);
+  });
+
   test('readiness: ready once the keys are loaded, not before', async () => {
     const deps = { log: createLogger('silent'), realm: 'r', now };
     const config = (issuer: string) => oidcBearerSchema.parse({ type: 'oidc', id: 'probe', issuer, audience: RESOURCE, httpTimeoutMs: 2000 });

@@ -1,7 +1,8 @@
 /**
  * A Prometheus scrape of the internal listener after a mixed workload: the counters and
  * histograms are there with exactly the label sets of src/metrics/definitions.ts, the values
- * match what the workload did, and no label carries an id, a path or a user name.
+ * match what the workload did, and no label carries an id, a path or a user name. A real
+ * OpenID provider signs the bearer tokens; a second OIDC provider points at a dead JWKS URL.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_AUTH, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
+import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 import { METRICS, NO_TENANT } from '../../src/metrics/definitions.ts';
 
@@ -34,6 +36,7 @@ function parse(text: string): Sample[] {
 }
 
 let stub: StubUpstream;
+let idp: TestIdp;
 let gh: InProcess;
 let dir: string;
 let samples: Sample[];
@@ -50,11 +53,37 @@ async function call(path: string, init: RequestInit & { auth?: string | null } =
   return res.status;
 }
 
+/** MLflow's answers to the resolver's parent lookups (run 'r1' is in experiment 7, named `shared-7`); anything else as jsonOk. */
+const mlflow: StubHandler = (req, res, r) => {
+  const path = (req.url ?? '').split('?')[0];
+  const answer =
+    path === '/api/2.0/mlflow/runs/get' ? { run: { info: { run_id: 'r1', experiment_id: '7' } } }
+    : path === '/api/2.0/mlflow/experiments/get' ? { experiment: { experiment_id: '7', name: 'shared-7' } }
+    : undefined;
+  if (!answer) return jsonOk(req, res, r);
+  const body = JSON.stringify(answer);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gh-metrics-'));
-  stub = await startStub();
-  gh = await startInProcess(stub.url, { 'audit.sinks': [{ type: 'file', path: join(dir, 'audit.jsonl'), fsync: false }] });
-  await gh.store.createUser({ username: 'bob', passwordHash: await hashPassword('bob-password-123', { cost: 1024, blockSize: 8, parallelization: 1 }), admin: false });
+  [stub, idp] = await Promise.all([startStub(mlflow), startIdp()]);
+  gh = await startInProcess(stub.url, {
+    'audit.sinks': [{ type: 'file', path: join(dir, 'audit.jsonl'), fsync: false }],
+    'auth.providers': [
+      { type: 'local', scrypt: { cost: 1024, blockSize: 8, parallelization: 1 } },
+      { type: 'oidc', id: 'corp', issuer: idp.issuer, audience: RESOURCE },
+      // Its keys can never load: one failed refresh at start (then none within jwksRefetchMinIntervalSeconds).
+      { type: 'oidc', id: 'dead', issuer: 'https://dead.invalid', jwksUri: 'http://127.0.0.1:1/jwks', audience: RESOURCE, httpTimeoutMs: 1000 },
+    ],
+    tenants: [{ name: 'default', members: { users: ['carol'] } }],
+    // Experiment-scoped: every request of carol's naming a run makes the resolver look its experiment up.
+    bindings: [{ role: 'viewer', user: 'carol', tenant: 'default', experiment: { namePattern: 'shared-*' } }],
+  });
+  const fast = { cost: 1024, blockSize: 8, parallelization: 1 };
+  await gh.store.createUser({ username: 'bob', passwordHash: await hashPassword('bob-password-123', fast), admin: false });
+  await gh.store.createUser({ username: 'carol', passwordHash: await hashPassword('carol-password-123', fast), admin: false });
 
   const post = (path: string, body: object) => call(path, { method: 'POST', body: JSON.stringify(body) });
   for (let i = 0; i < 3; i++) assert.equal(await post('/api/2.0/mlflow/runs/create', { experiment_id: '1' }), 200);
@@ -71,7 +100,15 @@ before(async () => {
   assert.equal(await call('/api/2.0/mlflow/no-such-route'), 404);
   stub.handler = (req) => req.socket.destroy();
   assert.equal(await call('/api/2.0/mlflow/experiments/get?experiment_id=2'), 502);
-  stub.handler = jsonOk;
+  stub.handler = mlflow;
+  // Cache workload: carol twice (a Basic miss then a hit; resolver misses for runs/get and
+  // experiments/get, then hits), one bearer token twice (a miss then a hit).
+  const carol = basic('carol', 'carol-password-123');
+  for (let i = 0; i < 2; i++) assert.equal(await call('/api/2.0/mlflow/runs/get?run_id=r1', { auth: carol }), 200);
+  const token = `Bearer ${await idp.clientCredentialsToken()}`;
+  for (let i = 0; i < 2; i++) assert.notEqual(await call('/api/2.0/mlflow/experiments/get?experiment_id=1', { auth: token }), 401);
+  // Readiness waits for every provider's first key load, so both JWKS attempts are over.
+  await fetch(`${gh.url}/readyz`).then((r) => r.arrayBuffer());
 
   const res = await fetch(`${gh.internalUrl}/metrics`);
   assert.equal(res.status, 200);
@@ -80,7 +117,7 @@ before(async () => {
 });
 after(async () => {
   await gh.close();
-  await stub.close();
+  await Promise.all([stub.close(), idp.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,7 +140,7 @@ describe('/metrics after a mixed workload', () => {
   test('no label value is an id, a path or a user name', () => {
     for (const s of samples.filter((x) => x.name.startsWith('gatehouse_'))) {
       for (const v of Object.values(s.labels)) {
-        assert.ok(!/\/|bob|admin|local:|m-0123abcd|[0-9a-f]{8}-[0-9a-f]{4}/.test(v), `label value ${v} of ${s.name}`);
+        assert.ok(!/\/|bob|carol|admin|local:|m-0123abcd|[0-9a-f]{8}-[0-9a-f]{4}/.test(v), `label value ${v} of ${s.name}`);
       }
     }
     const ops = new Set(samples.filter((s) => s.name === METRICS.requests.name).map((s) => s.labels.operation));
@@ -115,11 +152,13 @@ describe('/metrics after a mixed workload', () => {
     assert.equal(value(r, { operation: 'runs.create', decision: 'allow', status_class: '2xx' }), 3);
     assert.equal(value(r, { operation: 'runs.create', decision: 'none', status_class: '4xx' }), 1);
     assert.equal(value(r, { operation: 'experiments.create', decision: 'allow', status_class: '2xx' }), 2);
-    assert.equal(value(r, { operation: 'experiments.get', decision: 'deny', status_class: '4xx' }), 1);
+    // bob and the bearer token's service account (no binding, twice): denied.
+    assert.equal(value(r, { operation: 'experiments.get', decision: 'deny', status_class: '4xx' }), 3);
+    assert.equal(value(r, { operation: 'runs.get', decision: 'allow', status_class: '2xx' }), 2);
     assert.equal(value(r, { operation: 'experiments.get', decision: 'none', status_class: '4xx' }), 2);
     assert.equal(value(r, { operation: 'experiments.get', decision: 'allow', status_class: '5xx' }), 1);
     assert.equal(value(r, { operation: '_unmatched', decision: 'none', status_class: '4xx' }), 1);
-    assert.equal(value(r, {}), 16);
+    assert.equal(value(r, {}), 20);
   });
 
   test('latency histograms for the request, the upstream and the decision', () => {
@@ -129,8 +168,8 @@ describe('/metrics after a mixed workload', () => {
     // Only forwarded requests have an upstream time: 3 creates, not the malformed one.
     assert.equal(value(`${METRICS.upstreamDuration.name}_count`, { operation: 'runs.create' }), 3);
     assert.equal(value(`${METRICS.upstreamDuration.name}_count`, { operation: 'experiments.get' }), 1);
-    assert.equal(value(`${METRICS.decisionDuration.name}_count`, { decision: 'deny' }), 1);
-    assert.equal(value(`${METRICS.decisionDuration.name}_count`, { decision: 'allow' }), 11);
+    assert.equal(value(`${METRICS.decisionDuration.name}_count`, { decision: 'deny' }), 3);
+    assert.equal(value(`${METRICS.decisionDuration.name}_count`, { decision: 'allow' }), 13);
   });
 
   test('authentication failures by provider and reason; upstream errors by kind; nothing in flight', () => {
@@ -141,6 +180,41 @@ describe('/metrics after a mixed workload', () => {
     assert.equal(value(METRICS.auditQueueDepth.name, { sink: 'file' }), 0);
   });
 
+  test('cache lookups by cache and result', () => {
+    const c = (cache: string, result: string) => value(METRICS.cacheLookups.name, { cache, result });
+    // Basic checks: admin's first request, bob, admin's wrong password and carol's first miss;
+    // admin's 11 later authenticated requests (the unmatched one is not authenticated) and carol's second hit.
+    assert.equal(c('local-password', 'miss'), 4);
+    assert.equal(c('local-password', 'hit'), 12);
+    // carol's first runs.get looks up the run's experiment and that experiment's name; her second finds both cached.
+    assert.equal(c('resource', 'miss'), 2);
+    assert.equal(c('resource', 'hit'), 2);
+    assert.equal(c('oidc-token', 'miss'), 1);
+    assert.equal(c('oidc-token', 'hit'), 1);
+    // No LDAP provider configured: nothing counted for it.
+    assert.equal(value(METRICS.cacheLookups.name, { cache: 'ldap' }), 0);
+    assert.deepEqual(new Set(samples.filter((s) => s.name === METRICS.cacheLookups.name).map((s) => s.labels.cache)), new Set(['local-password', 'resource', 'oidc-token']));
+  });
+
+  test('JWKS refreshes by provider and outcome', () => {
+    assert.equal(value(METRICS.jwksRefreshes.name, { provider: 'corp', outcome: 'ok' }), 1);
+    assert.equal(value(METRICS.jwksRefreshes.name, { provider: 'corp', outcome: 'error' }), 0);
+    assert.equal(value(METRICS.jwksRefreshes.name, { provider: 'dead', outcome: 'error' }), 1);
+    assert.equal(value(METRICS.jwksRefreshes.name, { provider: 'dead', outcome: 'ok' }), 0);
+  });
+
+  test('upstream pool gauges for the MLflow upstream, read at scrape time', () => {
+    for (const k of ['poolConnected', 'poolFree', 'poolPending', 'poolRunning', 'poolSize'] as const) {
+      assert.deepEqual(samples.filter((s) => s.name === METRICS[k].name).map((s) => s.labels), [{ upstream: 'mlflow' }], METRICS[k].name);
+    }
+    // Nothing in flight: nothing waits or runs; idle connections are among the open ones.
+    assert.ok(value(METRICS.poolFree.name, {}) <= value(METRICS.poolConnected.name, {}));
+    assert.ok(value(METRICS.poolConnected.name, {}) >= 1, 'keep-alive connections of the workload');
+    assert.equal(value(METRICS.poolPending.name, {}), 0);
+    assert.equal(value(METRICS.poolRunning.name, {}), 0);
+    assert.equal(value(METRICS.poolSize.name, {}), 0);
+  });
+
   test('usage per tenant matches the workload', () => {
     const tenants = new Set(gh.events.filter((e) => e.ctx.route).map((e) => e.ctx.tenant ?? NO_TENANT));
     const usage = (k: keyof typeof METRICS) => [...tenants].reduce((a, tenant) => a + value(METRICS[k].name, { tenant }), 0);
@@ -148,7 +222,7 @@ describe('/metrics after a mixed workload', () => {
       samples.filter((s) => s.name === METRICS.usageApiCalls.name).map((s) => s.labels.tenant).sort(),
       [...tenants].sort(),
     );
-    assert.equal(usage('usageApiCalls'), 15, 'every request that matched a route');
+    assert.equal(usage('usageApiCalls'), 19, 'every request that matched a route');
     assert.equal(usage('usageRunsCreated'), 3);
     assert.equal(usage('usageExperimentsCreated'), 2);
     assert.equal(usage('usageModelsRegistered'), 1);

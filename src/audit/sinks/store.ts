@@ -1,8 +1,8 @@
 /**
  * Audit sink: the gateway's store (table `audit_events`), queryable and exportable with
  * `gatehouse audit export`. A batch is one committed transaction, so the store sink can be
- * required. One chain per store: point one gateway process at it (replicas sharing PostgreSQL
- * need a chain per replica — not built yet).
+ * required. The repository writes this process's own chain (`audit.replicaId`): replicas
+ * sharing PostgreSQL never interleave one chain, and `audit verify --store` checks each.
  */
 import { z } from 'zod';
 import type { AuditRepository } from '../../store/audit.ts';

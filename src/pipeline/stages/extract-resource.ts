@@ -3,20 +3,25 @@
  * reads it (query for GET, JSON body otherwise, path parameter, header, artifact path).
  * The policy stage resolves children to parents; audit records what was touched.
  */
-import type { IdSource } from '../../routes/mlflow/types.ts';
+import { GatehouseError } from '../../errors.ts';
+import type { IdSource, ResourceRef } from '../../routes/mlflow/types.ts';
 import type { RequestContext, ResourceId, Stage } from '../context.ts';
 
 export const extractResource: Stage = {
   name: 'extract-resource',
   run(ctx) {
-    const refs = ctx.route!.row.resources;
+    const row = ctx.route!.row;
+    if (row.op.startsWith('artifacts.')) checkRunArtifactPath(ctx);
+    if (row.op === 'modelVersions.create') checkModelVersionSource(ctx);
+    const refs = row.resources;
     if (!refs) return;
     const out: ResourceId[] = [];
     refs.forEach((ref, index) => {
       // Several sources in one ref form one composite key (model version = name + version).
-      const parts = ref.ids.map((source) => ({ source, values: readIds(ctx, source) }));
+      const parts = ref.ids.map((source) => ({ source, values: readIds(ctx, source, ref.kind) }));
       const [first, ...rest] = parts;
       if (!first) return;
+      if (holdsExperimentId(ref, first.source)) first.values.filter((v) => v !== 'skills').forEach(checkExperimentId);
       first.values.forEach((id, i) => {
         const key: Record<string, string> = { [first.source.field]: id };
         for (const p of rest) {
@@ -30,11 +35,30 @@ export const extractResource: Stage = {
   },
 };
 
+/**
+ * MLflow reads experiment ids with Python's `int()` (`validation._parse_experiment_id`), which
+ * also takes `05`, `+5`, ` 5 `, `5_0` and non-ASCII digits (`５`), and treats an empty id as the
+ * default experiment. Bindings and denies name ids in canonical form, so any other spelling
+ * would reach the same experiment under a name no binding matches: it is refused.
+ */
+const CANONICAL_EXPERIMENT_ID = /^(0|[1-9][0-9]{0,18})$/;
+
+function holdsExperimentId(ref: ResourceRef, source: IdSource): boolean {
+  if (source.in === 'artifact-path' || ref.kind === 'artifact') return true;
+  return (ref.kind === 'experiment' || ref.kind === 'scorer') && !source.field.includes('name');
+}
+
+function checkExperimentId(id: string): void {
+  if (!CANONICAL_EXPERIMENT_ID.test(id)) throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', `experiment id ${JSON.stringify(id.slice(0, 40))}`);
+}
+
 /** The identifiers one source yields (none when the field is absent). */
-export function readIds(ctx: RequestContext, source: IdSource): string[] {
+export function readIds(ctx: RequestContext, source: IdSource, kind?: ResourceRef['kind']): string[] {
   const fields = source.alias ? [source.field, source.alias] : [source.field];
   for (const field of fields) {
-    const ids = readField(ctx, source.in, field);
+    let ids = readField(ctx, source.in, field);
+    // An artifact path given as a parameter (the list route's `path`) is read like a path parameter.
+    if (kind === 'artifact' && source.in !== 'artifact-path') ids = ids.flatMap((p) => fromArtifactPath(p, undefined, ctx.tenant));
     if (ids.length > 0) return ids;
   }
   return [];
@@ -57,7 +81,7 @@ function readField(ctx: RequestContext, where: IdSource['in'], field: string): s
       return typeof v === 'string' ? [v] : [];
     }
     case 'artifact-path':
-      return fromArtifactPath(ctx.route!.params[field], ctx.target!.query.get('path')?.[0]);
+      return fromArtifactPath(ctx.route!.params[field], ctx.target!.query.get('path')?.[0], ctx.tenant);
   }
 }
 
@@ -87,13 +111,71 @@ function fromJson(json: unknown, dotted: string): string[] {
  * Proxied artifact paths are `[workspaces/<ws>/]<experiment_id>/<run_id>/artifacts/...` under the
  * default artifact root (`handlers._get_workspace_scoped_repo_path_if_enabled`); the experiment
  * id is the first component after the optional workspace prefix. List calls pass it in `path`.
+ * MLflow percent-decodes the path again until it is stable (`uri.validate_path_is_safe` →
+ * `_decode`) and reads the `workspaces` prefix case-insensitively, so anything that could read
+ * differently after that is refused: `%`, `\\`, `#`, dot and empty segments, absolute paths, a
+ * scheme, and another workspace's prefix. Skill Registry paths (`skills/...`) are named as such.
  */
-function fromArtifactPath(pathParam: string | undefined, listPath: string | undefined): string[] {
+function fromArtifactPath(pathParam: string | undefined, listPath: string | undefined, tenant: string | undefined): string[] {
   const p = pathParam ?? listPath;
-  if (!p) return [];
+  if (p === undefined) return [];
+  const bad = (why: string): never => {
+    throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', `artifact path: ${why}`);
+  };
+  if (/[%\\#\u0000-\u001f\u007f]/.test(p)) bad('reserved character');
   const parts = p.split('/');
-  const first = parts[0] === 'workspaces' ? parts[2] : parts[0];
-  return first ? [first] : [];
+  // A trailing slash (a directory) is fine; an empty segment elsewhere or a dot segment is not.
+  if (parts.some((s, i) => s === '.' || s === '..' || (s === '' && i !== parts.length - 1) || (s === '' && i === 0))) bad('empty or dot segment');
+  if (parts[0]!.toLowerCase() === 'workspaces') {
+    if (parts[1] !== tenant) bad("another workspace's prefix");
+    parts.splice(0, 2);
+  }
+  const first = parts[0];
+  if (first === undefined || first === '') return bad('no experiment');
+  return [first];
+}
+
+/**
+ * Run-artifact routes take a relative `path` inside the run's artifact root (query, or JSON for
+ * the presigned URLs). MLflow checks it (`validate_path_is_safe`) after decoding it again; the
+ * gateway refuses the same shapes itself so no traversal depends on one check downstream.
+ */
+function checkRunArtifactPath(ctx: RequestContext): void {
+  const body = ctx.json as Record<string, unknown> | undefined;
+  const candidates = [...(ctx.target!.query.get('path') ?? []), body?.path];
+  for (const p of candidates) {
+    if (typeof p !== 'string' || p === '') continue;
+    if (/[%\\#\u0000-\u001f\u007f]/.test(p) || p.startsWith('/') || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(p) || p.split('/').some((s) => s === '..' || s === '.')) {
+      throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', 'run artifact path');
+    }
+  }
+}
+
+/**
+ * A model version's `source` names what MLflow copies into the registry. `runs:/<run_id>/...` must
+ * name the request's `run_id` (checked as a read on that run, as MLflow's auth
+ * `validate_can_create_model_version` does), and a proxied `mlflow-artifacts:` URI must stay inside
+ * the caller's workspace and name a canonical experiment, so a version cannot be built from
+ * another tenant's artifacts.
+ */
+function checkModelVersionSource(ctx: RequestContext): void {
+  const body = ctx.json as Record<string, unknown> | undefined;
+  const source = body?.source;
+  if (typeof source !== 'string') return;
+  const refuse = (why: string): never => {
+    throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', `model version source: ${why}`);
+  };
+  const runs = /^runs:\/([^/]*)(\/|$)/i.exec(source);
+  if (runs) {
+    const runId = body!.run_id ?? body!.runId;
+    if (runs[1] !== runId) refuse('runs:/ URI names another run than run_id');
+    return;
+  }
+  const proxied = /^mlflow-artifacts:(\/\/[^/]*)?\/?(.*)$/i.exec(source);
+  if (proxied) {
+    const [id] = fromArtifactPath(proxied[2], undefined, ctx.tenant);
+    if (id !== undefined && id !== 'skills') checkExperimentId(id);
+  }
 }
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -3,17 +3,25 @@
  * response filter (routes/mlflow/filters.ts) are buffered, filtered and re-sent instead.
  */
 import { RESPONSE_FILTERS, type FilterContext } from '../../routes/mlflow/filters.ts';
-import type { ForwardRequest, Upstream } from '../../upstream/upstream.ts';
+import { SEARCH_FILTERS, filteredSearch } from '../../routes/mlflow/search-filter.ts';
+import type { ForwardRequest } from '../../upstream/upstream.ts';
+import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
 
 const MAX_FILTERED_BYTES = 32 * 1024 * 1024;
 
-export function forward(upstream: Upstream, filterContext: (ctx: RequestContext) => FilterContext): Stage {
+export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContext) => FilterContext): Stage {
   return {
     name: 'forward',
     async run(ctx) {
       const { rawPath, rawQuery } = ctx.target!;
+      const upstream = upstreams.forTenant(ctx.tenant);
+      const search = SEARCH_FILTERS[ctx.route!.row.op];
+      if (ctx.searchFilter && search) {
+        await filteredSearch(ctx, upstream, search, ctx.searchFilter);
+        return;
+      }
       const request: ForwardRequest = {
         method: ctx.req.method!,
         path: rawQuery === '' ? rawPath : `${rawPath}?${rawQuery}`,
@@ -28,7 +36,7 @@ export function forward(upstream: Upstream, filterContext: (ctx: RequestContext)
       const answer = await upstream.forwardBuffered(request, MAX_FILTERED_BYTES);
       ctx.upstreamStatus = answer.status;
       let body = answer.body;
-      if (answer.status === 200) body = Buffer.from(JSON.stringify(filter(JSON.parse(body.toString('utf8')), ctx, filterContext(ctx))));
+      if (answer.status === 200) body = Buffer.from(JSON.stringify(await filter(JSON.parse(body.toString('utf8')), ctx, filterContext(ctx))));
       const headers: Record<string, string | string[]> = { ...answer.headers, 'content-length': String(body.length) };
       delete headers['content-encoding'];
       ctx.res.writeHead(answer.status, headers);

@@ -30,8 +30,12 @@ export function readBody(maxJsonBodyBytes: number): Stage {
       // json: MLflow enforces the content type for POST and PUT only, and force-parses the rest.
       const method = ctx.req.method;
       if (method === 'POST' || method === 'PUT') {
-        const type = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        const [typePart, ...params] = (ctx.req.headers['content-type'] ?? '').split(';');
+        const type = typePart!.trim().toLowerCase();
         if (type !== 'application/json') throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', type || '(none)');
+        // A charset other than UTF-8 is a parser differential: Python's json sniffs the bytes, other readers honour the label.
+        const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
+        if (charset !== undefined && !/^charset="?utf-8"?$/.test(charset)) throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', charset);
       }
       const body = await readAll(ctx, maxJsonBodyBytes);
       ctx.body = body;

@@ -8,13 +8,13 @@
 import { GatehouseError } from '../../errors.ts';
 import { isAdmin, tenantsOf } from '../../policy/engine.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
-import type { ServerInfo } from '../../upstream/server-info.ts';
+import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { Stage } from '../context.ts';
 
 const WORKSPACE_NAME = /^(?!.*--)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])$/;
-export const DEFAULT_WORKSPACE = 'default';
+const DEFAULT_WORKSPACE = 'default';
 
-export function resolveTenant(snapshot: () => PolicySnapshot, serverInfo: () => Promise<ServerInfo>): Stage {
+export function resolveTenant(snapshot: () => PolicySnapshot, upstreams: Upstreams): Stage {
   return {
     name: 'resolve-tenant',
     async run(ctx) {
@@ -39,9 +39,10 @@ export function resolveTenant(snapshot: () => PolicySnapshot, serverInfo: () => 
         tenant = admin ? (mine[0] ?? DEFAULT_WORKSPACE) : mine[0];
       }
       if (tenant === undefined) return; // the policy stage denies: no tenant
-      // An MLflow without workspaces has only the default one; another tenant cannot be served safely.
-      if (tenant !== DEFAULT_WORKSPACE && !(await serverInfo()).workspacesEnabled) {
-        throw new GatehouseError('GATEHOUSE_TENANT_UNAVAILABLE', `tenant ${tenant} needs MLflow with --enable-workspaces`);
+      // An MLflow without workspaces has only the default one; in instance mode a tenant needs its
+      // own MLflow. A tenant that cannot be served safely is refused.
+      if (!(await upstreams.canServe(tenant))) {
+        throw new GatehouseError('GATEHOUSE_TENANT_UNAVAILABLE', `tenant ${tenant} cannot be served`);
       }
       ctx.tenant = tenant;
     },

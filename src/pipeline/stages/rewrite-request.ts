@@ -5,20 +5,22 @@
  * tenant (the client's own value never passes).
  */
 import { upstreamRequestHeaders } from '../../upstream/headers.ts';
-import type { ServerInfo } from '../../upstream/server-info.ts';
+import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { Stage } from '../context.ts';
 
-export function rewriteRequest(serverInfo: () => Promise<ServerInfo>): Stage {
+/** `consumedHeaders`: identity headers the configured providers read (never forwarded). */
+export function rewriteRequest(upstreams: Upstreams, consumedHeaders: readonly string[] = []): Stage {
   return {
     name: 'rewrite-request',
     async run(ctx) {
-      const headers = upstreamRequestHeaders(ctx.req.headers);
+      const headers = upstreamRequestHeaders(ctx.req.headers, consumedHeaders);
       headers['x-request-id'] = ctx.requestId;
       headers['x-forwarded-for'] = ctx.peer;
       headers['x-forwarded-proto'] = 'encrypted' in ctx.req.socket ? 'https' : 'http';
       if (ctx.req.headers.host) headers['x-forwarded-host'] = ctx.req.headers.host;
       if (ctx.body !== undefined) headers['content-length'] = String(ctx.body.length);
-      if (ctx.tenant !== undefined && (await serverInfo()).workspacesEnabled) headers['x-mlflow-workspace'] = ctx.tenant;
+      const workspace = await upstreams.workspaceHeader(ctx.tenant);
+      if (workspace !== undefined) headers['x-mlflow-workspace'] = workspace;
       ctx.upstreamHeaders = headers;
     },
   };

@@ -58,8 +58,11 @@ app.kubernetes.io/part-of: gatehouse
 {{- if and (eq $driver "postgres") (not .Values.store.postgres.urlSecret.name) -}}
 {{- fail "store.driver postgres needs store.postgres.urlSecret.name (an existing Secret with the connection URL)" -}}
 {{- end -}}
-{{- if .Values.redis.enabled -}}
-{{- fail "redis.enabled: the Redis integration (shared limits, sessions, change notification) is not in this Gatehouse version yet; leave it false" -}}
+{{- if and .Values.redis.enabled (not .Values.redis.urlSecret.name) -}}
+{{- fail "redis.enabled needs redis.urlSecret.name (an existing Secret with the Redis URL)" -}}
+{{- end -}}
+{{- if .Values.config.redis -}}
+{{- fail "set Redis under redis: at the top level of the values (enabled, urlSecret, options), not under config" -}}
 {{- end -}}
 {{- if and .Values.podDisruptionBudget.enabled (eq (kindIs "invalid" .Values.podDisruptionBudget.minAvailable) (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) -}}
 {{- fail "podDisruptionBudget: set exactly one of minAvailable and maxUnavailable" -}}
@@ -92,6 +95,11 @@ app.kubernetes.io/part-of: gatehouse
 {{- $_ := set $store "urlFile" (printf "/var/run/secrets/gatehouse/store/%s" .Values.store.postgres.urlSecret.key) -}}
 {{- end -}}
 {{- $_ := set $config "store" $store -}}
+{{- if .Values.redis.enabled -}}
+{{- $redis := deepCopy (default (dict) .Values.redis.options) -}}
+{{- $_ := set $redis "urlFile" (printf "/var/run/secrets/gatehouse/redis/%s" .Values.redis.urlSecret.key) -}}
+{{- $_ := set $config "redis" $redis -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
 
