@@ -188,7 +188,7 @@ describe('two tenants, three groups, through the stock MLflow client', () => {
     const res = await fetch(`${gh.url}/api/2.0/mlflow/model-versions/create`, {
       method: 'POST',
       headers: { authorization: basic('mia', PASSWORD), 'content-type': 'application/json', 'x-mlflow-workspace': 'team-a' },
-      body: JSON.stringify({ name: 'alice-model', source: 'mlflow-artifacts:/elsewhere', run_id: values.runB }),
+      body: JSON.stringify({ name: 'alice-model', source: `runs:/${String(values.runB)}/model`, run_id: values.runB }),
     });
     assert.equal(res.status, 404);
     const body = (await res.json()) as { error_code: string; gatehouse_code: string };

@@ -1,0 +1,124 @@
+/** Shared helpers of the benchmark suite: settings, statistics, processes, pinning, memory. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+
+export const QUICK = process.env.BENCH_QUICK === '1';
+
+/** A numeric setting from the environment (BENCH_<NAME>), with its full and quick defaults. */
+export function setting(name: string, full: number, quick: number): number {
+  const raw = process.env[`BENCH_${name}`];
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new Error(`BENCH_${name}=${raw} is not a number`);
+    return n;
+  }
+  return QUICK ? quick : full;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** The 1-minute load average, rounded, recorded next to every figure. */
+export const load1 = (): number => Math.round(loadavg()[0]! * 100) / 100;
+
+export const CORES = cpus().length;
+
+/**
+ * Pins every thread of a process to a CPU list with taskset (`taskset -a -cp LIST PID`).
+ * On a machine with fewer than 2 cores, or with BENCH_PIN=0, nothing is pinned.
+ */
+export function pin(pid: number, cpuList: string): boolean {
+  if (!PINNING) return false;
+  const r = spawnSync('taskset', ['-a', '-cp', cpuList, String(pid)], { stdio: 'ignore' });
+  return r.status === 0;
+}
+export const PINNING = process.env.BENCH_PIN !== '0' && CORES >= 2 && spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+/** The system under test gets core 0; the load generator, the stub upstream and the IdP share the last core. */
+export const SUT_CPU = '0';
+export const LOAD_CPU = String(CORES - 1);
+
+export function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+export function hwmKiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+
+/** Samples a process's RSS while `work` runs; returns the peak (KiB). */
+export async function peakRssDuring<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakKiB: number }> {
+  let peak = rssKiB(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssKiB(pid));
+    } catch {
+      /* process gone */
+    }
+  }, 20);
+  try {
+    const result = await work();
+    return { result, peakKiB: Math.max(peak, rssKiB(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  readonly output: string[];
+  stop(): Promise<void>;
+}
+
+/** Spawns a process and waits until a line of its stdout or stderr satisfies `ready` (returns that line). */
+export async function spawnUntil(cmd: string, args: readonly string[], ready: (line: string) => boolean, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Child & { line: string }> {
+  const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} did not become ready:\n${output.join('\n').slice(-3000)}`));
+    }, options.timeoutMs ?? 30_000);
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}:\n${output.join('\n').slice(-3000)}`)));
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (l) => {
+        if (output.length < 2000) output.push(l);
+        if (ready(l)) {
+          clearTimeout(timer);
+          resolve(l);
+        }
+      });
+    }
+  });
+  return { process: child, pid: child.pid!, output, line, stop: () => stopChild(child) };
+}
+
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+export function log(msg: string): void {
+  process.stderr.write(`\x1b[1m[bench]\x1b[0m ${msg} (load ${load1()})\n`);
+}
+
+export const round = (x: number, digits = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);

@@ -1,0 +1,182 @@
+/**
+ * Workload 2: a real MLflow (the pinned 3.18) on the same data, three ways: direct (workspace
+ * header set by the caller), Gatehouse in front (bearer JWT, contributor in one tenant through a
+ * group binding, workspace tenancy, audit to a file), and MLflow's own `basic-auth` app with the
+ * equivalent permissions (default NO_PERMISSIONS; the caller owns its tenant's experiments).
+ * N experiments across 20 tenants (workspaces); the caller sees one tenant.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMlflow } from '../test/harness/mlflow.ts';
+import { MLFLOW_VENV } from '../test/harness/paths.ts';
+import { freePort, waitFor } from '../test/harness/ports.ts';
+import { startIdp } from '../test/harness/oidc-idp.ts';
+import { closedLoop, type RequestSpec, type Sample } from './lib/load.ts';
+import { startGatehouse } from './lib/procs.ts';
+import { TENANTS, benchToken, fullPipelineConfig } from './proxy.ts';
+import { SUT_CPU, load1, log, round, setting, stopChild } from './lib/util.ts';
+
+const PAGE = 50;
+const RUNS = 40;
+
+export interface MlflowTargetResult {
+  readonly workload: string;
+  readonly target: string;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly load: number;
+}
+export interface Completeness {
+  readonly target: string;
+  readonly visible: number;
+  readonly expected: number;
+  readonly pages: number[];
+  readonly complete: boolean;
+}
+export interface MlflowResult {
+  readonly experiments: number;
+  readonly tenants: number;
+  readonly seconds: number;
+  readonly concurrency: number;
+  readonly setupSeconds: number;
+  readonly results: MlflowTargetResult[];
+  readonly completeness: Completeness[];
+}
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  runId: string;
+  searchExperiment: string;
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+async function post(url: string, path: string, headers: Record<string, string>, body: unknown): Promise<Record<string, any>> {
+  const res = await fetch(url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status !== 200 && res.status !== 201) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as Record<string, any>;
+}
+
+async function startBasicAuthMlflow(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-mlflow-auth-'));
+  const port = await freePort();
+  const ini = join(dir, 'basic_auth.ini');
+  writeFileSync(ini, `[mlflow]\ndefault_permission = NO_PERMISSIONS\ndatabase_uri = sqlite:///${join(dir, 'auth.db')}\nadmin_username = admin\nadmin_password = bench-admin-password-1\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n`);
+  const fd = openSync(join(dir, 'mlflow.log'), 'a');
+  const child = spawn(join(MLFLOW_VENV, 'bin/mlflow'), ['server', '--app-name', 'basic-auth', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'artifacts'), '--workers', '1'], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', MLFLOW_FLASK_SERVER_SECRET_KEY: 'bench-secret-key-0123456789' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('MLflow basic-auth', async () => (await fetch(`${url}/health`)).ok, 120_000);
+  return {
+    url,
+    async stop() {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      await stopChild(child, 'SIGTERM').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+/** Walks every experiments/search page; complete = every page but the last is full and the union is the visible set. */
+async function walk(t: Target, expected: number): Promise<Completeness> {
+  const pages: number[] = [];
+  const seen = new Set<string>();
+  let token: string | undefined;
+  do {
+    const r = await post(t.url, '/api/2.0/mlflow/experiments/search', t.headers, { max_results: PAGE, ...(token && { page_token: token }) });
+    const exps = (r.experiments ?? []) as { experiment_id: string }[];
+    pages.push(exps.length);
+    for (const e of exps) seen.add(e.experiment_id);
+    token = r.next_page_token as string | undefined;
+  } while (token && pages.length < 1000);
+  const full = pages.slice(0, -1).every((n) => n === PAGE);
+  return { target: t.name, visible: seen.size, expected, pages, complete: full && seen.size === expected };
+}
+
+export async function runMlflowBench(): Promise<MlflowResult> {
+  const experiments = setting('MLFLOW_EXPERIMENTS', 2000, 400);
+  const seconds = setting('MLFLOW_SECONDS', 8, 3);
+  const concurrency = setting('MLFLOW_CONCURRENCY', 4, 4);
+  const perTenant = Math.floor(experiments / TENANTS.length);
+  const t0 = performance.now();
+  const [idp, ws, auth] = await Promise.all([startIdp(), startMlflow({ workspaces: true }), startBasicAuthMlflow()]);
+  let gh: Awaited<ReturnType<typeof startGatehouse>> | undefined;
+  try {
+    // Data, created once through MLflow's REST API directly, concurrently.
+    for (const name of TENANTS) await post(ws.url, '/api/3.0/mlflow/workspaces', {}, { name });
+    const jobs = TENANTS.flatMap((tenant) => Array.from({ length: perTenant }, (_, i) => ({ tenant, name: `${tenant}-exp-${i}` })));
+    await mapLimit(jobs, 16, async (j) => void (await post(ws.url, '/api/2.0/mlflow/experiments/create', { 'x-mlflow-workspace': j.tenant }, { name: j.name })));
+    const ADMIN = { authorization: basic('admin', 'bench-admin-password-1') };
+    await post(auth.url, '/api/2.0/mlflow/users/create', ADMIN, { username: 'bench', password: 'bench-password-0123' });
+    const BENCH = { authorization: basic('bench', 'bench-password-0123') };
+    // The caller's tenant (t01) is owned by it; the other 19 tenants' experiments by the admin.
+    await mapLimit(jobs, 16, async (j) => void (await post(auth.url, '/api/2.0/mlflow/experiments/create', j.tenant === 't01' ? BENCH : ADMIN, { name: j.name })));
+    gh = await startGatehouse(fullPipelineConfig(ws.url, idp.issuer), { cpu: SUT_CPU });
+    const token = await benchToken(idp, ['bench-writers']);
+    const targets: Target[] = [
+      { name: 'direct', url: ws.url, headers: { 'x-mlflow-workspace': 't01' }, runId: '', searchExperiment: '' },
+      { name: 'gatehouse', url: gh.url, headers: { authorization: `Bearer ${token}` }, runId: '', searchExperiment: '' },
+      { name: 'mlflow-basic-auth', url: auth.url, headers: BENCH, runId: '', searchExperiment: '' },
+    ];
+    for (const t of targets) {
+      const { experiment_id } = await post(t.url, '/api/2.0/mlflow/experiments/create', t.headers, { name: `t01-runs-${t.name}` });
+      t.searchExperiment = experiment_id as string;
+      const ids: string[] = [];
+      for (let i = 0; i < RUNS; i++) ids.push((await post(t.url, '/api/2.0/mlflow/runs/create', t.headers, { experiment_id, start_time: Date.now() })).run.info.run_id as string);
+      t.runId = ids[0]!;
+    }
+    const setupSeconds = round((performance.now() - t0) / 1000, 1);
+    log(`mlflow: ${experiments} experiments in ${TENANTS.length} tenants ready after ${setupSeconds} s`);
+    const completeness: Completeness[] = [];
+    // t01 holds its share of experiments plus the runs experiments made above: two in the workspace
+    // server (direct's and Gatehouse's), one in the basic-auth server (the caller sees only its own).
+    for (const t of targets) completeness.push(await walk(t, perTenant + (t.name === 'mlflow-basic-auth' ? 1 : 2)));
+    const json = (t: Target) => ({ ...t.headers, 'content-type': 'application/json' });
+    // A first page is full: PAGE experiments, or all of t01's when it holds fewer (BENCH_QUICK).
+    const workloads: { name: string; spec: (t: Target, i: number) => RequestSpec; check?: (body: string) => boolean }[] = [
+      { name: 'runs/get', spec: (t) => ({ method: 'GET', path: `/api/2.0/mlflow/runs/get?run_id=${t.runId}`, headers: t.headers }) },
+      { name: 'log-metric', spec: (t, i) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-metric', headers: json(t), body: JSON.stringify({ run_id: t.runId, key: 'loss', value: i / 7, timestamp: Date.now(), step: i }) }) },
+      {
+        name: 'log-batch',
+        spec: (t, i) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', headers: json(t), body: JSON.stringify({ run_id: t.runId, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `m${k}`, value: i + k, timestamp: Date.now(), step: i })) }) }),
+      },
+      { name: 'experiments/search', spec: (t) => ({ method: 'POST', path: '/api/2.0/mlflow/experiments/search', headers: json(t), body: JSON.stringify({ max_results: PAGE }) }), check: (b) => (JSON.parse(b) as { experiments?: unknown[] }).experiments?.length === Math.min(PAGE, perTenant + 2) },
+      { name: 'runs/search', spec: (t) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/search', headers: json(t), body: JSON.stringify({ experiment_ids: [t.searchExperiment], max_results: 20 }) }), check: (b) => (JSON.parse(b) as { runs?: unknown[] }).runs?.length === 20 },
+    ];
+    const results: MlflowTargetResult[] = [];
+    for (const w of workloads) {
+      for (const t of targets) {
+        const load = load1();
+        const s: Sample = await closedLoop(new URL(t.url).origin, { seconds, concurrency, next: (i) => w.spec(t, i), ...(w.check && { check: (_st: number, b: string) => w.check!(b) }) });
+        results.push({ workload: w.name, target: t.name, rps: round(s.rps, 1), p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), errors: s.errors, load });
+        log(`mlflow ${w.name} ${t.name}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}`);
+      }
+    }
+    return { experiments: perTenant * TENANTS.length, tenants: TENANTS.length, seconds, concurrency, setupSeconds, results, completeness };
+  } finally {
+    await gh?.stop();
+    await Promise.all([ws.stop(), auth.stop(), idp.close()]);
+  }
+}
