@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { bindingSchema, type BindingConfig } from '../policy/config.ts';
-import { changeProblems } from '../policy/service.ts';
+import { changeProblems, sameTarget } from '../policy/service.ts';
 import type { StoredBinding } from '../store/policy.ts';
 import { changed, policyState, type AdminDeps } from './deps.ts';
 import { AdminError, conflict, declared, notFound, route, type RouteSpec } from './http.ts';
@@ -28,19 +28,6 @@ export const grantView = z.object({
 
 const configView = (b: BindingConfig, i: number) => ({ id: `config:${i}`, ...b, source: 'config' as const });
 const apiView = (s: StoredBinding) => ({ id: `api:${s.id}`, ...s.binding, source: 'api' as const, createdBy: s.createdBy });
-
-/** Same subject and same scope: the API grant would change what the declared one says. */
-function sameTarget(a: BindingConfig, b: BindingConfig): boolean {
-  return (
-    a.user === b.user &&
-    a.group === b.group &&
-    a.serviceAccount === b.serviceAccount &&
-    a.tenant === b.tenant &&
-    a.experiment?.id === b.experiment?.id &&
-    a.experiment?.namePattern === b.experiment?.namePattern &&
-    a.model?.namePattern === b.model?.namePattern
-  );
-}
 
 export function grantRoutes(deps: AdminDeps): RouteSpec[] {
   async function all() {

@@ -18,6 +18,7 @@ import {
   revokeToken,
   setServiceAccountDisabled,
   type TokenInfo,
+  tokenView,
 } from '../store/tokens.ts';
 import { localProviderIds, type AdminDeps } from './deps.ts';
 import { AdminError, conflict, invalid, notFound, route, type RouteSpec } from './http.ts';
@@ -52,26 +53,6 @@ export const tokenSchema = z.object({
 const createdToken = tokenSchema.extend({ token: z.string().describe('The secret: shown in this response only.') });
 const serviceAccountSchema = z.object({ name: z.string(), description: z.string(), disabled: z.boolean(), createdAt: z.string() });
 
-function status(t: TokenInfo, now: number): z.infer<typeof tokenSchema>['status'] {
-  if (t.revokedAt !== null) return 'revoked';
-  if (t.expiresAt !== null && Date.parse(t.expiresAt) <= now) return 'expired';
-  return t.owner.disabled ? 'owner-disabled' : 'active';
-}
-
-const viewToken = (t: TokenInfo, now: number) => ({
-  id: t.id,
-  owner: t.owner.name,
-  ownerKind: t.owner.kind,
-  description: t.description,
-  tenant: t.tenant,
-  maxRole: t.maxRole,
-  createdAt: t.createdAt,
-  expiresAt: t.expiresAt,
-  lastUsedAt: t.lastUsedAt,
-  revokedAt: t.revokedAt,
-  status: status(t, now),
-});
-
 export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
   const { store } = deps;
   const now = deps.now ?? Date.now;
@@ -95,7 +76,7 @@ export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
     const expiresAt = b.expiresInDays === undefined ? undefined : new Date(at.getTime() + b.expiresInDays * 86_400_000);
     await insertToken(store.db, { id: minted.id, secretHash: minted.hash, owner: ownerRef, description: b.description, tenant: b.tenant, maxRole: b.maxRole, expiresAt, now: at });
     const info = (await listTokens(store.db)).find((t) => t.id === minted.id)!;
-    return { ...viewToken(info, now()), token: minted.token };
+    return { ...tokenView(info, now()), token: minted.token };
   }
 
   /** The local user behind a principal (password, session or personal token of a local user). */
@@ -140,7 +121,7 @@ export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
       handler: async ({ query }) => ({
         tokens: (await listTokens(store.db))
           .filter((t) => (query.owner === undefined || t.owner.name === query.owner) && (query.ownerKind === undefined || t.owner.kind === query.ownerKind))
-          .map((t) => viewToken(t, now())),
+          .map((t) => tokenView(t, now())),
       }),
     }),
     route({
@@ -163,7 +144,7 @@ export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
       response: z.object({ tokens: z.array(tokenSchema) }),
       handler: async ({ principal }) => {
         await ownUser(principal);
-        return { tokens: (await listTokens(store.db)).filter((t) => mine(principal, t)).map((t) => viewToken(t, now())) };
+        return { tokens: (await listTokens(store.db)).filter((t) => mine(principal, t)).map((t) => tokenView(t, now())) };
       },
     }),
     route({

@@ -6,7 +6,7 @@ import type { Command, CommandInput } from './commands.ts';
 import { mintToken } from '../identity/token-format.ts';
 import { BUILTIN_ROLES } from '../policy/model.ts';
 import { openStore, type Store } from '../store/store.ts';
-import { createServiceAccount, findServiceAccount, insertToken, listServiceAccounts, listTokens, revokeToken, type TokenInfo } from '../store/tokens.ts';
+import { createServiceAccount, findServiceAccount, insertToken, listServiceAccounts, listTokens, revokeToken, tokenView } from '../store/tokens.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -26,12 +26,6 @@ async function withStore<T>({ config }: CommandInput, fn: (store: Store) => Prom
 export function parseDuration(text: string): number | undefined {
   const m = /^(\d{1,6})([mhdw])$/.exec(text);
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
-}
-
-function status(t: TokenInfo, now: number): string {
-  if (t.revokedAt !== null) return 'revoked';
-  if (t.expiresAt !== null && Date.parse(t.expiresAt) <= now) return 'expired';
-  return t.owner.disabled ? 'owner-disabled' : 'active';
 }
 
 export const tokenCommands: Record<string, Command> = {
@@ -114,19 +108,7 @@ export const tokenCommands: Record<string, Command> = {
     async run(input) {
       return withStore(input, async (store) => {
         const now = Date.now();
-        const tokens = (await listTokens(store.db)).map((t) => ({
-          id: t.id,
-          owner: t.owner.name,
-          ownerKind: t.owner.kind,
-          description: t.description,
-          tenant: t.tenant,
-          maxRole: t.maxRole,
-          createdAt: t.createdAt,
-          expiresAt: t.expiresAt,
-          lastUsedAt: t.lastUsedAt,
-          revokedAt: t.revokedAt,
-          status: status(t, now),
-        }));
+        const tokens = (await listTokens(store.db)).map((t) => tokenView(t, now));
         if (input.values.json) out(JSON.stringify(tokens, null, 2));
         else {
           for (const t of tokens) {

@@ -137,6 +137,31 @@ export async function findTokenForAuth(db: Db, id: string): Promise<TokenForAuth
   return row && toInfo(row);
 }
 
+export type TokenStatus = 'revoked' | 'expired' | 'owner-disabled' | 'active';
+
+export function tokenStatus(t: TokenInfo, now: number): TokenStatus {
+  if (t.revokedAt !== null) return 'revoked';
+  if (t.expiresAt !== null && Date.parse(t.expiresAt) <= now) return 'expired';
+  return t.owner.disabled ? 'owner-disabled' : 'active';
+}
+
+/** What the CLI and the admin API show of a token: never its secret or hash. */
+export function tokenView(t: TokenInfo, now: number) {
+  return {
+    id: t.id,
+    owner: t.owner.name,
+    ownerKind: t.owner.kind,
+    description: t.description,
+    tenant: t.tenant,
+    maxRole: t.maxRole,
+    createdAt: t.createdAt,
+    expiresAt: t.expiresAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+    status: tokenStatus(t, now),
+  };
+}
+
 export async function listTokens(db: Db): Promise<TokenInfo[]> {
   const rows = await tokensWithOwners(db).orderBy('t.created_at').orderBy('t.id').execute();
   return rows.map((r) => {
