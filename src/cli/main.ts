@@ -70,4 +70,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `gatehouse ... | head`: a reader that stops early is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 process.exitCode = await main(process.argv.slice(2));
