@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_AUTH, ADMIN_USER, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, ADMIN_USER, basic, startInProcess, type InProcess, mlflowStatus } from '../harness/gatehouse.ts';
 import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 import { waitFor } from '../harness/ports.ts';
 import { hashPassword } from '../../src/identity/password.ts';
@@ -58,15 +58,7 @@ async function api(method: string, path: string, auth: string | undefined, body?
   return { status: res.status, body: parsed, text, headers: res.headers };
 }
 
-async function mlflow(method: string, path: string, auth: string, workspace: string, body?: unknown): Promise<number> {
-  const res = await fetch(`${gh.url}${path}`, {
-    method,
-    headers: { authorization: auth, 'x-mlflow-workspace': workspace, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const mlflow = (method: string, path: string, auth: string, workspace: string, body?: unknown) => mlflowStatus(gh.url, method, path, auth, workspace, body);
 
 before(async () => {
   stub = await startStub(handler);

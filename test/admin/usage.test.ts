@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_AUTH, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, basic, startInProcess, type InProcess, mlflowStatus } from '../harness/gatehouse.ts';
 import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 import { waitFor } from '../harness/ports.ts';
@@ -46,15 +46,7 @@ after(async () => {
   await stub.close();
 });
 
-async function call(method: string, path: string, auth: string, workspace: string, body?: unknown): Promise<number> {
-  const res = await fetch(`${gh.url}${path}`, {
-    method,
-    headers: { authorization: auth, 'x-mlflow-workspace': workspace, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const call = (method: string, path: string, auth: string, workspace: string, body?: unknown) => mlflowStatus(gh.url, method, path, auth, workspace, body);
 
 const usage = (query: string, auth?: string) => fetch(`${gh.url}/_gatehouse/api/v1/usage${query}`, { headers: auth ? { authorization: auth } : {} });
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);

@@ -4,6 +4,7 @@
  * roles differ. The stub reads experiment ids the way MLflow does (Python `int()`), so a
  * test can show what MLflow WOULD have served had the gateway let a request through.
  */
+import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
@@ -79,6 +80,8 @@ export interface World {
   readonly gh: InProcess;
   /** Requests the gateway forwarded (its own lookups and probes carry no X-Forwarded-For). */
   forwarded(): Recorded[];
+  /** Asserts that nothing since the last reset reached MLflow. */
+  nothingForwarded(what: string): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -109,10 +112,12 @@ export async function startWorld(overrides: Record<string, unknown> = {}): Promi
   });
   const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
   for (const u of users) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  const forwarded = () => stub.requests.filter((r) => r.headers['x-forwarded-for'] !== undefined);
   return {
     stub,
     gh,
-    forwarded: () => stub.requests.filter((r) => r.headers['x-forwarded-for'] !== undefined),
+    forwarded,
+    nothingForwarded: (what) => assert.deepEqual(forwarded().map((r) => `${r.method} ${r.url}`), [], `${what} reached MLflow`),
     reset: () => void (stub.requests.length = 0),
     async close() {
       await gh.close();

@@ -115,3 +115,14 @@ export async function spawnGatehouse(mlflowUrl: string, env: Record<string, stri
     },
   };
 }
+
+/** Status of an MLflow call through the gateway, as `auth` in `workspace` (the body is drained). */
+export async function mlflowStatus(gatewayUrl: string, method: string, path: string, auth: string, workspace: string, body?: unknown): Promise<number> {
+  const res = await fetch(`${gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: auth, 'x-mlflow-workspace': workspace, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
