@@ -77,6 +77,13 @@ export const ERRORS = {
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'The page_token was not issued by this gateway for this search; start again without one.',
   },
+  GATEHOUSE_REQUEST_UNSAFE_FILTER: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'The search filter cannot be parsed safely; tag-mode tenancy must add its tenant constraint to it.',
+    hint:
+      'Write comparisons joined by AND: a key (name, attribute.name, tags.owner, tags.`a.b`), one of = != < <= > >= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL, and a value quoted with \' or " that contains no quote and no backslash, a plain number, or a list (\'a\', \'b\'). OR, parentheses, comments, ";", "#" and control characters are refused.',
+  },
   GATEHOUSE_REQUEST_TOO_LARGE: {
     status: 413,
     mlflowCode: 'RESOURCE_EXHAUSTED',
@@ -132,6 +139,12 @@ export const ERRORS = {
     status: 403,
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Only platform administrators may choose an experiment\'s artifact_location; leave it unset and MLflow places the artifacts under the tenant\'s own root.',
+  },
+  GATEHOUSE_AUTHZ_TENANT_TAG: {
+    status: 403,
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'The tenant tag (tenancy.tagKey) is set by Gatehouse; only platform administrators may set, change or delete it.',
+    hint: 'Leave the tag out: experiments and registered models created through Gatehouse get it automatically.',
   },
   GATEHOUSE_TENANT_FORBIDDEN: {
     status: 403,

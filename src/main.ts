@@ -122,7 +122,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     await bus?.publish({ kind: 'policy' });
   };
   const announcing = bus ? providers.map((p) => announceUserChanges(p, bus.publish)) : providers;
-  const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics });
+  const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, ...(config.tenancy.mode === 'tag' && { tagKey: config.tenancy.tagKey }) });
   const ownership = await loadOwnership(ownershipRepository(store.db));
   const stages = buildStages({
     config,

@@ -7,7 +7,6 @@ import type { CanonicalTarget } from '../lib/target.ts';
 import type { RouteMatch } from '../routes/mlflow/match.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Decision } from '../policy/decision.ts';
-import type { Anchors } from '../policy/engine.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ResourceKind } from '../routes/mlflow/types.ts';
 import type { GraphqlInspection } from '../routes/mlflow/graphql.ts';
@@ -45,8 +44,10 @@ export interface RequestContext {
   /** For `POST /graphql`: what the query reads, field by field (inspect-graphql stage). */
   graphql?: GraphqlInspection;
   decision?: Decision;
-  /** For a search allowed only item by item (decision.filter): whether one result may be shown. */
-  searchFilter?: (anchors: Anchors) => boolean;
+  /** For a search allowed only item by item (decision.filter, tag mode): whether one result (an item of MLflow's answer) may be shown. */
+  searchFilter?: (item: Record<string, unknown>) => boolean | Promise<boolean>;
+  /** Search parameters sent instead of the caller's (tag mode: its filter with the tenant clause). */
+  searchParams?: Record<string, unknown>;
   /** Headers to send upstream; built by the rewrite stage. */
   upstreamHeaders?: Record<string, string | string[]>;
   /** Upstream status once the response started. */

@@ -43,6 +43,7 @@ export interface PipelineDeps {
 
 export function buildStages(deps: PipelineDeps): readonly Stage[] {
   const { config } = deps;
+  const tag = config.tenancy.mode === 'tag' ? { key: config.tenancy.tagKey } : undefined;
   return [
     assignRequestId(config.server.trustedProxies),
     canonicalize,
@@ -57,8 +58,8 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     readBody(config.server.maxJsonBodyBytes),
     extractResource,
     inspectGraphqlStage(config.server.graphql),
-    authorize(config.authorization.mode, deps.policy, deps.resolver, deps.ownership),
-    rewriteRequest(deps.upstreams, deps.providers.flatMap((p) => p.consumedHeaders ?? [])),
+    authorize({ mode: config.authorization.mode, tag }, deps.policy, deps.resolver, deps.ownership),
+    rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tag, policy: deps.policy }),
     auditPending(deps.audit),
     forward(deps.upstreams, (ctx) => ({
       visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,

@@ -12,9 +12,14 @@ const tenantName = z.string().regex(/^(?!.*--)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])$
 export const tenancySchema = z
   .strictObject({
     mode: z
-      .enum(['workspace', 'instance'])
+      .enum(['workspace', 'tag', 'instance'])
       .default('workspace')
-      .describe('`workspace`: a tenant is an MLflow workspace (MLflow >= 3.10 with --enable-workspaces, or `default` only without it); Gatehouse owns the X-MLFLOW-WORKSPACE header. `instance`: each tenant has its own MLflow (`tenants[].mlflowUrl`); isolation is physical.'),
+      .describe('`workspace`: a tenant is an MLflow workspace (MLflow >= 3.10 with --enable-workspaces, or `default` only without it); Gatehouse owns the X-MLFLOW-WORKSPACE header. `tag`: one MLflow of any version, with or without workspaces; experiments and registered models carry the tenant tag (`tagKey`), stamped at creation, checked on every call, added to every search, writable only by platform administrators. `instance`: each tenant has its own MLflow (`tenants[].mlflowUrl`); isolation is physical.'),
+    tagKey: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,249}$/, 'letters, digits, _ . - (at most 250)')
+      .default('gatehouse.tenant')
+      .describe('Tag mode: the experiment and registered-model tag that names the owning tenant. Platform administrators alone may set or delete it (on any resource); resources without it belong to no tenant (administrators only).'),
     defaultTenant: tenantName
       .optional()
       .describe('Tenant used when a caller names none and belongs to several; without it, the first of its tenants in configuration order.'),

@@ -16,6 +16,8 @@ export const REASONS = {
   owner: 'the principal created the experiment or registered model (creators get MANAGE)',
   'no-grant': 'no role the principal holds grants what the call needs',
   'filtered-search': 'the search is answered with only the experiments or models the principal may read',
+  'foreign-tenant': "tag mode: a resource the call names carries another tenant's tag, or none (answered as not found)",
+  'tag-unsupported': 'tag mode: the call names no experiment or registered model whose tenant tag could be checked',
   'unresolvable-resource': 'a resource the call names could not be resolved',
   'dev-allow-all': 'authorization.mode is dev-allow-all',
 } as const;

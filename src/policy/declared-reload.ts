@@ -115,6 +115,7 @@ export function restartSections(before: Readonly<Config>, after: Readonly<Config
   }
   // The tenancy mode and (instance mode) each tenant's MLflow pick upstreams built at start.
   if (before.tenancy.mode !== after.tenancy.mode) paths.push('tenancy.mode');
+  if (before.tenancy.tagKey !== after.tenancy.tagKey) paths.push('tenancy.tagKey');
   if (after.tenancy.mode === 'instance' && canonical(before.tenants.map((t) => [t.name, t.mlflowUrl])) !== canonical(after.tenants.map((t) => [t.name, t.mlflowUrl]))) {
     paths.push('tenants[].mlflowUrl');
   }
@@ -164,7 +165,7 @@ export function startDeclaredReloader(o: ReloaderOptions): DeclaredReloader {
       return;
     }
     const restart = restartSections(o.initial, next);
-    if (restart.includes('tenancy.mode') || restart.includes('tenants[].mlflowUrl')) {
+    if (restart.includes('tenancy.mode') || restart.includes('tenancy.tagKey') || restart.includes('tenants[].mlflowUrl')) {
       o.log.error({ configFile: o.file, reason, needsRestart: restart }, 'configuration reload refused: tenancy changes need a restart; keeping the policy in force');
       return;
     }

@@ -23,6 +23,12 @@ export interface Anchors {
   readonly experimentIds?: readonly string[];
   readonly experimentNames?: readonly string[];
   readonly modelNames?: readonly string[];
+  /**
+   * Tag mode: the tenant tag of each root (experiment or registered model) the check touches,
+   * '' for a root without one. Every one must be the request's tenant, or the call is refused as
+   * if the resource did not exist (platform administrators excepted).
+   */
+  readonly tenants?: readonly string[];
 }
 
 export interface AccessRequest {
@@ -154,6 +160,8 @@ export function decide(snapshot: PolicySnapshot, principal: Principal | undefine
   if (req.action === 'public') return { effect: 'allow', reasons: ['public-route'], matchedBindings: [] };
   if (req.action === 'deny') return deny('route-denied');
   if (!principal) return deny('unauthenticated');
+  // Before deny bindings: another tenant's resource must answer exactly like a missing one.
+  if (req.checks.some((c) => c.anchors?.tenants?.some((t) => t !== req.tenant)) && isAdmin(snapshot, principal) === undefined) return deny('foreign-tenant');
   const denied = deniedBy(snapshot, principal, req);
   if (denied.length > 0) return { effect: 'deny', reasons: ['explicit-deny'], matchedBindings: denied.map((b) => b.id) };
   const admin = isAdmin(snapshot, principal);

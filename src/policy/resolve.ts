@@ -15,10 +15,12 @@ import type { Anchors } from './engine.ts';
 export interface Resolver {
   /** Anchors for one ref's identifiers; undefined when this kind cannot be resolved. */
   anchors(ref: ResourceRef, ids: readonly ResourceId[], tenant: string | undefined): Promise<Anchors | undefined>;
+  /** Drops what is cached about one experiment (its tenant tag or name changed through the gateway). */
+  forgetExperiment(id: string): void;
 }
 
 interface Entry {
-  readonly value: string;
+  readonly value: unknown;
   readonly expires: number;
 }
 
@@ -30,19 +32,35 @@ export interface ResolverOptions {
   readonly now?: () => number;
   /** Cache lookups (`resource`); default: not counted. */
   readonly metrics?: CacheMetrics;
+  /**
+   * Tag mode: the tag naming a root's tenant. Anchors then carry `tenants`, one per root, read
+   * from the experiment or registered model itself (never cached by name: names are reused).
+   */
+  readonly tagKey?: string;
+}
+
+/** The value of one tag in MLflow's `tags: [{key, value}]` list; '' when absent. */
+export function tagValue(tags: unknown, key: string): string {
+  if (!Array.isArray(tags)) return '';
+  let value = '';
+  // MLflow keeps the last value of a repeated key (`_is_prompt_request`); so does this.
+  for (const t of tags) if (t && typeof t === 'object' && (t as { key?: unknown }).key === key) value = String((t as { value?: unknown }).value ?? '');
+  return value;
 }
 
 export function createResolver(upstreams: Upstreams, options: ResolverOptions): Resolver {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? NO_METRICS;
   const cache = new Map<string, Entry>();
+  const tagKey = options.tagKey;
 
-  async function lookup(tenant: string | undefined, path: string, pick: (body: Record<string, unknown>) => unknown): Promise<string> {
+  async function lookup<T>(tenant: string | undefined, path: string, pick: (body: Record<string, unknown>) => T | undefined, cached = true): Promise<T> {
     const key = `${tenant ?? ''}\0${path}`;
-    const hit = cache.get(key);
+    const useCache = cached && options.maxEntries > 0 && options.ttlMs > 0;
+    const hit = useCache ? cache.get(key) : undefined;
     const fresh = hit !== undefined && hit.expires > now();
-    if (options.maxEntries > 0 && options.ttlMs > 0) metrics.lookup('resource', fresh);
-    if (fresh) return hit.value;
+    if (useCache) metrics.lookup('resource', fresh);
+    if (fresh) return hit.value as T;
     const headers: Record<string, string> = {};
     const workspace = await upstreams.workspaceHeader(tenant);
     if (workspace !== undefined) headers['x-mlflow-workspace'] = workspace;
@@ -58,43 +76,73 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
       throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: answer is not JSON`);
     }
     const value = pick(parsed as Record<string, unknown>);
-    if (typeof value !== 'string' || value === '') throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: no parent in answer`);
-    if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
-    cache.set(key, { value, expires: now() + options.ttlMs });
+    if (value === undefined) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: no parent in answer`);
+    if (useCache) {
+      if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
+      cache.set(key, { value, expires: now() + options.ttlMs });
+    }
     return value;
   }
 
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   const dig = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
   const q = encodeURIComponent;
 
   const experimentOf: Record<string, ((id: string, tenant: string | undefined) => Promise<string>) | undefined> = {
     experiment: async (id) => id,
     artifact: async (id) => id, // the extractor already read the experiment id out of the artifact path
-    run: (id, t) => lookup(t, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => dig(b, 'run', 'info', 'experiment_id')),
-    logged_model: (id, t) => lookup(t, `/api/2.0/mlflow/logged-models/${q(id)}`, (b) => dig(b, 'model', 'info', 'experiment_id')),
-    trace: (id, t) => lookup(t, `/api/3.0/mlflow/traces/${q(id)}`, (b) => dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id')),
-    assessment: (id, t) => lookup(t, `/api/3.0/mlflow/traces/${q(id)}`, (b) => dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id')),
+    run: (id, t) => lookup(t, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => str(dig(b, 'run', 'info', 'experiment_id'))),
+    logged_model: (id, t) => lookup(t, `/api/2.0/mlflow/logged-models/${q(id)}`, (b) => str(dig(b, 'model', 'info', 'experiment_id'))),
+    trace: (id, t) => lookup(t, `/api/3.0/mlflow/traces/${q(id)}`, (b) => str(dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id'))),
+    assessment: (id, t) => lookup(t, `/api/3.0/mlflow/traces/${q(id)}`, (b) => str(dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id'))),
     scorer: async (id) => id, // composite key: experiment_id first
   };
 
+  /** An experiment's name and (tag mode) tenant tag, by id; ids are never reused, so this is cached. */
+  interface ExperimentFacts {
+    readonly name: string;
+    readonly tenant: string;
+  }
+  const experimentFacts = (id: string, t: string | undefined) =>
+    lookup<ExperimentFacts>(t, `/api/2.0/mlflow/experiments/get?experiment_id=${q(id)}`, (b) => {
+      const name = str(dig(b, 'experiment', 'name'));
+      return name === undefined ? undefined : { name, tenant: tagKey === undefined ? '' : tagValue(dig(b, 'experiment', 'tags'), tagKey) };
+    });
+  // Names are reused (rename, delete and re-create); in tag mode a name's tenant is never cached.
+  const modelTenant = (name: string, t: string | undefined) =>
+    lookup(t, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), false);
+
   return {
+    forgetExperiment(id) {
+      const path = `/api/2.0/mlflow/experiments/get?experiment_id=${q(id)}`;
+      for (const key of cache.keys()) if (key.endsWith(`\0${path}`)) cache.delete(key);
+    },
     async anchors(ref, ids, tenant) {
-      if (MODEL_KINDS.has(ref.kind)) return { modelNames: ids.map((r) => r.id) };
+      if (MODEL_KINDS.has(ref.kind)) {
+        const modelNames = ids.map((r) => r.id);
+        if (tagKey === undefined) return { modelNames };
+        return { modelNames, tenants: await Promise.all(modelNames.map((n) => modelTenant(n, tenant))) };
+      }
       const toExperiment = experimentOf[ref.kind];
       if (!toExperiment) return undefined;
       const byName = ref.kind === 'experiment' && ref.ids[0]?.field.includes('name');
       if (byName) {
         const experimentNames = ids.map((r) => r.id);
-        const experimentIds = await Promise.all(
-          experimentNames.map((n) => lookup(tenant, `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${q(n)}`, (b) => dig(b, 'experiment', 'experiment_id'))),
+        const found = await Promise.all(
+          experimentNames.map((n) =>
+            lookup(tenant, `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${q(n)}`, (b) => {
+              const id = str(dig(b, 'experiment', 'experiment_id'));
+              return id === undefined ? undefined : { id, tenant: tagKey === undefined ? '' : tagValue(dig(b, 'experiment', 'tags'), tagKey) };
+            }, tagKey === undefined),
+          ),
         );
-        return { experimentIds, experimentNames };
+        const experimentIds = found.map((f) => f.id);
+        return tagKey === undefined ? { experimentIds, experimentNames } : { experimentIds, experimentNames, tenants: found.map((f) => f.tenant) };
       }
       const experimentIds = await Promise.all(ids.map((r) => toExperiment(r.id, tenant)));
-      const experimentNames = await Promise.all(
-        experimentIds.map((id) => lookup(tenant, `/api/2.0/mlflow/experiments/get?experiment_id=${q(id)}`, (b) => dig(b, 'experiment', 'name'))),
-      );
-      return { experimentIds, experimentNames };
+      const facts = await Promise.all(experimentIds.map((id) => experimentFacts(id, tenant)));
+      const experimentNames = facts.map((f) => f.name);
+      return tagKey === undefined ? { experimentIds, experimentNames } : { experimentIds, experimentNames, tenants: facts.map((f) => f.tenant) };
     },
   };
 }

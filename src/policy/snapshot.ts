@@ -23,7 +23,7 @@ export interface PolicySnapshot {
 export type SourcedBinding = BindingConfig & { readonly id?: string; readonly source?: 'config' | 'api' };
 
 export interface PolicySources {
-  readonly tenancy?: { readonly mode: 'workspace' | 'instance' };
+  readonly tenancy?: { readonly mode: 'workspace' | 'tag' | 'instance' };
   readonly tenants: readonly TenantConfig[];
   readonly groups: readonly GroupConfig[];
   readonly roles: readonly RoleConfig[];

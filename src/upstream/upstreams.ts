@@ -2,6 +2,8 @@
  * The MLflow servers behind the gateway, by tenancy mode (DESIGN.md, "Tenancy modes"):
  * - `workspace`: one MLflow; a tenant is one of its workspaces, carried in X-MLFLOW-WORKSPACE
  *   (only `default` can be served when that MLflow has no workspaces);
+ * - `tag`: one MLflow, any version; tenants are a tag on experiments and registered models
+ *   (src/policy/tag-tenancy.ts) and no workspace header is sent;
  * - `instance`: each tenant has its own MLflow, with its own keep-alive pool; isolation is
  *   physical and no workspace header is sent. `mlflow.url` serves tenant-less routes (UI shell).
  */
@@ -31,14 +33,16 @@ export function createUpstreams(config: Readonly<Config>): Upstreams {
     for (const t of config.tenants) perTenant.set(t.name, createUpstream({ ...config.mlflow, url: t.mlflowUrl! }));
   }
   const instance = config.tenancy.mode === 'instance';
+  const tag = config.tenancy.mode === 'tag';
   return {
     forTenant: (tenant) => (tenant !== undefined ? perTenant.get(tenant) : undefined) ?? main,
     async workspaceHeader(tenant) {
-      if (instance || tenant === undefined) return undefined;
+      if (instance || tag || tenant === undefined) return undefined;
       return (await info()).workspacesEnabled ? tenant : undefined;
     },
     async canServe(tenant) {
       if (instance) return perTenant.has(tenant);
+      if (tag) return true;
       return tenant === DEFAULT_WORKSPACE || (await info()).workspacesEnabled;
     },
     all: () => [{ name: 'mlflow', upstream: main }, ...[...perTenant].map(([name, upstream]) => ({ name: `mlflow:${name}`, upstream }))],

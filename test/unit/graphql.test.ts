@@ -192,6 +192,7 @@ describe('access requests', () => {
     const calls: string[] = [];
     return {
       calls,
+      forgetExperiment() {},
       async anchors(ref, ids) {
         calls.push(`${ref.kind}:${ids.map((i) => i.id).join(',')}`);
         if (ids.some((i) => i.id === 'foreign')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'not in tenant');

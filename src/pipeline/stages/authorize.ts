@@ -8,11 +8,14 @@ import { decide, hasResourceScopedBindings, isAdmin, type AccessRequest, type Ch
 import { familyOfKind, familyOfOp } from '../../policy/model.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { OwnershipIndex } from '../../policy/ownership.ts';
-import { SEARCH_FILTERS } from '../../routes/mlflow/search-filter.ts';
+import { SEARCH_FILTERS, type SearchFilterSpec } from '../../routes/mlflow/search-filter.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
 import type { Decision } from '../../policy/decision.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { graphqlAccessRequests } from '../../routes/mlflow/graphql.ts';
+import { tagValue } from '../../policy/resolve.ts';
+import { STAMPED_CREATES, isTenantKey, refuseTenantTagWrite, tagKeysWritten, type TagTenancy } from '../../policy/tag-tenancy.ts';
+import type { Anchors } from '../../policy/engine.ts';
 
 export type AuthorizationMode = 'policy' | 'dev-allow-all';
 
@@ -36,6 +39,8 @@ export async function buildChecks(ctx: RequestContext, resolver: Resolver, resol
     const need = (ref.action ?? row.action) as Need;
     const crossReference = index > 0 && ref.action !== undefined;
     const anchors = resolveAll || crossReference ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
+    // A resource that cannot be traced to what the policy names is never guessed at (fail closed).
+    if (resolveAll && anchors === undefined) throw new GatehouseError('GATEHOUSE_AUTHZ_DENIED', `tag-unsupported: ${ref.kind} has no experiment or registered model to check`);
     checks.push({ family: familyOfKind(ref.kind), need, anchors });
   }
   if (checks.length === 0) checks.push({ family: familyOfOp(row.op), need: row.action as Need });
@@ -56,18 +61,29 @@ export function decideAll(policy: PolicySnapshot, principal: RequestContext['pri
   return { effect: 'allow', reasons: [...reasons], matchedBindings: [...matched] };
 }
 
-export function authorize(mode: AuthorizationMode, snapshot: () => PolicySnapshot, resolver: Resolver, ownership: OwnershipIndex): Stage {
+export interface AuthorizeOptions {
+  readonly mode: AuthorizationMode;
+  /** Tag-mode tenancy (src/policy/tag-tenancy.ts); absent in the other modes. */
+  readonly tag?: TagTenancy | undefined;
+}
+
+export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnapshot, resolver: Resolver, ownership: OwnershipIndex): Stage {
+  const { mode, tag } = options;
   return {
     name: 'authorize',
     async run(ctx) {
       const row = ctx.route!.row;
+      const policy = snapshot();
+      const admin = ctx.principal !== undefined && isAdmin(policy, ctx.principal) !== undefined;
+      // Tag mode binds a principal who is not an administrator to its tenant's tag.
+      const tagged = tag !== undefined && ctx.principal !== undefined && !admin && mode === 'policy' ? tag : undefined;
+      if (tagged) refuseTenantTagWrite(ctx, tagged);
       let decision: Decision;
       if (mode === 'dev-allow-all' && ctx.principal && row.action !== 'deny') {
         decision = { effect: 'allow', reasons: ['dev-allow-all'], matchedBindings: [] };
       } else {
-        const policy = snapshot();
         const owned = ctx.principal ? ownership.scopesOf(ctx.principal.id) : [];
-        const needsResolution = ctx.principal !== undefined && hasResourceScopedBindings(policy, ctx.principal, owned);
+        const needsResolution = tagged !== undefined || (ctx.principal !== undefined && hasResourceScopedBindings(policy, ctx.principal, owned));
         const request: AccessRequest = {
           op: row.op,
           action: row.action,
@@ -81,24 +97,75 @@ export function authorize(mode: AuthorizationMode, snapshot: () => PolicySnapsho
           filterable: row.op in SEARCH_FILTERS,
         };
         // GraphQL: one request per field's REST twin (routes/mlflow/graphql.ts); all must allow.
-        decision = ctx.graphql ? decideAll(policy, ctx.principal, (await graphqlAccessRequests(ctx.graphql, resolver, ctx.tenant)).map((r) => ({ ...r, owned }))) : decide(policy, ctx.principal, request);
+        const requests = ctx.graphql ? (await graphqlAccessRequests(ctx.graphql, resolver, ctx.tenant)).map((r) => ({ ...r, owned })) : [request];
+        if (tagged) for (const r of requests) checkTagScoped(r, ctx.graphql !== undefined);
+        decision = ctx.graphql ? decideAll(policy, ctx.principal, requests) : decide(policy, ctx.principal, request);
       }
       ctx.decision = decision;
-      if (decision.filter && !ctx.graphql) {
+      if (decision.effect !== 'allow') {
+        // Another tenant's resource answers exactly like a missing one (the resolver's own 404).
+        if (decision.reasons.includes('foreign-tenant')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'foreign-tenant');
+        const code = decision.reasons.includes('route-denied') ? 'GATEHOUSE_ROUTE_DISABLED' : 'GATEHOUSE_AUTHZ_DENIED';
+        throw new GatehouseError(code, decision.reasons.join(','));
+      }
+      const spec = SEARCH_FILTERS[row.op];
+      if ((decision.filter || tagged) && spec && !ctx.graphql) {
         // Allowed item by item: the forward stage pages through MLflow's results with this predicate.
-        const policy = snapshot();
         const principal = ctx.principal;
         const base = { op: row.op, action: row.action, search: false, tenant: ctx.tenant, owned: principal ? ownership.scopesOf(principal.id) : [] };
-        const family = SEARCH_FILTERS[row.op]?.family;
-        ctx.searchFilter = (anchors) => family !== undefined && decide(policy, principal, { ...base, checks: [{ family, need: 'read', anchors }] }).effect === 'allow';
+        const anchorsOf = tagged ? tenantAnchors(spec, tagged, resolver, ctx.tenant) : async (item: Record<string, unknown>) => spec.anchors(item);
+        ctx.searchFilter = async (item) => {
+          const anchors = await anchorsOf(item);
+          return anchors !== undefined && decide(policy, principal, { ...base, checks: [{ family: spec.family, need: 'read', anchors }] }).effect === 'allow';
+        };
       }
-      if (decision.effect === 'allow') {
-        checkArtifactLocation(ctx, snapshot());
-        return;
+      checkArtifactLocation(ctx, policy);
+      // An administrator moving an experiment between tenants: no cached tag may outlive the change.
+      if (tag && admin && tagKeysWritten(ctx).some((k) => isTenantKey(k, tag.key))) {
+        for (const r of ctx.resources) if (r.kind === 'experiment') resolver.forgetExperiment(r.id);
       }
-      const code = decision.reasons.includes('route-denied') ? 'GATEHOUSE_ROUTE_DISABLED' : 'GATEHOUSE_AUTHZ_DENIED';
-      throw new GatehouseError(code, decision.reasons.join(','));
     },
+  };
+}
+
+/**
+ * Tag mode: every check of a call must name a root whose tenant tag could be read (anchors with
+ * `tenants`); a call that names none is refused, except the creates that stamp the tag and the
+ * REST searches that are constrained and filtered item by item.
+ */
+function checkTagScoped(request: AccessRequest, graphql: boolean): void {
+  if (!NEEDS.has(request.action)) return;
+  // GraphQL results are not filtered: there, a search must name what it reads.
+  if (!graphql && (STAMPED_CREATES.has(request.op) || request.op in SEARCH_FILTERS)) return;
+  if (request.checks.length > 0 && request.checks.every((c) => c.anchors?.tenants !== undefined)) return;
+  throw new GatehouseError('GATEHOUSE_AUTHZ_DENIED', `tag-unsupported: ${request.op} names no experiment or registered model whose tenant tag can be checked`);
+}
+
+/** One search result's anchors with its root's tenant tag: its own tags, or (model versions) its model's. */
+function tenantAnchors(spec: SearchFilterSpec, tag: TagTenancy, resolver: Resolver, tenant: string | undefined): (item: Record<string, unknown>) => Promise<Anchors | undefined> {
+  const parents = new Map<string, Promise<readonly string[] | undefined>>();
+  const parentTenants = (name: string) => {
+    let p = parents.get(name);
+    if (!p) {
+      const ids = [{ kind: 'registered_model' as const, ref: 0, id: name, key: { name }, from: 'search-result:name' }];
+      p = resolver.anchors({ kind: 'registered_model', ids: [] }, ids, tenant).then(
+        (a) => a?.tenants,
+        // Deleted since MLflow listed it: not shown. Anything else (MLflow down) fails the search.
+        (err: unknown) => {
+          if (err instanceof GatehouseError && err.code === 'GATEHOUSE_RESOURCE_NOT_FOUND') return undefined;
+          throw err;
+        },
+      );
+      parents.set(name, p);
+    }
+    return p;
+  };
+  return async (item) => {
+    const anchors = spec.anchors(item);
+    if (spec.tags) return { ...anchors, tenants: [tagValue(spec.tags(item), tag.key)] };
+    const parentsTags = await Promise.all((anchors.modelNames ?? []).map(parentTenants));
+    if (parentsTags.length === 0 || parentsTags.some((t) => t === undefined)) return undefined;
+    return { ...anchors, tenants: parentsTags.flatMap((t) => t!) };
   };
 }
 

@@ -18,6 +18,8 @@ export interface SearchFilterSpec {
   readonly family: Family;
   /** What the engine checks for one result. */
   anchors(item: Record<string, unknown>): Anchors;
+  /** Where a result carries its own tags (tag mode reads the tenant tag there); absent: the parent's. */
+  tags?(item: Record<string, unknown>): unknown;
   /** MLflow's default page size for this search (`mlflow/store/tracking/__init__.py`, `model_registry/__init__.py`). */
   readonly defaultMaxResults: number;
 }
@@ -26,15 +28,23 @@ const experiments: SearchFilterSpec = {
   items: 'experiments',
   family: 'experiment',
   anchors: (e) => ({ experimentIds: [String(e.experiment_id)], experimentNames: [String(e.name)] }),
+  tags: (e) => e.tags,
   defaultMaxResults: 1000,
 };
-const byName = (items: string, defaultMaxResults: number): SearchFilterSpec => ({ items, family: 'model', anchors: (m) => ({ modelNames: [String(m.name)] }), defaultMaxResults });
+const byName = (items: string, defaultMaxResults: number, ownTags: boolean): SearchFilterSpec => ({
+  items,
+  family: 'model',
+  anchors: (m) => ({ modelNames: [String(m.name)] }),
+  ...(ownTags && { tags: (m: Record<string, unknown>) => m.tags }),
+  defaultMaxResults,
+});
 
 export const SEARCH_FILTERS: Readonly<Record<string, SearchFilterSpec>> = {
   'experiments.search': experiments,
   'experiments.searchGet': experiments,
-  'registeredModels.search': byName('registered_models', 100),
-  'modelVersions.search': byName('model_versions', 10000),
+  'registeredModels.search': byName('registered_models', 100, true),
+  // A version's own tags are not its model's: tag mode looks the model up.
+  'modelVersions.search': byName('model_versions', 10000, false),
 };
 
 const MAX_UPSTREAM_PAGES = 50;
@@ -84,8 +94,8 @@ function pageRequest(ctx: RequestContext, params: Record<string, unknown>) {
   return { method: ctx.req.method!, path: ctx.target!.rawPath, headers, body };
 }
 
-export async function filteredSearch(ctx: RequestContext, upstream: Upstream, spec: SearchFilterSpec, allow: (anchors: Anchors) => boolean): Promise<void> {
-  const params = readParams(ctx);
+export async function filteredSearch(ctx: RequestContext, upstream: Upstream, spec: SearchFilterSpec, allow: (item: Record<string, unknown>) => boolean | Promise<boolean>): Promise<void> {
+  const params = { ...readParams(ctx), ...ctx.searchParams };
   const want = Number(params.max_results ?? spec.defaultMaxResults);
   if (!Number.isSafeInteger(want) || want <= 0) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', 'max_results must be a positive integer');
   let cursor = decodeToken(params.page_token);
@@ -104,7 +114,7 @@ export async function filteredSearch(ctx: RequestContext, upstream: Upstream, sp
     const items = (Array.isArray(page[spec.items]) ? page[spec.items] : []) as Record<string, unknown>[];
     const upstreamNext = typeof page.next_page_token === 'string' && page.next_page_token !== '' ? page.next_page_token : undefined;
     let i = cursor.s;
-    for (; i < items.length && kept.length < want; i++) if (allow(spec.anchors(items[i]!))) kept.push(items[i]);
+    for (; i < items.length && kept.length < want; i++) if (await allow(items[i]!)) kept.push(items[i]);
     if (kept.length >= want) {
       next = i < items.length ? encodeToken({ t: cursor.t, s: i }) : upstreamNext && encodeToken({ t: upstreamNext, s: 0 });
       break;

@@ -1,0 +1,95 @@
+/**
+ * Tag-mode tenancy (`tenancy.mode: tag`, DESIGN.md "Tenancy modes"): one MLflow of any version,
+ * where an experiment or registered model belongs to the tenant its tenant tag names.
+ *
+ * - Creation: `experiments/create` and `registered-models/create` (prompts too) get the tag of the
+ *   caller's tenant added to their body; a body that already names the tag is refused.
+ * - Every call: the roots a call touches are looked up with their tags (src/policy/resolve.ts)
+ *   and the engine refuses another tenant's, or an untagged one, as not found (engine.ts).
+ * - Searches: the caller's filter is parsed with MLflow's grammar and re-sent with the tenant
+ *   clause added (routes/mlflow/filter-grammar.ts); results are still checked item by item.
+ * - Protection: no route may set or delete the tag key for anyone but a platform administrator.
+ *
+ * Everything here applies to principals who are not platform administrators.
+ */
+import { GatehouseError } from '../errors.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import { constrainFilter } from '../routes/mlflow/filter-grammar.ts';
+
+export interface TagTenancy {
+  readonly key: string;
+}
+
+/** The creates that make a tenant's root resources: the tag is stamped on them. */
+export const STAMPED_CREATES: ReadonlySet<string> = new Set(['experiments.create', 'registeredModels.create']);
+
+/** The searches whose MLflow filter can carry the tenant clause (`tags.<key> = '<tenant>'`). */
+export const CONSTRAINED_SEARCHES: ReadonlySet<string> = new Set(['experiments.search', 'experiments.searchGet', 'registeredModels.search']);
+
+/**
+ * Whether a tag key is the tenant tag. Case and surrounding blanks are ignored: a database with
+ * case-insensitive collation (MySQL's default) would treat `Gatehouse.Tenant` as the same key.
+ */
+export function isTenantKey(key: unknown, tagKey: string): boolean {
+  return typeof key === 'string' && key.trim().toLowerCase() === tagKey.toLowerCase();
+}
+
+function keysOfTags(tags: unknown): unknown[] {
+  if (Array.isArray(tags)) return tags.map((t) => (t && typeof t === 'object' ? (t as { key?: unknown }).key : undefined));
+  // Some 3.x routes (logged models, datasets) also accept tags as an object of key → value.
+  if (tags && typeof tags === 'object') return Object.keys(tags);
+  return [];
+}
+
+/**
+ * Every tag key the request could write, wherever MLflow's handlers read one: a top-level
+ * `key` (set-tag / delete-tag routes), `tags` (create, log-batch, logged-model and trace tag
+ * routes) and the `key` / `tag_key` path parameters. Read for every route, not a list of them:
+ * a route nobody listed cannot become the way to move a resource into another tenant.
+ */
+export function tagKeysWritten(ctx: RequestContext): unknown[] {
+  const keys: unknown[] = [];
+  const params = ctx.route?.params ?? {};
+  for (const name of ['key', 'tag_key']) if (params[name] !== undefined) keys.push(params[name]);
+  const json = ctx.json;
+  if (json && typeof json === 'object' && !Array.isArray(json)) {
+    const body = json as Record<string, unknown>;
+    keys.push(body.key, ...keysOfTags(body.tags));
+  }
+  // GET and DELETE routes that take their key in the query string (MLflow's _get_request_message).
+  for (const [name, values] of ctx.target?.query ?? []) if (name === 'key' || name === 'tag_key') keys.push(...values);
+  return keys.filter((k) => k !== undefined);
+}
+
+/** Refuses a request that would set or delete the tenant tag. */
+export function refuseTenantTagWrite(ctx: RequestContext, tag: TagTenancy): void {
+  if (tagKeysWritten(ctx).some((k) => isTenantKey(k, tag.key))) throw new GatehouseError('GATEHOUSE_AUTHZ_TENANT_TAG', `writes the tenant tag ${tag.key}`);
+}
+
+/**
+ * Adds the tenant tag to a create body (`tags: [{key, value}]` in both messages). What MLflow
+ * receives is exactly this re-serialised body; the rewrite stage sets its length.
+ */
+export function stampTenantTag(ctx: RequestContext, tag: TagTenancy, tenant: string): void {
+  const body = (ctx.json && typeof ctx.json === 'object' && !Array.isArray(ctx.json) ? ctx.json : {}) as Record<string, unknown>;
+  const tags = body.tags ?? [];
+  // MLflow would refuse it too; forwarding it unstamped would create a resource of no tenant.
+  if (!Array.isArray(tags)) throw new GatehouseError('GATEHOUSE_AUTHZ_TENANT_TAG', 'tags is not a list: the tenant tag cannot be added');
+  if (tags.some((t) => isTenantKey(t && typeof t === 'object' ? (t as { key?: unknown }).key : undefined, tag.key))) return; // an administrator's own choice
+  const stamped = { ...body, tags: [...tags, { key: tag.key, value: tenant }] };
+  ctx.json = stamped;
+  ctx.body = Buffer.from(JSON.stringify(stamped));
+}
+
+/** The search parameters to send instead of the caller's: its filter with the tenant clause added. */
+export function constrainedSearchParams(ctx: RequestContext, tag: TagTenancy, tenant: string): Record<string, unknown> {
+  let filter: unknown;
+  if (ctx.req.method === 'GET') {
+    const values = ctx.target!.query.get('filter') ?? [];
+    filter = values[0];
+  } else {
+    filter = (ctx.json as Record<string, unknown> | undefined)?.filter;
+  }
+  if (filter !== undefined && filter !== null && typeof filter !== 'string') throw new GatehouseError('GATEHOUSE_REQUEST_UNSAFE_FILTER', 'filter must be a string');
+  return { filter: constrainFilter(filter, tag.key, tenant) };
+}
