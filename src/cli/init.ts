@@ -70,6 +70,8 @@ auth:
 # this file changes or on SIGHUP (the diff is logged; an invalid file keeps the old policy).
 tenancy:
   # workspace: a tenant is an MLflow workspace (MLflow started with --enable-workspaces).
+  # tag: any MLflow; a tenant is the value of a protected tag on experiments and registered models
+  #      (tagKey, default gatehouse.tenant). instance: each tenant has its own MLflow (tenants[].mlflowUrl).
   mode: workspace
   defaultTenant: default
 
