@@ -41,11 +41,24 @@ function keysOfTags(tags: unknown): unknown[] {
   return [];
 }
 
+/** The keys of every `tags` field at any depth of a JSON body (`trace.trace_info.tags` of start-trace). */
+function nestedTagKeys(value: unknown, out: unknown[]): void {
+  if (Array.isArray(value)) {
+    for (const v of value) nestedTagKeys(v, out);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'tags') out.push(...keysOfTags(v));
+      nestedTagKeys(v, out);
+    }
+  }
+}
+
 /**
  * Every tag key the request could write, wherever MLflow's handlers read one: a top-level
- * `key` (set-tag / delete-tag routes), `tags` (create, log-batch, logged-model and trace tag
- * routes) and the `key` / `tag_key` path parameters. Read for every route, not a list of them:
- * a route nobody listed cannot become the way to move a resource into another tenant.
+ * `key` (set-tag / delete-tag routes), every `tags` field at any depth (create, log-batch,
+ * logged-model and trace tag routes, a trace's `trace_info.tags`) and the `key` / `tag_key`
+ * path and query parameters. Read for every route, not a list of them: a route nobody listed
+ * cannot become the way to write the tenant tag.
  */
 export function tagKeysWritten(ctx: RequestContext): unknown[] {
   const keys: unknown[] = [];
@@ -54,7 +67,8 @@ export function tagKeysWritten(ctx: RequestContext): unknown[] {
   const json = ctx.json;
   if (json && typeof json === 'object' && !Array.isArray(json)) {
     const body = json as Record<string, unknown>;
-    keys.push(body.key, ...keysOfTags(body.tags));
+    keys.push(body.key);
+    nestedTagKeys(body, keys);
   }
   // GET and DELETE routes that take their key in the query string (MLflow's _get_request_message).
   for (const [name, values] of ctx.target?.query ?? []) if (name === 'key' || name === 'tag_key') keys.push(...values);

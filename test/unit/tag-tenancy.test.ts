@@ -39,6 +39,8 @@ describe('tag keys a request writes', () => {
     refusedTag(ctx('PATCH', '/api/2.0/mlflow/logged-models/m/tags', { tags: { 'gatehouse.tenant': 'b' } }));
     refusedTag(ctx('DELETE', '/api/2.0/mlflow/logged-models/m/tags/gatehouse.tenant', undefined, { model_id: 'm', tag_key: 'gatehouse.tenant' }));
     refusedTag(ctx('DELETE', '/api/2.0/mlflow/registered-models/delete-tag?name=m&key=gatehouse.tenant'));
+    // Start-trace carries its tags as a map, two levels down.
+    refusedTag(ctx('POST', '/api/3.0/mlflow/traces', { trace: { trace_info: { trace_id: 't', tags: { 'gatehouse.tenant': 'team-b' } } } }));
     // Other keys pass.
     refuseTenantTagWrite(ctx('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: 'r', tags: [{ key: 'owner', value: 'b' }] }), TAG);
     assert.deepEqual(tagKeysWritten(ctx('POST', '/x', { key: 'a', tags: [{ key: 'b' }] }, { tag_key: 'c' })).sort(), ['a', 'b', 'c']);
