@@ -217,9 +217,19 @@ describe('tag mode on a real MLflow without workspaces', () => {
     // A version whose source run is another tenant's is refused as not found.
     assert.equal((await call('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: `runs:/${ids.runA}/model`, run_id: ids.runA })).status, 404);
 
+    // Copying another tenant's model version (models:/<name>/<version> source) is refused as not found.
+    const copy = await call('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: 'models:/alice-model/1' });
+    const copyMissing = await call('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: 'models:/no-such-model/1' });
+    assert.equal(copy.status, 404, copy.text);
+    assert.equal(copy.text, copyMissing.text);
+    assert.equal((await call('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: 'models:/alice-model@champion' })).status, 404);
+    assert.equal((await call('alice', 'POST', '/api/2.0/mlflow/registered-models/create', { name: 'alice-copy' })).status, 200);
+    const ownCopy = await call('alice', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'alice-copy', source: 'models:/alice-model/1' });
+    assert.equal(ownCopy.status, 200, ownCopy.text);
+
     const bobVersions = await call('bob', 'GET', '/api/2.0/mlflow/model-versions/search');
     assert.deepEqual(((bobVersions.body.model_versions ?? []) as { name: string }[]).map((m) => m.name), ['bob-model']);
-    const aliceVersions = await call('alice', 'GET', '/api/2.0/mlflow/model-versions/search?max_results=1');
+    const aliceVersions = await call('alice', 'GET', "/api/2.0/mlflow/model-versions/search?max_results=1&filter=name+%3D+'alice-model'");
     assert.deepEqual(((aliceVersions.body.model_versions ?? []) as { name: string }[]).map((m) => m.name), ['alice-model']);
 
     assert.equal((await call('bob', 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [ids.expA] })).status, 404);

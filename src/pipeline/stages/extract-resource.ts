@@ -59,6 +59,8 @@ export function readIds(ctx: RequestContext, source: IdSource, kind?: ResourceRe
     let ids = readField(ctx, source.in, field);
     // An artifact path given as a parameter (the list route's `path`) is read like a path parameter.
     if (kind === 'artifact' && source.in !== 'artifact-path') ids = ids.flatMap((p) => fromArtifactPath(p, undefined, ctx.tenant));
+    // A model version's source read as a registered model: the one a models:/<name>/... URI copies from.
+    if (kind === 'registered_model' && field === 'source') ids = ids.flatMap(registeredModelOfSource);
     if (ids.length > 0) return ids;
   }
   return [];
@@ -176,6 +178,24 @@ function checkModelVersionSource(ctx: RequestContext): void {
     const [id] = fromArtifactPath(proxied[2], undefined, ctx.tenant);
     if (id !== undefined && id !== 'skills') checkExperimentId(id);
   }
+}
+
+/**
+ * The registered model a `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` source
+ * names (`handlers._resolve_registered_model_source_lineage`, which copies that version);
+ * none for `models:/<model_id>` (a logged model: `model_id` must name it) and other schemes.
+ * MLflow splits the URI path without decoding it, and so does this.
+ */
+function registeredModelOfSource(source: string): string[] {
+  const m = /^models:(.*)$/is.exec(source);
+  if (!m) return [];
+  const rest = m[1]!;
+  if (rest.startsWith('//')) return []; // another registry: MLflow refuses it
+  const path = rest.replace(/^\/+/, '');
+  const name = /^([^/@]*)(?:[/@]|$)/.exec(path)![1]!;
+  // A bare id (models:/m-...) is a logged model, read through model_id.
+  if (name === '' || (!path.includes('/') && !path.includes('@'))) return [];
+  return [name];
 }
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -446,8 +446,8 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
 
   // ── Model versions ───────────────────────────────────────────────────────────────────
   { op: 'modelVersions.create', method: 'POST', path: '/mlflow/model-versions/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
-    resources: [registeredModel(), run(param('run_id'), 'read'), loggedModel(param('model_id'), 'read')],
-    note: 'The source URI names a resource too: models:/<name>/<v> (registered model read), models:/<model_id> (logged model read), runs:/<run_id>/... (must match run_id) (auth validate_can_create_model_version).' },
+    resources: [registeredModel(), run(param('run_id'), 'read'), loggedModel(param('model_id'), 'read'), registeredModel(param('source'), 'read')],
+    note: 'The source URI names a resource too: models:/<name>/<v> or models:/<name>@<alias> (that registered model, read: MLflow copies its version), models:/<model_id> (must match model_id, read), runs:/<run_id>/... (must match run_id) (auth validate_can_create_model_version).' },
   { op: 'modelVersions.update', method: 'PATCH', path: '/mlflow/model-versions/update', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [modelVersion()] },
   { op: 'modelVersions.transitionStage', method: 'POST', path: '/mlflow/model-versions/transition-stage', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
