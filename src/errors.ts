@@ -146,6 +146,11 @@ export const ERRORS = {
     message: 'The tenant tag (tenancy.tagKey) is set by Gatehouse; only platform administrators may set, change or delete it.',
     hint: 'Leave the tag out: experiments and registered models created through Gatehouse get it automatically.',
   },
+  GATEHOUSE_TENANT_WORKSPACES_VIRTUAL: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'In tag and instance tenancy the workspaces MLflow clients see are Gatehouse\'s tenants; create, change and delete them with the admin API, the CLI or the configuration file.',
+  },
   GATEHOUSE_TENANT_FORBIDDEN: {
     status: 403,
     mlflowCode: 'PERMISSION_DENIED',

@@ -10,7 +10,7 @@ import type { OwnershipIndex } from '../policy/ownership.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RouteMatcher } from '../routes/mlflow/match.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
-import type { Stage } from './context.ts';
+import type { RequestContext, Stage } from './context.ts';
 import { assignRequestId } from './stages/assign-request-id.ts';
 import { canonicalize } from './stages/canonicalize.ts';
 import { matchRoute } from './stages/match-route.ts';
@@ -41,6 +41,12 @@ export interface PipelineDeps {
   readonly rateLimits?: RateLimits | undefined;
 }
 
+/** The tenants a caller may see: its own; every declared one for administrators. */
+function visibleTenantsOf(policy: PolicySnapshot, principal: RequestContext['principal']): readonly string[] {
+  if (!principal) return [];
+  return isAdmin(policy, principal) !== undefined ? [...policy.tenants.keys()] : tenantsOf(policy, principal);
+}
+
 export function buildStages(deps: PipelineDeps): readonly Stage[] {
   const { config } = deps;
   const tag = config.tenancy.mode === 'tag' ? { key: config.tenancy.tagKey } : undefined;
@@ -61,11 +67,15 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     authorize({ mode: config.authorization.mode, tag }, deps.policy, deps.resolver, deps.ownership),
     rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tag, policy: deps.policy }),
     auditPending(deps.audit),
-    forward(deps.upstreams, (ctx) => ({
-      visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
-      async recordOwner(kind, resource) {
-        if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
-      },
-    })),
+    forward(
+      deps.upstreams,
+      (ctx) => ({
+        visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
+        async recordOwner(kind, resource) {
+          if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
+        },
+      }),
+      config.tenancy.mode === 'workspace' ? undefined : { visible: (ctx) => visibleTenantsOf(deps.policy(), ctx.principal) },
+    ),
   ];
 }

@@ -21,16 +21,18 @@ before(async () => {
   gh = await startInProcess(a.url, {
     tenancy: { mode: 'instance' },
     tenants: [
-      { name: 'team-a', mlflowUrl: a.url, members: { users: ['alice'] } },
-      { name: 'team-b', mlflowUrl: b.url, members: { users: ['bob'] } },
+      { name: 'team-a', mlflowUrl: a.url, members: { users: ['alice', 'carol'] } },
+      { name: 'team-b', mlflowUrl: b.url, members: { users: ['bob', 'carol'] } },
     ],
     bindings: [
       { role: 'contributor', user: 'alice', tenant: 'team-a' },
       { role: 'contributor', user: 'bob', tenant: 'team-b' },
+      { role: 'contributor', user: 'carol', tenant: 'team-a' },
+      { role: 'contributor', user: 'carol', tenant: 'team-b' },
     ],
   });
   const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of ['alice', 'bob']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  for (const u of ['alice', 'bob', 'carol']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
 });
 after(async () => {
   await gh?.close();
@@ -65,9 +67,29 @@ test('each tenant reaches its own MLflow, and only that one', async () => {
   assert.deepEqual(await namesIn(b), ['Default', 'bob-exp']);
 });
 
+test('tenants are presented as workspaces: the stock client picks one with MLFLOW_WORKSPACE', async () => {
+  // The client checks server-info before sending the header (docs/mlflow-notes.md); the gateway says yes.
+  const carolB = await as('carol', [['exp', 'create_experiment', 'carol-in-b'], ['names', 'experiment_names']], 'team-b');
+  assert.equal(carolB.exp?.ok, true, JSON.stringify(carolB));
+  const carolA = await as('carol', [['exp', 'create_experiment', 'carol-in-a']], 'team-a');
+  assert.equal(carolA.exp?.ok, true, JSON.stringify(carolA));
+  assert.ok((await namesIn(b)).includes('carol-in-b') && !(await namesIn(b)).includes('carol-in-a'));
+  assert.ok((await namesIn(a)).includes('carol-in-a') && !(await namesIn(a)).includes('carol-in-b'));
+  const basicAuth = (u: string) => `Basic ${Buffer.from(`${u}:${PASSWORD}`).toString('base64')}`;
+  const list = await fetch(`${gh.url}/ajax-api/3.0/mlflow/workspaces`, { headers: { authorization: basicAuth('carol') } });
+  assert.deepEqual(await list.json(), { workspaces: [{ name: 'team-a' }, { name: 'team-b' }] });
+  const bobList = await fetch(`${gh.url}/api/3.0/mlflow/workspaces`, { headers: { authorization: basicAuth('bob') } });
+  assert.deepEqual(await bobList.json(), { workspaces: [{ name: 'team-b' }] });
+  const getB = await fetch(`${gh.url}/api/3.0/mlflow/workspaces/team-b`, { headers: { authorization: basicAuth('bob') } });
+  assert.equal(getB.status, 200, await getB.text());
+  assert.equal((await fetch(`${gh.url}/api/3.0/mlflow/workspaces/team-a`, { headers: { authorization: basicAuth('bob') } })).status, 403);
+  const info = (await (await fetch(`${gh.url}/api/3.0/mlflow/server-info`, { headers: { authorization: basicAuth('bob') } })).json()) as { workspaces_enabled: boolean };
+  assert.equal(info.workspaces_enabled, true);
+  const create = await fetch(`${gh.url}/api/3.0/mlflow/workspaces`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: '{"name": "team-c"}' });
+  assert.equal(create.status, 400, 'tenants are managed in Gatehouse');
+});
+
 test('choosing the other tenant is refused; an admin may choose either', async () => {
-  // Raw HTTP: the stock client refuses MLFLOW_WORKSPACE itself when server-info says the
-  // server has no workspaces, which an instance-mode tenant's MLflow does not (docs/mlflow-notes.md).
   const bob = await fetch(`${gh.url}/api/2.0/mlflow/experiments/search`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`bob:${PASSWORD}`).toString('base64')}`, 'content-type': 'application/json', 'x-mlflow-workspace': 'team-a' },
@@ -75,7 +97,7 @@ test('choosing the other tenant is refused; an admin may choose either', async (
   });
   assert.equal(bob.status, 403);
   assert.equal(((await bob.json()) as { error_code: string }).error_code, 'PERMISSION_DENIED');
-  assert.equal((await as('bob', [['names', 'experiment_names']], 'team-a')).names?.code, 'FEATURE_DISABLED', 'the client-side refusal pinned');
+  assert.equal((await as('bob', [['names', 'experiment_names']], 'team-a')).names?.code, 'PERMISSION_DENIED', 'the stock client is refused too');
   for (const [ws, expected] of [['team-a', 'alice-exp'], ['team-b', 'bob-exp']] as const) {
     const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/search`, {
       method: 'POST',

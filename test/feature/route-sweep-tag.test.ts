@@ -292,6 +292,13 @@ test('team-b naming team-a\'s resources: nothing reaches MLflow but the gateway\
       if (r.text.includes(TEAM_A.experimentName) || r.text.includes(TEAM_A.model)) problems.push(`${where}: team-a's item in bob's search results: ${r.text.slice(0, 300)}`);
       continue;
     }
+    if (row.op === 'workspaces.list') {
+      // Tenants presented as workspaces: the gateway answers with bob's own tenants, MLflow hears nothing.
+      if (sent.length > 0 || r.status !== 200 || r.text !== JSON.stringify({ workspaces: [{ name: 'team-b' }] })) {
+        problems.push(`${where}: the workspace list must be answered by the gateway with team-b only: status ${r.status}, forwarded ${sent.length}: ${r.text.slice(0, 200)}`);
+      }
+      continue;
+    }
     // Everything else names team-a's resources (or is fail-closed in tag mode): refused, never forwarded.
     if (sent.length > 0) problems.push(`${where}: reached MLflow (status ${r.status}): ${sent.map((s) => `${s.method} ${s.url}`).join(', ')}`);
     if (r.status < 400) problems.push(`${where}: succeeded with ${r.status}`);

@@ -28,7 +28,7 @@ const NEEDS = new Set(['read', 'use', 'edit', 'manage', 'create']);
  * resource it is, and always for cross references (a model version's source run, a linked
  * trace): a reference into another tenant does not resolve, and is refused as not existing.
  */
-export async function buildChecks(ctx: RequestContext, resolver: Resolver, resolveAll: boolean): Promise<Check[]> {
+export async function buildChecks(ctx: RequestContext, resolver: Resolver, resolveAll: boolean, tagMode = false): Promise<Check[]> {
   const row = ctx.route!.row;
   if (!NEEDS.has(row.action) || ctx.graphql) return [];
   const checks: Check[] = [];
@@ -39,8 +39,8 @@ export async function buildChecks(ctx: RequestContext, resolver: Resolver, resol
     const need = (ref.action ?? row.action) as Need;
     const crossReference = index > 0 && ref.action !== undefined;
     const anchors = resolveAll || crossReference ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
-    // A resource that cannot be traced to what the policy names is never guessed at (fail closed).
-    if (resolveAll && anchors === undefined) throw new GatehouseError('GATEHOUSE_AUTHZ_DENIED', `tag-unsupported: ${ref.kind} has no experiment or registered model to check`);
+    // Tag mode: a resource that cannot be traced to a tagged root is never guessed at (fail closed).
+    if (tagMode && anchors === undefined) throw new GatehouseError('GATEHOUSE_AUTHZ_DENIED', `tag-unsupported: ${ref.kind} has no experiment or registered model to check`);
     checks.push({ family: familyOfKind(ref.kind), need, anchors });
   }
   if (checks.length === 0) checks.push({ family: familyOfOp(row.op), need: row.action as Need });
@@ -76,7 +76,8 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
       const policy = snapshot();
       const admin = ctx.principal !== undefined && isAdmin(policy, ctx.principal) !== undefined;
       // Tag mode binds a principal who is not an administrator to its tenant's tag.
-      const tagged = tag !== undefined && ctx.principal !== undefined && !admin && mode === 'policy' ? tag : undefined;
+      // The workspace routes are about tenants themselves (answered from the policy: routes/mlflow/virtual-workspaces.ts).
+      const tagged = tag !== undefined && ctx.principal !== undefined && !admin && mode === 'policy' && !row.op.startsWith('workspaces.') ? tag : undefined;
       if (tagged) refuseTenantTagWrite(ctx, tagged);
       let decision: Decision;
       if (mode === 'dev-allow-all' && ctx.principal && row.action !== 'deny') {
@@ -91,7 +92,7 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
           // those experiments; only an unconstrained one needs tenant-wide read.
           search: row.tenancy === 'search' && !ctx.resources.some((r) => r.ref === 0),
           tenant: ctx.tenant,
-          checks: await buildChecks(ctx, resolver, needsResolution),
+          checks: await buildChecks(ctx, resolver, needsResolution, tagged !== undefined),
           workspace: ctx.resources.find((r) => r.kind === 'workspace')?.id,
           owned,
           filterable: row.op in SEARCH_FILTERS,

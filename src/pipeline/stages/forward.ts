@@ -8,13 +8,16 @@ import type { ForwardRequest } from '../../upstream/upstream.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
+import { answerWorkspaceRoute, withWorkspacesEnabled, type VirtualWorkspaces } from '../../routes/mlflow/virtual-workspaces.ts';
 
 const MAX_FILTERED_BYTES = 32 * 1024 * 1024;
 
-export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContext) => FilterContext): Stage {
+/** `virtualWorkspaces`: tag and instance tenancy present the tenants as MLflow workspaces (routes/mlflow/virtual-workspaces.ts). */
+export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContext) => FilterContext, virtualWorkspaces?: VirtualWorkspaces): Stage {
   return {
     name: 'forward',
     async run(ctx) {
+      if (virtualWorkspaces && answerWorkspaceRoute(ctx, virtualWorkspaces)) return;
       const { rawPath, rawQuery } = ctx.target!;
       const upstream = upstreams.forTenant(ctx.tenant);
       const search = SEARCH_FILTERS[ctx.route!.row.op];
@@ -28,7 +31,8 @@ export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContex
         headers: ctx.upstreamHeaders!,
         body: ctx.body ?? (hasBody(ctx) ? ctx.req : null),
       };
-      const filter = RESPONSE_FILTERS[ctx.route!.row.op];
+      const op = ctx.route!.row.op;
+      const filter = RESPONSE_FILTERS[op] ?? (virtualWorkspaces && op === 'server.info' ? withWorkspacesEnabled : undefined);
       if (!filter) {
         ctx.upstreamStatus = await upstream.forward(request, ctx.res, (status) => (ctx.upstreamStatus = status));
         return;
