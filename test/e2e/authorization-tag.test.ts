@@ -9,13 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { basic, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { runPython } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
-import { hashPassword } from '../../src/identity/password.ts';
 
 const PASSWORD = 'a-long-test-password';
-const USERS = ['ada', 'alice', 'bob', 'rita', 'mia', 'carl'];
 const TAG = 'gatehouse.tenant';
 const MISSING_RUN = 'f'.repeat(32);
 const MISSING_EXPERIMENT = '987654321';
@@ -116,29 +114,10 @@ before(async () => {
   assert.equal(mlflow.workspaces, false);
   gh = await startInProcess(mlflow.url, {
     tenancy: { mode: 'tag' },
-    tenants: [
-      { name: 'team-a', members: { groups: ['team-a'] } },
-      { name: 'team-b', members: { groups: ['team-b'] } },
-    ],
-    groups: [
-      { name: 'admins', members: ['ada'] },
-      { name: 'readers', members: ['rita'] },
-      { name: 'model-approvers', members: ['mia'] },
-      { name: 'team-a', members: ['alice', 'rita', 'mia', 'carl'] },
-      { name: 'team-b', members: ['bob'] },
-    ],
-    bindings: [
-      { role: 'admin', group: 'admins' },
-      { role: 'viewer', group: 'readers', tenant: 'team-a' },
-      { role: 'model-approver', group: 'model-approvers', tenant: 'team-a' },
-      { role: 'contributor', user: 'alice', tenant: 'team-a' },
-      { role: 'contributor', user: 'carl', tenant: 'team-a' },
-      { role: 'contributor', user: 'bob', tenant: 'team-b' },
-    ],
+    ...TWO_TENANTS_THREE_GROUPS.policy,
     'rateLimits.enabled': false,
   });
-  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of USERS) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  await createUsers(gh, TWO_TENANTS_THREE_GROUPS.users, PASSWORD);
 });
 after(async () => {
   await gh?.close();

@@ -7,13 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ADMIN_AUTH, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, basic, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { runPython } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
-import { hashPassword } from '../../src/identity/password.ts';
 
 const PASSWORD = 'a-long-test-password';
-const USERS = ['ada', 'alice', 'bob', 'rita', 'mia', 'carl'];
 
 let mlflow: MlflowServer;
 let gh: InProcess;
@@ -47,28 +45,9 @@ const refused = (o: Outcome | undefined, code: string, what: string) => assert.d
 before(async () => {
   mlflow = await startMlflow({ workspaces: true });
   gh = await startInProcess(mlflow.url, {
-    tenants: [
-      { name: 'team-a', members: { groups: ['team-a'] } },
-      { name: 'team-b', members: { groups: ['team-b'] } },
-    ],
-    groups: [
-      { name: 'admins', members: ['ada'] },
-      { name: 'readers', members: ['rita'] },
-      { name: 'model-approvers', members: ['mia'] },
-      { name: 'team-a', members: ['alice', 'rita', 'mia', 'carl'] },
-      { name: 'team-b', members: ['bob'] },
-    ],
-    bindings: [
-      { role: 'admin', group: 'admins' },
-      { role: 'viewer', group: 'readers', tenant: 'team-a' },
-      { role: 'model-approver', group: 'model-approvers', tenant: 'team-a' },
-      { role: 'contributor', user: 'alice', tenant: 'team-a' },
-      { role: 'contributor', user: 'carl', tenant: 'team-a' },
-      { role: 'contributor', user: 'bob', tenant: 'team-b' },
-    ],
+    ...TWO_TENANTS_THREE_GROUPS.policy,
   });
-  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of USERS) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  await createUsers(gh, TWO_TENANTS_THREE_GROUPS.users, PASSWORD);
   for (const name of ['team-a', 'team-b']) {
     const res = await fetch(`${gh.url}/api/3.0/mlflow/workspaces`, { method: 'POST', headers: { authorization: basic('ada', PASSWORD), 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
     assert.equal(res.status, 201, await res.text());

@@ -6,10 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ADMIN_AUTH, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 import { runPython } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
-import { hashPassword } from '../../src/identity/password.ts';
 
 const PASSWORD = 'instance-mode-password';
 let a: MlflowServer;
@@ -31,8 +30,7 @@ before(async () => {
       { role: 'contributor', user: 'carol', tenant: 'team-b' },
     ],
   });
-  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of ['alice', 'bob', 'carol']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  await createUsers(gh, ['alice', 'bob', 'carol'], PASSWORD);
 });
 after(async () => {
   await gh?.close();

@@ -19,12 +19,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { basic, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
 import type { IdSource, ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
-import { hashPassword } from '../../src/identity/password.ts';
 
 const PASSWORD = 'sweep-password-123';
 const TAG = 'gatehouse.tenant';
@@ -98,8 +97,7 @@ before(async () => {
     ],
     'rateLimits.enabled': false,
   });
-  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of ['alice', 'bob']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  await createUsers(gh, ['alice', 'bob'], PASSWORD);
 });
 after(async () => {
   await gh?.close();

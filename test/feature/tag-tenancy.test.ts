@@ -7,8 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { hashPassword } from '../../src/identity/password.ts';
+import { basic, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 
 const PASSWORD = 'a-long-test-password';
 const KEY = 'gatehouse.tenant';
@@ -69,8 +68,7 @@ before(async () => {
       { role: 'contributor', user: 'bob', tenant: 'team-b' },
     ],
   });
-  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of ['ada', 'alice', 'rita', 'bob']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  await createUsers(gh, ['ada', 'alice', 'rita', 'bob'], PASSWORD);
 });
 after(async () => {
   await gh?.close();

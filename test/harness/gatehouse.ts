@@ -13,6 +13,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { startGatehouse, type Gatehouse, type StartOptions } from '../../src/main.ts';
 import type { RequestEvent } from '../../src/pipeline/runner.ts';
 import { ROOT } from './paths.ts';
+import { hashPassword } from '../../src/identity/password.ts';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'test-admin-password-0123';
@@ -29,6 +30,42 @@ export interface InProcess extends Gatehouse {
 
 /** Fast scrypt parameters for tests that create many users (the defaults are for production). */
 const FAST_SCRYPT = { cost: 1024, blockSize: 8, parallelization: 1 };
+
+/** Local users sharing one password (hashed once, with the fast test parameters). */
+export async function createUsers(gh: InProcess, users: readonly string[], password: string): Promise<void> {
+  const passwordHash = await hashPassword(password, FAST_SCRYPT);
+  for (const username of users) await gh.store.createUser({ username, passwordHash, admin: false });
+}
+
+/**
+ * The common enterprise set-up used by the authorization suites: tenants team-a and team-b, the
+ * groups admins (ada), readers (rita), model-approvers (mia), and contributors alice and carl in
+ * team-a, bob in team-b.
+ */
+export const TWO_TENANTS_THREE_GROUPS = {
+  users: ['ada', 'alice', 'bob', 'rita', 'mia', 'carl'],
+  policy: {
+    tenants: [
+      { name: 'team-a', members: { groups: ['team-a'] } },
+      { name: 'team-b', members: { groups: ['team-b'] } },
+    ],
+    groups: [
+      { name: 'admins', members: ['ada'] },
+      { name: 'readers', members: ['rita'] },
+      { name: 'model-approvers', members: ['mia'] },
+      { name: 'team-a', members: ['alice', 'rita', 'mia', 'carl'] },
+      { name: 'team-b', members: ['bob'] },
+    ],
+    bindings: [
+      { role: 'admin', group: 'admins' },
+      { role: 'viewer', group: 'readers', tenant: 'team-a' },
+      { role: 'model-approver', group: 'model-approvers', tenant: 'team-a' },
+      { role: 'contributor', user: 'alice', tenant: 'team-a' },
+      { role: 'contributor', user: 'carl', tenant: 'team-a' },
+      { role: 'contributor', user: 'bob', tenant: 'team-b' },
+    ],
+  },
+} as const;
 
 export async function startInProcess(mlflowUrl: string, overrides: Record<string, unknown> = {}, options: StartOptions = {}): Promise<InProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-data-'));

@@ -10,10 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { basic, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { ROOT } from '../harness/paths.ts';
-import { hashPassword } from '../../src/identity/password.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -40,8 +39,7 @@ before(async () => {
       { role: 'contributor', user: 'bob', tenant: 'team-b' },
     ],
   });
-  const hash = await hashPassword(PASSWORD, { cost: 1024, blockSize: 8, parallelization: 1 });
-  for (const u of ['alice', 'bob']) await gh.store.createUser({ username: u, passwordHash: hash, admin: false });
+  await createUsers(gh, ['alice', 'bob'], PASSWORD);
   for (const [user, tenant, name] of [['alice', 'team-a', 'exp-of-team-a'], ['bob', 'team-b', 'exp-of-team-b']] as const) {
     const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
       method: 'POST',
