@@ -50,6 +50,9 @@ export const commands: Record<string, Command> = {
     async run({ config, configFile }) {
       // Loaded only here: the other commands start in a fraction of the time without the gateway's modules.
       const { startGatehouse } = await import('../main.ts');
+      // Streamed bodies pay for their own garbage, so the young generation can stay large (src/lib/memory.ts).
+      const { startMemoryGovernor } = await import('../lib/memory.ts');
+      startMemoryGovernor();
       const gh = await startGatehouse(config!, { configFile });
       if (gh.admin.created) {
         const lines = [
