@@ -11,13 +11,47 @@ export const GENESIS = '0'.repeat(64);
 
 /** JSON with object keys sorted at every level, no whitespace; `undefined` members dropped. */
 export function canonicalJson(value: unknown): string {
+  // Fast path (once per audit event per sink): a copy whose objects hold their members in
+  // sorted order, serialized by the native JSON.stringify. Whatever JSON.stringify would read
+  // differently takes the general path: array-index keys (it puts them first, in numeric
+  // order), functions and symbols (it drops such members), a `__proto__` key (not copyable).
+  general = false;
+  const out = JSON.stringify(sortedCopy(value));
+  return general ? canonicalSlow(value) : (out ?? 'null');
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+let general = false;
+
+function sortedCopy(value: unknown): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol') general = true;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  const rec = value as Record<string, unknown>;
+  const keys = Object.keys(rec);
+  // Sorting allocates: skip it when the members are already in order (most nested objects).
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    if (k === '__proto__' || ARRAY_INDEX.test(k)) general = true;
+    out[k] = sortedCopy(rec[k]);
+  }
+  return out;
+}
+
+function canonicalSlow(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(canonicalSlow).join(',')}]`;
   const rec = value as Record<string, unknown>;
   const keys = Object.keys(rec)
     .filter((k) => rec[k] !== undefined)
     .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(rec[k])}`).join(',')}}`;
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalSlow(rec[k])}`).join(',')}}`;
 }
 
 export function hashOf(event: Omit<ChainedEvent, 'hash'> & { hash?: string }): string {
@@ -38,9 +72,11 @@ export function seal(head: ChainHead, events: readonly AuditEvent[]): { sealed: 
   let { seq, hash } = head;
   const sealed: ChainedEvent[] = [];
   for (const e of events) {
-    const unsealed = { ...e, seq: seq + 1, prev: hash };
-    const h = hashOf(unsealed);
-    sealed.push({ ...unsealed, hash: h });
+    // One copy per event: the hash is computed before `hash` is added (hashOf without its copy).
+    const event: Omit<ChainedEvent, 'hash'> & { hash?: string } = { ...e, seq: seq + 1, prev: hash };
+    const h = createHash('sha256').update(canonicalJson(event)).digest('hex');
+    event.hash = h;
+    sealed.push(event as ChainedEvent);
     seq += 1;
     hash = h;
   }

@@ -9,7 +9,7 @@
  * are remembered for `cacheTtlMs`, keyed by an HMAC of the credentials under a per-process key.
  * Connection handling is described in `ldap-conn.ts`.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Filter, FilterParser, type Client, type Entry } from 'ldapts';
 import type { Logger } from '../lib/logger.ts';
@@ -50,7 +50,7 @@ export function ldapProvider(options: LdapOptions): IdentityProvider {
   }
   const service = serviceConnection(conn, config.search?.bindDn, config.search && readBindPassword(config.search));
   const opDeadline = config.connectTimeoutMs + 4 * config.timeoutMs;
-  const cacheKey = randomBytes(32);
+  const cacheKey = createSecretKey(randomBytes(32)); // a KeyObject: a Buffer key is re-imported per createHmac
   const cache = new Map<string, { principal: Principal; expires: number }>();
   const inflight = new Map<string, Promise<AuthResult>>();
   const mappings = config.groupMappings.map((m) => ({ ...m, dn: normalizeDn(m.group) }));

@@ -4,7 +4,7 @@
  * remembered for `cacheTtlMs`, keyed by an HMAC of the credentials under a per-process key:
  * the cache never holds a password or anything that could be tested offline.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
@@ -52,7 +52,8 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
   const { config, store } = options;
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? NO_METRICS;
-  const cacheKey = randomBytes(32);
+  // A KeyObject, made once: a raw Buffer key is re-imported on every createHmac (≈ 13 µs against 2 µs).
+  const cacheKey = createSecretKey(randomBytes(32));
   const cache = new Map<string, { principal: Principal; expires: number }>();
   // Unknown users cost the same as known ones: no user-existence oracle through timing.
   const dummyHash = hashPassword(randomBytes(16).toString('hex'), config.scrypt);

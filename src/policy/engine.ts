@@ -54,17 +54,43 @@ interface Grant {
   readonly via: ReasonId;
 }
 
-/** Groups from the identity provider plus local `groups` memberships. */
-export function groupsOf(snapshot: PolicySnapshot, principal: Principal): string[] {
-  return [...new Set([...principal.groups, ...(snapshot.groupsOf.get(principal.name) ?? [])])];
+interface SubjectFacts {
+  readonly groups: readonly string[];
+  readonly bindings: readonly Binding[];
 }
 
-export function bindingsFor(snapshot: PolicySnapshot, principal: Principal): Binding[] {
-  const keys = [
-    subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name }),
-    ...groupsOf(snapshot, principal).map((g) => subjectKey({ group: g })),
-  ];
-  return keys.flatMap((k) => snapshot.bindingsBySubject.get(k) ?? []);
+/**
+ * A principal's groups and bindings under one snapshot, computed once: both are immutable (a
+ * policy change builds a new snapshot; the identity caches hand out the same principal object for
+ * the same credential), and `decide` asks for them several times per request. Weak on both
+ * sides: a replaced snapshot or a forgotten principal takes its entry with it.
+ */
+const subjectFacts = new WeakMap<PolicySnapshot, WeakMap<Principal, SubjectFacts>>();
+
+function factsOf(snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
+  let byPrincipal = subjectFacts.get(snapshot);
+  if (!byPrincipal) subjectFacts.set(snapshot, (byPrincipal = new WeakMap()));
+  let facts = byPrincipal.get(principal);
+  if (!facts) {
+    const groups = [...new Set([...principal.groups, ...(snapshot.groupsOf.get(principal.name) ?? [])])];
+    const keys = [
+      subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name }),
+      ...groups.map((g) => subjectKey({ group: g })),
+    ];
+    facts = { groups, bindings: keys.flatMap((k) => snapshot.bindingsBySubject.get(k) ?? []) };
+    byPrincipal.set(principal, facts);
+  }
+  return facts;
+}
+
+/** Groups from the identity provider plus local `groups` memberships. Shared: never modify. */
+export function groupsOf(snapshot: PolicySnapshot, principal: Principal): readonly string[] {
+  return factsOf(snapshot, principal).groups;
+}
+
+/** Shared: never modify. */
+export function bindingsFor(snapshot: PolicySnapshot, principal: Principal): readonly Binding[] {
+  return factsOf(snapshot, principal).bindings;
 }
 
 /** Platform administration as the principal's identity has it, before its credential's narrowing. */

@@ -6,9 +6,13 @@
  * about (fail closed by default), never into requests piling up. Reconnects forever, backing off.
  */
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import type { RedisConfig } from './config.ts';
+
+/** The ioredis client class, loaded on first use: a gateway without Redis does not load it at start (cold start, docs/performance.md). */
+const RedisClient = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
 
 export interface RedisConnections {
   readonly command: Redis;
@@ -31,7 +35,7 @@ export function redisUrl(config: RedisConfig): string {
 
 /** One message from a short-lived process (the CLI): connect, publish, quit. Never throws; says why on `warn`. */
 export async function publishOnce(config: RedisConfig, channelSuffix: string, message: string, warn: (text: string) => void): Promise<void> {
-  const r = new Redis(redisUrl(config), { connectTimeout: config.connectTimeoutMs, commandTimeout: config.commandTimeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  const r = new (RedisClient())(redisUrl(config), { connectTimeout: config.connectTimeoutMs, commandTimeout: config.commandTimeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -54,7 +58,7 @@ export function connectRedis(config: RedisConfig, log: Logger): RedisConnections
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
   };
   const open = (role: string, extra: Record<string, unknown> = {}) => {
-    const r = new Redis(url, { ...options, ...extra, connectionName: `gatehouse-${role}` });
+    const r = new (RedisClient())(url, { ...options, ...extra, connectionName: `gatehouse-${role}` });
     r.on('error', (err: Error) => {
       // At most one line per 10 s: an outage must not flood the log. The URL (it may hold a password) is never logged.
       if (Date.now() - lastLogged < 10_000) return;

@@ -10,8 +10,12 @@
  *   (and the caller answers 503).
  */
 import { readFileSync } from 'node:fs';
-import { Pool, TypeOverrides, type PoolConfig } from 'pg';
+import { createRequire } from 'node:module';
+import type { Pool, PoolConfig } from 'pg';
 import { PostgresDialect } from 'kysely';
+
+/** `pg`, loaded on first use: a SQLite deployment does not load it at start (cold start, docs/performance.md). */
+const pg = (): typeof import('pg') => createRequire(import.meta.url)('pg') as typeof import('pg');
 
 /** The `store` options PostgreSQL reads (src/config/schema.ts, `storeSchema`). */
 export interface PostgresOptions {
@@ -40,7 +44,7 @@ const readSecret = (file: string) => readFileSync(file, 'utf8').replace(/\r?\n$/
 
 /** pg pool settings from the options; the password and URL are read from their files here, never logged. */
 export function poolConfig(o: PostgresOptions, purpose: 'queries' | 'migrations' = 'queries'): PoolConfig {
-  const types = new TypeOverrides();
+  const types = new (pg().TypeOverrides)();
   types.setTypeParser(INT8_OID, int8);
   const url = o.url ?? (o.urlFile !== undefined ? readSecret(o.urlFile) : undefined);
   const ssl =
@@ -74,7 +78,7 @@ export interface PostgresConnection {
 }
 
 export function openPostgres(o: PostgresOptions, onIdleError: (err: Error) => void, purpose: 'queries' | 'migrations' = 'queries'): PostgresConnection {
-  const pool = new Pool(poolConfig(o, purpose));
+  const pool = new (pg().Pool)(poolConfig(o, purpose));
   pool.on('error', onIdleError);
   return { pool, dialect: new PostgresDialect({ pool }) };
 }

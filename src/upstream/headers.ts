@@ -61,36 +61,53 @@ const DROP_RESPONSE = new Set(HOP_BY_HOP);
 /** Header names a client could disguise: underscores read as dashes by some servers (WSGI/CGI). */
 const normalizedName = (name: string) => name.toLowerCase().replaceAll('_', '-');
 
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
+const NONE: ReadonlySet<string> = new Set();
+
+function connectionListed(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const value = headers.connection;
-  if (!value) return new Set();
+  if (!value) return NONE;
   return new Set(value.split(',').map((t) => normalizedName(t.trim())).filter(Boolean));
+}
+
+/** The normalized `consumed` names, computed once per list (the rewrite stage passes the same array every time). */
+const consumedSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function consumedSet(consumed: readonly string[]): ReadonlySet<string> {
+  let set = consumedSets.get(consumed);
+  if (!set) consumedSets.set(consumed, (set = new Set(consumed.map(normalizedName))));
+  return set;
 }
 
 /** `consumed`: more names never to forward (identity headers with operator-chosen names). */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, consumed: readonly string[] = []): Record<string, string | string[]> {
   const listed = connectionListed(headers);
-  for (const name of consumed) listed.add(normalizedName(name));
+  const extra = consumed.length === 0 ? NONE : consumedSet(consumed);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
-    const norm = normalizedName(name);
-    if (DROP_REQUEST.has(norm) || listed.has(norm)) continue;
     if (name.includes('_')) continue; // WSGI folds `x_tenant` into `X-Tenant`: never pass such names on
+    // No underscore left: the normalized name is the lower-cased one.
+    const norm = name.toLowerCase();
+    if (DROP_REQUEST.has(norm) || listed.has(norm) || extra.has(norm)) continue;
     out[name] = value;
   }
   return out;
 }
 
 export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const listed = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((t) => t.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const connection = headers.connection;
+  const listed =
+    connection === undefined
+      ? NONE
+      : new Set(
+          String(connection)
+            .split(',')
+            .map((t) => t.trim().toLowerCase())
+            .filter(Boolean),
+        );
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
     if (DROP_RESPONSE.has(lower) || listed.has(lower)) continue;

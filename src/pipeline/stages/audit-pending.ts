@@ -13,9 +13,10 @@ export interface PendingAudit {
 export function auditPending(audit: PendingAudit | undefined): Stage {
   return {
     name: 'audit-pending',
-    async run(ctx) {
+    // Not async: most requests pass without a promise to await (docs/performance.md).
+    run(ctx) {
       if (!audit?.required || ctx.req.method === 'GET') return;
-      await audit.pending(ctx);
+      return audit.pending(ctx);
     },
   };
 }

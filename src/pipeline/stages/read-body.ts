@@ -19,7 +19,8 @@ export function hasBody(ctx: RequestContext): boolean {
 export function readBody(maxJsonBodyBytes: number): Stage {
   return {
     name: 'read-body',
-    async run(ctx) {
+    // Not async: a request without a JSON body passes without a promise to await (docs/performance.md).
+    run(ctx) {
       const row = ctx.route!.row;
       checkQuery(ctx);
       if (row.body === 'stream') return;
@@ -27,35 +28,39 @@ export function readBody(maxJsonBodyBytes: number): Stage {
         if (hasBody(ctx)) throw new GatehouseError('GATEHOUSE_REQUEST_UNEXPECTED_BODY');
         return;
       }
-      // json: MLflow enforces the content type for POST and PUT only, and force-parses the rest.
-      const method = ctx.req.method;
-      if (method === 'POST' || method === 'PUT') {
-        const [typePart, ...params] = (ctx.req.headers['content-type'] ?? '').split(';');
-        const type = typePart!.trim().toLowerCase();
-        if (type !== 'application/json') throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', type || '(none)');
-        // A charset other than UTF-8 is a parser differential: Python's json sniffs the bytes, other readers honour the label.
-        const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
-        if (charset !== undefined && !/^charset="?utf-8"?$/.test(charset)) throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', charset);
-      }
-      const body = await readAll(ctx, maxJsonBodyBytes);
-      ctx.body = body;
-      if (body.length === 0) return;
-      let json: unknown;
-      try {
-        json = parseStrictJson(body);
-      } catch (err) {
-        const detail = err instanceof StrictJsonError || err instanceof SyntaxError || err instanceof TypeError ? err.message : String(err);
-        throw new GatehouseError('GATEHOUSE_REQUEST_BAD_JSON', detail);
-      }
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-        throw new GatehouseError('GATEHOUSE_REQUEST_BAD_JSON', 'not an object');
-      }
-      const clash = findSpellingClash(json);
-      if (clash) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_FIELD', `${clash[0]} / ${clash[1]}`);
-      checkRunAlias(json as Record<string, unknown>);
-      ctx.json = json;
+      return readJson(ctx, maxJsonBodyBytes);
     },
   };
+}
+
+async function readJson(ctx: RequestContext, maxJsonBodyBytes: number): Promise<void> {
+  // json: MLflow enforces the content type for POST and PUT only, and force-parses the rest.
+  const method = ctx.req.method;
+  if (method === 'POST' || method === 'PUT') {
+    const [typePart, ...params] = (ctx.req.headers['content-type'] ?? '').split(';');
+    const type = typePart!.trim().toLowerCase();
+    if (type !== 'application/json') throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', type || '(none)');
+    // A charset other than UTF-8 is a parser differential: Python's json sniffs the bytes, other readers honour the label.
+    const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
+    if (charset !== undefined && !/^charset="?utf-8"?$/.test(charset)) throw new GatehouseError('GATEHOUSE_REQUEST_BAD_CONTENT_TYPE', charset);
+  }
+  const body = await readAll(ctx, maxJsonBodyBytes);
+  ctx.body = body;
+  if (body.length === 0) return;
+  let json: unknown;
+  try {
+    json = parseStrictJson(body);
+  } catch (err) {
+    const detail = err instanceof StrictJsonError || err instanceof SyntaxError || err instanceof TypeError ? err.message : String(err);
+    throw new GatehouseError('GATEHOUSE_REQUEST_BAD_JSON', detail);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new GatehouseError('GATEHOUSE_REQUEST_BAD_JSON', 'not an object');
+  }
+  const clash = findSpellingClash(json);
+  if (clash) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_FIELD', `${clash[0]} / ${clash[1]}`);
+  checkRunAlias(json as Record<string, unknown>);
+  ctx.json = json;
 }
 
 function checkQuery(ctx: RequestContext): void {

@@ -6,7 +6,7 @@
  * stage pins the header to it.
  */
 import { GatehouseError } from '../../errors.ts';
-import { isAdmin, tenantsOf } from '../../policy/engine.ts';
+import { membershipOf } from '../../policy/membership.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { Stage } from '../context.ts';
@@ -26,8 +26,7 @@ export function resolveTenant(snapshot: () => PolicySnapshot, upstreams: Upstrea
       if (row.op.startsWith('workspaces.')) return;
       const policy = snapshot();
       const requested = ctx.req.headers['x-mlflow-workspace'];
-      const mine = tenantsOf(policy, principal);
-      const admin = isAdmin(policy, principal) !== undefined;
+      const { tenants: mine, admin } = membershipOf(policy, principal);
       let tenant: string | undefined;
       if (typeof requested === 'string' && requested !== '') {
         if (!WORKSPACE_NAME.test(requested)) throw new GatehouseError('GATEHOUSE_TENANT_FORBIDDEN', 'malformed workspace name');
