@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCE, startIdp, type TestIdp } from '../test/harness/oidc-idp.ts';
 import { wrk, type Sample } from './lib/load.ts';
-import { OAUTH2_PROXY, startGatehouse, startNginx, startOauth2Proxy, startStubServer, ADMIN_AUTH, type Served } from './lib/procs.ts';
+import { OAUTH2_PROXY, startGatehouse, startNginx, startNodeProxy, startOauth2Proxy, startStubServer, ADMIN_AUTH, type Served } from './lib/procs.ts';
 import { LOAD_CPU, PINNING, SUT_CPU, load1, log, median, pin, round, setting } from './lib/util.ts';
 
 export const TENANTS = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
@@ -99,6 +99,8 @@ export async function runProxyBench(): Promise<ProxyResult> {
     started.push(direct);
     const nginx = await startNginx(upstream.url, SUT_CPU);
     started.push(nginx);
+    const floor = await startNodeProxy(upstream.url, SUT_CPU);
+    started.push(floor);
     const pass = await startGatehouse(passThroughConfig(upstream.url), { cpu: SUT_CPU });
     started.push(pass);
     const full = await startGatehouse(fullPipelineConfig(upstream.url, idp.issuer), { cpu: SUT_CPU });
@@ -107,6 +109,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
     const targets: { name: string; label: string; url: string; headers: Record<string, string> }[] = [
       { name: 'direct', label: 'direct (stub alone)', url: direct.url, headers: {} },
       { name: 'nginx', label: 'nginx 1.22 reverse proxy', url: nginx.url, headers: {} },
+      { name: 'node-floor', label: 'node:http + undici, nothing else (floor)', url: floor.url, headers: {} },
       { name: 'gatehouse-pass', label: 'Gatehouse pass-through', url: pass.url, headers: { authorization: ADMIN_AUTH } },
       { name: 'gatehouse-full', label: 'Gatehouse full pipeline', url: full.url, headers: { authorization: `Bearer ${token}` } },
     ];

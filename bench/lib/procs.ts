@@ -20,6 +20,13 @@ export async function startStubServer(cpu?: string): Promise<Served> {
   return { ...c, url: `http://127.0.0.1:${(JSON.parse(c.line) as { port: number }).port}` };
 }
 
+/** The floor of a Node.js proxy (bench/node-proxy.ts): node:http + one undici Pool, nothing else. */
+export async function startNodeProxy(upstream: string, cpu?: string): Promise<Served> {
+  const c = await spawnUntil(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/node-proxy.ts'), upstream], (l) => l.startsWith('{"port"'));
+  if (cpu !== undefined) pin(c.pid, cpu);
+  return { ...c, url: `http://127.0.0.1:${(JSON.parse(c.line) as { port: number }).port}` };
+}
+
 /** nginx from Debian as a plain reverse proxy: 1 worker, upstream keepalive 128, no access log. */
 export async function startNginx(upstream: string, cpu?: string): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
