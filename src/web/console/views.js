@@ -45,8 +45,9 @@ export async function account(root, me) {
           t.id, t.description, t.tenant ?? 'any', fmtTime(t.createdAt), fmtTime(t.expiresAt) || 'never', fmtTime(t.lastUsedAt), t.status,
           t.status === 'active' ? button('Revoke', `Revoke token ${t.id}`, async () => {
             await api('DELETE', `/me/tokens/${enc(t.id)}`);
-            announce(`Token ${t.id} revoked.`);
+            // The list first: when the status is announced, the table already shows the change.
             await list();
+            announce(`Token ${t.id} revoked.`);
           }, 'danger') : '',
         ])),
       );
@@ -202,8 +203,8 @@ export async function grants(root) {
       g.id, g.user ? `user ${g.user}` : g.group ? `group ${g.group}` : `service account ${g.serviceAccount}`, g.role, g.effect, grantScope(g), g.source,
       g.source === 'api' ? button('Delete', `Delete grant ${g.id}`, async () => {
         await api('DELETE', `/grants/${enc(g.id)}`);
-        announce(`Grant ${g.id} deleted.`);
         await refresh();
+        announce(`Grant ${g.id} deleted.`);
       }, 'danger') : '',
     ])));
   }
