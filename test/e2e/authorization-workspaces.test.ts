@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { ADMIN_AUTH, basic, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
-import { runPython } from '../harness/python-client.ts';
+import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
 const PASSWORD = 'a-long-test-password';
 
 let mlflow: MlflowServer;
 let gh: InProcess;
-let values: Record<string, unknown> = {};
 
 interface Outcome {
   ok: boolean;
@@ -23,21 +22,9 @@ interface Outcome {
   value?: unknown;
 }
 
-async function as(user: string, workspace: string | undefined, actions: unknown[][]): Promise<Record<string, Outcome>> {
-  const r = await runPython(join(ROOT, 'test/e2e/authz_actions.py'), {
-    MLFLOW_TRACKING_URI: gh.url,
-    MLFLOW_TRACKING_USERNAME: user,
-    MLFLOW_TRACKING_PASSWORD: PASSWORD,
-    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-    ...(workspace && { MLFLOW_WORKSPACE: workspace }),
-    GH_ACTIONS: JSON.stringify(actions),
-    GH_VALUES: JSON.stringify(values),
-  });
-  assert.equal(r.code, 0, r.stderr.slice(-4000));
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { results: Record<string, Outcome>; values: Record<string, unknown> };
-  values = out.values;
-  return out.results;
-}
+const client = clientActions<Outcome>(join(ROOT, 'test/e2e/authz_actions.py'), () => gh.url, PASSWORD);
+const values = client.values;
+const as = (user: string, workspace: string | undefined, actions: unknown[][]) => client.as(user, actions, workspace ? { MLFLOW_WORKSPACE: workspace } : {});
 
 const ok = (o: Outcome | undefined, what: string) => assert.equal(o?.ok, true, `${what}: ${JSON.stringify(o)}`);
 const refused = (o: Outcome | undefined, code: string, what: string) => assert.deepEqual(o, { ok: false, code }, what);

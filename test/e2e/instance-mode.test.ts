@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { ADMIN_AUTH, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
-import { runPython } from '../harness/python-client.ts';
+import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
 const PASSWORD = 'instance-mode-password';
@@ -37,18 +37,8 @@ after(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
 });
 
-async function as(user: string, actions: unknown[][], workspace?: string) {
-  const r = await runPython(join(ROOT, 'test/e2e/authz_actions.py'), {
-    MLFLOW_TRACKING_URI: gh.url,
-    MLFLOW_TRACKING_USERNAME: user,
-    MLFLOW_TRACKING_PASSWORD: PASSWORD,
-    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-    ...(workspace && { MLFLOW_WORKSPACE: workspace }),
-    GH_ACTIONS: JSON.stringify(actions),
-  });
-  assert.equal(r.code, 0, r.stderr.slice(-3000));
-  return (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { results: Record<string, { ok: boolean; code?: string; value?: unknown }> }).results;
-}
+const client = clientActions<{ ok: boolean; code?: string; value?: unknown }>(join(ROOT, 'test/e2e/authz_actions.py'), () => gh.url, PASSWORD);
+const as = (user: string, actions: unknown[][], workspace?: string) => client.as(user, actions, workspace ? { MLFLOW_WORKSPACE: workspace } : {});
 
 async function namesIn(server: MlflowServer): Promise<string[]> {
   const res = await fetch(`${server.url}/api/2.0/mlflow/experiments/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"max_results": 100}' });

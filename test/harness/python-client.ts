@@ -30,3 +30,38 @@ export function runPython(script: string, env: Record<string, string>, timeoutMs
     });
   });
 }
+
+/**
+ * The e2e suites' way of acting as a user with the stock MLflow client: a Python script reads
+ * `GH_ACTIONS` (`[name, action, ...args]`, `$name` naming an earlier result) and prints
+ * `{results, values}` as its last line. Values carry over from one call to the next.
+ */
+export interface ClientActions<O> {
+  /** Results by action name; `env` adds variables (MLFLOW_WORKSPACE, ...). */
+  as(user: string, actions: unknown[][], env?: Record<string, string>): Promise<Record<string, O>>;
+  /** Everything the actions produced so far, by name. */
+  readonly values: Record<string, unknown>;
+}
+
+export function clientActions<O>(script: string, trackingUri: () => string, password: string, env: Record<string, string> = {}): ClientActions<O> {
+  const values: Record<string, unknown> = {};
+  return {
+    values,
+    async as(user, actions, extra = {}) {
+      const r = await runPython(script, {
+        MLFLOW_TRACKING_URI: trackingUri(),
+        MLFLOW_TRACKING_USERNAME: user,
+        MLFLOW_TRACKING_PASSWORD: password,
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+        ...env,
+        ...extra,
+        GH_ACTIONS: JSON.stringify(actions),
+        GH_VALUES: JSON.stringify(values),
+      });
+      if (r.code !== 0) throw new Error(`${script} exited ${r.code}:\n${r.stderr.slice(-4000)}`);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { results: Record<string, O>; values: Record<string, unknown> };
+      Object.assign(values, out.values);
+      return out.results;
+    },
+  };
+}
