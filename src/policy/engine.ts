@@ -57,10 +57,12 @@ interface Grant {
 interface SubjectFacts {
   readonly groups: readonly string[];
   readonly bindings: readonly Binding[];
+  /** tenantsOf, filled on first use. */
+  tenants?: readonly string[];
 }
 
 /**
- * A principal's groups and bindings under one snapshot, computed once: both are immutable (a
+ * A principal's groups, bindings and tenants under one snapshot, computed once: both are immutable (a
  * policy change builds a new snapshot; the identity caches hand out the same principal object for
  * the same credential), and `decide` asks for them several times per request. Weak on both
  * sides: a replaced snapshot or a forgotten principal takes its entry with it.
@@ -113,8 +115,14 @@ export function isAdmin(snapshot: PolicySnapshot, principal: Principal): Binding
   return admin;
 }
 
-/** Tenants the principal belongs to, in configuration order. Admins belong everywhere. */
-export function tenantsOf(snapshot: PolicySnapshot, principal: Principal): string[] {
+/** Tenants the principal belongs to, in configuration order. Admins belong everywhere. Shared: never modify. */
+export function tenantsOf(snapshot: PolicySnapshot, principal: Principal): readonly string[] {
+  const facts = factsOf(snapshot, principal);
+  facts.tenants ??= computeTenants(snapshot, principal);
+  return facts.tenants;
+}
+
+function computeTenants(snapshot: PolicySnapshot, principal: Principal): string[] {
   const groups = new Set(groupsOf(snapshot, principal));
   const bound = new Set(
     bindingsFor(snapshot, principal)

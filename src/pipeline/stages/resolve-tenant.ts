@@ -6,7 +6,7 @@
  * stage pins the header to it.
  */
 import { GatehouseError } from '../../errors.ts';
-import { membershipOf } from '../../policy/membership.ts';
+import { isAdmin, tenantsOf } from '../../policy/engine.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { Stage } from '../context.ts';
@@ -26,7 +26,8 @@ export function resolveTenant(snapshot: () => PolicySnapshot, upstreams: Upstrea
       if (row.op.startsWith('workspaces.')) return;
       const policy = snapshot();
       const requested = ctx.req.headers['x-mlflow-workspace'];
-      const { tenants: mine, admin } = membershipOf(policy, principal);
+      const mine = tenantsOf(policy, principal);
+      const admin = isAdmin(policy, principal) !== undefined;
       let tenant: string | undefined;
       if (typeof requested === 'string' && requested !== '') {
         if (!WORKSPACE_NAME.test(requested)) throw new GatehouseError('GATEHOUSE_TENANT_FORBIDDEN', 'malformed workspace name');
