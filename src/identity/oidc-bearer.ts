@@ -102,7 +102,11 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
     onRefresh: (ok) => metrics.jwksRefresh(config.id, ok),
   });
   const toPrincipal = compileMapping(config);
-  const cache = new Map<string, { principal: Principal; expires: number; x5t: string | undefined }>();
+  // Keyed by the token's SHA-256 as 32 one-byte characters (48 bytes, not 64 for base64url), with
+  // `exp` in seconds (a small integer, not a boxed millisecond number): at 100k cached tokens each
+  // byte per entry is 100 KB (docs/performance.md, footprint).
+  const cache = new Map<string, { principal: Principal; exp: number; x5t: string | undefined }>();
+  const keyOf = (token: string) => createHash('sha256').update(token).digest('binary');
   const invalid = (reason: OidcReason): AuthResult => ({ kind: 'invalid', reason });
   const introspector =
     config.introspection &&
@@ -155,11 +159,11 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
       if (!JWS_COMPACT.test(token)) {
         // Opaque: ours to introspect, unless it is a Gatehouse API token (the token provider's).
         if (!introspector || looksLikeToken(token)) return { kind: 'not-mine' };
-        return introspected(req, token, createHash('sha256').update(token).digest('base64url'));
+        return introspected(req, token, keyOf(token));
       }
-      const key = createHash('sha256').update(token).digest('base64url');
+      const key = keyOf(token);
       const hit = cache.get(key);
-      const fresh = hit !== undefined && hit.expires > now();
+      const fresh = hit !== undefined && hit.exp * 1000 > now();
       if (config.cacheSize > 0) metrics.lookup('oidc-token', fresh);
       if (hit) {
         cache.delete(key);
@@ -211,7 +215,7 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
       if (typeof x5t === 'object') return invalid(x5t.refused);
       if (config.cacheSize > 0) {
         if (cache.size >= config.cacheSize) cache.delete(cache.keys().next().value!);
-        cache.set(key, { principal, expires: payload.exp! * 1000, x5t });
+        cache.set(key, { principal, exp: payload.exp!, x5t });
       }
       if (x5t !== undefined && x5t !== peerCertificateThumbprint(req)) return invalid('cnf-mismatch');
       return stillActive(token, key, { kind: 'principal', principal });

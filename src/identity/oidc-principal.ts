@@ -6,6 +6,7 @@
 import type { JWTPayload } from 'jose';
 import { compileListClaim, listClaim, stringClaim, type ClaimMapping } from './claims.ts';
 import type { Principal } from './principal.ts';
+import { createListInterner } from '../lib/intern.ts';
 
 export interface MappingConfig {
   readonly id: string;
@@ -22,25 +23,27 @@ export function compileMapping(config: MappingConfig): (payload: JWTPayload) => 
   const adminGroups = new Set(config.admin.groups);
   const adminRoles = new Set(config.admin.roles);
 
+  // One frozen copy of each distinct list (nearly every token of an issuer carries one of a few
+  // group lists): a cache of 100k verified tokens holds a few arrays, not 100k (src/lib/intern.ts).
+  const lists = createListInterner();
+
   return (payload) => {
     const subject = stringClaim(payload, claims.subject);
     if (subject === undefined) return undefined;
     const username = claims.username.map((p) => stringClaim(payload, p)).find((v) => v !== undefined);
     const email = stringClaim(payload, claims.email);
-    const principalGroups = listClaim(payload, groups);
-    const principalRoles = listClaim(payload, roles);
-    return {
-      id: `${config.id}:${subject}`,
-      kind: isServiceAccount(config.serviceAccount, payload, subject, username, email) ? 'service_account' : 'user',
-      name: username ?? subject,
-      ...(email !== undefined && { email }),
-      groups: principalGroups,
-      tenants: listClaim(payload, tenants),
-      roles: principalRoles,
-      admin: principalGroups.some((g) => adminGroups.has(g)) || principalRoles.some((r) => adminRoles.has(r)),
-      method: 'oidc',
-      provider: config.id,
-    };
+    const principalGroups = lists(listClaim(payload, groups));
+    const principalRoles = lists(listClaim(payload, roles));
+    const id = `${config.id}:${subject}`;
+    const kind = isServiceAccount(config.serviceAccount, payload, subject, username, email) ? 'service_account' : 'user';
+    const name = username === subject ? subject : (username ?? subject); // one copy when they are equal
+    const principalTenants = lists(listClaim(payload, tenants));
+    const admin = principalGroups.some((g) => adminGroups.has(g)) || principalRoles.some((r) => adminRoles.has(r));
+    // Two literals rather than a spread of the optional email: one object of a fixed shape, its
+    // properties inside it (a spread in the middle grows a separate property array per principal).
+    return email === undefined
+      ? { id, kind, name, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id }
+      : { id, kind, name, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id };
   };
 }
 

@@ -61,28 +61,85 @@ interface SubjectFacts {
   tenants?: readonly string[];
 }
 
+interface SnapshotMemo {
+  /** Facts of principals the policy names, or whose credential narrows them: one record each. */
+  readonly byPrincipal: WeakMap<Principal, SubjectFacts>;
+  /**
+   * Facts of everyone else, which depend only on their group and tenant lists and admin flag:
+   * one record per distinct combination, found through the (interned, src/lib/intern.ts) lists.
+   */
+  readonly byLists: WeakMap<readonly string[], WeakMap<readonly string[], [SubjectFacts | undefined, SubjectFacts | undefined]>>;
+  /** Principal names the policy mentions (local groups, own bindings, tenant members). */
+  readonly named: ReadonlySet<string>;
+  /** Equal lists shared between principals (by JSON text: unambiguous whatever the names hold). */
+  readonly lists: Map<string, readonly unknown[]>;
+}
+
 /**
  * A principal's groups, bindings and tenants under one snapshot, computed once: both are immutable (a
  * policy change builds a new snapshot; the identity caches hand out the same principal object for
  * the same credential), and `decide` asks for them several times per request. Weak on both
- * sides: a replaced snapshot or a forgotten principal takes its entry with it.
+ * sides: a replaced snapshot or a forgotten principal takes its entry with it. Principals the
+ * policy does not name share their facts with everyone of the same groups, tenants and admin
+ * flag: with 100k cached tokens of a few group lists, the memo holds a few records, not 100k
+ * (docs/performance.md, footprint).
  */
-const subjectFacts = new WeakMap<PolicySnapshot, WeakMap<Principal, SubjectFacts>>();
+const memos = new WeakMap<PolicySnapshot, SnapshotMemo>();
+
+/** At most this many distinct lists are shared per snapshot; past it, lists are kept per principal. */
+const MAX_SHARED_LISTS = 10_000;
+
+function memoOf(snapshot: PolicySnapshot): SnapshotMemo {
+  let memo = memos.get(snapshot);
+  if (!memo) {
+    const named = new Set(snapshot.groupsOf.keys());
+    for (const key of snapshot.bindingsBySubject.keys()) {
+      if (key.startsWith('user:')) named.add(key.slice('user:'.length));
+      else if (key.startsWith('service_account:')) named.add(key.slice('service_account:'.length));
+    }
+    for (const t of snapshot.tenants.values()) for (const u of t.members.users) named.add(u);
+    memos.set(snapshot, (memo = { byPrincipal: new WeakMap(), byLists: new WeakMap(), named, lists: new Map() }));
+  }
+  return memo;
+}
+
+/** The memo's copy of a list equal to `make()`'s, by `key` (made only when there is none). */
+function shared<T>(memo: SnapshotMemo, key: string, make: () => readonly T[]): readonly T[] {
+  const found = memo.lists.get(key) as readonly T[] | undefined;
+  if (found) return found;
+  const list = make();
+  if (list.length === 0) return NONE;
+  if (memo.lists.size < MAX_SHARED_LISTS) memo.lists.set(key, list);
+  return list;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
 
 function factsOf(snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
-  let byPrincipal = subjectFacts.get(snapshot);
-  if (!byPrincipal) subjectFacts.set(snapshot, (byPrincipal = new WeakMap()));
-  let facts = byPrincipal.get(principal);
-  if (!facts) {
-    const groups = [...new Set([...principal.groups, ...(snapshot.groupsOf.get(principal.name) ?? [])])];
-    const keys = [
-      subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name }),
-      ...groups.map((g) => subjectKey({ group: g })),
-    ];
-    facts = { groups, bindings: keys.flatMap((k) => snapshot.bindingsBySubject.get(k) ?? []) };
-    byPrincipal.set(principal, facts);
+  const memo = memoOf(snapshot);
+  if (principal.restrict !== undefined || memo.named.has(principal.name)) {
+    let facts = memo.byPrincipal.get(principal);
+    if (!facts) memo.byPrincipal.set(principal, (facts = computeFacts(memo, snapshot, principal)));
+    return facts;
   }
-  return facts;
+  let byTenants = memo.byLists.get(principal.groups);
+  if (!byTenants) memo.byLists.set(principal.groups, (byTenants = new WeakMap()));
+  let byAdmin = byTenants.get(principal.tenants);
+  if (!byAdmin) byTenants.set(principal.tenants, (byAdmin = [undefined, undefined]));
+  const i = principal.admin ? 1 : 0;
+  return (byAdmin[i] ??= computeFacts(memo, snapshot, principal));
+}
+
+function computeFacts(memo: SnapshotMemo, snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
+  const local = snapshot.groupsOf.get(principal.name);
+  const merged = [...new Set([...principal.groups, ...(local ?? [])])];
+  const groups = merged.length === 0 ? NONE : shared(memo, `g${JSON.stringify(merged)}`, () => merged);
+  const own = snapshot.bindingsBySubject.get(subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name })) ?? NONE;
+  // The groups' bindings depend on the group list alone: one array per distinct list.
+  const byGroups = shared(memo, `b${JSON.stringify(groups)}`, () => groups.flatMap((g) => snapshot.bindingsBySubject.get(subjectKey({ group: g })) ?? []));
+  // `tenants` is declared here though filled later: a property added afterwards would grow a
+  // separate property array on each record.
+  return { groups, bindings: own.length === 0 ? byGroups : [...own, ...byGroups], tenants: undefined };
 }
 
 /** Groups from the identity provider plus local `groups` memberships. Shared: never modify. */
@@ -118,7 +175,10 @@ export function isAdmin(snapshot: PolicySnapshot, principal: Principal): Binding
 /** Tenants the principal belongs to, in configuration order. Admins belong everywhere. Shared: never modify. */
 export function tenantsOf(snapshot: PolicySnapshot, principal: Principal): readonly string[] {
   const facts = factsOf(snapshot, principal);
-  facts.tenants ??= computeTenants(snapshot, principal);
+  if (facts.tenants === undefined) {
+    const tenants = computeTenants(snapshot, principal);
+    facts.tenants = shared(memoOf(snapshot), `t${JSON.stringify(tenants)}`, () => tenants);
+  }
   return facts.tenants;
 }
 

@@ -6,6 +6,7 @@
  * resolve), cached briefly, and a failed lookup is an error: it never grants.
  */
 import { GatehouseError } from '../errors.ts';
+import { createStringInterner } from '../lib/intern.ts';
 import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import type { ResourceId } from '../pipeline/context.ts';
 import type { ResourceRef } from '../routes/mlflow/types.ts';
@@ -21,6 +22,7 @@ export interface Resolver {
 
 interface Entry {
   readonly value: unknown;
+  /** Milliseconds since the resolver was made: a small integer for weeks, not a boxed number. */
   readonly expires: number;
 }
 
@@ -49,13 +51,22 @@ export function tagValue(tags: unknown, key: string): string {
 }
 
 export function createResolver(upstreams: Upstreams, options: ResolverOptions): Resolver {
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  const epoch = clock();
+  const now = () => clock() - epoch;
   const metrics = options.metrics ?? NO_METRICS;
   const cache = new Map<string, Entry>();
+  // Thousands of runs share each experiment: one copy of each parent id (src/lib/intern.ts).
+  const parentIds = createStringInterner();
   const tagKey = options.tagKey;
 
-  async function lookup<T>(tenant: string | undefined, path: string, pick: (body: Record<string, unknown>) => T | undefined, cached = true): Promise<T> {
-    const key = `${tenant ?? ''}\0${path}`;
+  /**
+   * One parent lookup: `GET path` in the tenant, its answer picked apart, cached under a key of
+   * what was asked (`kind`, `id`) rather than the path: a flat string of a few dozen bytes
+   * (Array#join makes one) instead of a concatenation of tenant and URL, at 100k entries.
+   */
+  async function lookup<T>(tenant: string | undefined, kind: string, id: string, path: string, pick: (body: Record<string, unknown>) => T | undefined, cached = true): Promise<T> {
+    const key = [tenant ?? '', kind, id].join('\0');
     const useCache = cached && options.maxEntries > 0 && options.ttlMs > 0;
     const hit = useCache ? cache.get(key) : undefined;
     const fresh = hit !== undefined && hit.expires > now();
@@ -75,7 +86,8 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
       // A proxy's HTML error page or a truncated answer: as unresolvable as a 500, never an internal error.
       throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: answer is not JSON`);
     }
-    const value = pick(parsed as Record<string, unknown>);
+    const picked = pick(parsed as Record<string, unknown>);
+    const value = (typeof picked === 'string' ? parentIds(picked) : picked) as T | undefined;
     if (value === undefined) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: no parent in answer`);
     if (useCache) {
       if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
@@ -91,10 +103,10 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
   const experimentOf: Record<string, ((id: string, tenant: string | undefined) => Promise<string>) | undefined> = {
     experiment: async (id) => id,
     artifact: async (id) => id, // the extractor already read the experiment id out of the artifact path
-    run: (id, t) => lookup(t, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => str(dig(b, 'run', 'info', 'experiment_id'))),
-    logged_model: (id, t) => lookup(t, `/api/2.0/mlflow/logged-models/${q(id)}`, (b) => str(dig(b, 'model', 'info', 'experiment_id'))),
-    trace: (id, t) => lookup(t, `/api/3.0/mlflow/traces/${q(id)}`, (b) => str(dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id'))),
-    assessment: (id, t) => lookup(t, `/api/3.0/mlflow/traces/${q(id)}`, (b) => str(dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id'))),
+    run: (id, t) => lookup(t, 'run', id, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => str(dig(b, 'run', 'info', 'experiment_id'))),
+    logged_model: (id, t) => lookup(t, 'logged_model', id, `/api/2.0/mlflow/logged-models/${q(id)}`, (b) => str(dig(b, 'model', 'info', 'experiment_id'))),
+    trace: (id, t) => lookup(t, 'trace', id, `/api/3.0/mlflow/traces/${q(id)}`, (b) => str(dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id'))),
+    assessment: (id, t) => lookup(t, 'trace', id, `/api/3.0/mlflow/traces/${q(id)}`, (b) => str(dig(b, 'trace', 'trace_info', 'trace_location', 'mlflow_experiment', 'experiment_id'))),
     scorer: async (id) => id, // composite key: experiment_id first
   };
 
@@ -104,18 +116,18 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
     readonly tenant: string;
   }
   const experimentFacts = (id: string, t: string | undefined) =>
-    lookup<ExperimentFacts>(t, `/api/2.0/mlflow/experiments/get?experiment_id=${q(id)}`, (b) => {
+    lookup<ExperimentFacts>(t, 'experiment', id, `/api/2.0/mlflow/experiments/get?experiment_id=${q(id)}`, (b) => {
       const name = str(dig(b, 'experiment', 'name'));
       return name === undefined ? undefined : { name, tenant: tagKey === undefined ? '' : tagValue(dig(b, 'experiment', 'tags'), tagKey) };
     });
   // Names are reused (rename, delete and re-create); in tag mode a name's tenant is never cached.
   const modelTenant = (name: string, t: string | undefined) =>
-    lookup(t, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), false);
+    lookup(t, 'registered_model', name, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), false);
 
   return {
     forgetExperiment(id) {
-      const path = `/api/2.0/mlflow/experiments/get?experiment_id=${q(id)}`;
-      for (const key of cache.keys()) if (key.endsWith(`\0${path}`)) cache.delete(key);
+      const suffix = `\0experiment\0${id}`;
+      for (const key of cache.keys()) if (key.endsWith(suffix)) cache.delete(key);
     },
     async anchors(ref, ids, tenant) {
       if (MODEL_KINDS.has(ref.kind)) {
@@ -130,7 +142,7 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
         const experimentNames = ids.map((r) => r.id);
         const found = await Promise.all(
           experimentNames.map((n) =>
-            lookup(tenant, `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${q(n)}`, (b) => {
+            lookup(tenant, 'experiment_name', n, `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${q(n)}`, (b) => {
               const id = str(dig(b, 'experiment', 'experiment_id'));
               return id === undefined ? undefined : { id, tenant: tagKey === undefined ? '' : tagValue(dig(b, 'experiment', 'tags'), tagKey) };
             }, tagKey === undefined),

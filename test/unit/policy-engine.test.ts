@@ -190,3 +190,43 @@ test('a search constrained to named experiments is decided on them; an unconstra
   assert.equal(decide(snapshot, eve, named(['shared-1', 'private'])).effect, 'deny', 'every named experiment must be covered');
   assert.equal(decide(snapshot, eve, req('experiments.search', 'read', 'team-a', [exp('read')], true)).effect, 'deny');
 });
+
+describe('facts shared between principals (the memo behind decide)', () => {
+  // Principals the policy does not name share one record per (groups, tenants, admin); each
+  // case below pairs principals that must NOT share: a mix-up would grant or deny wrongly.
+  const groups = Object.freeze(['readers']);
+  const none = Object.freeze([]) as readonly string[];
+  test('same lists, different admin flags: the admin is not the reader, nor the reverse', () => {
+    const reader = user('oidc-reader', { groups, tenants: ['team-a'] });
+    const admin = user('oidc-admin', { groups, tenants: ['team-a'], admin: true });
+    assert.equal(effect(reader, req('experiments.delete', 'manage', 'team-b', [exp('manage')])), 'deny');
+    assert.equal(effect(admin, req('experiments.delete', 'manage', 'team-b', [exp('manage')])), 'allow');
+    assert.equal(effect(user('oidc-reader-2', { groups, tenants: ['team-a'] }), req('experiments.delete', 'manage', 'team-b', [exp('manage')])), 'deny');
+    const tenants = Object.freeze(['team-a']);
+    assert.deepEqual(tenantsOf(snapshot, user('oidc-reader-3', { groups, tenants })), ['team-a']);
+    assert.deepEqual(tenantsOf(snapshot, user('oidc-admin-2', { groups, tenants, admin: true })), ['team-a', 'team-b']);
+    assert.deepEqual(tenantsOf(snapshot, user('oidc-reader-4', { groups, tenants })), ['team-a']);
+  });
+  test('same group list, different tenant lists: each keeps its own tenants', () => {
+    const a = user('oidc-a', { groups: none, tenants: ['team-a'] });
+    const b = user('oidc-b', { groups: none, tenants: ['team-b'] });
+    assert.deepEqual(tenantsOf(snapshot, a), ['team-a']);
+    assert.deepEqual(tenantsOf(snapshot, b), ['team-b']);
+  });
+  test('a principal the policy names (own binding, local group, tenant member) never takes a shared record', () => {
+    const stranger = user('stranger', { groups: none, tenants: none });
+    assert.equal(effect(stranger, req('runs.logMetric', 'edit', 'team-a', [exp('edit')])), 'deny');
+    // Same (empty) lists as the stranger, but named: carl's own contributor binding, rita's local
+    // group, bea's membership of team-b.
+    assert.equal(effect(user('carl', { groups: none, tenants: none }), req('runs.logMetric', 'edit', 'team-a', [exp('edit', { experimentIds: ['1'], experimentNames: ['a'] })])), 'allow');
+    assert.equal(effect(user('rita', { groups: none, tenants: none }), req('runs.get', 'read', 'team-a', [exp('read')])), 'allow');
+    assert.deepEqual(tenantsOf(snapshot, user('bea', { groups: none, tenants: none })), ['team-b']);
+    assert.deepEqual(tenantsOf(snapshot, stranger), []);
+  });
+  test('a narrowed credential never takes the record of its unnarrowed twin', () => {
+    const wide = user('oidc-wide', { groups: Object.freeze(['admins']), tenants: none });
+    const narrow = user('oidc-narrow', { groups: wide.groups, tenants: none, restrict: { tenant: 'team-a' } });
+    assert.deepEqual(tenantsOf(snapshot, wide), ['team-a', 'team-b']);
+    assert.deepEqual(tenantsOf(snapshot, narrow), ['team-a']);
+  });
+});
