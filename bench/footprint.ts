@@ -17,18 +17,49 @@ import { Pool } from 'undici';
 import { freePort } from '../test/harness/ports.ts';
 import { ADMIN_PASSWORD, ROOT, startGatehouse, startStubServer } from './lib/procs.ts';
 import { fullPipelineConfig } from './proxy.ts';
-import { LOAD_CPU, SUT_CPU, hwmKiB, load1, log, median, pin, round, rssKiB, setting, sleep, stopChild } from './lib/util.ts';
+import { LOAD_CPU, SUT_CPU, load1, log, median, peakRssDuring, pin, round, rssKiB, setting, sleep, stopChild } from './lib/util.ts';
 
 export interface FootprintResult {
   readonly entries: number;
   readonly baselineRssMiB: number;
   readonly rssAfterMiB: number;
-  readonly peakRssMiB: number;
+  /** Highest RSS while the N entries were being created (each request verifying a new JWT). */
+  readonly fillPeakRssMiB: number;
+  /** Highest RSS while serving the same N callers again from the caches: the figure of the target. */
+  readonly servingPeakRssMiB: number;
+  /** Verified-token cache hits during the serving pass (N when every token stayed cached). */
+  readonly tokenCacheHits: number;
+  /** V8 heap used / committed and memory outside it, at the baseline and after the fill (from /metrics). */
+  readonly heap: { readonly baseline: HeapFigures; readonly after: HeapFigures };
   readonly errors: number;
   readonly load: number;
   readonly coldStartMs: number;
   readonly coldStartRunsMs: number[];
   readonly coldStartLoad: number;
+}
+
+export interface HeapFigures {
+  readonly usedMiB: number;
+  readonly totalMiB: number;
+  readonly externalMiB: number;
+}
+
+/** The gateway's own view of its memory: prom-client's process metrics on the internal listener. */
+async function heapFigures(internalUrl: string): Promise<HeapFigures> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const mib = (b: number) => round(b / 1024 / 1024, 1);
+  return { usedMiB: mib(sum('nodejs_heap_size_used_bytes')), totalMiB: mib(sum('nodejs_heap_size_total_bytes')), externalMiB: mib(sum('nodejs_external_memory_bytes')) };
+}
+
+async function tokenCacheHits(internalUrl: string): Promise<number> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('gatehouse_cache_lookups_total{') && l.includes('cache="oidc-token"') && l.includes('result="hit"'));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 const ISSUER = 'https://bench-issuer.test';
@@ -55,7 +86,11 @@ export async function runFootprintBench(): Promise<FootprintResult> {
   let errors = 0;
   let baseline = 0;
   let after = 0;
-  let peak = 0;
+  let fillPeak = 0;
+  let servingPeak = 0;
+  let tokenHits = 0;
+  let heapBefore: HeapFigures | undefined;
+  let heapAfter: HeapFigures | undefined;
   const loadAt = load1();
   try {
     const pool = new Pool(gh.url, { connections: 32 });
@@ -80,13 +115,17 @@ export async function runFootprintBench(): Promise<FootprintResult> {
     if (errors) throw new Error(`footprint: ${errors} warm-up requests failed`);
     await sleep(500);
     baseline = rssKiB(gh.pid);
+    heapBefore = await heapFigures(gh.internalUrl);
     log(`footprint: baseline RSS ${round(baseline / 1024, 1)} MiB; filling ${entries} entries`);
-    const timer = setInterval(() => (peak = Math.max(peak, rssKiB(gh.pid))), 100);
-    await drive(1000, entries);
-    clearInterval(timer);
+    // Filling: every request verifies a new JWT and resolves a new run (the transient of populating).
+    fillPeak = (await peakRssDuring(gh.pid, () => drive(1000, entries))).peakKiB;
+    // Serving: the same N callers again, now from the caches; this is the RSS the target is about.
+    const hitsBefore = await tokenCacheHits(gh.internalUrl);
+    servingPeak = (await peakRssDuring(gh.pid, () => drive(0, entries))).peakKiB;
+    tokenHits = (await tokenCacheHits(gh.internalUrl)) - hitsBefore;
     await sleep(2000);
     after = rssKiB(gh.pid);
-    peak = Math.max(peak, after, hwmKiB(gh.pid));
+    heapAfter = await heapFigures(gh.internalUrl);
     await pool.close();
   } finally {
     await gh.stop();
@@ -98,7 +137,10 @@ export async function runFootprintBench(): Promise<FootprintResult> {
     entries,
     baselineRssMiB: round(baseline / 1024, 1),
     rssAfterMiB: round(after / 1024, 1),
-    peakRssMiB: round(peak / 1024, 1),
+    fillPeakRssMiB: round(fillPeak / 1024, 1),
+    servingPeakRssMiB: round(servingPeak / 1024, 1),
+    tokenCacheHits: tokenHits,
+    heap: { baseline: heapBefore!, after: heapAfter! },
     errors,
     load: loadAt,
     ...cold,

@@ -90,7 +90,13 @@ function evaluate(r: Results): Target[] {
   }
   if (r.footprint) {
     const f = r.footprint;
-    t.push({ name: `${f.entries.toLocaleString('en')} cached tokens + resources in ≤ 256 MiB RSS`, value: `${f.rssAfterMiB} MiB (peak ${f.peakRssMiB})`, status: f.entries >= 100_000 ? (f.peakRssMiB <= 256 ? 'met' : 'missed') : 'not measured', note: f.entries < 100_000 ? 'quick mode: fewer than 100k entries' : '' });
+    const cached = f.tokenCacheHits >= f.entries;
+    t.push({
+      name: `${f.entries.toLocaleString('en')} cached tokens + resources in ≤ 256 MiB RSS`,
+      value: `${f.servingPeakRssMiB} MiB serving (${f.fillPeakRssMiB} MiB peak while filling)`,
+      status: f.entries < 100_000 ? 'not measured' : !cached ? 'missed' : f.servingPeakRssMiB <= 256 ? 'met' : 'missed',
+      note: f.entries < 100_000 ? 'quick mode: fewer than 100k entries' : cached ? '' : `only ${f.tokenCacheHits} of ${f.entries} tokens were still cached`,
+    });
     t.push({ name: 'Cold start to ready ≤ 1 s', value: `${f.coldStartMs} ms`, status: verdict(f.coldStartMs <= 1000, f.coldStartMs, 1000, f.coldStartLoad), note: `load ${f.coldStartLoad}` });
   }
   return t;
@@ -203,7 +209,11 @@ function markdown(r: Results): string {
     const f = r.footprint;
     L.push(`### 4. Footprint (load ${f.load})`);
     L.push('');
-    L.push(`- ${f.entries.toLocaleString('en')} distinct bearer JWTs (distinct subjects) and ${f.entries.toLocaleString('en')} distinct run ids resolved to experiments: RSS ${f.baselineRssMiB} MiB after 1,000 (baseline) → ${f.rssAfterMiB} MiB after all (peak ${f.peakRssMiB} MiB); ${f.errors} failed requests.`);
+    L.push(`- ${f.entries.toLocaleString('en')} distinct bearer JWTs (distinct subjects) and ${f.entries.toLocaleString('en')} distinct run ids resolved to experiments. RSS ${f.baselineRssMiB} MiB after 1,000 (baseline); peak ${f.fillPeakRssMiB} MiB while filling (each request verifying a new token and resolving a new run); **peak ${f.servingPeakRssMiB} MiB while serving the same ${f.entries.toLocaleString('en')} callers again** (${f.tokenCacheHits.toLocaleString('en')} verified-token cache hits); ${f.rssAfterMiB} MiB 2 s later; ${f.errors} failed requests.`);
+    if (f.heap) {
+      const h = (x: { usedMiB: number; totalMiB: number; externalMiB: number }) => `JS heap ${x.usedMiB} MiB used of ${x.totalMiB} MiB, external ${x.externalMiB} MiB`;
+      L.push(`- The gateway's own view (/metrics): baseline ${h(f.heap.baseline)}; after ${h(f.heap.after)}.`);
+    }
     L.push(`- Cold start, spawn → first 200 from /readyz (restart of an initialised data directory): median ${f.coldStartMs} ms of [${f.coldStartRunsMs.join(', ')}] (load ${f.coldStartLoad}).`);
     L.push('');
   }
