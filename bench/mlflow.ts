@@ -16,7 +16,7 @@ import { startIdp } from '../test/harness/oidc-idp.ts';
 import { closedLoop, type RequestSpec, type Sample } from './lib/load.ts';
 import { startGatehouse } from './lib/procs.ts';
 import { TENANTS, benchToken, fullPipelineConfig } from './proxy.ts';
-import { SUT_CPU, load1, log, round, setting, stopChild } from './lib/util.ts';
+import { SUT_CPU, load1, log, median, round, setting, stopChild } from './lib/util.ts';
 
 const PAGE = 50;
 const RUNS = 40;
@@ -24,10 +24,14 @@ const RUNS = 40;
 export interface MlflowTargetResult {
   readonly workload: string;
   readonly target: string;
+  /** Median over the repetitions; each repetition's figure in `rpsRuns`. */
   readonly rps: number;
+  readonly rpsRuns: number[];
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Summed over the repetitions. */
   readonly errors: number;
+  /** Highest 1-minute load average seen at the start of a repetition. */
   readonly load: number;
 }
 export interface Completeness {
@@ -42,6 +46,8 @@ export interface MlflowResult {
   readonly tenants: number;
   readonly seconds: number;
   readonly concurrency: number;
+  /** Interleaved repetitions per workload and target (medians reported). */
+  readonly reps: number;
   readonly setupSeconds: number;
   readonly results: MlflowTargetResult[];
   readonly completeness: Completeness[];
@@ -119,6 +125,7 @@ export async function runMlflowBench(): Promise<MlflowResult> {
   const experiments = setting('MLFLOW_EXPERIMENTS', 2000, 400);
   const seconds = setting('MLFLOW_SECONDS', 8, 3);
   const concurrency = setting('MLFLOW_CONCURRENCY', 4, 4);
+  const reps = setting('MLFLOW_REPS', 3, 1);
   const perTenant = Math.floor(experiments / TENANTS.length);
   const t0 = performance.now();
   const [idp, ws, auth] = await Promise.all([startIdp(), startMlflow({ workspaces: true }), startBasicAuthMlflow()]);
@@ -152,29 +159,48 @@ export async function runMlflowBench(): Promise<MlflowResult> {
     const completeness: Completeness[] = [];
     // t01 holds its share of experiments plus the runs experiments made above: two in the workspace
     // server (direct's and Gatehouse's), one in the basic-auth server (the caller sees only its own).
-    for (const t of targets) completeness.push(await walk(t, perTenant + (t.name === 'mlflow-basic-auth' ? 1 : 2)));
+    const visible = (t: Target) => perTenant + (t.name === 'mlflow-basic-auth' ? 1 : 2);
+    for (const t of targets) completeness.push(await walk(t, visible(t)));
     const json = (t: Target) => ({ ...t.headers, 'content-type': 'application/json' });
     // A first page is full: PAGE experiments, or all of t01's when it holds fewer (BENCH_QUICK).
-    const workloads: { name: string; spec: (t: Target, i: number) => RequestSpec; check?: (body: string) => boolean }[] = [
+    const workloads: { name: string; spec: (t: Target, i: number) => RequestSpec; check?: (t: Target, body: string) => boolean }[] = [
       { name: 'runs/get', spec: (t) => ({ method: 'GET', path: `/api/2.0/mlflow/runs/get?run_id=${t.runId}`, headers: t.headers }) },
       { name: 'log-metric', spec: (t, i) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-metric', headers: json(t), body: JSON.stringify({ run_id: t.runId, key: 'loss', value: i / 7, timestamp: Date.now(), step: i }) }) },
       {
         name: 'log-batch',
         spec: (t, i) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', headers: json(t), body: JSON.stringify({ run_id: t.runId, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `m${k}`, value: i + k, timestamp: Date.now(), step: i })) }) }),
       },
-      { name: 'experiments/search', spec: (t) => ({ method: 'POST', path: '/api/2.0/mlflow/experiments/search', headers: json(t), body: JSON.stringify({ max_results: PAGE }) }), check: (b) => (JSON.parse(b) as { experiments?: unknown[] }).experiments?.length === Math.min(PAGE, perTenant + 2) },
-      { name: 'runs/search', spec: (t) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/search', headers: json(t), body: JSON.stringify({ experiment_ids: [t.searchExperiment], max_results: 20 }) }), check: (b) => (JSON.parse(b) as { runs?: unknown[] }).runs?.length === 20 },
+      { name: 'experiments/search', spec: (t) => ({ method: 'POST', path: '/api/2.0/mlflow/experiments/search', headers: json(t), body: JSON.stringify({ max_results: PAGE }) }), check: (t, b) => (JSON.parse(b) as { experiments?: unknown[] }).experiments?.length === Math.min(PAGE, visible(t)) },
+      { name: 'runs/search', spec: (t) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/search', headers: json(t), body: JSON.stringify({ experiment_ids: [t.searchExperiment], max_results: 20 }) }), check: (_t, b) => (JSON.parse(b) as { runs?: unknown[] }).runs?.length === 20 },
     ];
     const results: MlflowTargetResult[] = [];
     for (const w of workloads) {
+      // Repetitions interleaved over the targets (as in the proxy workload), so that a burst of
+      // background load hits all of them; medians. One cell swings by ±10 % here.
+      const samples = new Map<string, { s: Sample; load: number }[]>(targets.map((t) => [t.name, []]));
+      for (let r = 0; r < reps; r++) {
+        for (const t of targets) {
+          const load = load1();
+          const s: Sample = await closedLoop(new URL(t.url).origin, { seconds, concurrency, next: (i) => w.spec(t, i), ...(w.check && { check: (_st: number, b: string) => w.check!(t, b) }) });
+          samples.get(t.name)!.push({ s, load });
+          log(`mlflow ${w.name} ${t.name} rep ${r + 1}/${reps}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}`);
+        }
+      }
       for (const t of targets) {
-        const load = load1();
-        const s: Sample = await closedLoop(new URL(t.url).origin, { seconds, concurrency, next: (i) => w.spec(t, i), ...(w.check && { check: (_st: number, b: string) => w.check!(b) }) });
-        results.push({ workload: w.name, target: t.name, rps: round(s.rps, 1), p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), errors: s.errors, load });
-        log(`mlflow ${w.name} ${t.name}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}`);
+        const runs = samples.get(t.name)!;
+        results.push({
+          workload: w.name,
+          target: t.name,
+          rps: round(median(runs.map((x) => x.s.rps)), 1),
+          rpsRuns: runs.map((x) => round(x.s.rps, 1)),
+          p50Ms: round(median(runs.map((x) => x.s.p50Ms))),
+          p99Ms: round(median(runs.map((x) => x.s.p99Ms))),
+          errors: runs.reduce((n, x) => n + x.s.errors, 0),
+          load: Math.max(...runs.map((x) => x.load)),
+        });
       }
     }
-    return { experiments: perTenant * TENANTS.length, tenants: TENANTS.length, seconds, concurrency, setupSeconds, results, completeness };
+    return { experiments: perTenant * TENANTS.length, tenants: TENANTS.length, seconds, concurrency, reps, setupSeconds, results, completeness };
   } finally {
     await gh?.stop();
     await Promise.all([ws.stop(), auth.stop(), idp.close()]);

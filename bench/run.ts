@@ -177,13 +177,13 @@ function markdown(r: Results): string {
   }
   if (r.mlflow) {
     const m = r.mlflow;
-    L.push(`### 2. Real MLflow 3.18 (${m.experiments.toLocaleString('en')} experiments in ${m.tenants} tenants, caller sees one; ${m.concurrency} concurrent callers, ${m.seconds} s per cell; setup ${m.setupSeconds} s)`);
+    L.push(`### 2. Real MLflow 3.18 (${m.experiments.toLocaleString('en')} experiments in ${m.tenants} tenants, caller sees one; ${m.concurrency} concurrent callers, ${m.reps ?? 1} × ${m.seconds} s per cell interleaved, medians; setup ${m.setupSeconds} s)`);
     L.push('');
-    L.push('| workload | target | req/s | × direct | p50 ms | p99 ms | errors | load |');
+    L.push('| workload | target | req/s median (each repetition) | × direct | p50 ms | p99 ms | errors | load |');
     L.push('|---|---|---|---|---|---|---|---|');
     for (const x of m.results) {
       const d = m.results.find((y) => y.workload === x.workload && y.target === 'direct')!;
-      L.push(`| ${x.workload} | ${x.target} | ${x.rps} | ${round(x.rps / d.rps, 2)} | ${x.p50Ms} | ${x.p99Ms} | ${x.errors} | ${x.load} |`);
+      L.push(`| ${x.workload} | ${x.target} | ${x.rps} (${(x.rpsRuns ?? [x.rps]).join(', ')}) | ${round(x.rps / d.rps, 2)} | ${x.p50Ms} | ${x.p99Ms} | ${x.errors} | ${x.load} |`);
     }
     L.push('');
     L.push('Search completeness (experiments/search, walking every page of 50):');
