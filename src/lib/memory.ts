@@ -25,7 +25,7 @@ function gcFunction(): Gc | undefined {
 
 export function startMemoryGovernor(options: { intervalMs?: number; thresholdBytes?: number } = {}): MemoryGovernor {
   const intervalMs = options.intervalMs ?? 20;
-  const threshold = options.thresholdBytes ?? 16 * 1024 * 1024;
+  const threshold = options.thresholdBytes ?? 8 * 1024 * 1024;
   const gc = gcFunction();
   // Without --expose-gc (the gateway started some other way than bin/gatehouse): nothing to govern with.
   if (!gc) return { collections: () => 0, stop: () => undefined };
