@@ -82,7 +82,12 @@ export async function runFootprintBench(): Promise<FootprintResult> {
   const config = fullPipelineConfig(stub.url, ISSUER, { discovery: false, jwksUri, algorithms: ['EdDSA'], cacheSize: entries });
   // A binding scoped by experiment name makes every run-level call resolve run → experiment → name.
   config.bindings = [{ role: 'viewer', group: 'bench-readers', tenant: 't01', experiment: { namePattern: 'bench-experiment-*' } }];
-  const gh = await startGatehouse(config, { cpu: SUT_CPU });
+  // A gateway that fails to start must not leave the JWKS server and the stub holding the bench open.
+  const gh = await startGatehouse(config, { cpu: SUT_CPU }).catch(async (err: unknown) => {
+    jwksServer.close();
+    await stub.stop();
+    throw err;
+  });
   let errors = 0;
   let baseline = 0;
   let after = 0;

@@ -172,7 +172,7 @@ function markdown(r: Results): string {
     L.push('|---|---|---|---|---|---|---|---|---|');
     for (const t of p.targets) L.push(`| ${t.label} | ${t.rps.toLocaleString('en')} (${t.rpsMin.toLocaleString('en')}–${t.rpsMax.toLocaleString('en')}) | ${t.vsNginx!.rps} | ${t.p50Ms} | ${t.p99Ms} | ${t.vsNginx!.p50DeltaMs} | ${t.vsNginx!.p99DeltaMs} | ${t.errors} | ${t.load.join(', ')} |`);
     L.push('');
-    L.push(`Full pipeline wrote ${p.auditEvents.toLocaleString('en')} audit events to its file sink during the run. oauth2-proxy: ${p.oauth2Proxy.measured ? `measured (v${p.oauth2Proxy.version}, built from source through the Go module proxy)` : `not measured: ${p.oauth2Proxy.why}`}.`);
+    L.push(`Full pipeline wrote ${p.auditEvents.toLocaleString('en')} audit events to its file sink during the run${p.auditLost === undefined ? '' : ` (${p.auditLost.toLocaleString('en')} dropped by its best-effort queue)`}. oauth2-proxy: ${p.oauth2Proxy.measured ? `measured (v${p.oauth2Proxy.version}, built from source through the Go module proxy)` : `not measured: ${p.oauth2Proxy.why}`}.`);
     L.push('');
   }
   if (r.mlflow) {
