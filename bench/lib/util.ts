@@ -55,6 +55,21 @@ export function rssKiB(pid: number): number {
   return Number(m?.[1]);
 }
 
+/**
+ * A gateway's metric from its internal listener (`/metrics`, Prometheus text): the sum of the
+ * samples of `name` whose label text passes `labels` (all of them by default).
+ */
+export async function scrapeMetric(internalUrl: string, name: string, labels: (labelText: string) => boolean = () => true): Promise<number> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!(line.startsWith(`${name}{`) || line.startsWith(`${name} `))) continue;
+    const value = line.lastIndexOf(' ');
+    if (labels(line.slice(name.length, value))) sum += Number(line.slice(value + 1));
+  }
+  return sum;
+}
+
 /** Samples a process's RSS while `work` runs; returns the peak (KiB). */
 export async function peakRssDuring<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakKiB: number }> {
   let peak = rssKiB(pid);
