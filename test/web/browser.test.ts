@@ -88,7 +88,9 @@ describe('a real browser logs into the MLflow UI', { timeout: 240_000 }, () => {
       await page.goto(`${gh.url}/`);
       await page.waitForURL(loginUrl());
       await shot(page, 'password-1-login');
-      // Keyboard only: the username field has focus, Tab to the password, Enter submits.
+      // Keyboard only: the username field has focus, Tab to the password, Enter submits. (Typing
+      // before the autofocus lands loses keys: wait for it.)
+      await page.locator('#username:focus').waitFor();
       await page.keyboard.type(ADMIN_USER);
       await page.keyboard.press('Tab');
       await page.keyboard.type(ADMIN_PASSWORD);

@@ -68,6 +68,8 @@ describe('tag mode in the MLflow UI', { timeout: 240_000 }, () => {
       });
       await page.goto(`${gh.url}/`);
       await page.waitForURL((u) => u.pathname.startsWith('/_gatehouse/login'));
+      // Typed keys go to the focused element: wait for the form's autofocus, or the first ones are lost.
+      await page.locator('#username:focus').waitFor();
       await page.keyboard.type('bob');
       await page.keyboard.press('Tab');
       await page.keyboard.type(PASSWORD);
