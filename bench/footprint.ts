@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 import { freePort } from '../test/harness/ports.ts';
 import { ADMIN_PASSWORD, ROOT, startGatehouse, startStubServer } from './lib/procs.ts';
 import { fullPipelineConfig } from './proxy.ts';
-import { LOAD_CPU, SUT_CPU, load1, log, median, peakRssDuring, pin, round, rssKiB, scrapeMetric, setting, sleep, stopChild } from './lib/util.ts';
+import { LOAD_CPU, SUT_CPU, load1, log, median, peakRssDuring, pin, round, rssKiB, scrapeMetrics, setting, sleep, stopChild } from './lib/util.ts';
 
 export interface FootprintResult {
   readonly entries: number;
@@ -46,11 +46,12 @@ export interface HeapFigures {
 
 /** The gateway's own view of its memory: prom-client's process metrics on the internal listener. */
 async function heapFigures(internalUrl: string): Promise<HeapFigures> {
-  const mib = async (name: string) => round((await scrapeMetric(internalUrl, name)) / 1024 / 1024, 1);
-  return { usedMiB: await mib('nodejs_heap_size_used_bytes'), totalMiB: await mib('nodejs_heap_size_total_bytes'), externalMiB: await mib('nodejs_external_memory_bytes') };
+  const metric = await scrapeMetrics(internalUrl);
+  const mib = (name: string) => round(metric(name) / 1024 / 1024, 1);
+  return { usedMiB: mib('nodejs_heap_size_used_bytes'), totalMiB: mib('nodejs_heap_size_total_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };
 }
 
-const tokenCacheHits = (internalUrl: string) => scrapeMetric(internalUrl, 'gatehouse_cache_lookups_total', (l) => l.includes('cache="oidc-token"') && l.includes('result="hit"'));
+const tokenCacheHits = async (internalUrl: string) => (await scrapeMetrics(internalUrl))('gatehouse_cache_lookups_total', (l) => l.includes('cache="oidc-token"') && l.includes('result="hit"'));
 
 const ISSUER = 'https://bench-issuer.test';
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

@@ -10,7 +10,7 @@ import { chainFiles } from '../src/audit/sinks/file.ts';
 import { RESOURCE, startIdp, type TestIdp } from '../test/harness/oidc-idp.ts';
 import { wrk, type Sample } from './lib/load.ts';
 import { OAUTH2_PROXY, startGatehouse, startNginx, startNodeProxy, startOauth2Proxy, startStubServer, ADMIN_AUTH, type Served } from './lib/procs.ts';
-import { LOAD_CPU, PINNING, SUT_CPU, load1, log, median, pin, round, scrapeMetric, setting } from './lib/util.ts';
+import { LOAD_CPU, PINNING, SUT_CPU, load1, log, median, pin, round, scrapeMetrics, setting } from './lib/util.ts';
 
 export const TENANTS = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
 const PATH = '/api/2.0/mlflow/experiments/get?experiment_id=123456789';
@@ -163,7 +163,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
     // Every file of the sink's chain: at full durations the 100 MB active file rotates.
     let auditEvents = 0;
     for (const file of await chainFiles(join(full.dataDir, 'audit/audit.jsonl'))) auditEvents += readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
-    const auditLost = await scrapeMetric(full.internalUrl, 'gatehouse_audit_events_lost_total');
+    const auditLost = (await scrapeMetrics(full.internalUrl))('gatehouse_audit_events_lost_total');
     return {
       settings: {
         seconds,

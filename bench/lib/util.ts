@@ -56,18 +56,20 @@ export function rssKiB(pid: number): number {
 }
 
 /**
- * A gateway's metric from its internal listener (`/metrics`, Prometheus text): the sum of the
- * samples of `name` whose label text passes `labels` (all of them by default).
+ * A gateway's metrics, read once from its internal listener (`/metrics`, Prometheus text): the
+ * function returned sums the samples of `name` whose label text passes `labels` (all by default).
  */
-export async function scrapeMetric(internalUrl: string, name: string, labels: (labelText: string) => boolean = () => true): Promise<number> {
-  const text = await (await fetch(`${internalUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!(line.startsWith(`${name}{`) || line.startsWith(`${name} `))) continue;
-    const value = line.lastIndexOf(' ');
-    if (labels(line.slice(name.length, value))) sum += Number(line.slice(value + 1));
-  }
-  return sum;
+export async function scrapeMetrics(internalUrl: string): Promise<(name: string, labels?: (labelText: string) => boolean) => number> {
+  const lines = (await (await fetch(`${internalUrl}/metrics`)).text()).split('\n');
+  return (name, labels = () => true) => {
+    let sum = 0;
+    for (const line of lines) {
+      if (!(line.startsWith(`${name}{`) || line.startsWith(`${name} `))) continue;
+      const value = line.lastIndexOf(' ');
+      if (labels(line.slice(name.length, value))) sum += Number(line.slice(value + 1));
+    }
+    return sum;
+  };
 }
 
 /** Samples a process's RSS while `work` runs; returns the peak (KiB). */

@@ -133,7 +133,7 @@ function factsOf(snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
 function computeFacts(memo: SnapshotMemo, snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
   const local = snapshot.groupsOf.get(principal.name);
   const merged = [...new Set([...principal.groups, ...(local ?? [])])];
-  const groups = merged.length === 0 ? NONE : shared(memo, `g${JSON.stringify(merged)}`, () => merged);
+  const groups = shared(memo, `g${JSON.stringify(merged)}`, () => merged);
   const own = snapshot.bindingsBySubject.get(subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name })) ?? NONE;
   // The groups' bindings depend on the group list alone: one array per distinct list.
   const byGroups = shared(memo, `b${JSON.stringify(groups)}`, () => groups.flatMap((g) => snapshot.bindingsBySubject.get(subjectKey({ group: g })) ?? []));
