@@ -142,7 +142,8 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       if (tooBig || tooOld) await rotate(activeFirstSeq);
       const before = size;
       try {
-        await fh!.write(buf);
+        const { bytesWritten } = await fh!.write(buf);
+        if (bytesWritten !== buf.length) throw new Error(`audit file ${path}: short write (${bytesWritten} of ${buf.length} bytes)`);
         if (config.fsync) await fh!.datasync();
       } catch (err) {
         // Leave no half batch behind: the events were not accepted, the chain head did not move.
