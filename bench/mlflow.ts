@@ -4,6 +4,9 @@
  * group binding, workspace tenancy, audit to a file), and MLflow's own `basic-auth` app with the
  * equivalent permissions (default NO_PERMISSIONS; the caller owns its tenant's experiments).
  * N experiments across 20 tenants (workspaces); the caller sees one tenant.
+ *
+ * MLflow runs on a core of its own, the callers and the gateway on the other; every cell reports
+ * the CPU time per request of the MLflow process tree and of the gateway (/proc), beside req/s.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +19,7 @@ import { startIdp } from '../test/harness/oidc-idp.ts';
 import { closedLoop, type RequestSpec, type Sample } from './lib/load.ts';
 import { startGatehouse } from './lib/procs.ts';
 import { TENANTS, benchToken, fullPipelineConfig } from './proxy.ts';
-import { SUT_CPU, load1, log, median, round, setting, stopChild } from './lib/util.ts';
+import { LOAD_CPU, PINNING, SUT_CPU, cpuMs, load1, log, median, pinTree, processTree, round, setting, stopChild } from './lib/util.ts';
 
 const PAGE = 50;
 const RUNS = 40;
@@ -33,6 +36,10 @@ export interface MlflowTargetResult {
   readonly errors: number;
   /** Highest 1-minute load average seen at the start of a repetition. */
   readonly load: number;
+  /** CPU time (user + system) per request of the MLflow server's process tree, median over the repetitions. */
+  readonly mlflowCpuMsPerReq: number;
+  /** The same for the gateway process (Gatehouse rows only). */
+  readonly gatewayCpuMsPerReq?: number;
 }
 export interface Completeness {
   readonly target: string;
@@ -49,6 +56,8 @@ export interface MlflowResult {
   /** Interleaved repetitions per workload and target (medians reported). */
   readonly reps: number;
   readonly setupSeconds: number;
+  /** Where each process ran (taskset), in words. */
+  readonly pinning: string;
   readonly results: MlflowTargetResult[];
   readonly completeness: Completeness[];
 }
@@ -57,6 +66,8 @@ interface Target {
   readonly name: string;
   readonly url: string;
   readonly headers: Record<string, string>;
+  /** The MLflow server answering this target, whose process tree's CPU time is measured. */
+  readonly mlflowPid: number;
   runId: string;
   searchExperiment: string;
 }
@@ -75,22 +86,22 @@ async function post(url: string, path: string, headers: Record<string, string>, 
   return JSON.parse(text) as Record<string, any>;
 }
 
-async function startBasicAuthMlflow(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-mlflow-auth-'));
+/** `mlflow server` on `dir`'s SQLite store; with an app name, that app (basic-auth). */
+async function serveMlflow(dir: string, appName?: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
-  const ini = join(dir, 'basic_auth.ini');
-  writeFileSync(ini, `[mlflow]\ndefault_permission = NO_PERMISSIONS\ndatabase_uri = sqlite:///${join(dir, 'auth.db')}\nadmin_username = admin\nadmin_password = bench-admin-password-1\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n`);
   const fd = openSync(join(dir, 'mlflow.log'), 'a');
-  const child = spawn(join(MLFLOW_VENV, 'bin/mlflow'), ['server', '--app-name', 'basic-auth', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'artifacts'), '--workers', '1'], {
+  const app = appName ? ['--app-name', appName] : [];
+  const child = spawn(join(MLFLOW_VENV, 'bin/mlflow'), ['server', ...app, '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'artifacts'), '--workers', '1'], {
     cwd: dir,
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', MLFLOW_FLASK_SERVER_SECRET_KEY: 'bench-secret-key-0123456789' },
+    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', ...env },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('MLflow basic-auth', async () => (await fetch(`${url}/health`)).ok, 120_000);
+  await waitFor(`MLflow ${appName ?? ''}`, async () => (await fetch(`${url}/health`)).ok, 120_000);
   return {
     url,
+    pid: child.pid!,
     async stop() {
       try {
         process.kill(-child.pid!, 'SIGTERM');
@@ -98,6 +109,32 @@ async function startBasicAuthMlflow(): Promise<{ url: string; stop(): Promise<vo
         /* gone */
       }
       await stopChild(child, 'SIGTERM').catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * MLflow's basic-auth app on a store that `preload` fills first through a plain `mlflow server`
+ * on the same SQLite file. Through basic-auth every request hashes a password (≈ 0.3 s of CPU
+ * here), so creating the other tenants' experiments through it took 13 of the suite's 40 minutes;
+ * the caller's own experiments are still created through basic-auth, by the caller, so its
+ * permissions are exactly those of an owner.
+ */
+async function startBasicAuthMlflow(preload: (url: string) => Promise<void>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-mlflow-auth-'));
+  const plain = await serveMlflow(dir);
+  try {
+    await preload(plain.url);
+  } finally {
+    await plain.stop();
+  }
+  const ini = join(dir, 'basic_auth.ini');
+  writeFileSync(ini, `[mlflow]\ndefault_permission = NO_PERMISSIONS\ndatabase_uri = sqlite:///${join(dir, 'auth.db')}\nadmin_username = admin\nadmin_password = bench-admin-password-1\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n`);
+  const auth = await serveMlflow(dir, 'basic-auth', { MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_FLASK_SERVER_SECRET_KEY: 'bench-secret-key-0123456789' });
+  return {
+    ...auth,
+    async stop() {
+      await auth.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -128,24 +165,32 @@ export async function runMlflowBench(): Promise<MlflowResult> {
   const reps = setting('MLFLOW_REPS', 3, 1);
   const perTenant = Math.floor(experiments / TENANTS.length);
   const t0 = performance.now();
-  const [idp, ws, auth] = await Promise.all([startIdp(), startMlflow({ workspaces: true }), startBasicAuthMlflow()]);
+  const jobs = TENANTS.flatMap((tenant) => Array.from({ length: perTenant }, (_, i) => ({ tenant, name: `${tenant}-exp-${i}` })));
+  // The basic-auth store: the other 19 tenants' experiments, which the caller has no permission on
+  // (default NO_PERMISSIONS), are written before the app starts; t01's are created by the caller below.
+  const preload = (url: string) => mapLimit(jobs.filter((j) => j.tenant !== 't01'), 16, async (j) => void (await post(url, '/api/2.0/mlflow/experiments/create', {}, { name: j.name })));
+  const [idp, ws, auth] = await Promise.all([startIdp(), startMlflow({ workspaces: true }), startBasicAuthMlflow(preload)]);
   let gh: Awaited<ReturnType<typeof startGatehouse>> | undefined;
   try {
     // Data, created once through MLflow's REST API directly, concurrently.
     for (const name of TENANTS) await post(ws.url, '/api/3.0/mlflow/workspaces', {}, { name });
-    const jobs = TENANTS.flatMap((tenant) => Array.from({ length: perTenant }, (_, i) => ({ tenant, name: `${tenant}-exp-${i}` })));
     await mapLimit(jobs, 16, async (j) => void (await post(ws.url, '/api/2.0/mlflow/experiments/create', { 'x-mlflow-workspace': j.tenant }, { name: j.name })));
     const ADMIN = { authorization: basic('admin', 'bench-admin-password-1') };
     await post(auth.url, '/api/2.0/mlflow/users/create', ADMIN, { username: 'bench', password: 'bench-password-0123' });
     const BENCH = { authorization: basic('bench', 'bench-password-0123') };
-    // The caller's tenant (t01) is owned by it; the other 19 tenants' experiments by the admin.
-    await mapLimit(jobs, 16, async (j) => void (await post(auth.url, '/api/2.0/mlflow/experiments/create', j.tenant === 't01' ? BENCH : ADMIN, { name: j.name })));
-    gh = await startGatehouse(fullPipelineConfig(ws.url, idp.issuer), { cpu: SUT_CPU });
+    // The caller's tenant (t01) is owned by it (an owner's MANAGE permission, as basic-auth grants the creator).
+    await mapLimit(jobs.filter((j) => j.tenant === 't01'), 4, async (j) => void (await post(auth.url, '/api/2.0/mlflow/experiments/create', BENCH, { name: j.name })));
+    // MLflow gets a core to itself (its single worker cannot use more than one, the GIL); the
+    // callers, the IdP and the gateway share the other. The gateway competes with the load
+    // generator, never with MLflow: the shape of a deployment where it runs in its own pod.
+    // Pinned after the setup, which hashes a password per basic-auth request on both cores.
+    gh = await startGatehouse(fullPipelineConfig(ws.url, idp.issuer), { cpu: LOAD_CPU });
+    const gatewayPid = gh.pid;
     const token = await benchToken(idp, ['bench-writers']);
     const targets: Target[] = [
-      { name: 'direct', url: ws.url, headers: { 'x-mlflow-workspace': 't01' }, runId: '', searchExperiment: '' },
-      { name: 'gatehouse', url: gh.url, headers: { authorization: `Bearer ${token}` }, runId: '', searchExperiment: '' },
-      { name: 'mlflow-basic-auth', url: auth.url, headers: BENCH, runId: '', searchExperiment: '' },
+      { name: 'direct', url: ws.url, mlflowPid: ws.process.pid!, headers: { 'x-mlflow-workspace': 't01' }, runId: '', searchExperiment: '' },
+      { name: 'gatehouse', url: gh.url, mlflowPid: ws.process.pid!, headers: { authorization: `Bearer ${token}` }, runId: '', searchExperiment: '' },
+      { name: 'mlflow-basic-auth', url: auth.url, mlflowPid: auth.pid, headers: BENCH, runId: '', searchExperiment: '' },
     ];
     for (const t of targets) {
       const { experiment_id } = await post(t.url, '/api/2.0/mlflow/experiments/create', t.headers, { name: `t01-runs-${t.name}` });
@@ -155,6 +200,10 @@ export async function runMlflowBench(): Promise<MlflowResult> {
       t.runId = ids[0]!;
     }
     const setupSeconds = round((performance.now() - t0) / 1000, 1);
+    const pinned = pinTree(ws.process.pid!, SUT_CPU) && pinTree(auth.pid, SUT_CPU);
+    const pinning = PINNING && pinned
+      ? `both MLflow servers (every process and thread: taskset -a -cp ${SUT_CPU}) on CPU ${SUT_CPU}; the load generator, the IdP and Gatehouse on CPU ${LOAD_CPU}`
+      : 'not pinned';
     log(`mlflow: ${experiments} experiments in ${TENANTS.length} tenants ready after ${setupSeconds} s`);
     const completeness: Completeness[] = [];
     // t01 holds its share of experiments plus the runs experiments made above: two in the workspace
@@ -177,13 +226,18 @@ export async function runMlflowBench(): Promise<MlflowResult> {
     for (const w of workloads) {
       // Repetitions interleaved over the targets (as in the proxy workload), so that a burst of
       // background load hits all of them; medians. One cell swings by ±10 % here.
-      const samples = new Map<string, { s: Sample; load: number }[]>(targets.map((t) => [t.name, []]));
+      const samples = new Map<string, { s: Sample; load: number; mlflowCpu: number; gatewayCpu: number }[]>(targets.map((t) => [t.name, []]));
       for (let r = 0; r < reps; r++) {
         for (const t of targets) {
           const load = load1();
+          const tree = processTree(t.mlflowPid);
+          const before = { mlflow: cpuMs(tree), gateway: cpuMs([gatewayPid]) };
           const s: Sample = await closedLoop(new URL(t.url).origin, { seconds, concurrency, next: (i) => w.spec(t, i), ...(w.check && { check: (_st: number, b: string) => w.check!(t, b) }) });
-          samples.get(t.name)!.push({ s, load });
-          log(`mlflow ${w.name} ${t.name} rep ${r + 1}/${reps}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}`);
+          const perReq = (ms: number) => ms / Math.max(1, s.requests);
+          const mlflowCpu = perReq(cpuMs(tree) - before.mlflow);
+          const gatewayCpu = perReq(cpuMs([gatewayPid]) - before.gateway);
+          samples.get(t.name)!.push({ s, load, mlflowCpu, gatewayCpu });
+          log(`mlflow ${w.name} ${t.name} rep ${r + 1}/${reps}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}; CPU per request: MLflow ${round(mlflowCpu)} ms, gateway ${round(gatewayCpu)} ms`);
         }
       }
       for (const t of targets) {
@@ -197,10 +251,12 @@ export async function runMlflowBench(): Promise<MlflowResult> {
           p99Ms: round(median(runs.map((x) => x.s.p99Ms))),
           errors: runs.reduce((n, x) => n + x.s.errors, 0),
           load: Math.max(...runs.map((x) => x.load)),
+          mlflowCpuMsPerReq: round(median(runs.map((x) => x.mlflowCpu)), 3),
+          ...(t.name === 'gatehouse' && { gatewayCpuMsPerReq: round(median(runs.map((x) => x.gatewayCpu)), 3) }),
         });
       }
     }
-    return { experiments: perTenant * TENANTS.length, tenants: TENANTS.length, seconds, concurrency, reps, setupSeconds, results, completeness };
+    return { experiments: perTenant * TENANTS.length, tenants: TENANTS.length, seconds, concurrency, reps, setupSeconds, pinning, results, completeness };
   } finally {
     await gh?.stop();
     await Promise.all([ws.stop(), auth.stop(), idp.close()]);

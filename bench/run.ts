@@ -74,7 +74,15 @@ function evaluate(r: Results): Target[] {
     const workloads = [...new Set(m.map((x) => x.workload))];
     const costs = workloads.map((w) => ({ w, cost: 1 - get(w, 'gatehouse').rps / get(w, 'direct').rps, load: Math.max(get(w, 'gatehouse').load, get(w, 'direct').load) }));
     const worst = costs.reduce((a, b) => (b.cost > a.cost ? b : a));
-    t.push({ name: 'Real MLflow: Gatehouse costs ≤ 5 % of direct throughput', value: `worst ${Math.round(worst.cost * 100)} % (${worst.w}); ${costs.map((c) => `${c.w} ${Math.round(c.cost * 100)} %`).join(', ')}`, status: verdict(worst.cost <= 0.05, worst.cost, 0.05, worst.load) });
+    // What the gateway's CPU would take from MLflow if both had to share the same cores.
+    const shares = workloads.map((w) => {
+      const g = get(w, 'gatehouse');
+      return g.gatewayCpuMsPerReq === undefined ? undefined : { w, share: g.gatewayCpuMsPerReq / (g.gatewayCpuMsPerReq + g.mlflowCpuMsPerReq) };
+    });
+    const shareNote = shares.every((x) => x !== undefined)
+      ? `gateway CPU per request as a share of gateway + MLflow CPU: ${shares.map((x) => `${x.w} ${round(x.share * 100, 1)} %`).join(', ')}`
+      : '';
+    t.push({ name: 'Real MLflow: Gatehouse costs ≤ 5 % of direct throughput', value: `worst ${Math.round(worst.cost * 100)} % (${worst.w}); ${costs.map((c) => `${c.w} ${Math.round(c.cost * 100)} %`).join(', ')}`, status: verdict(worst.cost <= 0.05, worst.cost, 0.05, worst.load), note: shareNote });
     for (const w of ['experiments/search', 'runs/search']) {
       const ratio = get(w, 'gatehouse').rps / get(w, 'mlflow-basic-auth').rps;
       t.push({ name: `Real MLflow ${w}: ≥ 3× MLflow basic-auth`, value: `${round(ratio, 1)}×`, status: verdict(ratio >= 3, ratio, 3, get(w, 'gatehouse').load) });
@@ -168,10 +176,20 @@ function markdown(r: Results): string {
     L.push('');
     L.push(`Pinning: ${p.settings.pinning}.`);
     L.push('');
-    L.push('| target | req/s median (min–max) | × nginx | p50 ms | p99 ms | p50 − nginx | p99 − nginx | errors | load during reps |');
-    L.push('|---|---|---|---|---|---|---|---|---|');
-    for (const t of p.targets) L.push(`| ${t.label} | ${t.rps.toLocaleString('en')} (${t.rpsMin.toLocaleString('en')}–${t.rpsMax.toLocaleString('en')}) | ${t.vsNginx!.rps} | ${t.p50Ms} | ${t.p99Ms} | ${t.vsNginx!.p50DeltaMs} | ${t.vsNginx!.p99DeltaMs} | ${t.errors} | ${t.load.join(', ')} |`);
+    L.push('| target | req/s median (min–max) | × nginx | p50 ms | p99 ms | p50 − nginx | p99 − nginx | CPU µs/req | errors | load during reps |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const t of p.targets) L.push(`| ${t.label} | ${t.rps.toLocaleString('en')} (${t.rpsMin.toLocaleString('en')}–${t.rpsMax.toLocaleString('en')}) | ${t.vsNginx!.rps} | ${t.p50Ms} | ${t.p99Ms} | ${t.vsNginx!.p50DeltaMs} | ${t.vsNginx!.p99DeltaMs} | ${t.cpuUsPerReq ?? '–'} | ${t.errors} | ${t.load.join(', ')} |`);
     L.push('');
+    L.push('*CPU µs/req* is the target\'s own user + system CPU time during a repetition (all threads, from /proc) divided by the requests it answered; median.');
+    L.push('');
+    if (p.settings.slowDelayMs !== undefined && p.targets.every((t) => t.slow)) {
+      L.push(`**Slow upstream** (the stub answers after ${p.settings.slowDelayMs} ms; ${p.settings.slowCallers} closed-loop callers, ${p.settings.reps} × ${p.settings.slowSeconds} s interleaved, medians): what each target costs per request at about the rate one MLflow worker sustains here.`);
+      L.push('');
+      L.push('| target | req/s | CPU µs/req (each repetition) | × its CPU µs/req under wrk |');
+      L.push('|---|---|---|---|');
+      for (const t of p.targets) L.push(`| ${t.label} | ${t.slow.rps} | ${t.slow.cpuUsPerReq} (${t.slow.cpuUsRuns.join(', ')}) | ${round(t.slow.cpuUsPerReq / t.cpuUsPerReq, 1)} |`);
+      L.push('');
+    }
     L.push(`Full pipeline wrote ${p.auditEvents.toLocaleString('en')} audit events to its file sink during the run${p.auditLost === undefined ? '' : ` (${p.auditLost.toLocaleString('en')} dropped by its best-effort queue)`}. oauth2-proxy: ${p.oauth2Proxy.measured ? `measured (v${p.oauth2Proxy.version}, built from source through the Go module proxy)` : `not measured: ${p.oauth2Proxy.why}`}.`);
     L.push('');
   }
@@ -179,11 +197,13 @@ function markdown(r: Results): string {
     const m = r.mlflow;
     L.push(`### 2. Real MLflow 3.18 (${m.experiments.toLocaleString('en')} experiments in ${m.tenants} tenants, caller sees one; ${m.concurrency} concurrent callers, ${m.reps ?? 1} × ${m.seconds} s per cell interleaved, medians; setup ${m.setupSeconds} s)`);
     L.push('');
-    L.push('| workload | target | req/s median (each repetition) | × direct | p50 ms | p99 ms | errors | load |');
-    L.push('|---|---|---|---|---|---|---|---|');
+    if (m.pinning) L.push(`Pinning: ${m.pinning}. CPU per request is user + system time from /proc (all threads; for MLflow its whole process tree) over the cell, divided by the requests answered; medians.`);
+    L.push('');
+    L.push('| workload | target | req/s median (each repetition) | × direct | p50 ms | p99 ms | errors | load | MLflow CPU ms/req | gateway CPU ms/req |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const x of m.results) {
       const d = m.results.find((y) => y.workload === x.workload && y.target === 'direct')!;
-      L.push(`| ${x.workload} | ${x.target} | ${x.rps} (${(x.rpsRuns ?? [x.rps]).join(', ')}) | ${round(x.rps / d.rps, 2)} | ${x.p50Ms} | ${x.p99Ms} | ${x.errors} | ${x.load} |`);
+      L.push(`| ${x.workload} | ${x.target} | ${x.rps} (${(x.rpsRuns ?? [x.rps]).join(', ')}) | ${round(x.rps / d.rps, 2)} | ${x.p50Ms} | ${x.p99Ms} | ${x.errors} | ${x.load} | ${x.mlflowCpuMsPerReq ?? '–'} | ${x.gatewayCpuMsPerReq ?? '–'} |`);
     }
     L.push('');
     L.push('Search completeness (experiments/search, walking every page of 50):');

@@ -1,6 +1,6 @@
 /** Shared helpers of the benchmark suite: settings, statistics, processes, pinning, memory. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 
@@ -49,6 +49,48 @@ export const PINNING = process.env.BENCH_PIN !== '0' && CORES >= 2 && spawnSync(
 /** The system under test gets core 0; the load generator, the stub upstream and the IdP share the last core. */
 export const SUT_CPU = '0';
 export const LOAD_CPU = String(CORES - 1);
+
+/** A process and all its live descendants (from the parent pid in each /proc/<pid>/stat). */
+export function processTree(root: number): number[] {
+  const parent = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Field 4 (ppid) follows the command name, which is in parentheses and may contain spaces.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    parent.set(ppid, [...(parent.get(ppid) ?? []), Number(name)]);
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(parent.get(out[i]!) ?? []));
+  return out;
+}
+
+/** Pins a process, every thread of it and of its descendants (MLflow's CLI starts uvicorn as a child). */
+export function pinTree(root: number, cpuList: string): boolean {
+  return processTree(root).map((pid) => pin(pid, cpuList)).every(Boolean);
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU time (user + system, all threads) spent so far by these processes, in milliseconds; a process gone counts 0. */
+export function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime: fields 14 and 15 of stat(5)
+    } catch {
+      /* exited */
+    }
+  }
+  return (ticks * 1000) / CLK_TCK;
+}
 
 export function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
