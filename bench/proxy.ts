@@ -10,12 +10,16 @@ import { chainFiles } from '../src/audit/sinks/file.ts';
 import { RESOURCE, startIdp, type TestIdp } from '../test/harness/oidc-idp.ts';
 import { wrk, type Sample } from './lib/load.ts';
 import { OAUTH2_PROXY, startGatehouse, startNginx, startNodeProxy, startOauth2Proxy, startStubServer, ADMIN_AUTH, type Served } from './lib/procs.ts';
-import { LOAD_CPU, PINNING, SUT_CPU, load1, log, median, pin, round, scrapeMetrics, setting } from './lib/util.ts';
+import { closedLoop } from './lib/load.ts';
+import { LOAD_CPU, PINNING, SUT_CPU, cpuMs, load1, log, median, pin, round, scrapeMetrics, setting } from './lib/util.ts';
 
 export const TENANTS = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
 const PATH = '/api/2.0/mlflow/experiments/get?experiment_id=123456789';
 const FAST_SCRYPT = { cost: 1024, blockSize: 8, parallelization: 1 };
 const OPEN_LIMIT = { rate: 1e9, burst: 1e9 };
+/** The slow-upstream cell: about MLflow's own latency per request here (7–12 ms of CPU, 30 ms answers with 4 callers). */
+const SLOW_DELAY_MS = 30;
+const SLOW_CALLERS = 4;
 
 export interface TargetResult {
   readonly name: string;
@@ -30,10 +34,14 @@ export interface TargetResult {
   readonly load: number[];
   readonly vsNginx?: { rps: number; p50DeltaMs: number; p99DeltaMs: number };
   readonly samples: Sample[];
+  /** The target's own CPU time (user + system, all threads, from /proc) per request under wrk, median over the repetitions. */
+  readonly cpuUsPerReq: number;
+  /** The slow-upstream cell: 4 closed-loop callers, the stub answering after SLOW_DELAY_MS. */
+  readonly slow: { rps: number; cpuUsPerReq: number; cpuUsRuns: number[] };
 }
 
 export interface ProxyResult {
-  readonly settings: { seconds: number; reps: number; warmupSeconds: number; connections: number; pinned: boolean; pinning: string };
+  readonly settings: { seconds: number; reps: number; warmupSeconds: number; connections: number; pinned: boolean; pinning: string; slowSeconds: number; slowDelayMs: number; slowCallers: number };
   readonly targets: TargetResult[];
   readonly oauth2Proxy: { measured: boolean; why?: string; version?: string };
   readonly auditEvents: number;
@@ -93,6 +101,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
   const reps = setting('PROXY_REPS', 5, 2);
   const warmup = setting('PROXY_WARMUP_SECONDS', 3, 2);
   const connections = setting('PROXY_CONNECTIONS', 50, 50);
+  const slowSeconds = setting('PROXY_SLOW_SECONDS', 6, 3);
   const started: Served[] = [];
   const idp = await startIdp();
   try {
@@ -109,12 +118,12 @@ export async function runProxyBench(): Promise<ProxyResult> {
     const full = await startGatehouse(fullPipelineConfig(upstream.url, idp.issuer), { cpu: SUT_CPU });
     started.push(full);
     const token = await benchToken(idp);
-    const targets: { name: string; label: string; url: string; headers: Record<string, string> }[] = [
-      { name: 'direct', label: 'direct (stub alone)', url: direct.url, headers: {} },
-      { name: 'nginx', label: 'nginx 1.22 reverse proxy', url: nginx.url, headers: {} },
-      { name: 'node-floor', label: 'node:http + undici, nothing else (floor)', url: floor.url, headers: {} },
-      { name: 'gatehouse-pass', label: 'Gatehouse pass-through', url: pass.url, headers: { authorization: ADMIN_AUTH } },
-      { name: 'gatehouse-full', label: 'Gatehouse full pipeline', url: full.url, headers: { authorization: `Bearer ${token}` } },
+    const targets: { name: string; label: string; url: string; pid: number; headers: Record<string, string> }[] = [
+      { name: 'direct', label: 'direct (stub alone)', url: direct.url, pid: direct.pid, headers: {} },
+      { name: 'nginx', label: 'nginx 1.22 reverse proxy', url: nginx.url, pid: nginx.pid, headers: {} },
+      { name: 'node-floor', label: 'node:http + undici, nothing else (floor)', url: floor.url, pid: floor.pid, headers: {} },
+      { name: 'gatehouse-pass', label: 'Gatehouse pass-through', url: pass.url, pid: pass.pid, headers: { authorization: ADMIN_AUTH } },
+      { name: 'gatehouse-full', label: 'Gatehouse full pipeline', url: full.url, pid: full.pid, headers: { authorization: `Bearer ${token}` } },
     ];
     let oauth2Proxy: ProxyResult['oauth2Proxy'] = { measured: false, why: oauth2ProxyWhy() };
     if (existsSync(OAUTH2_PROXY)) {
@@ -122,7 +131,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
         const o2p = await startOauth2Proxy(upstream.url, idp.issuer, RESOURCE, SUT_CPU);
         started.push(o2p);
         await check('oauth2-proxy', o2p.url, { authorization: `Bearer ${token}` });
-        targets.push({ name: 'oauth2-proxy', label: 'oauth2-proxy 7.8.1 (authn only)', url: o2p.url, headers: { authorization: `Bearer ${token}` } });
+        targets.push({ name: 'oauth2-proxy', label: 'oauth2-proxy 7.8.1 (authn only)', url: o2p.url, pid: o2p.pid, headers: { authorization: `Bearer ${token}` } });
         oauth2Proxy = { measured: true, version: '7.8.1' };
       } catch (err) {
         oauth2Proxy = { measured: false, why: `built, but did not serve: ${(err as Error).message.slice(0, 500)}` };
@@ -131,18 +140,37 @@ export async function runProxyBench(): Promise<ProxyResult> {
     for (const t of targets) await check(t.name, t.url, t.headers);
     log(`proxy: warm-up ${warmup}s per target`);
     for (const t of targets) await wrk({ url: t.url + PATH, seconds: warmup, connections, headers: t.headers });
-    const samples = new Map<string, { s: Sample[]; load: number[] }>(targets.map((t) => [t.name, { s: [], load: [] }]));
+    const samples = new Map<string, { s: Sample[]; load: number[]; cpu: number[]; slow: Sample[]; slowCpu: number[] }>(targets.map((t) => [t.name, { s: [], load: [], cpu: [], slow: [], slowCpu: [] }]));
+    const usPerReq = (before: number, pid: number, s: Sample) => ((cpuMs([pid]) - before) * 1000) / Math.max(1, s.requests);
     for (let r = 0; r < reps; r++) {
       for (const t of targets) {
         const l = load1();
+        const before = cpuMs([t.pid]);
         const s = await wrk({ url: t.url + PATH, seconds, connections, headers: t.headers });
-        samples.get(t.name)!.s.push(s);
-        samples.get(t.name)!.load.push(l);
-        log(`proxy rep ${r + 1}/${reps} ${t.name}: ${Math.round(s.rps)} req/s p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms errors ${s.errors}`);
+        const cpu = usPerReq(before, t.pid, s);
+        const mine = samples.get(t.name)!;
+        mine.s.push(s);
+        mine.load.push(l);
+        mine.cpu.push(cpu);
+        log(`proxy rep ${r + 1}/${reps} ${t.name}: ${Math.round(s.rps)} req/s p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms errors ${s.errors}, ${Math.round(cpu)} µs CPU per request`);
+      }
+    }
+    // The slow-upstream cell: the same targets at the rate a single MLflow worker sustains here
+    // (≈ 130 req/s), where what a proxy costs per request is not what it costs at saturation.
+    for (let r = 0; r < reps; r++) {
+      for (const t of targets) {
+        const before = cpuMs([t.pid]);
+        const headers = { ...t.headers, 'x-bench-delay-ms': String(SLOW_DELAY_MS) };
+        const s = await closedLoop(t.url, { seconds: slowSeconds, concurrency: SLOW_CALLERS, next: () => ({ method: 'GET', path: PATH, headers }) });
+        const cpu = usPerReq(before, t.pid, s);
+        const mine = samples.get(t.name)!;
+        mine.slow.push(s);
+        mine.slowCpu.push(cpu);
+        log(`proxy slow upstream rep ${r + 1}/${reps} ${t.name}: ${round(s.rps, 1)} req/s errors ${s.errors}, ${Math.round(cpu)} µs CPU per request`);
       }
     }
     const results: TargetResult[] = targets.map((t) => {
-      const { s, load } = samples.get(t.name)!;
+      const { s, load, cpu, slow, slowCpu } = samples.get(t.name)!;
       return {
         name: t.name,
         label: t.label,
@@ -151,10 +179,12 @@ export async function runProxyBench(): Promise<ProxyResult> {
         rpsMax: round(Math.max(...s.map((x) => x.rps)), 0),
         p50Ms: round(median(s.map((x) => x.p50Ms))),
         p99Ms: round(median(s.map((x) => x.p99Ms))),
-        errors: s.reduce((a, x) => a + x.errors, 0),
+        errors: s.reduce((a, x) => a + x.errors, 0) + slow.reduce((a, x) => a + x.errors, 0),
         reps: s.length,
         load,
         samples: s,
+        cpuUsPerReq: round(median(cpu), 0),
+        slow: { rps: round(median(slow.map((x) => x.rps)), 1), cpuUsPerReq: round(median(slowCpu), 0), cpuUsRuns: slowCpu.map((x) => round(x, 0)) },
       };
     });
     const ng = results.find((r) => r.name === 'nginx')!;
@@ -172,6 +202,9 @@ export async function runProxyBench(): Promise<ProxyResult> {
         connections,
         pinned: PINNING,
         pinning: PINNING ? `system under test on CPU ${SUT_CPU} (taskset -a -cp ${SUT_CPU}); wrk, the stub upstream and the IdP on CPU ${LOAD_CPU}; "direct" is a second stub instance on CPU ${SUT_CPU}` : 'not pinned',
+        slowSeconds,
+        slowDelayMs: SLOW_DELAY_MS,
+        slowCallers: SLOW_CALLERS,
       },
       targets: withRatios,
       oauth2Proxy,

@@ -4,6 +4,8 @@
  * has workspaces (`/api/3.0/mlflow/server-info`), and answers `runs/get` with an experiment id so
  * the gateway's resolver can anchor runs (bench/footprint.ts). Run as its own process so it can
  * be pinned to a core: `node bench/stub-server.ts [port]`; prints `{"port":N}` when listening.
+ * A request with `x-bench-delay-ms: N` is answered after N milliseconds (an upstream as slow as
+ * MLflow, for the slow-upstream cell).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,8 +46,13 @@ const server = createServer((req, res) => {
   }
   // Drain any request body before answering (uploads are not part of this benchmark).
   req.resume();
-  res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  const answer = () => {
+    res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const delay = Number(req.headers['x-bench-delay-ms'] ?? 0);
+  if (delay > 0) setTimeout(answer, delay);
+  else answer();
 });
 server.keepAliveTimeout = 60_000;
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
