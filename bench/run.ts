@@ -217,10 +217,12 @@ function markdown(r: Results): string {
     const a = r.artifacts;
     L.push(`### 3. Artifacts (${a.mib} MiB, ${a.reps} repetition(s), medians; load ${a.load.join(', ')})`);
     L.push('');
-    L.push('| direction | direct MiB/s | through Gatehouse MiB/s | ratio |');
-    L.push('|---|---|---|---|');
-    L.push(`| upload | ${a.upload.directMiBs} | ${a.upload.gatehouseMiBs} | ${a.upload.ratio} |`);
-    L.push(`| download | ${a.download.directMiBs} | ${a.download.gatehouseMiBs} | ${a.download.ratio} |`);
+    L.push('| direction | direct MiB/s | through Gatehouse MiB/s | ratio | gateway CPU ms per MiB |');
+    L.push('|---|---|---|---|---|');
+    L.push(`| upload | ${a.upload.directMiBs} | ${a.upload.gatehouseMiBs} | ${a.upload.ratio} | ${a.gatewayCpuMsPerMiB?.upload ?? '–'} |`);
+    L.push(`| download | ${a.download.directMiBs} | ${a.download.gatehouseMiBs} | ${a.download.ratio} | ${a.gatewayCpuMsPerMiB?.download ?? '–'} |`);
+    L.push('');
+    L.push('The client (this process) has CPU 1; the gateway is pinned to CPU 0; MLflow is not pinned, so it shares the cores with both, as a gateway next to its MLflow would. Downloads are read with node:http, uploads written with it, for both targets.');
     L.push('');
     L.push(`Gateway RSS: ${a.baselineRssMiB} MiB before, peak growth ${a.peakGrowthMiB} MiB during the transfers.`);
     L.push('');
