@@ -162,7 +162,7 @@ export async function runMlflowBench(): Promise<MlflowResult> {
   const experiments = setting('MLFLOW_EXPERIMENTS', 2000, 400);
   const seconds = setting('MLFLOW_SECONDS', 8, 3);
   const concurrency = setting('MLFLOW_CONCURRENCY', 4, 4);
-  const reps = setting('MLFLOW_REPS', 3, 1);
+  const reps = setting('MLFLOW_REPS', 5, 1);
   const perTenant = Math.floor(experiments / TENANTS.length);
   const t0 = performance.now();
   const jobs = TENANTS.flatMap((tenant) => Array.from({ length: perTenant }, (_, i) => ({ tenant, name: `${tenant}-exp-${i}` })));

@@ -11,7 +11,7 @@
  * The threshold is 4 MiB: V8 counts buffer memory toward its old-generation limit, which
  * bin/gatehouse keeps at 30 % above the live heap (≈ 10 MiB here), so at 8 MiB a 512 MiB download
  * set off 7-8 full (mark-compact) collections and at 4 MiB 1-2: the gateway spent 15-30 % less CPU
- * per streamed MiB (docs/performance.md, 2026-11-22 23:00).
+ * per streamed MiB (docs/performance.md, 2026-11-22 23:10).
  */
 
 type Gc = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
