@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { startMlflow } from '../test/harness/mlflow.ts';
 import { ADMIN_AUTH, startGatehouse } from './lib/procs.ts';
-import { SUT_CPU, cpuMs, load1, log, median, peakRssDuring, round, rssKiB, setting } from './lib/util.ts';
+import { SUT_CPU, cpuMeter, load1, log, median, peakRssDuring, round, rssKiB, setting } from './lib/util.ts';
 
 export interface ArtifactResult {
   readonly mib: number;
@@ -87,14 +87,14 @@ export async function runArtifactBench(): Promise<ArtifactResult> {
     for (let r = 0; r < reps; r++) {
       load.push(load1());
       t.du.push(await upload(mlflow.url, `${base}/direct-${r}.bin`, mib));
-      let c0 = cpuMs([gh.pid]);
+      let spent = cpuMeter([gh.pid]);
       const up = await peakRssDuring(gh.pid, () => upload(gh.url, `${base}/gh-${r}.bin`, mib, ADMIN_AUTH));
-      t.cu.push((cpuMs([gh.pid]) - c0) / mib);
+      t.cu.push(spent() / mib);
       t.gu.push(up.result);
       t.dd.push(await download(mlflow.url, `${base}/direct-${r}.bin`, mib));
-      c0 = cpuMs([gh.pid]);
+      spent = cpuMeter([gh.pid]);
       const down = await peakRssDuring(gh.pid, () => download(gh.url, `${base}/gh-${r}.bin`, mib, ADMIN_AUTH));
-      t.cd.push((cpuMs([gh.pid]) - c0) / mib);
+      t.cd.push(spent() / mib);
       t.gd.push(down.result);
       peak = Math.max(peak, up.peakKiB, down.peakKiB);
       log(`artifacts rep ${r + 1}/${reps}: upload direct ${round(t.du[r]!)} s, gatehouse ${round(t.gu[r]!)} s; download direct ${round(t.dd[r]!)} s, gatehouse ${round(t.gd[r]!)} s; gateway CPU ${round(t.cu[r]!, 2)} / ${round(t.cd[r]!, 2)} ms per MiB`);

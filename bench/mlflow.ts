@@ -19,7 +19,7 @@ import { startIdp } from '../test/harness/oidc-idp.ts';
 import { closedLoop, type RequestSpec, type Sample } from './lib/load.ts';
 import { startGatehouse } from './lib/procs.ts';
 import { TENANTS, benchToken, fullPipelineConfig } from './proxy.ts';
-import { LOAD_CPU, PINNING, SUT_CPU, cpuMs, load1, log, median, pinTree, processTree, round, setting, stopChild } from './lib/util.ts';
+import { LOAD_CPU, PINNING, SUT_CPU, cpuMeter, load1, log, median, pinTree, processTree, round, setting, stopChild } from './lib/util.ts';
 
 const PAGE = 50;
 const RUNS = 40;
@@ -230,12 +230,10 @@ export async function runMlflowBench(): Promise<MlflowResult> {
       for (let r = 0; r < reps; r++) {
         for (const t of targets) {
           const load = load1();
-          const tree = processTree(t.mlflowPid);
-          const before = { mlflow: cpuMs(tree), gateway: cpuMs([gatewayPid]) };
+          const spent = { mlflow: cpuMeter(processTree(t.mlflowPid)), gateway: cpuMeter([gatewayPid]) };
           const s: Sample = await closedLoop(new URL(t.url).origin, { seconds, concurrency, next: (i) => w.spec(t, i), ...(w.check && { check: (_st: number, b: string) => w.check!(t, b) }) });
-          const perReq = (ms: number) => ms / Math.max(1, s.requests);
-          const mlflowCpu = perReq(cpuMs(tree) - before.mlflow);
-          const gatewayCpu = perReq(cpuMs([gatewayPid]) - before.gateway);
+          const mlflowCpu = spent.mlflow() / Math.max(1, s.requests);
+          const gatewayCpu = spent.gateway() / Math.max(1, s.requests);
           samples.get(t.name)!.push({ s, load, mlflowCpu, gatewayCpu });
           log(`mlflow ${w.name} ${t.name} rep ${r + 1}/${reps}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}; CPU per request: MLflow ${round(mlflowCpu)} ms, gateway ${round(gatewayCpu)} ms`);
         }

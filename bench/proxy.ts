@@ -11,7 +11,7 @@ import { RESOURCE, startIdp, type TestIdp } from '../test/harness/oidc-idp.ts';
 import { wrk, type Sample } from './lib/load.ts';
 import { OAUTH2_PROXY, startGatehouse, startNginx, startNodeProxy, startOauth2Proxy, startStubServer, ADMIN_AUTH, type Served } from './lib/procs.ts';
 import { closedLoop } from './lib/load.ts';
-import { LOAD_CPU, PINNING, SUT_CPU, cpuMs, load1, log, median, pin, round, scrapeMetrics, setting } from './lib/util.ts';
+import { LOAD_CPU, PINNING, SUT_CPU, cpuMeter, load1, log, median, pin, round, scrapeMetrics, setting } from './lib/util.ts';
 
 export const TENANTS = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
 const PATH = '/api/2.0/mlflow/experiments/get?experiment_id=123456789';
@@ -141,13 +141,13 @@ export async function runProxyBench(): Promise<ProxyResult> {
     log(`proxy: warm-up ${warmup}s per target`);
     for (const t of targets) await wrk({ url: t.url + PATH, seconds: warmup, connections, headers: t.headers });
     const samples = new Map<string, { s: Sample[]; load: number[]; cpu: number[]; slow: Sample[]; slowCpu: number[] }>(targets.map((t) => [t.name, { s: [], load: [], cpu: [], slow: [], slowCpu: [] }]));
-    const usPerReq = (before: number, pid: number, s: Sample) => ((cpuMs([pid]) - before) * 1000) / Math.max(1, s.requests);
+    const usPerReq = (spentMs: number, s: Sample) => (spentMs * 1000) / Math.max(1, s.requests);
     for (let r = 0; r < reps; r++) {
       for (const t of targets) {
         const l = load1();
-        const before = cpuMs([t.pid]);
+        const spent = cpuMeter([t.pid]);
         const s = await wrk({ url: t.url + PATH, seconds, connections, headers: t.headers });
-        const cpu = usPerReq(before, t.pid, s);
+        const cpu = usPerReq(spent(), s);
         const mine = samples.get(t.name)!;
         mine.s.push(s);
         mine.load.push(l);
@@ -159,10 +159,10 @@ export async function runProxyBench(): Promise<ProxyResult> {
     // (≈ 130 req/s), where what a proxy costs per request is not what it costs at saturation.
     for (let r = 0; r < reps; r++) {
       for (const t of targets) {
-        const before = cpuMs([t.pid]);
+        const spent = cpuMeter([t.pid]);
         const headers = { ...t.headers, 'x-bench-delay-ms': String(SLOW_DELAY_MS) };
         const s = await closedLoop(t.url, { seconds: slowSeconds, concurrency: SLOW_CALLERS, next: () => ({ method: 'GET', path: PATH, headers }) });
-        const cpu = usPerReq(before, t.pid, s);
+        const cpu = usPerReq(spent(), s);
         const mine = samples.get(t.name)!;
         mine.slow.push(s);
         mine.slowCpu.push(cpu);

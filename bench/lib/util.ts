@@ -78,7 +78,7 @@ export function pinTree(root: number, cpuList: string): boolean {
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 /** CPU time (user + system, all threads) spent so far by these processes, in milliseconds; a process gone counts 0. */
-export function cpuMs(pids: readonly number[]): number {
+function cpuMs(pids: readonly number[]): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
@@ -90,6 +90,12 @@ export function cpuMs(pids: readonly number[]): number {
     }
   }
   return (ticks * 1000) / CLK_TCK;
+}
+
+/** Starts measuring these processes' CPU time: the function returned gives the milliseconds they spent since. */
+export function cpuMeter(pids: readonly number[]): () => number {
+  const start = cpuMs(pids);
+  return () => cpuMs(pids) - start;
 }
 
 export function rssKiB(pid: number): number {
