@@ -225,7 +225,7 @@ export async function runMlflowBench(): Promise<MlflowResult> {
     const results: MlflowTargetResult[] = [];
     for (const w of workloads) {
       // Repetitions interleaved over the targets (as in the proxy workload), so that a burst of
-      // background load hits all of them; medians. One cell swings by ±10 % here.
+      // background load hits all of them; medians (MLflow pinned, one cell still swings by 10-20 %).
       const samples = new Map<string, { s: Sample; load: number; mlflowCpu: number; gatewayCpu: number }[]>(targets.map((t) => [t.name, []]));
       for (let r = 0; r < reps; r++) {
         for (const t of targets) {
