@@ -2,7 +2,8 @@
  * The internal listener (default 127.0.0.1:9090): `/metrics` for Prometheus and nothing else.
  * Kept off the public listener so metrics never leak to MLflow clients.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from '../lib/http-server.ts';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.ts';
 

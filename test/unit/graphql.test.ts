@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isObjectType } from 'graphql';
 import { GatehouseError, type ErrorCode } from '../../src/errors.ts';
-import { FIELD_RULES, graphqlAccessRequests, graphqlResourceIds, inspectGraphql, MLFLOW_GRAPHQL_SCHEMA, type GraphqlUse } from '../../src/routes/mlflow/graphql.ts';
+import { FIELD_RULES, graphqlAccessRequests, graphqlResourceIds, inspectGraphql, mlflowGraphqlSchema, type GraphqlUse } from '../../src/routes/mlflow/graphql.ts';
 import type { Resolver } from '../../src/policy/resolve.ts';
 
 const LIMITS = { maxDepth: 12, maxFields: 200 };
@@ -145,7 +145,7 @@ describe('introspection, unknown fields, mutations', () => {
   });
 
   test('the rule table classifies exactly the fields of MLflow\'s schema', () => {
-    const schemaFields = Object.values(MLFLOW_GRAPHQL_SCHEMA.getTypeMap())
+    const schemaFields = Object.values(mlflowGraphqlSchema().getTypeMap())
       .filter((t) => isObjectType(t) && !t.name.startsWith('__'))
       .flatMap((t) => Object.keys((t as { getFields(): Record<string, unknown> }).getFields()).map((f) => `${t.name}.${f}`))
       .sort();

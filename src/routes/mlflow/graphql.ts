@@ -19,26 +19,17 @@
  * MLflow reads only a JSON object body (`request_json.get("query")`): a batched (array) body
  * fails there, and the read-body stage refuses it before this module runs.
  */
-import {
-  buildSchema,
-  getArgumentValues,
-  getNamedType,
-  getOperationAST,
-  getVariableValues,
+import { createRequire } from 'node:module';
+import type {
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
   GraphQLError,
-  isObjectType,
-  Kind,
-  parse,
-  SchemaMetaFieldDef,
-  TypeMetaFieldDef,
-  validate,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLField,
-  type GraphQLObjectType,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
+  GraphQLField,
+  GraphQLObjectType,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  SelectionSetNode,
 } from 'graphql';
 import { GatehouseError } from '../../errors.ts';
 import type { ResourceId } from '../../pipeline/context.ts';
@@ -163,7 +154,23 @@ export const FIELD_RULES: Readonly<Record<string, Readonly<Record<string, Rule>>
   MlflowDatasetSummary: data('experimentId', 'name', 'digest', 'context'),
 };
 
-export const MLFLOW_GRAPHQL_SCHEMA = buildSchema(MLFLOW_GRAPHQL_SDL);
+/**
+ * The graphql library and MLflow's schema built with it, loaded by the first GraphQL request:
+ * loading the library and building the schema is about 60 ms of a 750 ms cold start here
+ * (docs/performance.md), and most gateways seldom see GraphQL. graphql 16 has no `exports` map and
+ * its `main` is CommonJS, so `import 'graphql'` elsewhere (tests) yields this same module instance.
+ */
+let loaded: { readonly lib: typeof import('graphql'); readonly schema: GraphQLSchema } | undefined;
+function graphql(): NonNullable<typeof loaded> {
+  if (!loaded) {
+    const lib = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+    loaded = { lib, schema: lib.buildSchema(MLFLOW_GRAPHQL_SDL) };
+  }
+  return loaded;
+}
+
+/** MLflow's GraphQL schema (graphql-schema.ts), built on first use. */
+export const mlflowGraphqlSchema = (): GraphQLSchema => graphql().schema;
 
 const bad = (detail: string) => new GatehouseError('GATEHOUSE_REQUEST_BAD_GRAPHQL', detail);
 const messages = (errors: readonly GraphQLError[]) => errors.slice(0, 3).map((e) => e.message).join('; ');
@@ -180,25 +187,27 @@ export function inspectGraphql(body: unknown, limits: GraphqlLimits, rules: type
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) throw bad('variables is not an object');
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') throw bad('operationName is not a string');
 
+  const { lib, schema } = graphql();
+  const { Kind } = lib;
   let document: DocumentNode;
   try {
     // Bounded before anything walks it: no more tokens than the field limit could need.
-    document = parse(query, { noLocation: true, maxTokens: Math.max(10_000, limits.maxFields * 50) });
+    document = lib.parse(query, { noLocation: true, maxTokens: Math.max(10_000, limits.maxFields * 50) });
   } catch (err) {
     throw bad(`parse: ${err instanceof Error ? err.message : String(err)}`);
   }
   for (const d of document.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION && d.kind !== Kind.FRAGMENT_DEFINITION) throw bad(`definition ${d.kind} in a request`);
   }
-  const errors = validate(MLFLOW_GRAPHQL_SCHEMA, document, undefined, { maxErrors: 10 });
+  const errors = lib.validate(schema, document, undefined, { maxErrors: 10 });
   if (errors.length > 0) throw bad(`validation: ${messages(errors)}`);
   // MLflow executes the operation operationName names (or the only one); without one it executes nothing.
-  if (!getOperationAST(document, operationName ?? undefined)) throw bad(`operationName ${JSON.stringify(operationName ?? null)} selects no operation`);
+  if (!lib.getOperationAST(document, operationName ?? undefined)) throw bad(`operationName ${JSON.stringify(operationName ?? null)} selects no operation`);
 
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
-  const walker = new Walker(limits, fragments, rules);
+  const walker = new Walker(lib, schema, limits, fragments, rules);
   const operations: string[] = [];
   // Every operation is checked, not only the one MLflow will execute.
   for (const d of document.definitions) {
@@ -217,18 +226,22 @@ class Walker {
   private readonly limits: GraphqlLimits;
   private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   private readonly rules: typeof FIELD_RULES;
+  private readonly lib: typeof import('graphql');
+  private readonly schema: GraphQLSchema;
 
-  constructor(limits: GraphqlLimits, fragments: ReadonlyMap<string, FragmentDefinitionNode>, rules: typeof FIELD_RULES) {
+  constructor(lib: typeof import('graphql'), schema: GraphQLSchema, limits: GraphqlLimits, fragments: ReadonlyMap<string, FragmentDefinitionNode>, rules: typeof FIELD_RULES) {
+    this.lib = lib;
+    this.schema = schema;
     this.limits = limits;
     this.fragments = fragments;
     this.rules = rules;
   }
 
   operation(op: OperationDefinitionNode, inputs: Record<string, unknown>): void {
-    const coerced = getVariableValues(MLFLOW_GRAPHQL_SCHEMA, op.variableDefinitions ?? [], inputs, { maxErrors: 5 });
+    const coerced = this.lib.getVariableValues(this.schema, op.variableDefinitions ?? [], inputs, { maxErrors: 5 });
     if (coerced.errors) throw bad(`variables: ${messages(coerced.errors)}`);
     this.variables = coerced.coerced;
-    const root = op.operation === 'query' ? MLFLOW_GRAPHQL_SCHEMA.getQueryType() : op.operation === 'mutation' ? MLFLOW_GRAPHQL_SCHEMA.getMutationType() : undefined;
+    const root = op.operation === 'query' ? this.schema.getQueryType() : op.operation === 'mutation' ? this.schema.getMutationType() : undefined;
     if (!root) throw bad(`${op.operation} is not served`);
     this.selections(op.selectionSet, root, 1, op.name?.value ?? '(anonymous)', new Set());
   }
@@ -239,11 +252,11 @@ class Walker {
    */
   private selections(set: SelectionSetNode, parent: GraphQLObjectType, depth: number, path: string, spreading: ReadonlySet<string>): void {
     for (const sel of set.selections) {
-      if (sel.kind === Kind.INLINE_FRAGMENT) {
+      if (sel.kind === this.lib.Kind.INLINE_FRAGMENT) {
         this.selections(sel.selectionSet, this.objectType(sel.typeCondition?.name.value ?? parent.name), depth, path, spreading);
         continue;
       }
-      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+      if (sel.kind === this.lib.Kind.FRAGMENT_SPREAD) {
         const name = sel.name.value;
         const fragment = this.fragments.get(name);
         if (!fragment || spreading.has(name)) throw bad(`fragment ${name} is unknown or cyclic`);
@@ -259,14 +272,14 @@ class Walker {
       let def: GraphQLField<unknown, unknown> | undefined;
       if (name === '__schema' || name === '__type') {
         this.introspection = true;
-        def = name === '__schema' ? SchemaMetaFieldDef : TypeMetaFieldDef;
+        def = name === '__schema' ? this.lib.SchemaMetaFieldDef : this.lib.TypeMetaFieldDef;
       } else {
         def = parent.getFields()[name];
         if (!def) throw bad(`unknown field ${parent.name}.${name}`);
         // Introspection types (__Type, __Field, ...) describe the schema and name no resource.
         if (!parent.name.startsWith('__')) this.classify(parent.name, name, def, sel, here);
       }
-      if (sel.selectionSet) this.selections(sel.selectionSet, this.objectType(getNamedType(def.type).name), depth + 1, here, spreading);
+      if (sel.selectionSet) this.selections(sel.selectionSet, this.objectType(this.lib.getNamedType(def.type).name), depth + 1, here, spreading);
     }
   }
 
@@ -284,7 +297,7 @@ class Walker {
     }
     let args: Record<string, unknown>;
     try {
-      args = getArgumentValues(def, node, this.variables);
+      args = this.lib.getArgumentValues(def, node, this.variables);
     } catch (err) {
       throw bad(`arguments of ${path}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -301,8 +314,8 @@ class Walker {
   }
 
   private objectType(name: string): GraphQLObjectType {
-    const type = MLFLOW_GRAPHQL_SCHEMA.getType(name);
-    if (!isObjectType(type)) throw bad(`${name} is not an object type`);
+    const type = this.schema.getType(name);
+    if (!this.lib.isObjectType(type)) throw bad(`${name} is not an object type`);
     return type;
   }
 }
