@@ -8,18 +8,15 @@
  * MLflow runs on a core of its own, the callers and the gateway on the other; every cell reports
  * the CPU time per request of the MLflow process tree and of the gateway (/proc), beside req/s.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMlflow } from '../test/harness/mlflow.ts';
-import { MLFLOW_VENV } from '../test/harness/paths.ts';
-import { freePort, waitFor } from '../test/harness/ports.ts';
 import { startIdp } from '../test/harness/oidc-idp.ts';
 import { closedLoop, type RequestSpec, type Sample } from './lib/load.ts';
 import { startGatehouse } from './lib/procs.ts';
 import { TENANTS, benchToken, fullPipelineConfig } from './proxy.ts';
-import { LOAD_CPU, PINNING, SUT_CPU, cpuMeter, load1, log, median, pinTree, processTree, round, setting, stopChild } from './lib/util.ts';
+import { LOAD_CPU, PINNING, SUT_CPU, cpuMeter, load1, log, median, pinTree, processTree, round, setting } from './lib/util.ts';
 
 const PAGE = 50;
 const RUNS = 40;
@@ -86,33 +83,6 @@ async function post(url: string, path: string, headers: Record<string, string>, 
   return JSON.parse(text) as Record<string, any>;
 }
 
-/** `mlflow server` on `dir`'s SQLite store; with an app name, that app (basic-auth). */
-async function serveMlflow(dir: string, appName?: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const fd = openSync(join(dir, 'mlflow.log'), 'a');
-  const app = appName ? ['--app-name', appName] : [];
-  const child = spawn(join(MLFLOW_VENV, 'bin/mlflow'), ['server', ...app, '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'artifacts'), '--workers', '1'], {
-    cwd: dir,
-    detached: true,
-    stdio: ['ignore', fd, fd],
-    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', ...env },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`MLflow ${appName ?? ''}`, async () => (await fetch(`${url}/health`)).ok, 120_000);
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      await stopChild(child, 'SIGTERM').catch(() => undefined);
-    },
-  };
-}
-
 /**
  * MLflow's basic-auth app on a store that `preload` fills first through a plain `mlflow server`
  * on the same SQLite file. Through basic-auth every request hashes a password (≈ 0.3 s of CPU
@@ -122,7 +92,7 @@ async function serveMlflow(dir: string, appName?: string, env: NodeJS.ProcessEnv
  */
 async function startBasicAuthMlflow(preload: (url: string) => Promise<void>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mlflow-auth-'));
-  const plain = await serveMlflow(dir);
+  const plain = await startMlflow({ dir });
   try {
     await preload(plain.url);
   } finally {
@@ -130,9 +100,10 @@ async function startBasicAuthMlflow(preload: (url: string) => Promise<void>): Pr
   }
   const ini = join(dir, 'basic_auth.ini');
   writeFileSync(ini, `[mlflow]\ndefault_permission = NO_PERMISSIONS\ndatabase_uri = sqlite:///${join(dir, 'auth.db')}\nadmin_username = admin\nadmin_password = bench-admin-password-1\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n`);
-  const auth = await serveMlflow(dir, 'basic-auth', { MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_FLASK_SERVER_SECRET_KEY: 'bench-secret-key-0123456789' });
+  const auth = await startMlflow({ dir, appName: 'basic-auth', env: { MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_FLASK_SERVER_SECRET_KEY: 'bench-secret-key-0123456789' } });
   return {
-    ...auth,
+    url: auth.url,
+    pid: auth.process.pid!,
     async stop() {
       await auth.stop();
       rmSync(dir, { recursive: true, force: true });

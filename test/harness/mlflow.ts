@@ -21,14 +21,25 @@ export interface MlflowServer {
   stop(): Promise<void>;
 }
 
-export async function startMlflow(options: { workspaces?: boolean } = {}): Promise<MlflowServer> {
+export interface MlflowOptions {
+  readonly workspaces?: boolean;
+  /** A directory of the caller's (store, artifacts, log), kept on stop: a second server can reuse its store. Default a fresh one, removed on stop. */
+  readonly dir?: string;
+  /** `mlflow server --app-name`, e.g. `basic-auth` (MLflow's own authentication app). */
+  readonly appName?: string;
+  /** Added to the server's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startMlflow(options: MlflowOptions = {}): Promise<MlflowServer> {
   requireMlflowVenv();
   const workspaces = options.workspaces ?? false;
-  const dir = mkdtempSync(join(tmpdir(), 'gh-mlflow-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gh-mlflow-'));
   const port = await freePort();
   const logFile = join(dir, 'mlflow.log');
   const args = [
     'server',
+    ...(options.appName ? ['--app-name', options.appName] : []),
     '--host', '127.0.0.1',
     '--port', String(port),
     '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
@@ -41,14 +52,14 @@ export async function startMlflow(options: { workspaces?: boolean } = {}): Promi
     cwd: dir,
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', PYTHONUNBUFFERED: '1', ...options.env },
   });
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `code ${code} signal ${signal}`));
   const url = `http://127.0.0.1:${port}`;
   const log = () => readFileSync(logFile, 'utf8');
   try {
-    await waitFor('MLflow', async () => (await fetch(`${url}/health`)).ok, 120_000, () => exited && `${exited}\n${log().slice(-3000)}`);
+    await waitFor(`MLflow ${options.appName ?? ''}`, async () => (await fetch(`${url}/health`)).ok, 120_000, () => exited && `${exited}\n${log().slice(-3000)}`);
   } catch (err) {
     killGroup(child);
     throw err;
@@ -67,7 +78,7 @@ export async function startMlflow(options: { workspaces?: boolean } = {}): Promi
         killGroup(child);
         setTimeout(() => killGroup(child, 'SIGKILL'), 10_000).unref();
       });
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
