@@ -36,8 +36,8 @@ export interface TargetResult {
   readonly samples: Sample[];
   /** The target's own CPU time (user + system, all threads, from /proc) per request under wrk, median over the repetitions. */
   readonly cpuUsPerReq: number;
-  /** The slow-upstream cell: 4 closed-loop callers, the stub answering after SLOW_DELAY_MS. */
-  readonly slow: { rps: number; cpuUsPerReq: number; cpuUsRuns: number[] };
+  /** The slow-upstream cell: 4 closed-loop callers, the stub answering after SLOW_DELAY_MS; latencies as the callers saw them (medians over the repetitions). */
+  readonly slow: { rps: number; p50Ms?: number; p99Ms?: number; cpuUsPerReq: number; cpuUsRuns: number[] };
 }
 
 export interface ProxyResult {
@@ -166,7 +166,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
         const mine = samples.get(t.name)!;
         mine.slow.push(s);
         mine.slowCpu.push(cpu);
-        log(`proxy slow upstream rep ${r + 1}/${reps} ${t.name}: ${round(s.rps, 1)} req/s errors ${s.errors}, ${Math.round(cpu)} µs CPU per request`);
+        log(`proxy slow upstream rep ${r + 1}/${reps} ${t.name}: ${round(s.rps, 1)} req/s p50 ${round(s.p50Ms)} ms p99 ${round(s.p99Ms)} ms errors ${s.errors}, ${Math.round(cpu)} µs CPU per request`);
       }
     }
     const results: TargetResult[] = targets.map((t) => {
@@ -184,7 +184,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
         load,
         samples: s,
         cpuUsPerReq: round(median(cpu), 0),
-        slow: { rps: round(median(slow.map((x) => x.rps)), 1), cpuUsPerReq: round(median(slowCpu), 0), cpuUsRuns: slowCpu.map((x) => round(x, 0)) },
+        slow: { rps: round(median(slow.map((x) => x.rps)), 1), p50Ms: round(median(slow.map((x) => x.p50Ms))), p99Ms: round(median(slow.map((x) => x.p99Ms))), cpuUsPerReq: round(median(slowCpu), 0), cpuUsRuns: slowCpu.map((x) => round(x, 0)) },
       };
     });
     const ng = results.find((r) => r.name === 'nginx')!;
