@@ -37,7 +37,7 @@ export interface TargetResult {
   /** The target's own CPU time (user + system, all threads, from /proc) per request under wrk, median over the repetitions. */
   readonly cpuUsPerReq: number;
   /** The slow-upstream cell: 4 closed-loop callers, the stub answering after SLOW_DELAY_MS; latencies as the callers saw them (medians over the repetitions). */
-  readonly slow: { rps: number; p50Ms?: number; p99Ms?: number; cpuUsPerReq: number; cpuUsRuns: number[] };
+  readonly slow: { rps: number; p50Ms: number; p99Ms: number; cpuUsPerReq: number; cpuUsRuns: number[] };
 }
 
 export interface ProxyResult {

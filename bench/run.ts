@@ -55,8 +55,6 @@ function verdict(ok: boolean, value: number, threshold: number, load: number): T
   return ok ? 'met' : 'missed';
 }
 
-const slowDelta = (x: number | undefined, nginx: number | undefined): string => (x === undefined || nginx === undefined ? '–' : String(round(x - nginx)));
-
 function evaluate(r: Results): Target[] {
   const t: Target[] = [];
   const maxLoad = (xs: number[]) => Math.max(...xs);
@@ -68,10 +66,8 @@ function evaluate(r: Results): Target[] {
     t.push({ name: 'Full pipeline p99 within 2 ms of nginx', value: `${full.vsNginx!.p99DeltaMs >= 0 ? '+' : ''}${full.vsNginx!.p99DeltaMs} ms`, status: verdict(full.vsNginx!.p99DeltaMs <= 2, full.vsNginx!.p99DeltaMs, 2, l), note: `load ≤ ${l}` });
     // Under wrk every target is saturated: with 50 connections in flight a request waits for ≈ 50 others (Little's
     // law), so the p99 there follows throughput. The slow-upstream cell shows the latency a proxy adds below saturation.
-    if (full.slow.p99Ms !== undefined && ng.slow.p99Ms !== undefined) {
-      const d = round(full.slow.p99Ms - ng.slow.p99Ms);
-      t.push({ name: 'Full pipeline p99 within 2 ms of nginx below saturation (slow-upstream cell)', value: `${d >= 0 ? '+' : ''}${d} ms`, status: verdict(d <= 2, d, 2, l), note: `≈ ${Math.round(full.slow.rps)} req/s, 4 callers; not the issue's measurement (that is the row above)` });
-    }
+    const d = round(full.slow.p99Ms - ng.slow.p99Ms);
+    t.push({ name: 'Full pipeline p99 within 2 ms of nginx below saturation (slow-upstream cell)', value: `${d >= 0 ? '+' : ''}${d} ms`, status: verdict(d <= 2, d, 2, l), note: `≈ ${Math.round(full.slow.rps)} req/s, 4 callers; not the issue's measurement (that is the row above)` });
     const o = r.proxy.targets.find((x) => x.name === 'oauth2-proxy');
     if (o) t.push({ name: 'Full pipeline ≥ 1.0× oauth2-proxy req/s', value: `${round(full.rps / o.rps, 2)}×`, status: verdict(full.rps >= o.rps, full.rps / o.rps, 1, maxLoad([...full.load, ...o.load])) });
     else t.push({ name: 'Full pipeline ≥ 1.0× oauth2-proxy req/s', value: '–', status: 'not measured', note: r.proxy.oauth2Proxy.why ?? '' });
@@ -197,7 +193,7 @@ function markdown(r: Results): string {
       L.push('|---|---|---|---|---|---|---|---|');
       const slowNginx = p.targets.find((t) => t.name === 'nginx')!.slow;
       for (const t of p.targets) {
-        L.push(`| ${t.label} | ${t.slow.rps} | ${t.slow.p50Ms ?? '–'} | ${t.slow.p99Ms ?? '–'} | ${slowDelta(t.slow.p50Ms, slowNginx.p50Ms)} | ${slowDelta(t.slow.p99Ms, slowNginx.p99Ms)} | ${t.slow.cpuUsPerReq} (${t.slow.cpuUsRuns.join(', ')}) | ${round(t.slow.cpuUsPerReq / t.cpuUsPerReq, 1)} |`);
+        L.push(`| ${t.label} | ${t.slow.rps} | ${t.slow.p50Ms} | ${t.slow.p99Ms} | ${round(t.slow.p50Ms - slowNginx.p50Ms)} | ${round(t.slow.p99Ms - slowNginx.p99Ms)} | ${t.slow.cpuUsPerReq} (${t.slow.cpuUsRuns.join(', ')}) | ${round(t.slow.cpuUsPerReq / t.cpuUsPerReq, 1)} |`);
       }
       L.push('');
       L.push('Latencies in this cell include the stub\'s 30 ms and are measured by the bench process (CPU 1), the same way for every target: the differences to nginx are what each proxy adds when it is not saturated.');
