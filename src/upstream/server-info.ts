@@ -16,8 +16,16 @@ export function serverInfoProbe(upstream: Upstream): () => Promise<ServerInfo> {
   const fetchOnce = async (): Promise<ServerInfo> => {
     const r = await upstream.get('/api/3.0/mlflow/server-info');
     if (r.status !== 200) throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', `server-info answered ${r.status}`);
-    const body = JSON.parse(r.body) as { workspaces_enabled?: unknown };
-    return { workspacesEnabled: body.workspaces_enabled === true };
+    let body: unknown;
+    try {
+      body = JSON.parse(r.body);
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', 'server-info answered 200 with something other than a JSON object');
+    }
+    return { workspacesEnabled: (body as { workspaces_enabled?: unknown }).workspaces_enabled === true };
   };
   return async () => {
     if (known) return known;

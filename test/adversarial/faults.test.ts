@@ -78,6 +78,15 @@ describe('MLflow failing on the forwarded call', { timeout: 20_000 }, () => {
     assert.equal(stub.requests.filter((r) => r.headers['x-forwarded-for'] !== undefined).length, 0);
   });
 
+  test('MLflow\'s server-info answering 200 with something not JSON: 502, not an internal error, not forwarded', async () => {
+    handler = (req, res, r) =>
+      req.url!.endsWith('/server-info') ? void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>') : jsonOk(req, res, r);
+    const res = await get();
+    assert.equal(res.status, 502, res.body);
+    assert.equal(errorCode(res), 'TEMPORARILY_UNAVAILABLE');
+    assert.equal(stub.requests.filter((r) => r.headers['x-forwarded-for'] !== undefined).length, 0);
+  });
+
   test('MLflow\'s own 500 is passed on as MLflow\'s answer (the call was allowed)', async () => {
     handler = (req, res, r) =>
       req.url!.endsWith('/server-info') ? jsonOk(req, res, r) : void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error_code":"INTERNAL_ERROR","message":"boom"}');
