@@ -3,7 +3,7 @@
  * Bodies stream both ways (a buffered JSON body is sent as is); nothing is held in memory
  * beyond the socket buffers, so multi-GiB artifacts pass with flat memory.
  */
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors.ts';
 import type { PoolStats } from '../metrics/definitions.ts';
@@ -55,35 +55,13 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   });
   return {
     url: options.url,
-    async forward(request, res, onHeaders) {
-      const abort = new AbortController();
-      const onClose = () => {
-        if (!res.writableFinished) abort.abort();
-      };
-      res.once('close', onClose);
-      let status = 0;
-      try {
-        await pool.stream(
-          {
-            path: request.path,
-            method: request.method as 'GET',
-            headers: request.headers,
-            body: request.body,
-            signal: abort.signal,
-          },
-          ({ statusCode, headers }) => {
-            status = statusCode;
-            onHeaders?.(statusCode);
-            res.writeHead(statusCode, downstreamResponseHeaders(headers as Record<string, string | string[]>));
-            return res;
-          },
+    forward(request, res, onHeaders) {
+      return new Promise((resolve, reject) => {
+        pool.dispatch(
+          { path: request.path, method: request.method, headers: request.headers, body: request.body },
+          new StreamingAnswer(res, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started))).watch(request.body),
         );
-        return status;
-      } catch (err) {
-        throw mapUpstreamError(err, status !== 0);
-      } finally {
-        res.off('close', onClose);
-      }
+      });
     },
     async forwardBuffered(request, maxBytes) {
       try {
@@ -119,6 +97,96 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       await pool.close();
     },
   };
+}
+
+/**
+ * The dispatch handler of a streamed answer: MLflow's status and headers, then its body chunks
+ * straight into the client's response, pausing MLflow's socket while the client's is full.
+ * (undici's `Pool.stream` does the same through an AsyncResource, a stream-lifecycle tracker and
+ * a Promise per request, and writes the zero-length body chunks its parser reports after each
+ * socket read — each an empty write syscall; bench/README in docs/performance.md.) Settles once:
+ * with MLflow's status when the response has been handed to the client's socket, or with the
+ * error and whether the answer had started.
+ */
+class StreamingAnswer implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | null = null;
+  #status = 0;
+  #settled = false;
+  readonly #res: ServerResponse;
+  readonly #onHeaders: ((status: number) => void) | undefined;
+  readonly #resolve: (status: number) => void;
+  readonly #reject: (err: unknown, started: boolean) => void;
+
+  constructor(res: ServerResponse, onHeaders: ((status: number) => void) | undefined, resolve: (status: number) => void, reject: (err: unknown, started: boolean) => void) {
+    this.#res = res;
+    this.#onHeaders = onHeaders;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    res.once('close', this.#onClose);
+  }
+
+  /** A streamed request body that fails (the client cut its upload) ends the exchange, queued or not. */
+  watch(body: ForwardRequest['body']): this {
+    if (body !== null && !Buffer.isBuffer(body)) {
+      body.on('error', (err) => {
+        this.#controller?.abort(err);
+        this.#fail(err);
+      });
+    }
+    return this;
+  }
+
+  /** The client went away before the answer was complete: stop MLflow's side too. */
+  #onClose = (): void => {
+    if (this.#res.writableFinished) return;
+    const gone = new undiciErrors.RequestAbortedError('client closed the connection');
+    this.#controller?.abort(gone);
+    this.#fail(gone);
+  };
+
+  #resume = (): void => this.#controller?.resume();
+
+  #fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#res.off('close', this.#onClose);
+    this.#reject(err, this.#status !== 0);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#settled) controller.abort(new undiciErrors.RequestAbortedError('the exchange ended before MLflow was asked'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200 || this.#settled) return; // 1xx: informational, the answer follows
+    this.#status = statusCode;
+    this.#onHeaders?.(statusCode);
+    this.#res.writeHead(statusCode, downstreamResponseHeaders(headers));
+    this.#res.on('drain', this.#resume);
+    if (this.#res.writableNeedDrain) controller.pause();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (chunk.length === 0 || this.#settled) return;
+    if (!this.#res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#res.end(() => {
+      if (this.#settled) return;
+      this.#settled = true;
+      this.#res.off('close', this.#onClose);
+      this.#res.off('drain', this.#resume);
+      this.#resolve(this.#status);
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    this.#res.off('drain', this.#resume);
+    this.#fail(err);
+  }
 }
 
 /** undici's failures → the registry: unreachable 503, too slow 504, broken 502. */

@@ -166,6 +166,93 @@ describe('streaming', () => {
   });
 });
 
+describe('streaming: backpressure and cut connections', () => {
+  const MIB = 1024 * 1024;
+  const download = '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/big.bin';
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; !ok(); i++) {
+      if (i > 500) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  /** MLflow's side of a download: `mib` MiB written as fast as its socket takes them. */
+  const streamingStub = (mib: number, state: { sent: number; blocked: boolean; closed: boolean }) => {
+    const piece = Buffer.alloc(MIB, 7);
+    stub.handler = (req, res, r) => {
+      if (!req.url!.endsWith('/big.bin')) return jsonOk(req, res, r);
+      res.on('close', () => (state.closed = true));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': mib * MIB });
+      const go = () => {
+        state.blocked = false;
+        while (state.sent < mib * MIB && !res.destroyed) {
+          state.sent += MIB;
+          if (!res.write(piece)) {
+            state.blocked = true;
+            return void res.once('drain', go);
+          }
+        }
+        res.end();
+      };
+      go();
+    };
+  };
+  const openDownload = () =>
+    new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const u = new URL(gh.url);
+      httpRequest({ host: u.hostname, port: u.port, path: download, headers: { authorization: ADMIN_AUTH } }, resolve).on('error', reject).end();
+    });
+
+  test('a client that stops reading holds MLflow back; reading again delivers every byte', async () => {
+    const state = { sent: 0, blocked: false, closed: false };
+    streamingStub(256, state);
+    const res = await openDownload();
+    assert.equal(res.statusCode, 200);
+    res.pause();
+    // MLflow fills the socket buffers, then waits: the gateway stops reading it while the client's side is full.
+    await until('MLflow to be held back', () => state.blocked && state.sent >= 2 * MIB);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(state.sent < 64 * MIB, `MLflow sent ${state.sent / MIB} MiB to a client that read nothing`);
+    let got = 0;
+    res.on('data', (c: Buffer) => (got += c.length));
+    res.resume();
+    await new Promise((r) => res.on('end', r));
+    assert.equal(got, 256 * MIB);
+  });
+
+  test('a client that goes away mid-download: MLflow\'s side of the exchange is closed too', async () => {
+    const state = { sent: 0, blocked: false, closed: false };
+    streamingStub(256, state);
+    const res = await openDownload();
+    await new Promise((r) => res.once('data', r));
+    res.destroy();
+    await until('MLflow\'s response to be closed', () => state.closed);
+    assert.ok(state.sent < 256 * MIB);
+    const after = await call('/api/2.0/mlflow/experiments/get?experiment_id=1');
+    assert.equal(after.res.status, 200);
+  });
+
+  test('a client that cuts its upload: MLflow sees the request cut, never a complete one; the gateway goes on', async () => {
+    const u = new URL(gh.url);
+    const req = httpRequest({
+      host: u.hostname,
+      port: u.port,
+      method: 'PUT',
+      path: '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/cut.bin',
+      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/octet-stream', 'content-length': 64 * MIB },
+    });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(MIB, 1));
+    await until('the upload to reach MLflow', () => stub.arrived.some((url) => url.endsWith('/cut.bin')));
+    req.destroy();
+    await until('MLflow to record the upload', () => forwarded().some((r) => r.url.endsWith('/cut.bin')));
+    const [cut] = forwarded().filter((r) => r.url.endsWith('/cut.bin'));
+    assert.equal(cut!.aborted, true);
+    assert.ok(cut!.bytes < 64 * MIB);
+    const after = await call('/api/2.0/mlflow/experiments/get?experiment_id=1');
+    assert.equal(after.res.status, 200);
+  });
+});
+
 describe('refusals never reach MLflow', () => {
   test('no credentials: 401 with a Basic challenge, in MLflow error shape', async () => {
     const { res, json } = await call('/api/2.0/mlflow/experiments/get?experiment_id=1', { auth: null });

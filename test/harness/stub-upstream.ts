@@ -14,6 +14,8 @@ export interface Recorded {
   readonly bytes: number;
   readonly sha256: string;
   readonly body: string;
+  /** The request body was cut before it was complete (client or gateway went away). */
+  readonly aborted: boolean;
 }
 
 export type StubHandler = (req: IncomingMessage, res: ServerResponse, recorded: Recorded) => void;
@@ -21,6 +23,8 @@ export type StubHandler = (req: IncomingMessage, res: ServerResponse, recorded: 
 export interface StubUpstream {
   readonly url: string;
   readonly requests: Recorded[];
+  /** Request targets as they arrive, before their bodies are read. */
+  readonly arrived: string[];
   handler: StubHandler;
   close(): Promise<void>;
 }
@@ -33,16 +37,24 @@ export const jsonOk: StubHandler = (_req, res, r) => {
 
 export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpstream> {
   const requests: Recorded[] = [];
+  const arrived: string[] = [];
   const stub: { handler: StubHandler } = { handler };
   const server: Server = createServer(async (req, res) => {
+    arrived.push(req.url!);
     const hash = createHash('sha256');
     let bytes = 0;
     const head: Buffer[] = [];
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      if (bytes <= 65536) head.push(chunk);
+    let aborted = false;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (bytes <= 65536) head.push(chunk);
+      }
+    } catch {
+      aborted = true;
     }
+    aborted ||= !req.complete;
     const recorded: Recorded = {
       method: req.method!,
       url: req.url!,
@@ -50,8 +62,10 @@ export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpst
       bytes,
       sha256: hash.digest('hex'),
       body: bytes <= 65536 ? Buffer.concat(head).toString('utf8') : '',
+      aborted,
     };
     requests.push(recorded);
+    if (aborted) return;
     stub.handler(req, res, recorded);
   });
   server.keepAliveTimeout = 10_000;
@@ -60,6 +74,7 @@ export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpst
   return Object.assign(stub, {
     url: `http://127.0.0.1:${port}`,
     requests,
+    arrived,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
