@@ -14,6 +14,8 @@
  * per streamed MiB (docs/performance.md, 2026-11-22 23:10).
  */
 
+import { getHeapStatistics } from 'node:v8';
+
 type Gc = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
 
 export interface MemoryGovernor {
@@ -34,7 +36,9 @@ export function startMemoryGovernor(options: { intervalMs?: number; thresholdByt
   const gc = gcFunction();
   // Without --expose-gc (the gateway started some other way than bin/gatehouse): nothing to govern with.
   if (!gc) return { collections: () => 0, stop: () => undefined };
-  const buffers = () => process.memoryUsage().arrayBuffers;
+  // V8's external memory (array buffers and external strings): process.memoryUsage() would also
+  // read /proc for the RSS on every tick, and showed up in profiles under load (docs/performance.md).
+  const buffers = () => getHeapStatistics().external_memory;
   let base = buffers();
   let count = 0;
   const timer = setInterval(() => {

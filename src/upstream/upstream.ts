@@ -104,7 +104,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
  * straight into the client's response, pausing MLflow's socket while the client's is full.
  * (undici's `Pool.stream` does the same through an AsyncResource, a stream-lifecycle tracker and
  * a Promise per request, and writes the zero-length body chunks its parser reports after each
- * socket read — each an empty write syscall; bench/README in docs/performance.md.) Settles once:
+ * socket read — each an empty write syscall: docs/performance.md, 2026-11-23 03:30.) Settles once:
  * with MLflow's status when the response has been handed to the client's socket, or with the
  * error and whether the answer had started.
  */
