@@ -23,24 +23,45 @@ export function canonicalJson(value: unknown): string {
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 let general = false;
 
+/**
+ * `value` with every object's members in sorted order — the value itself where it already is
+ * (most nested objects of an audit event), a copy only of the objects that are not or that hold
+ * one that is not. Objects that are not plain (a Date, a class instance) are always copied as
+ * their own enumerable members, which is what the definition reads.
+ */
 function sortedCopy(value: unknown): unknown {
   if (typeof value === 'function' || typeof value === 'symbol') general = true;
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedCopy(value[i]);
+      if (item !== value[i]) (out ??= value.slice())[i] = item;
+    }
+    return out ?? value;
+  }
   const rec = value as Record<string, unknown>;
   const keys = Object.keys(rec);
-  // Sorting allocates: skip it when the members are already in order (most nested objects).
+  const proto = Object.getPrototypeOf(rec) as unknown;
+  let copy = proto !== Object.prototype && proto !== null;
   for (let i = 1; i < keys.length; i++) {
     if (keys[i - 1]! > keys[i]!) {
       keys.sort();
+      copy = true;
       break;
     }
   }
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
+  let children: unknown[] | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     if (k === '__proto__' || ARRAY_INDEX.test(k)) general = true;
-    out[k] = sortedCopy(rec[k]);
+    const child = sortedCopy(rec[k]);
+    if (child !== rec[k]) copy = true;
+    (children ??= []).push(child);
   }
+  if (!copy) return rec;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) out[keys[i]!] = children![i];
   return out;
 }
 
@@ -67,20 +88,28 @@ export interface ChainHead {
 
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS };
 
-/** Seals events after `head`; returns them and the new head (the caller commits it once written). */
-export function seal(head: ChainHead, events: readonly AuditEvent[]): { sealed: ChainedEvent[]; head: ChainHead } {
+/**
+ * Seals events after `head`; returns them, each as one line of JSON, and the new head (the caller
+ * commits it once written). A line is the canonical form the hash was computed over with `hash`
+ * added last: the same members as `JSON.stringify(sealed[i])` (verification parses it and
+ * recomputes the canonical form), without serializing the event a second time.
+ */
+export function seal(head: ChainHead, events: readonly AuditEvent[]): { sealed: ChainedEvent[]; lines: string[]; head: ChainHead } {
   let { seq, hash } = head;
   const sealed: ChainedEvent[] = [];
+  const lines: string[] = [];
   for (const e of events) {
     // One copy per event: the hash is computed before `hash` is added (hashOf without its copy).
     const event: Omit<ChainedEvent, 'hash'> & { hash?: string } = { ...e, seq: seq + 1, prev: hash };
-    const h = createHash('sha256').update(canonicalJson(event)).digest('hex');
+    const canonical = canonicalJson(event);
+    const h = createHash('sha256').update(canonical).digest('hex');
     event.hash = h;
     sealed.push(event as ChainedEvent);
+    lines.push(canonical === '{}' ? `{"hash":"${h}"}` : `${canonical.slice(0, -1)},"hash":"${h}"}`);
     seq += 1;
     hash = h;
   }
-  return { sealed, head: { seq, hash } };
+  return { sealed, lines, head: { seq, hash } };
 }
 
 export interface ChainProblem {

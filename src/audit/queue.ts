@@ -39,12 +39,12 @@ export async function openSinkQueue(
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
-      const { sealed, head: next } = seal(
+      const { sealed, lines, head: next } = seal(
         head,
         batch.map((w) => w.event),
       );
       try {
-        await sink.write(sealed);
+        await sink.write(sealed, lines);
         head = next;
         for (const w of batch) w.resolve();
       } catch (err) {

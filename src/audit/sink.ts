@@ -2,6 +2,13 @@
 import type { ChainHead } from './chain.ts';
 import type { ChainedEvent } from './event.ts';
 
+/** The events as JSON lines, newline-terminated: the sealed lines when the caller has them. */
+export function jsonLines(events: readonly ChainedEvent[], lines: readonly string[] | undefined): string {
+  let text = '';
+  for (let i = 0; i < events.length; i++) text += `${lines?.[i] ?? JSON.stringify(events[i])}\n`;
+  return text;
+}
+
 export interface AuditSink {
   /** Config id (default: the type); the `sink` label of the audit metrics. */
   readonly id: string;
@@ -12,7 +19,10 @@ export interface AuditSink {
   readonly batch?: { readonly size: number; readonly intervalMs: number };
   /** Prepares the sink and returns where its chain stands (so a restart continues it). */
   open(): Promise<ChainHead>;
-  /** Writes the events in order, all or nothing as far as the sink can tell; rejects on failure. */
-  write(events: readonly ChainedEvent[]): Promise<void>;
+  /**
+   * Writes the events in order, all or nothing as far as the sink can tell; rejects on failure.
+   * `lines`, when given, holds each event as one line of JSON text (from sealing: chain.ts `seal`).
+   */
+  write(events: readonly ChainedEvent[], lines?: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalJson, hashOf } from '../../src/audit/chain.ts';
+import { EMPTY_HEAD, canonicalJson, hashOf, seal, verifyChain } from '../../src/audit/chain.ts';
+import type { AuditEvent, ChainedEvent } from '../../src/audit/event.ts';
 
 /** The definition, written the obvious way. */
 function reference(value: unknown): string {
@@ -68,4 +69,27 @@ test('an audit event hashes over its canonical form, whatever its key order', ()
   const reversed = Object.fromEntries(Object.entries(event).reverse()) as typeof event;
   assert.equal(hashOf(event), hashOf(reversed));
   assert.equal(canonicalJson(event), reference(event));
+});
+
+test('sealing hands out each event as a line of JSON with the same members, and the lines verify', () => {
+  const events = [
+    { v: 1, phase: 'complete', time: '2026-01-01T00:00:00.000Z', resources: [{ kind: 'run', id: 'r', key: { run_id: 'r' }, from: 'params:run_id' }], decision: { effect: 'allow', reasons: ['x'] } },
+    { v: 1, phase: 'complete', time: '2026-01-01T00:00:01.000Z', client: { userAgent: 'a\u2028b "q"', address: '::1' }, resources: [] },
+  ] as unknown as AuditEvent[];
+  const { sealed, lines, head } = seal(EMPTY_HEAD, events);
+  assert.equal(lines.length, 2);
+  for (let i = 0; i < lines.length; i++) assert.deepEqual(JSON.parse(lines[i]!), JSON.parse(JSON.stringify(sealed[i])));
+  const check = verifyChain(lines.map((line, i) => ({ where: `line ${i + 1}`, event: JSON.parse(line) as ChainedEvent })));
+  assert.deepEqual(check.problems, []);
+  assert.equal(check.head.hash, head.hash);
+});
+
+test('the canonical form does not depend on which nested objects were already in order', () => {
+  const inOrder = { a: { b: 1, c: [{ d: 1, e: 2 }] }, f: null };
+  const shuffled = { f: null, a: { c: [{ e: 2, d: 1 }], b: 1 } };
+  assert.equal(canonicalJson(inOrder), canonicalJson(shuffled));
+  assert.equal(canonicalJson(inOrder), reference(inOrder));
+  // Nothing is changed in place.
+  assert.deepEqual(Object.keys(shuffled), ['f', 'a']);
+  assert.deepEqual(Object.keys(shuffled.a.c[0]!), ['e', 'd']);
 });

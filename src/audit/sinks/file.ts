@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { EMPTY_HEAD, type ChainHead } from '../chain.ts';
 import type { ChainedEvent } from '../event.ts';
-import type { AuditSink } from '../sink.ts';
+import { jsonLines, type AuditSink } from '../sink.ts';
 
 export const fileSinkSchema = z
   .strictObject({
@@ -133,9 +133,9 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       await openActive();
       return head ?? EMPTY_HEAD;
     },
-    async write(events) {
+    async write(events, lines) {
       if (events.length === 0) return;
-      const buf = Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      const buf = Buffer.from(jsonLines(events, lines));
       const now = deps.now();
       const tooBig = size > 0 && size + buf.length > config.maxBytes;
       const tooOld = size > 0 && config.maxAgeMs > 0 && startedAt !== undefined && now - startedAt >= config.maxAgeMs;

@@ -1,7 +1,7 @@
 /** Audit sink: one JSON line per event on standard output, for a log collector. Best effort (not durable). */
 import { z } from 'zod';
 import { EMPTY_HEAD } from '../chain.ts';
-import type { AuditSink } from '../sink.ts';
+import { jsonLines, type AuditSink } from '../sink.ts';
 
 export const stdoutSinkSchema = z
   .strictObject({
@@ -20,8 +20,8 @@ export function stdoutSink(config: StdoutSinkConfig, out: NodeJS.WritableStream 
     async open() {
       return EMPTY_HEAD;
     },
-    write(events) {
-      const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    write(events, lines) {
+      const text = jsonLines(events, lines);
       return new Promise<void>((resolve, reject) => out.write(text, (err) => (err ? reject(err) : resolve())));
     },
     async close() {},

@@ -38,8 +38,8 @@ export function webhookSink(config: WebhookSinkConfig, deps: { sleep?: (ms: numb
     async open() {
       return EMPTY_HEAD;
     },
-    async write(events) {
-      const body = JSON.stringify({ events });
+    async write(events, lines) {
+      const body = lines ? `{"events":[${lines.join(',')}]}` : JSON.stringify({ events });
       for (let attempt = 0; ; attempt++) {
         let failure: string;
         try {
