@@ -97,7 +97,8 @@ function evaluate(r: Results): Target[] {
   if (r.artifacts) {
     const a = r.artifacts;
     const worst = Math.min(a.upload.ratio, a.download.ratio);
-    t.push({ name: 'Artifacts ≥ 90 % of direct throughput', value: `upload ${Math.round(a.upload.ratio * 100)} %, download ${Math.round(a.download.ratio * 100)} %`, status: verdict(worst >= 0.9, worst, 0.9, Math.max(...a.load)) });
+    const ref = a.nginx ? `nginx (plain streaming proxy, same core) in the same run: upload ${Math.round(a.nginx.upload.ratio * 100)} %, download ${Math.round(a.nginx.download.ratio * 100)} %` : undefined;
+    t.push({ name: 'Artifacts ≥ 90 % of direct throughput', value: `upload ${Math.round(a.upload.ratio * 100)} %, download ${Math.round(a.download.ratio * 100)} %`, status: verdict(worst >= 0.9, worst, 0.9, Math.max(...a.load)), ...(ref && { note: ref }) });
     t.push({ name: 'Artifacts: gateway RSS growth ≤ 64 MiB', value: `${a.peakGrowthMiB} MiB`, status: a.peakGrowthMiB <= 64 ? 'met' : 'missed' });
   }
   if (r.footprint) {
@@ -156,6 +157,12 @@ function chart(r: Results): string {
         { label: 'Gatehouse upload', value: a.upload.gatehouseMiBs, note: `${a.upload.gatehouseMiBs} MiB/s (${a.upload.ratio}×)` },
         { label: 'download direct', value: a.download.directMiBs, note: `${a.download.directMiBs} MiB/s` },
         { label: 'Gatehouse download', value: a.download.gatehouseMiBs, note: `${a.download.gatehouseMiBs} MiB/s (${a.download.ratio}×)` },
+        ...(a.nginx
+          ? [
+              { label: 'nginx upload', value: a.nginx.upload.MiBs, note: `${a.nginx.upload.MiBs} MiB/s (${a.nginx.upload.ratio}×)` },
+              { label: 'nginx download', value: a.nginx.download.MiBs, note: `${a.nginx.download.MiBs} MiB/s (${a.nginx.download.ratio}×)` },
+            ]
+          : []),
       ], y, width),
     );
   }
@@ -226,12 +233,13 @@ function markdown(r: Results): string {
     const a = r.artifacts;
     L.push(`### 3. Artifacts (${a.mib} MiB, ${a.reps} repetition(s), medians; load ${a.load.join(', ')})`);
     L.push('');
-    L.push('| direction | direct MiB/s | through Gatehouse MiB/s | ratio | gateway CPU ms per MiB |');
-    L.push('|---|---|---|---|---|');
-    L.push(`| upload | ${a.upload.directMiBs} | ${a.upload.gatehouseMiBs} | ${a.upload.ratio} | ${a.gatewayCpuMsPerMiB?.upload ?? '–'} |`);
-    L.push(`| download | ${a.download.directMiBs} | ${a.download.gatehouseMiBs} | ${a.download.ratio} | ${a.gatewayCpuMsPerMiB?.download ?? '–'} |`);
+    const ng = (d: 'upload' | 'download') => (a.nginx ? ` ${a.nginx[d].MiBs} | ${a.nginx[d].ratio} | ${a.nginx[d].cpuMsPerMiB ?? '–'} |` : ' – | – | – |');
+    L.push('| direction | direct MiB/s | through Gatehouse MiB/s | ratio | gateway CPU ms per MiB | through nginx MiB/s | ratio | nginx CPU ms per MiB |');
+    L.push('|---|---|---|---|---|---|---|---|');
+    L.push(`| upload | ${a.upload.directMiBs} | ${a.upload.gatehouseMiBs} | ${a.upload.ratio} | ${a.gatewayCpuMsPerMiB?.upload ?? '–'} |${ng('upload')}`);
+    L.push(`| download | ${a.download.directMiBs} | ${a.download.gatehouseMiBs} | ${a.download.ratio} | ${a.gatewayCpuMsPerMiB?.download ?? '–'} |${ng('download')}`);
     L.push('');
-    L.push('The client (this process) has CPU 1; the gateway is pinned to CPU 0; MLflow is not pinned, so it shares the cores with both, as a gateway next to its MLflow would. Downloads are read with node:http, uploads written with it, for both targets.');
+    L.push('The client (this process) has CPU 1; the gateway and nginx are pinned to CPU 0; MLflow is not pinned, so it shares the cores with them, as a gateway next to its MLflow would. nginx is the reference for what any proxy in the path costs here: one worker, no body size limit, uploads streamed, answers relayed through 64 KiB memory buffers. Each repetition transfers through every target in turn, a different one first each time. Downloads are read with node:http, uploads written with it, for every target.');
     L.push('');
     L.push(`Gateway RSS: ${a.baselineRssMiB} MiB before, peak growth ${a.peakGrowthMiB} MiB during the transfers.`);
     L.push('');

@@ -27,8 +27,13 @@ export async function startNodeProxy(upstream: string, cpu?: string): Promise<Se
   return { ...c, url: `http://127.0.0.1:${(JSON.parse(c.line) as { port: number }).port}` };
 }
 
-/** nginx from Debian as a plain reverse proxy: 1 worker, upstream keepalive 128, no access log. */
-export async function startNginx(upstream: string, cpu?: string): Promise<Served> {
+/**
+ * nginx from Debian as a plain reverse proxy: 1 worker, upstream keepalive 128, no access log.
+ * `streaming`: set up for GiB-sized bodies the way one would in front of an artifact store —
+ * no body size limit, uploads streamed (not spooled to a temp file first), answers relayed
+ * through 64 KiB memory buffers (never spooled to disk).
+ */
+export async function startNginx(upstream: string, cpu?: string, options: { streaming?: boolean } = {}): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   const port = await freePort();
   const up = new URL(upstream);
@@ -52,7 +57,17 @@ http {
       proxy_pass http://mlflow;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Host $host;
+      proxy_set_header Host $host;${
+        options.streaming
+          ? `
+      client_max_body_size 0;
+      proxy_request_buffering off;
+      proxy_max_temp_file_size 0;
+      proxy_buffer_size 64k;
+      proxy_buffers 8 64k;
+      proxy_busy_buffers_size 128k;`
+          : ''
+      }
     }
   }
 }
