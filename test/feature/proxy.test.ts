@@ -5,7 +5,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ADMIN_AUTH, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startStub, jsonOk, type StubUpstream } from '../harness/stub-upstream.ts';
@@ -55,6 +55,12 @@ function raw(target: string, headers: Record<string, string> = {}, method = 'GET
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** A request to an artifact of run `abc` through the gateway, as the admin; the caller writes the body. */
+function artifactRequest(method: 'GET' | 'PUT', file: string, headers: Record<string, string | number> = {}): ClientRequest {
+  const u = new URL(gh.url);
+  return httpRequest({ host: u.hostname, port: u.port, method, path: `/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/${file}`, headers: { authorization: ADMIN_AUTH, ...headers } });
 }
 
 function assertMlflowError(json: Record<string, unknown> | undefined, errorCode: string, gatehouseCode: string) {
@@ -116,14 +122,7 @@ describe('streaming', () => {
   test('an upload with Expect: 100-continue streams through byte for byte', async () => {
     const data = randomBytes(5 * 1024 * 1024 + 17);
     const status = await new Promise<number>((resolve, reject) => {
-      const u = new URL(gh.url);
-      const req = httpRequest({
-        host: u.hostname,
-        port: u.port,
-        method: 'PUT',
-        path: '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/f.bin',
-        headers: { authorization: ADMIN_AUTH, expect: '100-continue', 'content-length': data.length, 'content-type': 'application/octet-stream' },
-      });
+      const req = artifactRequest('PUT', 'f.bin', { expect: '100-continue', 'content-length': data.length, 'content-type': 'application/octet-stream' });
       req.on('continue', () => req.end(data));
       req.on('response', (res) => {
         res.resume();
@@ -168,7 +167,6 @@ describe('streaming', () => {
 
 describe('streaming: backpressure and cut connections', () => {
   const MIB = 1024 * 1024;
-  const download = '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/big.bin';
   const until = async (what: string, ok: () => boolean) => {
     for (let i = 0; !ok(); i++) {
       if (i > 500) throw new Error(`timed out waiting for ${what}`);
@@ -197,9 +195,8 @@ describe('streaming: backpressure and cut connections', () => {
     };
   };
   const openDownload = () =>
-    new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      const u = new URL(gh.url);
-      httpRequest({ host: u.hostname, port: u.port, path: download, headers: { authorization: ADMIN_AUTH } }, resolve).on('error', reject).end();
+    new Promise<IncomingMessage>((resolve, reject) => {
+      artifactRequest('GET', 'big.bin').on('response', resolve).on('error', reject).end();
     });
 
   test('a client that stops reading holds MLflow back; reading again delivers every byte', async () => {
@@ -232,14 +229,7 @@ describe('streaming: backpressure and cut connections', () => {
   });
 
   test('a client that cuts its upload: MLflow sees the request cut, never a complete one; the gateway goes on', async () => {
-    const u = new URL(gh.url);
-    const req = httpRequest({
-      host: u.hostname,
-      port: u.port,
-      method: 'PUT',
-      path: '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/cut.bin',
-      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/octet-stream', 'content-length': 64 * MIB },
-    });
+    const req = artifactRequest('PUT', 'cut.bin', { 'content-type': 'application/octet-stream', 'content-length': 64 * MIB });
     req.on('error', () => undefined);
     req.write(Buffer.alloc(MIB, 1));
     await until('the upload to reach MLflow', () => stub.arrived.some((url) => url.endsWith('/cut.bin')));
