@@ -18,6 +18,7 @@ import type { PolicySnapshot } from '../policy/snapshot.ts';
 import { ownershipRepository } from '../store/ownership.ts';
 import type { AdminDeps } from './deps.ts';
 import { AdminError, invalid, notFound, route, type RouteSpec } from './http.ts';
+import { parseAnswer } from '../upstream/upstream.ts';
 
 const accessQuery = z
   .strictObject({
@@ -77,7 +78,7 @@ export function accessRoutes(deps: AdminDeps): RouteSpec[] {
     const r = await deps.upstreams.forTenant(tenant).get(`/api/2.0/mlflow/experiments/get?experiment_id=${encodeURIComponent(id)}`, headers);
     if (r.status === 404) throw notFound(`experiment ${id} in tenant ${tenant}`);
     if (r.status !== 200) throw new AdminError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `MLflow answered ${r.status} when asked for experiment ${id}`);
-    const name = (JSON.parse(r.body) as { experiment?: { name?: unknown } }).experiment?.name;
+    const name = (parseAnswer(r.body, `experiment ${id}`, 'GATEHOUSE_RESOURCE_UNRESOLVABLE') as { experiment?: { name?: unknown } } | null)?.experiment?.name;
     return typeof name === 'string' ? name : undefined;
   }
 

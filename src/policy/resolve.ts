@@ -11,6 +11,7 @@ import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import type { ResourceId } from '../pipeline/context.ts';
 import type { ResourceRef } from '../routes/mlflow/types.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
+import { parseAnswer } from '../upstream/upstream.ts';
 import type { Anchors } from './engine.ts';
 
 export interface Resolver {
@@ -79,13 +80,8 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
     // Not found in the caller's tenant (or anywhere): the same answer MLflow gives for a missing resource.
     if (r.status === 404) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', `${path} answered 404`);
     if (r.status !== 200) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path} answered ${r.status}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(r.body);
-    } catch {
-      // A proxy's HTML error page or a truncated answer: as unresolvable as a 500, never an internal error.
-      throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: answer is not JSON`);
-    }
+    // A proxy's HTML error page or a truncated answer: as unresolvable as a 500, never an internal error.
+    const parsed = parseAnswer(r.body, path, 'GATEHOUSE_RESOURCE_UNRESOLVABLE');
     const picked = pick(parsed as Record<string, unknown>);
     const value = (typeof picked === 'string' ? parentIds(picked) : picked) as T | undefined;
     if (value === undefined) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: no parent in answer`);

@@ -4,7 +4,7 @@
  * bad workspace header). Until it has answered, requests that depend on it get 503.
  */
 import { GatehouseError } from '../errors.ts';
-import type { Upstream } from './upstream.ts';
+import { parseAnswer, type Upstream } from './upstream.ts';
 
 export interface ServerInfo {
   readonly workspacesEnabled: boolean;
@@ -16,12 +16,7 @@ export function serverInfoProbe(upstream: Upstream): () => Promise<ServerInfo> {
   const fetchOnce = async (): Promise<ServerInfo> => {
     const r = await upstream.get('/api/3.0/mlflow/server-info');
     if (r.status !== 200) throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', `server-info answered ${r.status}`);
-    let body: unknown;
-    try {
-      body = JSON.parse(r.body);
-    } catch {
-      body = undefined;
-    }
+    const body = parseAnswer(r.body, 'server-info', 'GATEHOUSE_UPSTREAM_BAD_RESPONSE');
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', 'server-info answered 200 with something other than a JSON object');
     }

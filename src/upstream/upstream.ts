@@ -5,7 +5,7 @@
  */
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatehouseError } from '../errors.ts';
+import { GatehouseError, type ErrorCode } from '../errors.ts';
 import type { PoolStats } from '../metrics/definitions.ts';
 import { downstreamResponseHeaders } from './headers.ts';
 
@@ -186,6 +186,19 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.#res.off('drain', this.#resume);
     this.#fail(err);
+  }
+}
+
+/**
+ * An MLflow answer the gateway reads itself (a parent lookup, the server-info probe, a response
+ * it filters), parsed as JSON. Anything else — a proxy's HTML error page, a truncated answer — is
+ * MLflow's failure, reported as `code`, never as the gateway's internal error.
+ */
+export function parseAnswer(body: string, what: string, code: ErrorCode): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new GatehouseError(code, `${what}: answer is not JSON`);
   }
 }
 

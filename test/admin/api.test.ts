@@ -538,6 +538,18 @@ describe('policy explain and who can access', () => {
     assert.equal((await api('GET', '/access?experiment_id=404&tenant=team-a', ADMIN_AUTH)).status, 404);
   });
 
+  test('who can access, when MLflow answers the experiment lookup with something not JSON: 503 unresolvable, not an internal error', async () => {
+    stub.handler = (req, res, r) =>
+      req.url!.includes('/experiments/get?experiment_id=7') ? void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>') : handler(req, res, r);
+    try {
+      const r = await api('GET', '/access?experiment_id=7&tenant=team-a', ADMIN_AUTH);
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.body.gatehouse_code, 'GATEHOUSE_RESOURCE_UNRESOLVABLE', r.text);
+    } finally {
+      stub.handler = handler;
+    }
+  });
+
   test('who-can-access validation names the field', async () => {
     const none = await api('GET', '/access', ADMIN_AUTH);
     assert.equal(none.status, 400);

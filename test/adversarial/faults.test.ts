@@ -50,6 +50,19 @@ describe('MLflow misbehaving on the gateway\'s own lookups (alice needs resoluti
     });
   }
 
+  test('a filtered search answered with garbage: 502, no page made of it', async () => {
+    const normal = w.stub.handler;
+    w.stub.handler = (req, res, r) =>
+      req.url!.includes('/experiments/search') ? void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>') : normal(req, res, r);
+    try {
+      const res = await post(w.gh.url, '/api/2.0/mlflow/experiments/search', auth('ella'), { max_results: 10 });
+      assert.equal(res.status, 502, res.body);
+      assert.equal(errorCode(res), 'TEMPORARILY_UNAVAILABLE');
+    } finally {
+      w.stub.handler = normal;
+    }
+  });
+
   test('control: with MLflow healthy again the same call is forwarded', async () => {
     const res = await send(w.gh.url, 'GET', '/api/2.0/mlflow/runs/get?run_id=ra1', { authorization: auth('alice') });
     assert.equal(res.status, 200);
@@ -119,9 +132,12 @@ describe('MLflow failing on the forwarded call', { timeout: 20_000 }, () => {
   });
 
   test('a response filter route answered with garbage: 502, nothing half-filtered passed on', async () => {
-    handler = (_q, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"workspaces": [');
-    const res = await send(gh.url, 'GET', '/api/3.0/mlflow/workspaces', { authorization: auth('nora') });
-    assert.ok(res.status === 401 || res.status >= 500, `status ${res.status}`);
+    handler = (req, res, r) =>
+      req.url!.endsWith('/server-info') ? jsonOk(req, res, r) : void res.writeHead(200, { 'content-type': 'application/json' }).end('{"workspaces": [');
+    const res = await send(gh.url, 'GET', '/api/3.0/mlflow/workspaces', { authorization: ADMIN_AUTH });
+    assert.equal(res.status, 502, res.body);
+    assert.equal(errorCode(res), 'TEMPORARILY_UNAVAILABLE');
+    assert.doesNotMatch(res.body, /"workspaces"/);
   });
 });
 

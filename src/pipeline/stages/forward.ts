@@ -4,7 +4,7 @@
  */
 import { RESPONSE_FILTERS, type FilterContext } from '../../routes/mlflow/filters.ts';
 import { SEARCH_FILTERS, filteredSearch } from '../../routes/mlflow/search-filter.ts';
-import type { ForwardRequest } from '../../upstream/upstream.ts';
+import { parseAnswer, type ForwardRequest } from '../../upstream/upstream.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
@@ -40,7 +40,7 @@ export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContex
       const answer = await upstream.forwardBuffered(request, MAX_FILTERED_BYTES);
       ctx.upstreamStatus = answer.status;
       let body = answer.body;
-      if (answer.status === 200) body = Buffer.from(JSON.stringify(await filter(JSON.parse(body.toString('utf8')), ctx, filterContext(ctx))));
+      if (answer.status === 200) body = Buffer.from(JSON.stringify(await filter(parseAnswer(body.toString('utf8'), op, 'GATEHOUSE_UPSTREAM_BAD_RESPONSE'), ctx, filterContext(ctx))));
       const headers: Record<string, string | string[]> = { ...answer.headers, 'content-length': String(body.length) };
       delete headers['content-encoding'];
       ctx.res.writeHead(answer.status, headers);

@@ -10,7 +10,7 @@ import { GatehouseError } from '../../errors.ts';
 import type { Anchors } from '../../policy/engine.ts';
 import type { Family } from '../../policy/model.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
-import type { Upstream } from '../../upstream/upstream.ts';
+import { parseAnswer, type Upstream } from '../../upstream/upstream.ts';
 
 export interface SearchFilterSpec {
   /** The array of results in MLflow's answer. */
@@ -110,7 +110,8 @@ export async function filteredSearch(ctx: RequestContext, upstream: Upstream, sp
       ctx.res.end(answer.body);
       return;
     }
-    const page = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+    const page = parseAnswer(answer.body.toString('utf8'), ctx.route!.row.op, 'GATEHOUSE_UPSTREAM_BAD_RESPONSE') as Record<string, unknown> | null;
+    if (typeof page !== 'object' || page === null) throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', `${ctx.route!.row.op}: answer is not a JSON object`);
     const items = (Array.isArray(page[spec.items]) ? page[spec.items] : []) as Record<string, unknown>[];
     const upstreamNext = typeof page.next_page_token === 'string' && page.next_page_token !== '' ? page.next_page_token : undefined;
     let i = cursor.s;
