@@ -29,11 +29,14 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 let dir: string;
 let clean: string;
 
+/** The fixture's calendar: event `i` happened `i` seconds after this. */
+const EPOCH = Date.UTC(2026, 10, 22, 12, 0, 0);
+
 function event(i: number): AuditEvent {
   return {
     v: 1,
     phase: 'complete',
-    time: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString(),
+    time: new Date(EPOCH + i * 1000).toISOString(),
     requestId: `req-${i}`,
     principal: { id: 'local:alice', kind: 'user', method: 'basic', provider: 'local' },
     tenant: null,
@@ -51,10 +54,14 @@ function event(i: number): AuditEvent {
   };
 }
 
-/** Writes `n` events through the real file sink, small files so it rotates. */
+/**
+ * Writes `n` events through the real file sink, small files so it rotates (by size only: the
+ * sink's clock is the fixture's, so its age rotation never fires whatever today's date is).
+ */
 async function writeChain(path: string, n: number, from = 1): Promise<void> {
   const config = fileSinkSchema.parse({ type: 'file', path, maxBytes: 4096, fsync: false });
-  const q = await openSinkQueue(fileSink(config, { dataDir: dir, now: Date.now }), { maxQueue: 1000, onLoss: () => assert.fail('no loss expected') });
+  const now = () => EPOCH + (from + n) * 1000;
+  const q = await openSinkQueue(fileSink(config, { dataDir: dir, now }), { maxQueue: 1000, onLoss: () => assert.fail('no loss expected') });
   for (let i = from; i < from + n; i++) await q.push(event(i));
   await q.close(1000);
 }

@@ -245,6 +245,14 @@ describe('the web console', { timeout: 300_000 }, () => {
 
   test('at 390 px wide the navigation is a menu button that works with the keyboard', async () => {
     await admin.setViewportSize({ width: 390, height: 844 });
+    // The account view's token list is held back until the menu is open: a view that finishes
+    // loading must not close a menu opened meanwhile (it did, and this test failed at random).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await admin.route('**/_gatehouse/api/v1/me/tokens', async (r) => {
+      await held;
+      await r.continue();
+    });
     await admin.goto(`${gh.url}/_gatehouse/#/account`);
     await admin.getByRole('heading', { name: 'My account' }).waitFor();
     const menu = admin.getByRole('button', { name: 'Menu' });
@@ -254,6 +262,11 @@ describe('the web console', { timeout: 300_000 }, () => {
     await menu.focus();
     await admin.keyboard.press('Enter');
     assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+    release();
+    // The token list (a table, or its "none" line) is what the view renders last.
+    await admin.getByRole('table', { name: 'My tokens' }).or(admin.getByText('My tokens: none.')).waitFor();
+    await admin.unroute('**/_gatehouse/api/v1/me/tokens');
+    assert.equal(await menu.getAttribute('aria-expanded'), 'true', 'still open once the view has loaded');
     await grantsLink.waitFor({ state: 'visible' });
     await shot(admin, '12-narrow-menu');
     await grantsLink.focus();

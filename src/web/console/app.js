@@ -42,13 +42,15 @@ async function route() {
   const r = allowed().find((x) => x.path === name) ?? allowed()[0];
   if (!r) return;
   renderNav(r.path);
+  // Navigating closes the narrow-screen menu now, not once the view has loaded: a menu opened
+  // while a slow view loads must stay open.
+  closeMenu();
   document.title = `${r.label} · Gatehouse console`;
   showError('');
   $('status').textContent = '';
   const root = h('div', {});
   $('view').replaceChildren(root);
   cleanup = await guarded(() => r.view(root, me));
-  closeMenu();
 }
 
 function closeMenu() {
