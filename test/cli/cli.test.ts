@@ -5,14 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-cli-'));
 function gatehouse(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
   const r = spawnSync(join(ROOT, 'bin/gatehouse'), args, {
     encoding: 'utf8',
     input: options.input ?? '',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_DATA_DIR: join(dir, 'data'), ...options.env },
+    env: childEnv({ GATEHOUSE_DATA_DIR: join(dir, 'data'), ...options.env }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openStore } from '../../src/store/store.ts';
 import { verifyPassword } from '../../src/identity/password.ts';
@@ -16,7 +16,7 @@ function gatehouse(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(join(ROOT, 'bin/gatehouse'), args, {
     encoding: 'utf8',
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_DATA_DIR: join(dir, 'data'), ...env },
+    env: childEnv({ GATEHOUSE_DATA_DIR: join(dir, 'data'), ...env }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 
 const run = promisify(execFile);
@@ -29,7 +29,7 @@ after(async () => {
 
 async function cli(...args: string[]) {
   try {
-    const r = await run(join(ROOT, 'bin/gatehouse'), args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_DATA_DIR: gh.dataDir } });
+    const r = await run(join(ROOT, 'bin/gatehouse'), args, { env: childEnv({ GATEHOUSE_DATA_DIR: gh.dataDir }) });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };

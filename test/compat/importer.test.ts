@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { runPython } from '../harness/python-client.ts';
-import { MLFLOW_VENV, ROOT, requireMlflowVenv } from '../harness/paths.ts';
+import { childEnv, MLFLOW_VENV, ROOT, requireMlflowVenv } from '../harness/paths.ts';
 import { freePort, waitFor } from '../harness/ports.ts';
 import { policyRepository } from '../../src/store/policy.ts';
 import type { ImportPlan } from '../../src/cli/import-mlflow.ts';
@@ -62,7 +62,7 @@ async function withBasicAuthMlflow<T>(fn: (url: string) => Promise<T>): Promise<
 }
 
 function gatehouse(args: string[]) {
-  const r = spawnSync(join(ROOT, 'bin/gatehouse'), args, { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_DATA_DIR: dataDir } });
+  const r = spawnSync(join(ROOT, 'bin/gatehouse'), args, { encoding: 'utf8', env: childEnv({ GATEHOUSE_DATA_DIR: dataDir }) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ADMIN_PASSWORD, basic } from '../harness/gatehouse.ts';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { startStub, jsonOk, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 
 const withWorkspaces: StubHandler = (req, res, r) => {
@@ -30,7 +30,7 @@ let stub: StubUpstream;
 let child: ChildProcess;
 let url: string;
 const logs: Record<string, unknown>[] = [];
-const env = { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD };
+const env = childEnv({ GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD });
 
 function configText(policy: string[]): string {
   return [

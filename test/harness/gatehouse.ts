@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { startGatehouse, type Gatehouse, type StartOptions } from '../../src/main.ts';
 import type { RequestEvent } from '../../src/pipeline/runner.ts';
-import { ROOT } from './paths.ts';
+import { childEnv, ROOT } from './paths.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 
 export const ADMIN_USER = 'admin';
@@ -111,9 +111,7 @@ export interface Spawned {
 export async function spawnGatehouse(mlflowUrl: string, env: Record<string, string> = {}): Promise<Spawned> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-data-'));
   const child = spawn(join(ROOT, 'bin/gatehouse'), ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+    env: childEnv({
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_SERVER__PUBLIC__HOST: '127.0.0.1',
       GATEHOUSE_SERVER__PUBLIC__PORT: '0',
@@ -122,7 +120,7 @@ export async function spawnGatehouse(mlflowUrl: string, env: Record<string, stri
       GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       GATEHOUSE_LOG__REQUESTS: 'false',
       ...env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -13,3 +13,26 @@ export function requireMlflowVenv(): string {
   }
   return PYTHON;
 }
+
+/**
+ * The variables libfaketime works through: the suite's run with the clock moved ahead
+ * (scripts/test --future) must reach every child process, so the clock is the same everywhere.
+ */
+const FAKE_CLOCK = ['LD_PRELOAD', 'FAKETIME', 'FAKETIME_SHARED'] as const;
+
+/**
+ * A minimal environment for a child process: PATH, HOME and the fake clock (when the suite runs
+ * under one), plus `extra`. Children never see the rest of the test runner's environment.
+ */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  for (const name of FAKE_CLOCK) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return { ...env, ...extra };
+}
+
+/** `env` without the fake clock: for third-party servers that cannot run under libfaketime. */
+export function withoutFakeClock(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = { ...env };
+  for (const name of FAKE_CLOCK) delete rest[name];
+  return rest;
+}

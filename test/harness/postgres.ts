@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { freePort } from './ports.ts';
+import { childEnv } from './paths.ts';
 
 const execFile = promisify(execFileCb);
 
@@ -62,7 +63,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = join(dir, 'data');
   const logFile = join(dir, 'log');
   const port = await freePort();
-  const opts = { ...owner, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8' } };
+  const opts = { ...owner, env: childEnv({ LC_ALL: 'C.UTF-8' }) };
   await execFile(
     join(bin, 'initdb'),
     ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8', '--locale-provider=icu', '--icu-locale=en-US'],

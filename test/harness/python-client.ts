@@ -1,6 +1,6 @@
 /** Runs a Python script with the MLflow virtualenv, as a user's training script would run. */
 import { spawn } from 'node:child_process';
-import { requireMlflowVenv } from './paths.ts';
+import { childEnv, requireMlflowVenv } from './paths.ts';
 
 export interface PythonResult {
   readonly code: number | null;
@@ -12,7 +12,7 @@ export function runPython(script: string, env: Record<string, string>, timeoutMs
   const python = requireMlflowVenv();
   return new Promise((resolve, reject) => {
     const child = spawn(python, [script], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR ?? '/tmp', PYTHONUNBUFFERED: '1', ...env },
+      env: childEnv({ TMPDIR: process.env.TMPDIR ?? '/tmp', PYTHONUNBUFFERED: '1', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, waitFor } from './ports.ts';
+import { withoutFakeClock } from './paths.ts';
 
 export interface RedisServer {
   readonly port: number;
@@ -55,6 +56,10 @@ export async function startRedis(): Promise<RedisServer> {
     exited = undefined;
     const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // redis-server cannot run under libfaketime (its allocator's clock_gettime recursion makes
+      // libfaketime give up and the server spins without listening): Redis keeps the real clock, as
+      // on another machine; only durations (TTLs) have to agree, and they do.
+      env: withoutFakeClock(process.env),
     });
     child = c;
     c.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));

@@ -18,7 +18,7 @@ import type { Store } from '../../src/store/store.ts';
 import { findTokenForAuth } from '../../src/store/tokens.ts';
 import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { runPython } from '../harness/python-client.ts';
 import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 
@@ -32,7 +32,7 @@ const TENANTS = [
 /** Runs the real command; asynchronously, so the in-process gateway keeps serving meanwhile. */
 function gatehouseCli(configFile: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(ROOT, 'bin/gatehouse'), [...args, '-c', configFile], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } }, (err, stdout, stderr) =>
+    execFile(join(ROOT, 'bin/gatehouse'), [...args, '-c', configFile], { encoding: 'utf8', env: childEnv() }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { spawnGatehouse, type Spawned } from '../harness/gatehouse.ts';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
@@ -44,7 +44,7 @@ export async function startCluster(yaml: string): Promise<Cluster> {
   };
   const cli: Cluster['cli'] = (args, stdin) =>
     new Promise((resolve) => {
-      const child = execFile(join(ROOT, 'bin/gatehouse'), args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...shared } }, (err, stdout, stderr) =>
+      const child = execFile(join(ROOT, 'bin/gatehouse'), args, { env: childEnv(shared) }, (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       if (stdin !== undefined) child.stdin!.end(stdin);

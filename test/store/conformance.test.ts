@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { ADMIN_AUTH, startInProcess } from '../harness/gatehouse.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { migrateStore, openStore, schemaStatus, StoreSchemaError, type Store, type StoreOptions } from '../../src/store/store.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { MIGRATION_LOCK_KEY } from '../../src/store/postgres.ts';
@@ -311,7 +311,7 @@ describe('PostgreSQL: several replicas migrating one database at once', () => {
     await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     const cli = (n: number) =>
       execFile(join(ROOT, 'bin/gatehouse'), ['migrate'], {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_STORE__DRIVER: 'postgres', GATEHOUSE_STORE__URL: url, GATEHOUSE_DATA_DIR: join(tmp, `cli-${n}`) },
+        env: childEnv({ GATEHOUSE_STORE__DRIVER: 'postgres', GATEHOUSE_STORE__URL: url, GATEHOUSE_DATA_DIR: join(tmp, `cli-${n}`) }),
       }).then((r) => r.stdout);
     const inProcess = [migrateStore(options), migrateStore(options)];
     const processes = [cli(1)];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { REFUSE_ROUTE_SCHEMAS } from '../../src/server/gatehouse.ts';
-import { NODE, ROOT } from '../harness/paths.ts';
+import { childEnv, NODE, ROOT } from '../harness/paths.ts';
 
 /** Starts a gateway (local users, SQLite, file audit) in a fresh process and reports what it loaded. */
 function loadedByAStartedGateway(): { bundledUndici: boolean; packages: string[] } {
@@ -37,7 +37,7 @@ function loadedByAStartedGateway(): { bundledUndici: boolean; packages: string[]
     process.stdout.write(JSON.stringify({ bundledUndici, packages: [...new Set(packages)] }));
   `;
   try {
-    const r = spawnSync(NODE, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const r = spawnSync(NODE, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: childEnv() });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { bundledUndici: boolean; packages: string[] };
   } finally {
