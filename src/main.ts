@@ -41,7 +41,10 @@ export interface StartOptions {
   readonly onRequest?: (e: RequestEvent) => void;
   /** The route table; default the MLflow table for the pinned version. */
   readonly routes?: readonly RouteRow[];
-  /** The clock identity providers use (token expiry, key refetch limits); default `Date.now`. Tests move it. */
+  /**
+   * The gateway's one clock (token and session expiry, key refetch limits, audit event times and
+   * file rotation, the store's timestamps, the resolver's cache); default `Date.now`. Tests move it.
+   */
   readonly now?: () => number;
   /**
    * The file `config` was loaded from (`gatehouse serve -c`): its policy sections are reloaded on
@@ -68,6 +71,7 @@ export interface Gatehouse {
 
 export async function startGatehouse(config: Readonly<Config>, options: StartOptions = {}): Promise<Gatehouse> {
   const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
   const log = options.log ?? createLogger(config.log.level);
   warnAboutUnsafeModes(config, log);
 
@@ -75,10 +79,11 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     ...config.store,
     dataDir: config.dataDir,
     onConnectionError: (err) => log.warn({ err: err.message }, 'store connection lost'),
+    now: () => new Date(now()),
   });
   const local = config.auth.providers.find((p) => p.type === 'local');
   const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : { created: false };
-  const sessions = createSessionRepository(store.db, sessionTimeouts(config.auth.browser), options.now ?? Date.now);
+  const sessions = createSessionRepository(store.db, sessionTimeouts(config.auth.browser), now);
   const metrics = createMetrics({
     providers: [...config.auth.providers.map((p) => p.id), SESSION_PROVIDER_ID],
     auditDepths: () => auditor.depths(),
@@ -86,11 +91,11 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   });
   // Browser sessions come last: explicit credentials (Basic, bearer) win over a cookie.
   const providers = [
-    ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now: options.now ?? Date.now, metrics })),
+    ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now, metrics })),
     sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log }),
   ];
   const upstreams = createUpstreams(config);
-  const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now: Date.now, onLoss: metrics.auditLost });
+  const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
   const policy = await startPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000 });
   const declaredReloader = options.configFile
     ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d) => policy.reloadDeclared(d) })
@@ -100,13 +105,14 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   if (redis && !(await redis.connected(config.redis!.connectTimeoutMs))) log.warn('redis not reachable at start; rate limits answer as rateLimits.onBackendError says until it is');
   let lastLimitWarning = 0;
   const rateLimits = createRateLimits(config.rateLimits, {
-    now: options.now ?? Date.now,
+    now,
     onReject: metrics.rateLimited,
     ...(redis && {
+      // Redis buckets keep Redis's own clock (replicas' clocks may differ) unless a test moves the gateway's.
       limiter: (name, spec) => createRedisLimiter({ ...spec, redis: redis.command, prefix: `${redis.keyPrefix}rl:${name}:`, ...(options.now && { now: options.now }) }),
       onBackendError: (err) => {
-        if (Date.now() - lastLimitWarning < 10_000) return;
-        lastLimitWarning = Date.now();
+        if (now() - lastLimitWarning < 10_000) return;
+        lastLimitWarning = now();
         log.warn({ err: err.message }, 'rate-limit back end (redis) failed; requests pass unlimited (rateLimits.onBackendError allow-with-warning)');
       },
     }),
@@ -122,7 +128,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     await bus?.publish({ kind: 'policy' });
   };
   const announcing = bus ? providers.map((p) => announceUserChanges(p, bus.publish)) : providers;
-  const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, ...(config.tenancy.mode === 'tag' && { tagKey: config.tenancy.tagKey }) });
+  const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, now, ...(config.tenancy.mode === 'tag' && { tagKey: config.tenancy.tagKey }) });
   const ownership = await loadOwnership(ownershipRepository(store.db));
   const stages = buildStages({
     config,
