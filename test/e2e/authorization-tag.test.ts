@@ -668,6 +668,13 @@ describe('tag-mode tenancy through the stock MLflow client', () => {
       assert.equal(res.json.error_code, mlflowAnswer.json.error_code, path);
       assert.equal(res.json.message, mlflowAnswer.json.message, path);
     }
+    // Where a handler has no type check, protobuf's partial parse drops the field silently (MLflow answers
+    // 200 with nothing); the gateway refuses instead of forwarding a request it could not read.
+    const dropped = await direct('/api/2.0/mlflow/runs/search', { method: 'POST', body: { experiment_ids: [Number(v('expB'))] } });
+    assert.deepEqual([dropped.status, dropped.json], [200, {}]);
+    const refusedSearch = await raw('bob', 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [Number(v('expB'))] });
+    assert.equal(refusedSearch.status, 400, refusedSearch.text);
+    assert.equal(refusedSearch.json.gatehouse_code, 'GATEHOUSE_REQUEST_INVALID_ID_TYPE');
   });
 
   test('OTLP trace ids: a collision with another tenant\'s trace answers exactly like one with another experiment of one\'s own (documented residual)', async () => {
