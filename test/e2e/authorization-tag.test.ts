@@ -8,8 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
+import { otlpBody, startMlflow, type MlflowServer } from '../harness/mlflow.ts';
+import { basic, jsonCall, startInProcess, type InProcess, type JsonAnswer, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
@@ -78,21 +78,7 @@ async function allModels(): Promise<{ name: string; tenant: string | undefined }
 }
 
 /** A raw call through the gateway: status and body text exactly as the client sees them. */
-async function raw(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
-  const res = await fetch(`${gh.url}${path}`, {
-    method,
-    headers: { authorization: basic(user, PASSWORD), ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* artifact bytes */
-  }
-  return { status: res.status, text, json };
-}
+const raw = (user: string, method: string, path: string, body?: unknown): Promise<JsonAnswer> => jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD) }, body);
 
 const chunks = (n: number, size: number) => Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
 
@@ -680,11 +666,7 @@ describe('tag-mode tenancy through the stock MLflow client', () => {
   test('OTLP trace ids: a collision with another tenant\'s trace answers exactly like one with another experiment of one\'s own (documented residual)', async () => {
     const hex = (id: string) => id.replace(/^tr-/, '');
     const otlp = (user: string, experimentId: string, traceHex: string, spanHex: string) =>
-      fetch(`${gh.url}/v1/traces`, {
-        method: 'POST',
-        headers: { authorization: basic(user, PASSWORD), 'content-type': 'application/json', 'x-mlflow-experiment-id': experimentId },
-        body: JSON.stringify({ resourceSpans: [{ resource: {}, scopeSpans: [{ scope: {}, spans: [{ traceId: traceHex, spanId: spanHex, name: 's', startTimeUnixNano: '1000', endTimeUnixNano: '2000', kind: 1 }] }] }] }),
-      }).then(async (r) => ({ status: r.status, text: await r.text() }));
+      jsonCall(gh.url, 'POST', '/v1/traces', { authorization: basic(user, PASSWORD), 'x-mlflow-experiment-id': experimentId }, otlpBody(traceHex, spanHex));
     const bobOther = await raw('bob', 'POST', '/api/2.0/mlflow/experiments/create', { name: 'bob-otlp-other' });
     const own = '5e'.repeat(16);
     assert.equal((await otlp('bob', String(bobOther.json.experiment_id), own, '0000000000000001')).status, 200);

@@ -221,6 +221,12 @@ const pathChar = fc.constantFrom('a', 'b', '7', '/', '/', '.', '..', '%', '%2e',
 const pathText = fc.tuple(fc.array(pathChar, { maxLength: 10 }), fc.constantFrom('', '', '/', ' ', '\t')).map(([cs, tail]) => `${cs.join('')}${tail}`);
 const KNOWN_PATHS = ['model/MLmodel', 'a b/c.txt', '../x', '%2e%2e/x', '%252e%252e/x', 'a/../../x', ' a', '\ta', 'a\\..\\x', 'file:///etc/passwd', '/etc/passwd', '#x', 'a/./b', 'a//b', 'dir/', '', '\u00e9t\u00e9.txt', '%61'];
 
+test('the route table lists exactly these path references (and the trace-artifact twin)', () => {
+  const listed = MLFLOW_ROUTES.flatMap((r) => (r.references ?? []).filter((f) => f.read === 'artifact-path' || f.read === 'attachment-path').map((f) => `${r.op} ${f.at.field}`));
+  const expected = [...RELATIVE_PATH_ROUTES.map(([op, , field]) => `${op} ${field}`), 'traces.getArtifactV2 path'];
+  assert.deepEqual(listed.sort(), expected.sort());
+});
+
 describe('artifact paths: what the gateway accepts, MLflow reads as the same path', () => {
   const paths = [...KNOWN_PATHS, ...fc.sample(pathText, { numRuns: 1500, seed: SEED })];
   let safe: PathReading[] = [];
