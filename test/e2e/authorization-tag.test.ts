@@ -629,6 +629,17 @@ describe('tag-mode tenancy through the stock MLflow client', () => {
     values.bobVersion = (own.json.model_version as { version: string }).version;
   });
 
+  test('references: the stock client\'s own registrations pass (a logged model, and a run\'s artifacts by runs:/ URI)', async () => {
+    const r = await as('alice', [
+      ['flowExp', 'create_experiment', 'alice-flows'],
+      ['logged', 'log_and_register', '$flowExp', 'alice-flow-model'],
+      ['fromRun', 'register_run_artifacts', '$flowExp', 'alice-flow-model'],
+    ]);
+    for (const [k, o] of Object.entries(r)) ok(o, k);
+    const [, source] = r.fromRun?.value as [string, string];
+    assert.match(source, new RegExp(`^mlflow-artifacts:/${v('flowExp')}/[0-9a-f]{32}/artifacts/legacy$`), 'the client sent the run\'s own artifact URI');
+  });
+
   test('references: model-versions/get-artifact paths are checked by the gateway, not left to MLflow', async () => {
     const before = gh.events.length;
     const base = `/model-versions/get-artifact?name=bob-model&version=${v('bobVersion')}&path=`;

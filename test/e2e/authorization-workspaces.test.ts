@@ -216,6 +216,17 @@ describe('two tenants, three groups, through the stock MLflow client', () => {
       values.bobVersion = (own.json.model_version as { version: string }).version;
     });
 
+    test('the stock client\'s own registrations pass for a contributor (a logged model, and a run\'s artifacts by runs:/ URI)', async () => {
+      const r = await as('alice', 'team-a', [
+        ['flowExp', 'create_experiment', 'alice-flows'],
+        ['logged', 'log_and_register', '$flowExp', 'alice-flow-model'],
+        ['fromRun', 'register_run_artifacts', '$flowExp', 'alice-flow-model'],
+      ]);
+      for (const [k, o] of Object.entries(r)) ok(o, k);
+      const [, source] = r.fromRun?.value as [string, string];
+      assert.match(source, new RegExp(`^mlflow-artifacts:/workspaces/team-a/${String(values.flowExp)}/[0-9a-f]{32}/artifacts/legacy$`));
+    });
+
     test('model-versions/get-artifact: traversal in path is refused by the gateway', async () => {
       const since = gh.events.length;
       for (const p of [`../../../team-a/${String(values.expA)}/${String(values.runA)}/artifacts/x`, '%2e%2e/x', '%252e%252e%252fx', '/etc/passwd', ' MLmodel']) {
