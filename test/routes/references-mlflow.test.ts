@@ -300,3 +300,42 @@ describe('URIs: what the gateway splits, urllib.parse.urlsplit splits the same w
     assert.deepEqual(failures.slice(0, 10), []);
   });
 });
+
+describe('run_link: MLflow stores it unread; the browser parses it (WHATWG URL, Node\'s URL here)', () => {
+  const linkText = fc
+    .tuple(
+      sometimes(fc.constantFrom(' ', '\t', '\n', '\u0000', '\u001f', '\u00a0'), 35),
+      fc.constantFrom('https', 'https', 'https', 'http', 'http', 'HTTPS', 'javascript', 'JavaScript', 'java\tscript', 'data', 'vbscript', 'file', ''),
+      fc.constantFrom('://', '://', '://', '://', ':', ':/', ':///', '', '//'),
+      fc.constantFrom('mlflow.example.com/#/experiments/1/runs/r', 'alert(1)', 'evil@mlflow.example.com/x', 'x.example/?o=1#mlflow/runs/r', '\\\\evil/x', '%0aalert(1)', ''),
+      noise,
+      fc.nat(40),
+    )
+    .map(([pre, sch, sep, rest, junk, at]) => {
+      const text = `${sch}${sep}${rest}`;
+      const i = at % (text.length + 1);
+      return `${pre}${text.slice(0, i)}${junk}${text.slice(i)}`;
+    });
+  const links = [...fc.sample(linkText, { numRuns: 2000, seed: SEED + 2 }), 'javascript:alert(1)', ' java\tscript:alert(1)', '\u0000javascript:x', 'https://mlflow.example.com/#/experiments/1/runs/r'];
+
+  test('whatever the gateway forwards, a browser reads as an http(s) link to the host it shows', () => {
+    const failures: string[] = [];
+    let accepted = 0;
+    for (const run_link of links) {
+      const mine = gateway('modelVersions.create', { json: { name: 'mine', source: `runs:/${OWN_RUN}/model`, run_id: OWN_RUN, run_link } });
+      if ('refused' in mine || run_link === '') continue;
+      accepted++;
+      let url: URL;
+      try {
+        url = new URL(run_link);
+      } catch {
+        failures.push(`${JSON.stringify(run_link)}: not a URL to a browser`);
+        continue;
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') failures.push(`${JSON.stringify(run_link)}: ${url.protocol}`);
+      else if (!run_link.startsWith(`${url.protocol}//${url.host}`)) failures.push(`${JSON.stringify(run_link)}: the browser goes to ${url.host}`);
+    }
+    assert.ok(accepted >= 20, `only ${accepted} links accepted`);
+    assert.deepEqual(failures.slice(0, 10), []);
+  });
+});

@@ -258,5 +258,5 @@ export function checkRunLink(link: string): void {
   const what = 'run_link';
   if (link === '') return;
   refuseAmbiguousText(link, what);
-  if (!/^https?:\/\/[^/?#@\s]+([/?#]|$)/.test(link)) refuse(what, 'not an absolute http(s) URL');
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#]|$)/.test(link)) refuse(what, 'not an absolute http(s) URL with a plain host name');
 }
