@@ -24,8 +24,8 @@ export const extractResource: Stage = {
   name: 'extract-resource',
   run(ctx) {
     const row = ctx.route!.row;
-    // MLflow checks the type of every field before it reads any (`handlers._get_request_message`).
-    for (const ref of row.resources ?? []) for (const source of ref.ids) readIds(ctx, { ...source, reference: undefined });
+    // MLflow checks the type of every JSON field before it reads any (`handlers._get_request_message`).
+    if (ctx.json !== undefined) for (const ref of row.resources ?? []) for (const source of ref.ids) readIds(ctx, { ...source, reference: undefined });
     for (const field of row.references ?? []) checkReference(ctx, field);
     const refs = row.resources;
     if (!refs) return;
