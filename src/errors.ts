@@ -66,6 +66,24 @@ export const ERRORS = {
     message:
       'An identifier is not in canonical form: an experiment id must be a plain decimal integer (no sign, spaces, leading zeros or non-ASCII digits), and an artifact path must be relative, without "..", ".", "%", "\\", "#" or another workspace\'s prefix.',
   },
+  GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'A reference MLflow parses (a model version source or run_link, a models:/, runs:/, mlflow-artifacts:/ or file: URI, an artifact or attachment path) is in a form two parsers could read differently: control characters, leading or trailing whitespace, "%", "\\", "?", "#", an upper-case scheme, an empty authority ("models:///"), or empty, "." or ".." segments.',
+  },
+  GATEHOUSE_REQUEST_UNRESOLVED_SOURCE: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'The model version source does not lie inside what the request names: a runs:/ source must name its run_id, a models:/<model_id> source its model_id, and any other artifact location must lie inside the artifact root of its run_id or model_id (the answer carries MLflow\'s own message).',
+  },
+  GATEHOUSE_REQUEST_INVALID_ID_TYPE: {
+    status: 400,
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message:
+      'An identifier field holds a JSON number, boolean, list or object where MLflow reads a string; it is not converted (the answer carries MLflow\'s own message for it).',
+  },
   GATEHOUSE_REQUEST_BAD_GRAPHQL: {
     status: 400,
     mlflowCode: 'INVALID_PARAMETER_VALUE',
@@ -264,8 +282,12 @@ export class GatehouseError extends Error {
   /** Extra response headers (e.g. `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>) {
-    super(ERRORS[code].message);
+  /**
+   * `message` replaces the registry's public message where MLflow itself has words for the
+   * refusal (they may quote the caller's own input, never anything else).
+   */
+  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>, message?: string) {
+    super(message ?? ERRORS[code].message);
     this.name = 'GatehouseError';
     this.code = code;
     this.detail = detail;
@@ -278,9 +300,9 @@ export class GatehouseError extends Error {
 }
 
 /** MLflow's error JSON (`mlflow/exceptions.py` serialize_as_json), as the Python client expects. */
-export function mlflowErrorBody(code: ErrorCode): string {
+export function mlflowErrorBody(code: ErrorCode, message?: string): string {
   const spec: ErrorSpec = ERRORS[code];
-  return JSON.stringify({ error_code: spec.mlflowCode, message: spec.message, gatehouse_code: code });
+  return JSON.stringify({ error_code: spec.mlflowCode, message: message ?? spec.message, gatehouse_code: code });
 }
 
 /** Anything that is not a GatehouseError becomes a generic internal error; its text stays private. */

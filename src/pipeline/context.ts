@@ -10,6 +10,7 @@ import type { Decision } from '../policy/decision.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ResourceKind } from '../routes/mlflow/types.ts';
 import type { GraphqlInspection } from '../routes/mlflow/graphql.ts';
+import type { UriParts } from '../routes/mlflow/references.ts';
 
 /** A resource identifier read from the request, exactly where MLflow's handler reads it. */
 export interface ResourceId {
@@ -41,6 +42,11 @@ export interface RequestContext {
   /** The parsed JSON body, for `json` routes. */
   json?: unknown;
   resources: ResourceId[];
+  /**
+   * A model version source naming an artifact location: it must lie inside the artifact root of
+   * the request's run (`run_id`) or logged model (`model_id`), checked once those are authorized.
+   */
+  sourceRoot?: { readonly source: string; readonly uri: UriParts; readonly runId: string; readonly modelId: string };
   /** For `POST /graphql`: what the query reads, field by field (inspect-graphql stage). */
   graphql?: GraphqlInspection;
   decision?: Decision;

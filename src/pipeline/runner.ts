@@ -109,7 +109,7 @@ function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger)
     return;
   }
   if (res.destroyed) return;
-  const body = mlflowErrorBody(err.code);
+  const body = mlflowErrorBody(err.code, err.message);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),

@@ -21,6 +21,7 @@ import { readBody } from './stages/read-body.ts';
 import { extractResource } from './stages/extract-resource.ts';
 import { inspectGraphqlStage } from './stages/inspect-graphql.ts';
 import { authorize } from './stages/authorize.ts';
+import { checkSourceRoot } from './stages/check-source-root.ts';
 import { rewriteRequest } from './stages/rewrite-request.ts';
 import { forward } from './stages/forward.ts';
 import { auditPending, type PendingAudit } from './stages/audit-pending.ts';
@@ -65,6 +66,8 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     extractResource,
     inspectGraphqlStage(config.server.graphql),
     authorize({ mode: config.authorization.mode, tag }, deps.policy, deps.resolver, deps.ownership),
+    // After authorize: the run or logged model whose root it looks up is one the caller may read.
+    checkSourceRoot(deps.policy, deps.resolver),
     rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tag, policy: deps.policy }),
     auditPending(deps.audit),
     forward(

@@ -19,6 +19,8 @@ export interface Resolver {
   anchors(ref: ResourceRef, ids: readonly ResourceId[], tenant: string | undefined): Promise<Anchors | undefined>;
   /** Drops what is cached about one experiment (its tenant tag or name changed through the gateway). */
   forgetExperiment(id: string): void;
+  /** Where MLflow keeps a run's or logged model's artifacts (`artifact_uri`, `artifact_location`), looked up in the tenant; never changes, so cached. */
+  artifactRoot(kind: 'run' | 'logged_model', id: string, tenant: string | undefined): Promise<string>;
 }
 
 interface Entry {
@@ -121,6 +123,11 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
     lookup(t, 'registered_model', name, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), false);
 
   return {
+    artifactRoot(kind, id, tenant) {
+      return kind === 'run'
+        ? lookup(tenant, 'run_root', id, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => str(dig(b, 'run', 'info', 'artifact_uri')))
+        : lookup(tenant, 'logged_model_root', id, `/api/2.0/mlflow/logged-models/${q(id)}`, (b) => str(dig(b, 'model', 'info', 'artifact_location')));
+    },
     forgetExperiment(id) {
       const suffix = `\0experiment\0${id}`;
       for (const key of cache.keys()) if (key.endsWith(suffix)) cache.delete(key);

@@ -59,7 +59,7 @@ test('the usage series count what the workload did, per tenant and operation', a
     await call('POST', '/api/2.0/mlflow/runs/create', ADMIN_AUTH, 'team-a', { experiment_id: '1' }),
     await call('POST', '/api/2.0/mlflow/runs/create', ADMIN_AUTH, 'team-a', { experiment_id: '404' }),
     await call('POST', '/api/2.0/mlflow/registered-models/create', ADMIN_AUTH, 'team-a', { name: 'm' }),
-    await call('POST', '/api/2.0/mlflow/model-versions/create', ADMIN_AUTH, 'team-a', { name: 'm', source: 'models:/m-0123abcd' }),
+    await call('POST', '/api/2.0/mlflow/model-versions/create', ADMIN_AUTH, 'team-a', { name: 'm', source: 'models:/other-model/1' }),
     await call('GET', '/api/2.0/mlflow/logged-models/m-0123abcd', ADMIN_AUTH, 'team-a'),
     // team-a, as bob (a contributor there)
     await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=1', bob, 'team-a'),

@@ -146,6 +146,33 @@ describe('artifact path traversal and mass delete', () => {
     nothingForwarded('run artifact traversal');
   });
 
+  // Every route that joins a caller's path to a trusted root (the list is the table's `references` column).
+  const PATH_ROUTES: [string, (p: string) => string][] = [
+    ['model version files', (p) => `/model-versions/get-artifact?name=m&version=1&path=${p}`],
+    ['logged model file', (p) => `/ajax-api/2.0/mlflow/logged-models/m-1/artifacts/files?artifact_file_path=${p}`],
+    ['logged model directory', (p) => `/api/2.0/mlflow/logged-models/m-1/artifacts/directories?artifact_directory_path=${p}`],
+    ['run artifact upload', (p) => `/ajax-api/2.0/mlflow/upload-artifact?run_id=ra1&path=${p}`],
+  ];
+  for (const [what, url] of PATH_ROUTES) {
+    test(`${what}: traversal and every ambiguous spelling of path are refused by the gateway, not left to MLflow`, async () => {
+      for (const p of ['..%2F..%2F9%2Frb9', '%252e%252e%2Fx', '%2Fetc%2Fpasswd', 'a%2F..%2F..%2Fb', 'file%3A%2F%2F%2Fetc', 'a%5C..%5Cb', '%20model', 'a%3B%3F..%2Fb', 'a%23b']) {
+        const method = what === 'run artifact upload' ? 'POST' : 'GET';
+        const res = await send(base, method, url(p), { authorization: alice }, method === 'POST' ? 'x' : undefined);
+        assert.equal(res.status, 400, `${what} ${p}: ${res.status} ${res.body}`);
+        assert.equal(JSON.parse(res.body).gatehouse_code, 'GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE', p);
+      }
+      nothingForwarded(what);
+    });
+  }
+
+  test('trace attachments are canonical UUIDs, nothing else', async () => {
+    for (const p of ['..%2F..%2Fx', '0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0', '%2530f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', '{0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0}']) {
+      const res = await send(base, 'GET', `/ajax-api/3.0/mlflow/get-trace-artifact?request_id=tr-1&path=${p}`, { authorization: alice });
+      assert.equal(res.status, 400, `${p}: ${res.body}`);
+    }
+    nothingForwarded('attachments');
+  });
+
   test('controls: an own artifact path is forwarded as sent; its own workspace prefix too', async () => {
     const a = await send(base, 'GET', `${A}/1/ra1/artifacts/model/MLmodel`, { authorization: alice });
     const b = await send(base, 'GET', `${A}/workspaces/team-a/1/ra1/artifacts/f`, { authorization: alice });
@@ -186,7 +213,39 @@ describe('model-version sources', () => {
     [{ name: 'm', source: 'mlflow-artifacts:/1/../9/rb9/artifacts/model', run_id: 'ra1' }, 400],
     [{ name: 'm', source: 'mlflow-artifacts://host/workspaces/team-b/9/x', run_id: 'ra1' }, 400],
     [{ name: 'm', source: 'mlflow-artifacts:/05/ra5/artifacts/model' }, 400],
-    [{ name: 'm', source: 'x', run_id: 'rb9' }, 404],
+    [{ name: 'm', source: 's3://bucket/x', run_id: 'rb9' }, 404],
+    // Registry references in spellings urllib reads as models:/ (the high-severity copy in tag mode).
+    [{ name: 'm', source: ' models:/b-model/1' }, 400],
+    [{ name: 'm', source: '\tmodels:/b-model/1' }, 400],
+    [{ name: 'm', source: '\u0000models:/b-model/1' }, 400],
+    [{ name: 'm', source: 'models:///b-model/1' }, 400],
+    [{ name: 'm', source: 'models:////b-model/1' }, 400],
+    [{ name: 'm', source: 'MODELS:/b-model/1' }, 400],
+    [{ name: 'm', source: 'mo\tdels:/b-model/1' }, 400],
+    [{ name: 'm', source: 'models:/b-mo\ndel/1' }, 400],
+    [{ name: 'm', source: 'models:/b-model/1?x' }, 400],
+    // The proxied experiment must be the caller's, and the location inside the run it names.
+    [{ name: 'm', source: 'mlflow-artifacts:/9/rb9/artifacts/model', run_id: 'ra1' }, 404],
+    [{ name: 'm', source: 'mlflow-artifacts:/workspaces/team-a/5/ra5/artifacts/model', run_id: 'ra1' }, 400],
+    [{ name: 'm', source: 'mlflow-artifacts:/workspaces/team-a/1/ra5/artifacts/model', run_id: 'ra1' }, 400],
+    // Locations MLflow itself does not check: they must lie inside the run's artifact root.
+    [{ name: 'm', source: 's3://bucket/team-b/9/rb9/artifacts/model', run_id: 'ra1' }, 400],
+    [{ name: 'm', source: 's3://bucket/x' }, 400],
+    [{ name: 'm', source: 'file:///srv/mlruns/9/rb9/artifacts/model', run_id: 'ra1' }, 400],
+    [{ name: 'm', source: '/srv/mlruns/9/rb9/artifacts/model', run_id: 'ra1' }, 400],
+    [{ name: 'm', source: 'https://other/api/2.0/mlflow-artifacts/artifacts/9/rb9', run_id: 'ra1' }, 400],
+    // The lineage a source claims must be the request's.
+    [{ name: 'm', source: 'models:/m-0123', model_id: 'm-4567' }, 400],
+    [{ name: 'm', source: 'runs:/ra1/model', run_id: 'ra1', model_id: 'm-1' }, 400],
+    // A prompt version's source is a placeholder; tags protobuf would only half read are refused.
+    [{ name: 'm', source: 'models:/b-model/1', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] }, 400],
+    [{ name: 'm', source: 'dummy-source', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 5 }] }, 400],
+    // run_link is rendered as a link by MLflow's UI.
+    [{ name: 'm', source: 'runs:/ra1/model', run_id: 'ra1', run_link: 'javascript:alert(1)' }, 400],
+    [{ name: 'm', source: 'runs:/ra1/model', run_id: 'ra1', run_link: ' java\tscript:alert(1)' }, 400],
+    [{ name: 'm', source: 'runs:/ra1/model', run_id: 'ra1', run_link: 'data:text/html,x' }, 400],
+    // Ids are strings, never converted.
+    [{ name: 'm', source: 'runs:/31/model', run_id: 31 }, 400],
   ];
   for (const [body, status] of refused) {
     test(`${JSON.stringify(body)}: ${status}`, async () => {
@@ -196,12 +255,26 @@ describe('model-version sources', () => {
     });
   }
 
-  test('control: an own run and its own artifact URI are forwarded', async () => {
-    const res = await post(base, MV, auth('mona'), { name: 'm', source: 'mlflow-artifacts:/1/ra1/artifacts/model', run_id: 'ra1' });
+  test('an outside location gets MLflow\'s own words', async () => {
+    const res = await post(base, MV, auth('mona'), { name: 'm', source: 's3://bucket/team-b/9/rb9/artifacts/model', run_id: 'ra1' });
+    assert.deepEqual(JSON.parse(res.body), {
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: "Invalid model version source: 's3://bucket/team-b/9/rb9/artifacts/model'. The run_id request parameter must identify the resource that contains the source.",
+      gatehouse_code: 'GATEHOUSE_REQUEST_UNRESOLVED_SOURCE',
+    });
+    nothingForwarded('outside location');
+  });
+
+  test('control: an own run, its own artifact URI, an http run link, a prompt placeholder are forwarded; an admin registers any location', async () => {
+    const res = await post(base, MV, auth('mona'), { name: 'm', source: 'mlflow-artifacts:/workspaces/team-a/1/ra1/artifacts/model', run_id: 'ra1' });
     assert.equal(res.status, 200, res.body);
-    const runs = await post(base, MV, auth('mona'), { name: 'm', source: 'runs:/ra1/model', run_id: 'ra1' });
+    const runs = await post(base, MV, auth('mona'), { name: 'm', source: 'runs:/ra1/model', run_id: 'ra1', run_link: 'https://mlflow.example.com/#/experiments/1/runs/ra1' });
     assert.equal(runs.status, 200, runs.body);
-    assert.equal(w.forwarded().length, 2);
+    const prompt = await post(base, MV, auth('mona'), { name: 'm', source: 'dummy-source', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] });
+    assert.equal(prompt.status, 200, prompt.body);
+    const admin = await post(base, MV, ADMIN_AUTH, { name: 'm', source: 's3://models/external/model' }, { 'x-mlflow-workspace': 'team-a' });
+    assert.equal(admin.status, 200, admin.body);
+    assert.equal(w.forwarded().length, 4);
   });
 });
 

@@ -206,11 +206,30 @@ describe('JSON bodies', () => {
     assert.equal(w.forwarded().length, 2);
   });
 
-  test('typed-wrong ids still name the experiment they spell, never escape its deny', async () => {
-    for (const body of ['{"experiment_id":5}', '{"experiment_id":5.0}', '{"experiment_id":["5"]}', '{"experiment_id":{"id":"5"}}', '{"experiment_id":null}']) {
+  test('typed-wrong ids are not converted into ids: refused in MLflow\'s words, never forwarded, never escape a deny', async () => {
+    const typed: [string, string, string][] = [
+      ['{"experiment_id":5}', '5', 'int'],
+      ['{"experiment_id":5.0}', '5.0', 'float'],
+      ['{"experiment_id":5e0}', '5.0', 'float'],
+      ['{"experiment_id":["5"]}', '["5"]', 'list'],
+      ['{"experiment_id":{"id":"5"}}', '{"id":"5"}', 'dict'],
+      ['{"experiment_id":true}', 'true', 'bool'],
+    ];
+    for (const [body, shown, type] of typed) {
       const res = await post(base, '/api/2.0/mlflow/runs/create', alice, body);
-      assert.equal(res.status, 403, `${body}: ${res.status} ${res.body}`);
+      assert.equal(res.status, 400, `${body}: ${res.status} ${res.body}`);
+      assert.deepEqual(JSON.parse(res.body), {
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: `Invalid value ${shown} for parameter 'experiment_id' supplied:  Hint: Value was of type '${type}'. See the API docs for more information about request parameters.`,
+        gatehouse_code: 'GATEHOUSE_REQUEST_INVALID_ID_TYPE',
+      });
     }
+    // null is an absent field for protobuf: no experiment named, and alice may not create runs tenant-wide without one here.
+    const nul = await post(base, '/api/2.0/mlflow/runs/create', alice, '{"experiment_id":null}');
+    assert.equal(nul.status, 403, nul.body);
+    // The foreign run behind a numeric-looking id is never looked up either.
+    const linked = await post(base, '/api/2.0/mlflow/traces/link-to-run', alice, '{"trace_ids":["t"],"run_id":31}');
+    assert.equal(linked.status, 400, linked.body);
     nothingForwarded('typed ids');
   });
 

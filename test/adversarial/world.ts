@@ -66,7 +66,7 @@ export const worldHandler: StubHandler = (req, res, r) => {
     const run = url.searchParams.get('run_id') ?? url.searchParams.get('run_uuid') ?? '';
     const exp = RUNS[run];
     if (!exp || EXPERIMENTS[exp]![0] !== ws) return notFound();
-    return answer(res, 200, { run: { info: { run_id: run, experiment_id: exp } } });
+    return answer(res, 200, { run: { info: { run_id: run, experiment_id: exp, artifact_uri: `mlflow-artifacts:/workspaces/${ws}/${exp}/${run}/artifacts` } } });
   }
   if (p.endsWith('/mlflow/experiments/search')) {
     // As if a filter injection made MLflow return everything, every workspace included.

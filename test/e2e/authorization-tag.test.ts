@@ -8,8 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
+import { otlpBody, startMlflow, type MlflowServer } from '../harness/mlflow.ts';
+import { basic, jsonCall, startInProcess, type InProcess, type JsonAnswer, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
@@ -78,21 +78,7 @@ async function allModels(): Promise<{ name: string; tenant: string | undefined }
 }
 
 /** A raw call through the gateway: status and body text exactly as the client sees them. */
-async function raw(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
-  const res = await fetch(`${gh.url}${path}`, {
-    method,
-    headers: { authorization: basic(user, PASSWORD), ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* artifact bytes */
-  }
-  return { status: res.status, text, json };
-}
+const raw = (user: string, method: string, path: string, body?: unknown): Promise<JsonAnswer> => jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD) }, body);
 
 const chunks = (n: number, size: number) => Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
 
@@ -589,6 +575,121 @@ describe('tag-mode tenancy through the stock MLflow client', () => {
     const events = gh.events.slice(before).filter((e) => e.ctx.route?.row.op === 'graphql.query');
     assert.equal(events.length, foreign.length + 1);
     for (const e of events) assert.equal(e.ctx.upstreamStatus, undefined, 'a refused GraphQL query reached MLflow');
+  });
+
+  test('references: registry spellings MLflow reads as models:/ never copy another tenant\'s version', async () => {
+    // MLflow itself copies the version for every one of these spellings (urllib strips, deletes and lower-cases):
+    // pinned directly, behind the gateway's back, on a throwaway model.
+    assert.equal((await direct('/api/2.0/mlflow/registered-models/create', { method: 'POST', body: { name: 'direct-probe' } })).status, 200);
+    const spellings = [' models:/alice-model/1', '\tmodels:/alice-model/1', '\u0000models:/alice-model/1', 'models:///alice-model/1', 'models:////alice-model/1', 'MODELS:/alice-model/1', 'mo\tdels:/alice-model/1', 'models:/alice-\nmodel/1'];
+    for (const source of spellings) {
+      const copied = await direct('/api/2.0/mlflow/model-versions/create', { method: 'POST', body: { name: 'direct-probe', source } });
+      assert.equal(copied.status, 200, `MLflow reads ${JSON.stringify(source)} as a registry reference: ${JSON.stringify(copied.json)}`);
+      assert.equal((copied.json.model_version as { run_id: string }).run_id, v('runA'), 'MLflow copied alice\'s lineage');
+    }
+    const before = gh.events.length;
+    for (const source of spellings) {
+      const res = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source });
+      assert.equal(res.status, 400, `${JSON.stringify(source)}: ${res.text}`);
+      assert.deepEqual([res.json.error_code, res.json.gatehouse_code], ['INVALID_PARAMETER_VALUE', 'GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE']);
+    }
+    // The plain spelling is a read of alice-model: as missing as a model that does not exist.
+    const plain = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: 'models:/alice-model/1' });
+    const missing = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: 'models:/no-such-model/1' });
+    assert.deepEqual([plain.status, plain.text], [missing.status, missing.text]);
+    assert.equal(plain.status, 404);
+    for (const e of gh.events.slice(before)) assert.equal(e.ctx.upstreamStatus, undefined, `${e.ctx.route?.row.op} reached MLflow`);
+    const bobVersions = await direct(`/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='bob-model'")}`);
+    assert.deepEqual((bobVersions.json.model_versions ?? []) as unknown[], [], 'no version of alice\'s model was copied into bob\'s');
+  });
+
+  test('references: artifact locations of another tenant, or outside the named run, are refused by the gateway', async () => {
+    const before = gh.events.length;
+    // Proxied artifacts of alice's experiment: as missing as an experiment that does not exist.
+    const foreign = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: `mlflow-artifacts:/${v('expA')}/${v('runB')}/artifacts/model`, run_id: v('runB') });
+    const absent = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: `mlflow-artifacts:/${MISSING_EXPERIMENT}/${v('runB')}/artifacts/model`, run_id: v('runB') });
+    assert.equal(foreign.status, 404, foreign.text);
+    assert.deepEqual([foreign.status, foreign.text], [absent.status, absent.text]);
+    // A location MLflow does not check at all (it stores any s3:// path with any run: pinned below).
+    const s3 = `s3://shared-bucket/${v('expA')}/${v('runA')}/artifacts/model`;
+    const outside = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: s3, run_id: v('runB') });
+    assert.equal(outside.status, 400, outside.text);
+    assert.deepEqual(outside.json, {
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: `Invalid model version source: '${s3}'. The run_id request parameter must identify the resource that contains the source.`,
+      gatehouse_code: 'GATEHOUSE_REQUEST_UNRESOLVED_SOURCE',
+    });
+    for (const e of gh.events.slice(before)) assert.equal(e.ctx.upstreamStatus, undefined, `${e.ctx.route?.row.op} reached MLflow`);
+    const stored = await direct('/api/2.0/mlflow/model-versions/create', { method: 'POST', body: { name: 'direct-probe', source: s3, run_id: v('runB') } });
+    assert.equal(stored.status, 200, `MLflow 3.18 stores an s3 source outside the run's root: ${JSON.stringify(stored.json)}`);
+
+    // The stock client's own registration (the run's artifact URI, inside its root) still works.
+    const own = await raw('bob', 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: `mlflow-artifacts:/${v('expB')}/${v('runB')}/artifacts/model`, run_id: v('runB') });
+    assert.equal(own.status, 200, own.text);
+    values.bobVersion = (own.json.model_version as { version: string }).version;
+  });
+
+  test('references: the stock client\'s own registrations pass (a logged model, and a run\'s artifacts by runs:/ URI)', async () => {
+    const r = await as('alice', [
+      ['flowExp', 'create_experiment', 'alice-flows'],
+      ['logged', 'log_and_register', '$flowExp', 'alice-flow-model'],
+      ['fromRun', 'register_run_artifacts', '$flowExp', 'alice-flow-model'],
+    ]);
+    for (const [k, o] of Object.entries(r)) ok(o, k);
+    const [, source] = r.fromRun?.value as [string, string];
+    assert.match(source, new RegExp(`^mlflow-artifacts:/${v('flowExp')}/[0-9a-f]{32}/artifacts/legacy$`), 'the client sent the run\'s own artifact URI');
+  });
+
+  test('references: model-versions/get-artifact paths are checked by the gateway, not left to MLflow', async () => {
+    const before = gh.events.length;
+    const base = `/model-versions/get-artifact?name=bob-model&version=${v('bobVersion')}&path=`;
+    for (const p of [`../../${v('expA')}/${v('runA')}/artifacts/hello.txt`, '%2e%2e/%2e%2e/x', '%252e%252e%252fx', '/etc/passwd', 'file:///etc/passwd', ' MLmodel', 'a;?../b']) {
+      const res = await raw('bob', 'GET', `${base}${encodeURIComponent(p)}`);
+      assert.equal(res.status, 400, `${p}: ${res.text}`);
+      assert.equal(res.json.gatehouse_code, 'GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE', p);
+    }
+    for (const e of gh.events.slice(before)) assert.equal(e.ctx.upstreamStatus, undefined, `${e.ctx.route?.row.op} reached MLflow`);
+  });
+
+  test('identifiers sent as JSON numbers get MLflow\'s own answer, and are never looked up as ids', async () => {
+    const cases: [string, string, Record<string, unknown>][] = [
+      ['POST', '/api/2.0/mlflow/runs/log-metric', { run_id: 31, key: 'k', value: 1, timestamp: 1, step: 0 }],
+      ['POST', '/api/2.0/mlflow/experiments/delete', { experiment_id: 1 }],
+      ['POST', '/api/2.0/mlflow/model-versions/create', { name: 'bob-model', source: `runs:/${v('runB')}/m`, run_id: 1e3 }],
+      ['POST', '/api/2.0/mlflow/traces/link-to-run', { trace_ids: ['tr-1'], run_id: true }],
+    ];
+    for (const [method, path, body] of cases) {
+      const mlflowAnswer = await direct(path, { method, body });
+      const res = await raw('bob', method, path, body);
+      assert.equal(res.status, mlflowAnswer.status, `${path}: ${res.text} vs MLflow ${JSON.stringify(mlflowAnswer.json)}`);
+      assert.equal(res.json.error_code, mlflowAnswer.json.error_code, path);
+      assert.equal(res.json.message, mlflowAnswer.json.message, path);
+    }
+    // Where a handler has no type check, protobuf's partial parse drops the field silently (MLflow answers
+    // 200 with nothing); the gateway refuses instead of forwarding a request it could not read.
+    const dropped = await direct('/api/2.0/mlflow/runs/search', { method: 'POST', body: { experiment_ids: [Number(v('expB'))] } });
+    assert.deepEqual([dropped.status, dropped.json], [200, {}]);
+    const refusedSearch = await raw('bob', 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [Number(v('expB'))] });
+    assert.equal(refusedSearch.status, 400, refusedSearch.text);
+    assert.equal(refusedSearch.json.gatehouse_code, 'GATEHOUSE_REQUEST_INVALID_ID_TYPE');
+  });
+
+  test('OTLP trace ids: a collision with another tenant\'s trace answers exactly like one with another experiment of one\'s own (documented residual)', async () => {
+    const hex = (id: string) => id.replace(/^tr-/, '');
+    const otlp = (user: string, experimentId: string, traceHex: string, spanHex: string) =>
+      jsonCall(gh.url, 'POST', '/v1/traces', { authorization: basic(user, PASSWORD), 'x-mlflow-experiment-id': experimentId }, otlpBody(traceHex, spanHex));
+    const bobOther = await raw('bob', 'POST', '/api/2.0/mlflow/experiments/create', { name: 'bob-otlp-other' });
+    const own = '5e'.repeat(16);
+    assert.equal((await otlp('bob', String(bobOther.json.experiment_id), own, '0000000000000001')).status, 200);
+    const ownCollision = await otlp('bob', v('expB'), own, '0000000000000002');
+    const foreignCollision = await otlp('bob', v('expB'), hex(v('trace')), '0000000000000003');
+    // MLflow 3.18 keeps trace ids global and refuses a write into another experiment's trace: 400 either way.
+    assert.equal(foreignCollision.status, 400, foreignCollision.text);
+    assert.deepEqual([foreignCollision.status, foreignCollision.text.replace(hex(v('trace')), 'X')], [ownCollision.status, ownCollision.text.replace(own, 'X')]);
+    assert.match(foreignCollision.text, /already exists in another experiment/);
+    // Nothing was written into alice's trace.
+    const trace = await direct(`/api/3.0/mlflow/traces/${v('trace')}`);
+    assert.equal(JSON.stringify(trace.json).includes('0000000000000003'), false);
   });
 
   test('nothing that was denied reached MLflow', () => {

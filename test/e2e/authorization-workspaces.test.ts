@@ -6,8 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ADMIN_AUTH, basic, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
+import { otlpBody, startMlflow, type MlflowServer } from '../harness/mlflow.ts';
+import { ADMIN_AUTH, basic, jsonCall, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
@@ -160,6 +160,107 @@ describe('two tenants, three groups, through the stock MLflow client', () => {
     const body = (await res.json()) as { error_code: string; gatehouse_code: string };
     assert.equal(body.error_code, 'RESOURCE_DOES_NOT_EXIST');
     assert.equal(body.gatehouse_code, 'GATEHOUSE_RESOURCE_NOT_FOUND');
+  });
+
+  describe('references, read as MLflow reads them', () => {
+    const ws = (workspace: string) => ({ 'x-mlflow-workspace': workspace });
+    /** MLflow itself, not through the gateway. */
+    const direct = (method: string, path: string, workspace: string, body?: unknown) => jsonCall(mlflow.url, method, path, ws(workspace), body);
+    /** Through the gateway, as `user` in `workspace`. */
+    const call = (user: string, method: string, path: string, workspace: string, body?: unknown) => jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD), ...ws(workspace) }, body);
+    const MV = '/api/2.0/mlflow/model-versions/create';
+    const notForwarded = (since: number) => {
+      for (const e of gh.events.slice(since)) assert.equal(e.ctx.upstreamStatus, undefined, `${e.ctx.route?.row.op} (${e.ctx.errorCode}) reached MLflow`);
+    };
+
+    before(async () => {
+      assert.equal((await call('bob', 'POST', '/api/2.0/mlflow/registered-models/create', 'team-b', { name: 'bob-model' })).status, 200);
+    });
+
+    test('registry spellings are refused; the plain one finds nothing in bob\'s workspace', async () => {
+      const since = gh.events.length;
+      for (const source of [' models:/alice-model/1', '\tmodels:/alice-model/1', 'models:///alice-model/1', 'models:////alice-model/1', 'MODELS:/alice-model/1', 'mo\tdels:/alice-model/1']) {
+        const res = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source });
+        assert.equal(res.status, 400, `${JSON.stringify(source)}: ${res.text}`);
+        assert.equal(res.json.gatehouse_code, 'GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE');
+      }
+      notForwarded(since);
+      // Workspaces scope MLflow's own registry lookup: the plain reference is answered as missing by MLflow.
+      const plain = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: 'models:/alice-model/1' });
+      const missing = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: 'models:/no-such-model/1' });
+      assert.equal(plain.status, 404, plain.text);
+      assert.deepEqual([plain.json.error_code, plain.status], [missing.json.error_code, missing.status]);
+      const versions = await direct('GET', `/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='bob-model'")}`, 'team-b');
+      assert.deepEqual((versions.json.model_versions ?? []) as unknown[], []);
+    });
+
+    test('proxied artifacts of another workspace, and locations outside the named run, are refused by the gateway', async () => {
+      const expA = String(values.expA);
+      const runA = String(values.runA);
+      const runB = String(values.runB);
+      const expB = String(values.expB);
+      const since = gh.events.length;
+      const prefixed = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: `mlflow-artifacts:/workspaces/team-a/${expA}/${runA}/artifacts/model`, run_id: runB });
+      assert.equal(prefixed.status, 400, prefixed.text);
+      const bare = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: `mlflow-artifacts:/${expA}/${runA}/artifacts/model`, run_id: runB });
+      const absent = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: `mlflow-artifacts:/987654321/${runA}/artifacts/model`, run_id: runB });
+      assert.equal(bare.status, 404, bare.text);
+      assert.deepEqual([bare.status, bare.text], [absent.status, absent.text]);
+      const s3 = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: `s3://shared/workspaces/team-a/${expA}/${runA}/artifacts/model`, run_id: runB });
+      assert.equal(s3.status, 400, s3.text);
+      assert.equal(s3.json.gatehouse_code, 'GATEHOUSE_REQUEST_UNRESOLVED_SOURCE');
+      notForwarded(since);
+      // The stock client's own form (the run's artifact URI) is forwarded.
+      const own = await call('bob', 'POST', MV, 'team-b', { name: 'bob-model', source: `mlflow-artifacts:/workspaces/team-b/${expB}/${runB}/artifacts/model`, run_id: runB });
+      assert.equal(own.status, 200, own.text);
+      values.bobVersion = (own.json.model_version as { version: string }).version;
+    });
+
+    test('the stock client\'s own registrations pass for a contributor (a logged model, and a run\'s artifacts by runs:/ URI)', async () => {
+      const r = await as('alice', 'team-a', [
+        ['flowExp', 'create_experiment', 'alice-flows'],
+        ['logged', 'log_and_register', '$flowExp', 'alice-flow-model'],
+        ['fromRun', 'register_run_artifacts', '$flowExp', 'alice-flow-model'],
+      ]);
+      for (const [k, o] of Object.entries(r)) ok(o, k);
+      const [, source] = r.fromRun?.value as [string, string];
+      assert.match(source, new RegExp(`^mlflow-artifacts:/workspaces/team-a/${String(values.flowExp)}/[0-9a-f]{32}/artifacts/legacy$`));
+    });
+
+    test('model-versions/get-artifact: traversal in path is refused by the gateway', async () => {
+      const since = gh.events.length;
+      for (const p of [`../../../team-a/${String(values.expA)}/${String(values.runA)}/artifacts/x`, '%2e%2e/x', '%252e%252e%252fx', '/etc/passwd', ' MLmodel']) {
+        const res = await call('bob', 'GET', `/model-versions/get-artifact?name=bob-model&version=${String(values.bobVersion)}&path=${encodeURIComponent(p)}`, 'team-b');
+        assert.equal(res.status, 400, `${p}: ${res.text}`);
+      }
+      notForwarded(since);
+    });
+
+    test('identifiers sent as JSON numbers get MLflow\'s own answer', async () => {
+      for (const [path, body] of [
+        ['/api/2.0/mlflow/runs/log-metric', { run_id: 31, key: 'k', value: 1, timestamp: 1, step: 0 }],
+        ['/api/2.0/mlflow/experiments/delete', { experiment_id: 1.5 }],
+      ] as const) {
+        const theirs = await direct('POST', path, 'team-b', body);
+        const mine = await call('bob', 'POST', path, 'team-b', body);
+        assert.deepEqual([mine.status, mine.json.error_code, mine.json.message], [theirs.status, theirs.json.error_code, theirs.json.message], path);
+      }
+    });
+
+    test('OTLP trace ids: MLflow drops spans for a trace id another workspace holds (documented residual)', async () => {
+      const exportAs = (user: string, workspace: string, experiment: string, traceHex: string, spanHex: string) =>
+        jsonCall(gh.url, 'POST', '/v1/traces', { authorization: basic(user, PASSWORD), ...ws(workspace), 'x-mlflow-experiment-id': experiment }, otlpBody(traceHex, spanHex));
+      const shared = '7a'.repeat(16);
+      assert.equal((await exportAs('alice', 'team-a', String(values.expA), shared, '0000000000000001')).status, 200);
+      const collision = await exportAs('bob', 'team-b', String(values.expB), shared, '0000000000000002');
+      const fresh = await exportAs('bob', 'team-b', String(values.expB), '7b'.repeat(16), '0000000000000003');
+      assert.deepEqual([collision.status, collision.text], [fresh.status, fresh.text], 'the export itself answers alike');
+      // ...but the collided spans were dropped by MLflow: bob cannot read that trace back (the residual oracle).
+      assert.equal((await call('bob', 'GET', `/api/3.0/mlflow/traces/tr-${shared}`, 'team-b')).status, 404);
+      assert.equal((await call('bob', 'GET', `/api/3.0/mlflow/traces/tr-${'7b'.repeat(16)}`, 'team-b')).status, 200);
+      const aliceTrace = await direct('GET', `/api/3.0/mlflow/traces/tr-${shared}`, 'team-a');
+      assert.equal(JSON.stringify(aliceTrace.json).includes('0000000000000002'), false, 'nothing landed in alice\'s trace');
+    });
   });
 
   test('nothing that was denied reached MLflow', () => {

@@ -12,6 +12,7 @@ import sys
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException, RestException
+from register_flows import log_and_register, register_run_artifacts
 
 
 def main():
@@ -43,6 +44,8 @@ def main():
         "search_runs": lambda eid: len(client.search_runs([eid])),
         "create_model": lambda name: client.create_registered_model(name).name,
         "create_version": lambda name, rid: client.create_model_version(name, f"runs:/{rid}/model", run_id=rid).version,
+        "log_and_register": log_and_register,
+        "register_run_artifacts": register_run_artifacts,
         "set_alias": lambda name, alias, version: client.set_registered_model_alias(name, alias, version),
         "get_alias": lambda name, alias: client.get_model_version_by_alias(name, alias).version,
         "delete_model": lambda name: client.delete_registered_model(name),

@@ -17,6 +17,7 @@ import requests
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException, RestException
+from register_flows import log_and_register, register_run_artifacts
 
 
 def main():
@@ -102,6 +103,8 @@ def main():
         "delete_model_tag": lambda name, k: client.delete_registered_model_tag(name, k),
         "delete_model": lambda name: client.delete_registered_model(name),
         "create_version": lambda name, rid: client.create_model_version(name, f"runs:/{rid}/model", run_id=rid).version,
+        "log_and_register": log_and_register,
+        "register_run_artifacts": register_run_artifacts,
         "get_version": lambda name, version: client.get_model_version(name, version).current_stage,
         "set_version_tag": lambda name, version, k, v: client.set_model_version_tag(name, version, k, v),
         "transition_stage": lambda name, version, stage: client.transition_model_version_stage(name, version, stage).current_stage,

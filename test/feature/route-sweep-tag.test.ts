@@ -55,7 +55,7 @@ const modelVersion = { name: TEAM_A.model, version: '1', run_id: TEAM_A.run };
 /** One answer that is every MLflow message the gateway may read: each lookup finds its fields, every list holds team-a's item. */
 const TEAM_A_BODY = JSON.stringify({
   experiment,
-  run: { info: { run_id: TEAM_A.run, run_uuid: TEAM_A.run, experiment_id: TEAM_A.experiment, lifecycle_stage: 'active' }, data: {} },
+  run: { info: { run_id: TEAM_A.run, run_uuid: TEAM_A.run, experiment_id: TEAM_A.experiment, lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${TEAM_A.experiment}/${TEAM_A.run}/artifacts` }, data: {} },
   model: { info: { model_id: TEAM_A.loggedModel, experiment_id: TEAM_A.experiment, tags: [] } },
   trace: { trace_info: traceInfo },
   trace_info: traceInfo,
@@ -107,6 +107,8 @@ after(async () => {
 /** The value of one identifier field for `ids`: where a handler reads a name, a name; else the id. */
 function valueFor(kind: ResourceKind, src: IdSource, index: number, ids: Ids): string {
   const f = src.field;
+  // A model version source is a URI naming the resource (models:/<name>/<v>, mlflow-artifacts:/<experiment>/...).
+  if (src.reference === 'model-version-source') return kind === 'artifact' ? `mlflow-artifacts:/${ids.experiment}/${ids.run}/artifacts/model` : `models:/${ids.model}/1`;
   switch (kind) {
     case 'experiment':
       return f.includes('name') ? ids.experimentName : ids.experiment;

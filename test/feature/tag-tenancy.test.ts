@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
+import { basic, jsonCall, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 
 const PASSWORD = 'a-long-test-password';
 const KEY = 'gatehouse.tenant';
@@ -21,19 +21,8 @@ interface Answer {
 }
 
 async function call(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${gh.url}${path}`, {
-    method,
-    headers: { authorization: basic(user, PASSWORD), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* not JSON: the status says enough */
-  }
-  return { status: res.status, body: parsed, text };
+  const a = await jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD), ...headers }, body);
+  return { status: a.status, body: a.json, text: a.text };
 }
 
 /** What MLflow itself holds, read directly (no gateway). */

@@ -161,3 +161,27 @@ export async function mlflowStatus(gatewayUrl: string, method: string, path: str
   await res.arrayBuffer();
   return res.status;
 }
+
+/** One HTTP answer as a test reads it: status, the body text, and the body parsed when it is JSON. */
+export interface JsonAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+/** A request with an optional JSON body to `base` (the gateway or MLflow itself), whatever it answers. */
+export async function jsonCall(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonAnswer> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* not JSON (artifact bytes, an empty answer): the status and text say enough */
+  }
+  return { status: res.status, text, json };
+}

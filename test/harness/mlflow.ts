@@ -90,3 +90,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): voi
     /* already gone */
   }
 }
+
+/** An OTLP/JSON trace export (`POST /v1/traces`) holding one root span, ids in hex as the OTLP spec writes them. */
+export function otlpBody(traceHex: string, spanHex: string): unknown {
+  const span = { traceId: traceHex, spanId: spanHex, name: 's', startTimeUnixNano: '1000', endTimeUnixNano: '2000', kind: 1 };
+  return { resourceSpans: [{ resource: {}, scopeSpans: [{ scope: {}, spans: [span] }] }] };
+}

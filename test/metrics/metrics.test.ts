@@ -89,7 +89,7 @@ before(async () => {
   for (let i = 0; i < 3; i++) assert.equal(await post('/api/2.0/mlflow/runs/create', { experiment_id: '1' }), 200);
   for (let i = 0; i < 2; i++) assert.equal(await post('/api/2.0/mlflow/experiments/create', { name: `e${i}` }), 200);
   assert.equal(await post('/api/2.0/mlflow/registered-models/create', { name: 'm' }), 200);
-  assert.equal(await post('/api/2.0/mlflow/model-versions/create', { name: 'm', source: 'models:/m-0123abcd' }), 200);
+  assert.equal(await post('/api/2.0/mlflow/model-versions/create', { name: 'm', source: 'models:/other-model/1' }), 200);
   assert.equal(await call('/model-versions/get-artifact?name=m&version=1&path=model.pkl'), 200);
   assert.equal(await call('/api/2.0/mlflow-artifacts/artifacts/1/models/m-0123abcd/artifacts/model.pkl'), 200);
   assert.equal(await call('/api/2.0/mlflow-artifacts/artifacts/1/0a1b2c/artifacts/plot.png'), 200, 'not a model artifact');

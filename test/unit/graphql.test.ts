@@ -193,6 +193,7 @@ describe('access requests', () => {
     return {
       calls,
       forgetExperiment() {},
+      artifactRoot: () => Promise.reject(new Error('not used by GraphQL')),
       async anchors(ref, ids) {
         calls.push(`${ref.kind}:${ids.map((i) => i.id).join(',')}`);
         if (ids.some((i) => i.id === 'foreign')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'not in tenant');

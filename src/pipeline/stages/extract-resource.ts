@@ -1,18 +1,32 @@
 /**
  * Reads every resource identifier the route table names, from exactly where MLflow's handler
- * reads it (query for GET, JSON body otherwise, path parameter, header, artifact path).
+ * reads it (query for GET, JSON body otherwise, path parameter, header, artifact path), and
+ * checks every reference field the row lists (artifact paths, model version sources, run links)
+ * with `routes/mlflow/references.ts`, the one reader of what MLflow parses as a URI or path.
  * The policy stage resolves children to parents; audit records what was touched.
  */
 import { GatehouseError } from '../../errors.ts';
-import type { IdSource, ResourceRef } from '../../routes/mlflow/types.ts';
+import { parsePyJson, PyNumber, pyJsonDumps, pyTypeName, type PyJson } from '../../lib/python-json.ts';
+import {
+  checkAttachmentPath,
+  checkRelativeArtifactPath,
+  checkRunLink,
+  isPromptRequest,
+  PROMPT_SOURCE_PLACEHOLDERS,
+  readModelVersionSource,
+  readProxiedArtifactPath,
+  type ModelVersionSource,
+} from '../../routes/mlflow/references.ts';
+import type { IdSource, ReferenceField, ResourceRef } from '../../routes/mlflow/types.ts';
 import type { RequestContext, ResourceId, Stage } from '../context.ts';
 
 export const extractResource: Stage = {
   name: 'extract-resource',
   run(ctx) {
     const row = ctx.route!.row;
-    if (row.op.startsWith('artifacts.')) checkRunArtifactPath(ctx);
-    if (row.op === 'modelVersions.create') checkModelVersionSource(ctx);
+    // MLflow checks the type of every JSON field before it reads any (`handlers._get_request_message`).
+    if (ctx.json !== undefined) for (const ref of row.resources ?? []) for (const source of ref.ids) readIds(ctx, { ...source, reference: undefined });
+    for (const field of row.references ?? []) checkReference(ctx, field);
     const refs = row.resources;
     if (!refs) return;
     const out: ResourceId[] = [];
@@ -21,7 +35,7 @@ export const extractResource: Stage = {
       const parts = ref.ids.map((source) => ({ source, values: readIds(ctx, source, ref.kind) }));
       const [first, ...rest] = parts;
       if (!first) return;
-      if (holdsExperimentId(ref, first.source)) first.values.filter((v) => v !== 'skills').forEach(checkExperimentId);
+      if (holdsExperimentId(ref, first.source)) for (const v of first.values) if (v !== 'skills') checkExperimentId(v);
       first.values.forEach((id, i) => {
         const key: Record<string, string> = { [first.source.field]: id };
         for (const p of rest) {
@@ -56,24 +70,23 @@ function checkExperimentId(id: string): void {
 export function readIds(ctx: RequestContext, source: IdSource, kind?: ResourceRef['kind']): string[] {
   const fields = source.alias ? [source.field, source.alias] : [source.field];
   for (const field of fields) {
-    let ids = readField(ctx, source.in, field);
-    // An artifact path given as a parameter (the list route's `path`) is read like a path parameter.
-    if (kind === 'artifact' && source.in !== 'artifact-path') ids = ids.flatMap((p) => fromArtifactPath(p, undefined, ctx.tenant));
-    // A model version's source read as a registered model: the one a models:/<name>/... URI copies from.
-    if (kind === 'registered_model' && field === 'source') ids = ids.flatMap(registeredModelOfSource);
+    let ids = readField(ctx, source.in, field, source.many === true && !field.includes('.'));
+    if (source.reference === 'proxied-artifact-path') ids = ids.map((p) => readProxiedArtifactPath(p, ctx.tenant));
+    if (source.reference === 'model-version-source') ids = ids.flatMap((s) => namedBySource(ctx, s, kind));
     if (ids.length > 0) return ids;
   }
   return [];
 }
 
-function readField(ctx: RequestContext, where: IdSource['in'], field: string): string[] {
+/** The values of one field; `list`: the field itself is repeated (`experiment_ids`), not a field inside repeated messages (`metrics.model_id`). */
+function readField(ctx: RequestContext, where: IdSource['in'], field: string, list = false): string[] {
   switch (where) {
     case 'params':
-      return ctx.req.method === 'GET' ? fromQuery(ctx, field) : fromJson(ctx.json, field);
+      return ctx.req.method === 'GET' ? fromQuery(ctx, field) : fromJson(ctx, field, list);
     case 'query':
       return fromQuery(ctx, field);
     case 'body':
-      return fromJson(ctx.json, field);
+      return fromJson(ctx, field, list);
     case 'path': {
       const v = ctx.route!.params[field];
       return v === undefined ? [] : [v];
@@ -82,8 +95,10 @@ function readField(ctx: RequestContext, where: IdSource['in'], field: string): s
       const v = ctx.req.headers[field.toLowerCase()];
       return typeof v === 'string' ? [v] : [];
     }
-    case 'artifact-path':
-      return fromArtifactPath(ctx.route!.params[field], ctx.target!.query.get('path')?.[0], ctx.tenant);
+    case 'artifact-path': {
+      const p = ctx.route!.params[field];
+      return p === undefined ? [] : [readProxiedArtifactPath(p, ctx.tenant)];
+    }
   }
 }
 
@@ -92,110 +107,158 @@ function fromQuery(ctx: RequestContext, field: string): string[] {
   return [...(q.get(field) ?? q.get(camel(field)) ?? [])];
 }
 
-/** Dotted path through objects; arrays along the way fan out. Both spellings of each segment. */
-function fromJson(json: unknown, dotted: string): string[] {
-  let nodes: unknown[] = [json];
-  for (const segment of dotted.split('.')) {
+/**
+ * Dotted path through objects; arrays along the way fan out. Both spellings of each segment.
+ * Only strings are identifiers: protobuf's JSON reader refuses a number, boolean, list or object
+ * in a string field, and MLflow answers `INVALID_PARAMETER_VALUE` (or, where its handler has no
+ * type check, drops the field); the gateway never converts one into an id it then checks.
+ */
+function fromJson(ctx: RequestContext, dotted: string, list: boolean): string[] {
+  let nodes: unknown[] = [ctx.json];
+  const segments = dotted.split('.');
+  segments.forEach((segment, depth) => {
+    const last = depth === segments.length - 1;
     const next: unknown[] = [];
     for (const node of nodes) {
       if (typeof node !== 'object' || node === null) continue;
       const rec = node as Record<string, unknown>;
       const v = rec[segment] ?? rec[camel(segment)];
-      if (Array.isArray(v)) next.push(...v);
-      else if (v !== undefined && v !== null) next.push(v);
+      if (v === undefined || v === null) continue;
+      if (last && !isId(v, list)) invalidIdType(ctx, dotted, list);
+      // Input-sized arrays are iterated, never spread into a call (a 200,000-element push overflows the stack).
+      if (Array.isArray(v)) for (const x of v) next.push(x);
+      else next.push(v);
+    }
+    nodes = next;
+  });
+  const ids: string[] = [];
+  for (const v of nodes) if (typeof v === 'string') ids.push(v);
+  return ids;
+}
+
+/**
+ * Refuses an identifier field that is not a string, in MLflow's own words
+ * (`handlers._validate_param_against_schema` with `utils/validation.invalid_value`), quoting the
+ * value as Python's `json.dumps` writes it (the body is read again, keeping each number's text).
+ */
+function invalidIdType(ctx: RequestContext, dotted: string, list: boolean): never {
+  const value = ctx.body === undefined ? undefined : offendingValue(parsePyJson(ctx.body.toString('utf8')), dotted.split('.'), list);
+  const message =
+    value === undefined
+      ? `Invalid value for parameter '${dotted}' supplied: it must be a string. See the API docs for more information about request parameters.`
+      : `Invalid value ${pyJsonDumps(value)} for parameter '${dotted}' supplied:  Hint: Value was of type '${pyTypeName(value)}'. See the API docs for more information about request parameters.`;
+  throw new GatehouseError('GATEHOUSE_REQUEST_INVALID_ID_TYPE', `${dotted} is not a string`, undefined, message);
+}
+
+/** A string, or for a repeated field a list of strings (a lone string there is read as one, a superset of what MLflow reads). */
+const isId = (v: unknown, list: boolean) => typeof v === 'string' || (list && Array.isArray(v) && v.every((x) => typeof x === 'string'));
+const isObject = (v: PyJson): v is { [key: string]: PyJson } => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyNumber);
+
+/** The first value at a dotted path that is not an identifier, walked like fromJson. */
+function offendingValue(body: PyJson, segments: readonly string[], list: boolean): PyJson | undefined {
+  let nodes: PyJson[] = [body];
+  for (const [depth, segment] of segments.entries()) {
+    const next: PyJson[] = [];
+    for (const node of nodes) {
+      if (!isObject(node)) continue;
+      const v = node[segment] ?? node[camel(segment)];
+      if (v === undefined || v === null) continue;
+      if (depth === segments.length - 1) {
+        if (!isId(v, list)) return v;
+      } else if (Array.isArray(v)) for (const x of v) next.push(x);
+      else next.push(v);
     }
     nodes = next;
   }
-  return nodes.flatMap((v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : []));
+  return undefined;
 }
 
-/**
- * Proxied artifact paths are `[workspaces/<ws>/]<experiment_id>/<run_id>/artifacts/...` under the
- * default artifact root (`handlers._get_workspace_scoped_repo_path_if_enabled`); the experiment
- * id is the first component after the optional workspace prefix. List calls pass it in `path`.
- * MLflow percent-decodes the path again until it is stable (`uri.validate_path_is_safe` →
- * `_decode`) and reads the `workspaces` prefix case-insensitively, so anything that could read
- * differently after that is refused: `%`, `\\`, `#`, dot and empty segments, absolute paths, a
- * scheme, and another workspace's prefix. Skill Registry paths (`skills/...`) are named as such.
- */
-function fromArtifactPath(pathParam: string | undefined, listPath: string | undefined, tenant: string | undefined): string[] {
-  const p = pathParam ?? listPath;
-  if (p === undefined) return [];
-  const bad = (why: string): never => {
-    throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', `artifact path: ${why}`);
-  };
-  if (/[%\\#\u0000-\u001f\u007f]/.test(p)) bad('reserved character');
-  const parts = p.split('/');
-  // A trailing slash (a directory) is fine; an empty segment elsewhere or a dot segment is not.
-  if (parts.some((s, i) => s === '.' || s === '..' || (s === '' && i !== parts.length - 1) || (s === '' && i === 0))) bad('empty or dot segment');
-  if (parts[0]!.toLowerCase() === 'workspaces') {
-    if (parts[1] !== tenant) bad("another workspace's prefix");
-    parts.splice(0, 2);
-  }
-  const first = parts[0];
-  if (first === undefined || first === '') return bad('no experiment');
-  return [first];
-}
-
-/**
- * Run-artifact routes take a relative `path` inside the run's artifact root (query, or JSON for
- * the presigned URLs). MLflow checks it (`validate_path_is_safe`) after decoding it again; the
- * gateway refuses the same shapes itself so no traversal depends on one check downstream.
- */
-function checkRunArtifactPath(ctx: RequestContext): void {
-  const body = ctx.json as Record<string, unknown> | undefined;
-  const candidates = [...(ctx.target!.query.get('path') ?? []), body?.path];
-  for (const p of candidates) {
-    if (typeof p !== 'string' || p === '') continue;
-    if (/[%\\#\u0000-\u001f\u007f]/.test(p) || p.startsWith('/') || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(p) || p.split('/').some((s) => s === '..' || s === '.')) {
-      throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', 'run artifact path');
+/** One reference field of the row, checked before anything else reads the request. */
+function checkReference(ctx: RequestContext, field: ReferenceField): void {
+  const fields = field.at.alias ? [field.at.field, field.at.alias] : [field.at.field];
+  for (const name of fields) {
+    for (const value of readField(ctx, field.at.in, name)) {
+      switch (field.read) {
+        case 'artifact-path':
+          checkRelativeArtifactPath(value, name);
+          break;
+        case 'attachment-path':
+          checkAttachmentPath(value);
+          break;
+        case 'run-link':
+          checkRunLink(value);
+          break;
+        case 'model-version-source':
+          checkModelVersionSource(ctx, value);
+          break;
+      }
     }
   }
 }
 
-/**
- * A model version's `source` names what MLflow copies into the registry. `runs:/<run_id>/...` must
- * name the request's `run_id` (checked as a read on that run, as MLflow's auth
- * `validate_can_create_model_version` does), and a proxied `mlflow-artifacts:` URI must stay inside
- * the caller's workspace and name a canonical experiment, so a version cannot be built from
- * another tenant's artifacts.
- */
-function checkModelVersionSource(ctx: RequestContext): void {
-  const body = ctx.json as Record<string, unknown> | undefined;
-  const source = body?.source;
-  if (typeof source !== 'string') return;
-  const refuse = (why: string): never => {
-    throw new GatehouseError('GATEHOUSE_REQUEST_NONCANONICAL_ID', `model version source: ${why}`);
-  };
-  const runs = /^runs:\/([^/]*)(\/|$)/i.exec(source);
-  if (runs) {
-    const runId = body!.run_id ?? body!.runId;
-    if (runs[1] !== runId) refuse('runs:/ URI names another run than run_id');
-    return;
+/** A model version's source and what it is read as; none for a prompt version's placeholder. */
+function sourceOf(ctx: RequestContext, source: string): ModelVersionSource | undefined {
+  const body = (ctx.json ?? {}) as Record<string, unknown>;
+  if (isPromptRequest(body.tags)) {
+    // `_validate_prompt_source`: a prompt version's source is only ever a placeholder.
+    if (!PROMPT_SOURCE_PLACEHOLDERS.has(source)) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE', 'prompt version source is not a placeholder');
+    return undefined;
   }
-  const proxied = /^mlflow-artifacts:(\/\/[^/]*)?\/?(.*)$/i.exec(source);
-  if (proxied) {
-    const [id] = fromArtifactPath(proxied[2], undefined, ctx.tenant);
-    if (id !== undefined && id !== 'skills') checkExperimentId(id);
-  }
+  return readModelVersionSource(source);
+}
+
+/** What a source names, as one ref kind reads it: the registered model copied, or the proxied experiment. */
+function namedBySource(ctx: RequestContext, source: string, kind: ResourceRef['kind'] | undefined): string[] {
+  const read = sourceOf(ctx, source);
+  if (read?.type === 'registered-model' && kind === 'registered_model') return [read.name];
+  if (read?.type === 'proxied-artifact' && kind === 'artifact') return [readProxiedArtifactPath(read.path, ctx.tenant)];
+  return [];
 }
 
 /**
- * The registered model a `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` source
- * names (`handlers._resolve_registered_model_source_lineage`, which copies that version);
- * none for `models:/<model_id>` (a logged model: `model_id` must name it) and other schemes.
- * MLflow splits the URI path without decoding it, and so does this.
+ * The lineage a source claims must be the request's own, as `_validate_source_run` and
+ * `_validate_source_model` demand: a `runs:/` source names `run_id`, a `models:/<model_id>`
+ * source names `model_id`. An artifact location (proxied or not) must lie inside the root of the
+ * run or logged model; that needs a lookup, done once the request is authorized
+ * (`check-source-root`).
  */
-function registeredModelOfSource(source: string): string[] {
-  const m = /^models:(.*)$/is.exec(source);
-  if (!m) return [];
-  const rest = m[1]!;
-  if (rest.startsWith('//')) return []; // another registry: MLflow refuses it
-  const path = rest.replace(/^\/+/, '');
-  const name = /^([^/@]*)(?:[/@]|$)/.exec(path)![1]!;
-  // A bare id (models:/m-...) is a logged model, read through model_id.
-  if (name === '' || (!path.includes('/') && !path.includes('@'))) return [];
-  return [name];
+function checkModelVersionSource(ctx: RequestContext, source: string): void {
+  const read = sourceOf(ctx, source);
+  if (read === undefined) return;
+  const body = ctx.json as Record<string, unknown>;
+  const runId = stringField(body, 'run_id');
+  const modelId = stringField(body, 'model_id');
+  const mismatch = (id: 'run_id' | 'model_id'): never => {
+    throw new GatehouseError(
+      'GATEHOUSE_REQUEST_UNRESOLVED_SOURCE',
+      `${read.type} source does not name the request's ${id}`,
+      undefined,
+      `Invalid model version source: '${source}'. The ${id} request parameter must identify the resource that contains the source.`,
+    );
+  };
+  switch (read.type) {
+    case 'run':
+      if (modelId !== '') mismatch('model_id');
+      if (read.runId !== runId) mismatch('run_id');
+      return;
+    case 'logged-model':
+      if (read.modelId !== modelId) mismatch('model_id');
+      return;
+    case 'registered-model':
+      // MLflow compares run_id/model_id with the copied version itself, after the gateway authorized reading it.
+      return;
+    case 'proxied-artifact':
+      ctx.sourceRoot = { source, uri: { scheme: 'mlflow-artifacts', authority: undefined, path: `/${read.path}` }, runId, modelId };
+      return;
+    case 'artifact-uri':
+      ctx.sourceRoot = { source, uri: read.uri, runId, modelId };
+  }
+}
+
+/** A string field of the body ('' when absent), as protobuf reads it. */
+function stringField(body: Record<string, unknown>, field: string): string {
+  const v = body[field] ?? body[camel(field)];
+  return typeof v === 'string' ? v : '';
 }
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

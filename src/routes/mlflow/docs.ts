@@ -47,7 +47,12 @@ function groupByFamily(rows: readonly RouteRow[]): Map<string, RouteRow[]> {
 function renderRow(row: RouteRow): string {
   const paths = concretePaths(row).map((p) => code(p)).join('<br>');
   const resources = (row.resources ?? []).map(renderRef).join('<br>');
-  const notes = [row.note ?? '', row.repeated?.length ? `Repeated query parameters: ${row.repeated.map(code).join(', ')}.` : '']
+  const references = (row.references ?? []).map((r) => `${renderId(r.at)} (${r.read})`);
+  const notes = [
+    row.note ?? '',
+    row.repeated?.length ? `Repeated query parameters: ${row.repeated.map(code).join(', ')}.` : '',
+    references.length ? `References the gateway checks itself: ${references.join(', ')}.` : '',
+  ]
     .filter((text) => text !== '')
     .map(text)
     .join(' ');
@@ -62,7 +67,7 @@ function renderRef(ref: ResourceRef): string {
 
 function renderId(id: IdSource): string {
   const field = `${id.field}${id.many ? '[]' : ''}${id.alias === undefined ? '' : ` or ${id.alias}`}`;
-  return `${id.in} ${code(field)}`;
+  return `${id.in} ${code(field)}${id.reference === undefined ? '' : ` as ${id.reference}`}`;
 }
 
 /** A code span that survives a table cell. */

@@ -36,7 +36,7 @@
  * `GET .../skills/@acme/versions` is the organization skill `acme/versions` (not the versions of
  * a skill `@acme`), and how the greedy `{name:path}` routes of the MCP server registry split.
  */
-import type { IdSource, ResourceKind, ResourceRef, RouteRow } from './types.ts';
+import type { IdSource, ReferenceField, ResourceKind, ResourceRef, RouteRow } from './types.ts';
 
 type RefAction = ResourceRef['action'];
 type IdOptions = Omit<IdSource, 'in' | 'field'>;
@@ -82,6 +82,9 @@ const gatewayEndpoint = (src: IdSource = param('endpoint_id')) => ref('gateway_e
 const gatewayModelDefinition = () => ref('gateway_model_definition', [param('model_definition_id')]);
 const gatewayBudget = () => ref('gateway_budget', [param('budget_policy_id')]);
 const artifactPath = () => ref('artifact', [{ in: 'artifact-path', field: 'artifact_path' }]);
+/** A model version `source`: it names a registered model (models:/<name>/...) or a proxied experiment (mlflow-artifacts:/...). */
+const SOURCE = param('source', { reference: 'model-version-source' });
+const relativePath = (at: IdSource): ReferenceField => ({ at, read: 'artifact-path' });
 const mcpServer = () => ref('mcp_server', [path('name')]);
 const skill = () => ref('skill', [path('name')]);
 const orgSkill = () => ref('skill', [path('organization'), path('name')]);
@@ -183,21 +186,21 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
 
   // ── Run artifacts (tracking service) ─────────────────────────────────────────────────
   { op: 'artifacts.list', method: 'GET', path: '/mlflow/artifacts/list', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [run(RUN_ID_OR_UUID)] },
+    resources: [run(RUN_ID_OR_UUID)], references: [relativePath(param('path'))] },
   { op: 'artifacts.presignedUploadUrl', method: 'POST', path: '/mlflow/artifacts/presigned-upload-url', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
-    resources: [run(param('run_id'), 'edit'), loggedModel(param('model_id'), 'edit')],
+    resources: [run(param('run_id'), 'edit'), loggedModel(param('model_id'), 'edit')], references: [relativePath(param('path'))],
     note: '_create_presigned_upload_url: exactly one of run_id or model_id is the subject (either ref); the URL grants direct write access to that artifact root.' },
   { op: 'artifacts.presignedDownloadUrl', method: 'POST', path: '/mlflow/artifacts/presigned-download-url', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'json',
-    resources: [run()] },
+    resources: [run()], references: [relativePath(param('path'))] },
   { op: 'artifacts.get', method: 'GET', path: '/get-artifact', app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [run(query('run_id', { alias: 'run_uuid' }))], note: 'get_artifact_handler: query run_id or run_uuid, plus path.' },
+    resources: [run(query('run_id', { alias: 'run_uuid' }))], references: [relativePath(query('path'))], note: 'get_artifact_handler: query run_id or run_uuid, plus path.' },
   { op: 'artifacts.upload', method: 'POST', path: '/mlflow/upload-artifact', version: 2, prefixes: AJAX, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'stream',
-    resources: [run(query('run_id', { alias: 'run_uuid' }))],
+    resources: [run(query('run_id', { alias: 'run_uuid' }))], references: [relativePath(query('path'))],
     note: 'upload_artifact_handler: query run_id or run_uuid and path; the raw body (request.data, at most 10 MB) is the file.' },
 
   // ── Proxied artifacts (MlflowArtifactsService, --serve-artifacts) ────────────────────
   { op: 'artifactsProxy.list', method: 'GET', path: '/mlflow-artifacts/artifacts', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [ref('artifact', [param('path')])],
+    resources: [ref('artifact', [param('path', { reference: 'proxied-artifact-path' })])],
     note: 'The artifact path is the query field path (_list_artifacts_mlflow_artifacts); without it the artifact root (every experiment) is listed.' },
   { op: 'artifactsProxy.download', method: 'GET', path: '/mlflow-artifacts/artifacts/{artifact_path:path}', version: 2, app: 'fastapi', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [artifactPath()], note: `${FASTAPI_FIRST} (artifact_router.download_artifact)` },
@@ -230,11 +233,11 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'loggedModels.deleteTag', method: 'DELETE', path: '/mlflow/logged-models/{model_id}/tags/{tag_key}', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'none',
     resources: [loggedModel()] },
   { op: 'loggedModels.listArtifacts', method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/directories', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [loggedModel()] },
+    resources: [loggedModel()], references: [relativePath(param('artifact_directory_path'))] },
   { op: 'loggedModels.logParams', method: 'POST', path: '/mlflow/logged-models/{model_id}/params', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [loggedModel()], note: '_log_logged_model_params acts on the path model_id; the body model_id is required but ignored.' },
   { op: 'loggedModels.getArtifactFile', method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/files', version: 2, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [loggedModel()], note: 'get_logged_model_artifact_handler: query artifact_file_path; presigned=true returns a signed URL instead.' },
+    resources: [loggedModel()], references: [relativePath(query('artifact_file_path'))], note: 'get_logged_model_artifact_handler: query artifact_file_path; presigned=true returns a signed URL instead.' },
 
   // ── Traces (v2 legacy and v3) and OTLP ingest ────────────────────────────────────────
   { op: 'traces.startV2', method: 'POST', path: '/mlflow/traces', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
@@ -280,9 +283,9 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'traces.queryMetrics', method: 'POST', path: '/mlflow/traces/metrics', version: 3, app: 'flask', action: 'read', tenancy: 'search', body: 'json',
     resources: [experiments()] },
   { op: 'traces.getArtifactV2', method: 'GET', path: '/mlflow/get-trace-artifact', version: 2, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [trace(query('request_id'))], note: 'get_trace_artifact_handler: query request_id, optional attachment path.' },
+    resources: [trace(query('request_id'))], references: [{ at: query('path'), read: 'attachment-path' }], note: 'get_trace_artifact_handler: query request_id, optional attachment path.' },
   { op: 'traces.getArtifact', method: 'GET', path: '/mlflow/get-trace-artifact', version: 3, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [trace(query('request_id'))], note: 'Same handler as traces.getArtifactV2.' },
+    resources: [trace(query('request_id'))], references: [{ at: query('path'), read: 'attachment-path' }], note: 'Same handler as traces.getArtifactV2.' },
   { op: 'traces.searchUnified', method: 'GET', path: '/mlflow/unified-traces', version: 2, app: 'flask', action: 'deny', tenancy: 'global', body: 'none',
     repeated: ['experiment_ids', 'order_by'], note: STUB },
   { op: 'traces.getOnlineDetails', method: 'GET', path: '/mlflow/get-online-trace-details', version: 2, app: 'flask', action: 'deny', tenancy: 'global', body: 'none', note: STUB },
@@ -446,8 +449,9 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
 
   // ── Model versions ───────────────────────────────────────────────────────────────────
   { op: 'modelVersions.create', method: 'POST', path: '/mlflow/model-versions/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
-    resources: [registeredModel(), run(param('run_id'), 'read'), loggedModel(param('model_id'), 'read'), registeredModel(param('source'), 'read')],
-    note: 'The source URI names a resource too: models:/<name>/<v> or models:/<name>@<alias> (that registered model, read: MLflow copies its version), models:/<model_id> (must match model_id, read), runs:/<run_id>/... (must match run_id) (auth validate_can_create_model_version).' },
+    resources: [registeredModel(), run(param('run_id'), 'read'), loggedModel(param('model_id'), 'read'), registeredModel(SOURCE, 'read'), ref('artifact', [SOURCE], 'read')],
+    references: [{ at: param('source'), read: 'model-version-source' }, { at: param('run_link'), read: 'run-link' }],
+    note: 'The source URI names a resource too: models:/<name>/<v> or models:/<name>@<alias> (that registered model, read: MLflow copies its version), models:/<model_id> (must match model_id, read), runs:/<run_id>/... (must match run_id), mlflow-artifacts:/<experiment_id>/... (that experiment, read, inside the run\'s or model\'s root); any other location must lie inside the artifact root of run_id or model_id (auth validate_can_create_model_version).' },
   { op: 'modelVersions.update', method: 'PATCH', path: '/mlflow/model-versions/update', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [modelVersion()] },
   { op: 'modelVersions.transitionStage', method: 'POST', path: '/mlflow/model-versions/transition-stage', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
@@ -465,7 +469,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'modelVersions.deleteTag', method: 'DELETE', path: '/mlflow/model-versions/delete-tag', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [modelVersion()] },
   { op: 'modelVersions.getArtifact', method: 'GET', path: '/model-versions/get-artifact', app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
-    resources: [modelVersion(query('name'), query('version'))],
+    resources: [modelVersion(query('name'), query('version'))], references: [relativePath(query('path'))],
     note: 'get_model_version_artifact_handler: query name, version, path; presigned=true signs a URL into the source run without a run check.' },
 
   // ── Webhooks (WebhookService) ────────────────────────────────────────────────────────

@@ -59,6 +59,29 @@ export interface IdSource {
   readonly field: string;
   readonly many?: boolean;
   readonly alias?: string;
+  /**
+   * The field holds a reference, and the identifier is what it names, read by
+   * `references.ts`: a model version `source` names a registered model (`models:/<name>/...`)
+   * or, as kind `artifact`, a proxied experiment (`mlflow-artifacts:/<experiment_id>/...`); a
+   * proxied artifact path (`[workspaces/<ws>/]<experiment_id>/...`) names its experiment.
+   * The `artifact-path` source is always read as a proxied artifact path.
+   */
+  readonly reference?: 'model-version-source' | 'proxied-artifact-path';
+}
+
+/**
+ * A field holding a reference MLflow parses, checked by the gateway itself (`references.ts`)
+ * before anything is forwarded, whatever MLflow would check downstream:
+ * - `artifact-path`: a relative path joined to a trusted artifact root (`validate_path_is_safe`);
+ * - `attachment-path`: a trace attachment id (a canonical UUID);
+ * - `model-version-source`: read as `_create_model_version` reads it; a runs:/ or models:/<model_id>
+ *   source must name the request's run_id / model_id, any other artifact location must lie
+ *   inside their artifact root;
+ * - `run-link`: an absolute http(s) URL (MLflow's UI renders it as a link).
+ */
+export interface ReferenceField {
+  readonly at: IdSource;
+  readonly read: 'artifact-path' | 'attachment-path' | 'model-version-source' | 'run-link';
 }
 
 /** One resource a call touches, and where its identifier(s) come from. */
@@ -106,6 +129,8 @@ export interface RouteRow {
   readonly body: BodyMode;
   /** The resource(s) the call acts on; absent when none (searches, creates without a parent, global routes). */
   readonly resources?: readonly ResourceRef[];
+  /** Fields holding references the gateway checks itself (artifact paths, model version sources, run links). */
+  readonly references?: readonly ReferenceField[];
   /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
