@@ -50,6 +50,8 @@ export interface RequestContext {
   searchParams?: Record<string, unknown>;
   /** Headers to send upstream; built by the rewrite stage. */
   upstreamHeaders?: Record<string, string | string[]>;
+  /** Headers not passed on, by `<direction>:<class>` (src/upstream/headers.ts; the metrics observer counts them). */
+  droppedHeaders?: Record<string, number>;
   /** Upstream status once the response started. */
   upstreamStatus?: number;
   /** Set when the request ended with an error response. */

@@ -114,6 +114,7 @@ function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger)
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'no-store',
+    pragma: 'no-cache',
     ...err.headers,
   };
   // An unread request body would be taken for the next request on this connection.

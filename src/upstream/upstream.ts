@@ -7,7 +7,7 @@ import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import type { PoolStats } from '../metrics/definitions.ts';
-import { downstreamResponseHeaders } from './headers.ts';
+import { downstreamResponseHeaders, type HeaderDropSink } from './headers.ts';
 
 export interface UpstreamOptions {
   readonly url: string;
@@ -24,6 +24,10 @@ export interface ForwardRequest {
   readonly headers: Record<string, string | string[]>;
   /** A buffered body, or the client request to stream from, or nothing. */
   readonly body: Buffer | IncomingMessage | null;
+  /** MLflow's caching headers may stand (a public route); otherwise the answer is `no-store` (src/upstream/headers.ts). */
+  readonly cacheable?: boolean;
+  /** Told what was done to MLflow's answer (the request context). */
+  readonly sink?: HeaderDropSink;
 }
 
 export interface BufferedResponse {
@@ -59,7 +63,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       return new Promise((resolve, reject) => {
         pool.dispatch(
           { path: request.path, method: request.method, headers: request.headers, body: request.body },
-          new StreamingAnswer(res, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started))).watch(request.body),
+          new StreamingAnswer(res, request, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started))).watch(request.body),
         );
       });
     },
@@ -76,7 +80,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           }
           chunks.push(chunk);
         }
-        return { status: r.statusCode, headers: downstreamResponseHeaders(r.headers as Record<string, string | string[]>), body: Buffer.concat(chunks) };
+        return { status: r.statusCode, headers: downstreamResponseHeaders(r.headers as Record<string, string | string[]>, { cacheable: request.cacheable ?? false }, request.sink), body: Buffer.concat(chunks) };
       } catch (err) {
         throw mapUpstreamError(err, false);
       }
@@ -113,12 +117,14 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
   #status = 0;
   #settled = false;
   readonly #res: ServerResponse;
+  readonly #request: ForwardRequest;
   readonly #onHeaders: ((status: number) => void) | undefined;
   readonly #resolve: (status: number) => void;
   readonly #reject: (err: unknown, started: boolean) => void;
 
-  constructor(res: ServerResponse, onHeaders: ((status: number) => void) | undefined, resolve: (status: number) => void, reject: (err: unknown, started: boolean) => void) {
+  constructor(res: ServerResponse, request: ForwardRequest, onHeaders: ((status: number) => void) | undefined, resolve: (status: number) => void, reject: (err: unknown, started: boolean) => void) {
     this.#res = res;
+    this.#request = request;
     this.#onHeaders = onHeaders;
     this.#resolve = resolve;
     this.#reject = reject;
@@ -162,7 +168,7 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     if (statusCode < 200 || this.#settled) return; // 1xx: informational, the answer follows
     this.#status = statusCode;
     this.#onHeaders?.(statusCode);
-    this.#res.writeHead(statusCode, downstreamResponseHeaders(headers));
+    this.#res.writeHead(statusCode, downstreamResponseHeaders(headers, { cacheable: this.#request.cacheable ?? false }, this.#request.sink));
     this.#res.on('drain', this.#resume);
     if (this.#res.writableNeedDrain) controller.pause();
   }

@@ -106,6 +106,11 @@ export interface RouteRow {
   readonly body: BodyMode;
   /** The resource(s) the call acts on; absent when none (searches, creates without a parent, global routes). */
   readonly resources?: readonly ResourceRef[];
+  /**
+   * Request headers this route's handler reads beyond the common allow-list
+   * (src/upstream/headers.ts), forwarded here only; header ids named in `resources` are too.
+   */
+  readonly requestHeaders?: readonly string[];
   /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
