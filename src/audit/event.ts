@@ -37,6 +37,11 @@ export interface AuditEvent {
   readonly status: number | null;
   /** Milliseconds since arrival. */
   readonly latencyMs: number;
+  /**
+   * Private detail for auditors, never sent to the client: MLflow's original error answer when
+   * the gateway withheld it for naming server internals (src/upstream/error-hygiene.ts). Absent otherwise.
+   */
+  readonly detail?: string;
 }
 
 export interface AuditResource {
@@ -79,6 +84,9 @@ export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext
   return 'failed';
 }
 
+/** The most of MLflow's withheld error text an event keeps (characters). */
+const DETAIL_MAX = 4096;
+
 export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEvent {
   const p = ctx.principal;
   const ua = ctx.req.headers['user-agent'];
@@ -105,6 +113,7 @@ export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEven
     upstreamStatus: ctx.upstreamStatus ?? null,
     status: o.phase === 'pending' ? null : (o.status ?? null),
     latencyMs: Math.round(o.durationMs * 1000) / 1000,
+    ...(ctx.withheldError !== undefined && { detail: escapeText(ctx.withheldError, DETAIL_MAX) }),
   };
 }
 

@@ -75,6 +75,7 @@ export function renderOperationsMarkdown(): string {
     '| `error` | the Gatehouse error code the client got, or null |',
     '| `upstreamStatus`, `status` | MLflow\'s status and the status sent to the client |',
     '| `latencyMs` | time since arrival |',
+    '| `detail` | only when MLflow\'s error answer named server internals and the client got a generic message instead ([security.md](security.md), "Error hygiene"): MLflow\'s original answer, SQL parameters and URL passwords blanked, cut at 4096 characters. Never sent to the client. |',
     '| `seq`, `prev`, `hash` | the sink\'s hash chain |',
     '',
     'Never recorded: request or response bodies, headers other than the user agent, credentials, cookies, tokens.',

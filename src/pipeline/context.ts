@@ -52,6 +52,8 @@ export interface RequestContext {
   upstreamHeaders?: Record<string, string | string[]>;
   /** Headers not passed on, by `<direction>:<class>` (src/upstream/headers.ts; the metrics observer counts them). */
   droppedHeaders?: Record<string, number>;
+  /** MLflow's original error answer when its internals were withheld from the client (src/upstream/error-hygiene.ts); audit only. */
+  withheldError?: string;
   /** Upstream status once the response started. */
   upstreamStatus?: number;
   /** Set when the request ended with an error response. */

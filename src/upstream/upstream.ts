@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import type { PoolStats } from '../metrics/definitions.ts';
 import { downstreamResponseHeaders, type HeaderDropSink } from './headers.ts';
+import { MAX_ERROR_ANSWER_BYTES, cleanErrorAnswer, isInspectedError } from './error-hygiene.ts';
 
 export interface UpstreamOptions {
   readonly url: string;
@@ -27,7 +28,13 @@ export interface ForwardRequest {
   /** MLflow's caching headers may stand (a public route); otherwise the answer is `no-store` (src/upstream/headers.ts). */
   readonly cacheable?: boolean;
   /** Told what was done to MLflow's answer (the request context). */
-  readonly sink?: HeaderDropSink;
+  readonly sink?: AnswerSink;
+}
+
+/** What the gateway changed in MLflow's answer: headers dropped, an error message withheld (src/upstream/error-hygiene.ts). */
+export interface AnswerSink extends HeaderDropSink {
+  /** MLflow's original error answer, when its internals were withheld from the client (for the audit event). */
+  withheldError?: string;
 }
 
 export interface BufferedResponse {
@@ -61,10 +68,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     url: options.url,
     forward(request, res, onHeaders) {
       return new Promise((resolve, reject) => {
-        pool.dispatch(
-          { path: request.path, method: request.method, headers: request.headers, body: request.body },
-          new StreamingAnswer(res, request, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started))).watch(request.body),
-        );
+        const handler = new StreamingAnswer(res, request, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started)));
+        pool.dispatch({ path: request.path, method: request.method, headers: request.headers, body: handler.watch(request.body) }, handler);
       });
     },
     async forwardBuffered(request, maxBytes) {
@@ -80,7 +85,13 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           }
           chunks.push(chunk);
         }
-        return { status: r.statusCode, headers: downstreamResponseHeaders(r.headers as Record<string, string | string[]>, { cacheable: request.cacheable ?? false }, request.sink), body: Buffer.concat(chunks) };
+        const headers = downstreamResponseHeaders(r.headers as Record<string, string | string[]>, { cacheable: request.cacheable ?? false }, request.sink);
+        const body = Buffer.concat(chunks);
+        if (!isInspectedError(r.statusCode, headers['content-type'])) return { status: r.statusCode, headers, body };
+        const clean = cleanErrorAnswer(r.statusCode, body, body.length <= MAX_ERROR_ANSWER_BYTES && !encoded(headers));
+        if (clean.withheld !== undefined && request.sink) request.sink.withheldError = clean.withheld;
+        delete headers['content-encoding'];
+        return { status: r.statusCode, headers: { ...headers, 'content-length': String(clean.body.length) }, body: clean.body };
       } catch (err) {
         throw mapUpstreamError(err, false);
       }
@@ -103,6 +114,12 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   };
 }
 
+/** Whether an answer's body is content-coded (then the gateway cannot read it). */
+function encoded(headers: Record<string, string | string[]>): boolean {
+  const ce = headers['content-encoding'];
+  return ce !== undefined && String(ce).trim().toLowerCase() !== 'identity';
+}
+
 /**
  * The dispatch handler of a streamed answer: MLflow's status and headers, then its body chunks
  * straight into the client's response, pausing MLflow's socket while the client's is full.
@@ -111,10 +128,19 @@ export function createUpstream(options: UpstreamOptions): Upstream {
  * socket read — each an empty write syscall: docs/performance.md, 2026-11-23 03:30.) Settles once:
  * with MLflow's status when the response has been handed to the client's socket, or with the
  * error and whether the answer had started.
+ *
+ * The head is written with the first body byte (or the end), not when MLflow's head arrives: an
+ * MLflow that dies in between has sent the client nothing, and the client still gets a 502. A
+ * JSON error answer is buffered (bounded) and cleaned of internals before anything is written
+ * (src/upstream/error-hygiene.ts).
  */
 class StreamingAnswer implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
+  #headers: Record<string, string | string[]> | null = null;
+  /** Chunks of an error answer being inspected; null while streaming. */
+  #error: Buffer[] | null = null;
+  #errorBytes = 0;
   #settled = false;
   readonly #res: ServerResponse;
   readonly #request: ForwardRequest;
@@ -132,14 +158,14 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
   }
 
   /** A streamed request body that fails (the client cut its upload) ends the exchange, queued or not. */
-  watch(body: ForwardRequest['body']): this {
+  watch(body: ForwardRequest['body']): ForwardRequest['body'] {
     if (body !== null && !Buffer.isBuffer(body)) {
       body.on('error', (err) => {
         this.#controller?.abort(err);
         this.#fail(err);
       });
     }
-    return this;
+    return body;
   }
 
   /** The client went away before the answer was complete: stop MLflow's side too. */
@@ -156,7 +182,13 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.#res.off('close', this.#onClose);
-    this.#reject(err, this.#status !== 0);
+    this.#reject(err, this.#res.headersSent);
+  }
+
+  /** Writes the head MLflow sent (filtered) once there is something to send with it. */
+  #writeHead(headers: Record<string, string | string[]>): void {
+    this.#res.writeHead(this.#status, headers);
+    this.#res.on('drain', this.#resume);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -164,30 +196,53 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     if (this.#settled) controller.abort(new undiciErrors.RequestAbortedError('the exchange ended before MLflow was asked'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200 || this.#settled) return; // 1xx: informational, the answer follows
     this.#status = statusCode;
     this.#onHeaders?.(statusCode);
-    this.#res.writeHead(statusCode, downstreamResponseHeaders(headers, { cacheable: this.#request.cacheable ?? false }, this.#request.sink));
-    this.#res.on('drain', this.#resume);
-    if (this.#res.writableNeedDrain) controller.pause();
+    this.#headers = downstreamResponseHeaders(headers, { cacheable: this.#request.cacheable ?? false }, this.#request.sink);
+    if (isInspectedError(statusCode, this.#headers['content-type'])) this.#error = [];
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (chunk.length === 0 || this.#settled) return;
+    if (this.#error) {
+      // Past the bound the rest is read and dropped: the answer is withheld whole (error-hygiene.ts).
+      if (this.#errorBytes <= MAX_ERROR_ANSWER_BYTES) this.#error.push(chunk);
+      this.#errorBytes += chunk.length;
+      return;
+    }
+    if (this.#headers) {
+      this.#writeHead(this.#headers);
+      this.#headers = null;
+    }
     if (!this.#res.write(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
     if (this.#settled) return;
-    this.#res.end(() => {
-      if (this.#settled) return;
-      this.#settled = true;
-      this.#res.off('close', this.#onClose);
-      this.#res.off('drain', this.#resume);
-      this.#resolve(this.#status);
-    });
+    if (this.#error) {
+      const headers = this.#headers!;
+      const body = Buffer.concat(this.#error);
+      const clean = cleanErrorAnswer(this.#status, body, this.#errorBytes <= MAX_ERROR_ANSWER_BYTES && !encoded(headers));
+      if (clean.withheld !== undefined && this.#request.sink) this.#request.sink.withheldError = clean.withheld;
+      delete headers['content-encoding'];
+      headers['content-length'] = String(clean.body.length);
+      this.#writeHead(headers);
+      this.#res.end(clean.body, this.#done);
+      return;
+    }
+    if (this.#headers) this.#writeHead(this.#headers);
+    this.#res.end(this.#done);
   }
+
+  #done = (): void => {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#res.off('close', this.#onClose);
+    this.#res.off('drain', this.#resume);
+    this.#resolve(this.#status);
+  };
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.#res.off('drain', this.#resume);
