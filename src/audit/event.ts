@@ -10,8 +10,8 @@ import type { ReasonId } from '../policy/decision.ts';
 /** `pending`: written before a mutating request is forwarded (audit.mode required); `complete`: after it ended. */
 export type AuditPhase = 'pending' | 'complete';
 
-/** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`. */
-export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'pending';
+/** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`, `aborted` (the client left first). */
+export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'aborted' | 'pending';
 
 export interface AuditEvent {
   /** Event format version. */
@@ -77,9 +77,12 @@ const DENIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'GATEHOUSE_RATE_LIMITED',
 ]);
 
+const ABORTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['GATEHOUSE_CLIENT_ABORTED']);
+
 export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext['decision']): AuditOutcome {
   if (error === undefined) return decision?.effect === 'deny' ? 'denied' : 'allowed';
   if (DENIED.has(error)) return 'denied';
+  if (ABORTED.has(error)) return 'aborted';
   if (MALFORMED_PREFIXES.some((p) => error.startsWith(p))) return 'malformed';
   return 'failed';
 }

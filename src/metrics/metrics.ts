@@ -118,6 +118,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
             counter('headersDropped').inc({ direction, class: cls }, ctx.droppedHeaders[key]);
           }
         }
+        if (ctx.clientGone) counter('clientAborts').inc({ operation, phase: ctx.clientGone });
         const kind = ctx.errorCode && UPSTREAM_KIND[ctx.errorCode];
         if (kind) counter('upstreamErrors').inc({ kind });
         if (ctx.route) {

@@ -56,6 +56,8 @@ export interface RequestContext {
   withheldError?: string;
   /** Upstream status once the response started. */
   upstreamStatus?: number;
+  /** The client closed the connection before the answer was complete: while sending or waiting (`request`) or while receiving it (`response`). Set by the runner. */
+  clientGone?: 'request' | 'response';
   /** Set when the request ended with an error response. */
   errorCode?: ErrorCode;
   errorDetail?: string;

@@ -5,6 +5,7 @@
  */
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import type { PoolStats } from '../metrics/definitions.ts';
 import { downstreamResponseHeaders, type HeaderDropSink } from './headers.ts';
@@ -157,15 +158,19 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     res.once('close', this.#onClose);
   }
 
-  /** A streamed request body that fails (the client cut its upload) ends the exchange, queued or not. */
-  watch(body: ForwardRequest['body']): ForwardRequest['body'] {
-    if (body !== null && !Buffer.isBuffer(body)) {
-      body.on('error', (err) => {
-        this.#controller?.abort(err);
-        this.#fail(err);
-      });
-    }
-    return body;
+  /**
+   * The body undici sends. A streamed client upload is passed through a stream of its own: when
+   * MLflow fails, undici destroys what it was sending, and destroying the client's request would
+   * close the client's connection before it could read the gateway's 502. A client upload that
+   * fails (the client cut it) ends the exchange, queued or not.
+   */
+  watch(body: ForwardRequest['body']): Buffer | PassThrough | null {
+    if (body === null || Buffer.isBuffer(body)) return body;
+    body.on('error', (err) => {
+      this.#controller?.abort(err);
+      this.#fail(err);
+    });
+    return body.pipe(new PassThrough({ highWaterMark: 64 * 1024 }));
   }
 
   /** The client went away before the answer was complete: stop MLflow's side too. */
