@@ -89,10 +89,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         const headers = downstreamResponseHeaders(r.headers as Record<string, string | string[]>, { cacheable: request.cacheable ?? false }, request.sink);
         const body = Buffer.concat(chunks);
         if (!isInspectedError(r.statusCode, headers['content-type'])) return { status: r.statusCode, headers, body };
-        const clean = cleanErrorAnswer(r.statusCode, body, body.length <= MAX_ERROR_ANSWER_BYTES && !encoded(headers));
-        if (clean.withheld !== undefined && request.sink) request.sink.withheldError = clean.withheld;
-        delete headers['content-encoding'];
-        return { status: r.statusCode, headers: { ...headers, 'content-length': String(clean.body.length) }, body: clean.body };
+        return { status: r.statusCode, headers, body: cleanedError(r.statusCode, headers, body, body.length <= MAX_ERROR_ANSWER_BYTES, request.sink) };
       } catch (err) {
         throw mapUpstreamError(err, false);
       }
@@ -115,10 +112,19 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   };
 }
 
-/** Whether an answer's body is content-coded (then the gateway cannot read it). */
-function encoded(headers: Record<string, string | string[]>): boolean {
-  const ce = headers['content-encoding'];
-  return ce !== undefined && String(ce).trim().toLowerCase() !== 'identity';
+/**
+ * An inspected error answer as the client may see it (error-hygiene.ts): its body, with `headers`
+ * adjusted to it; what was withheld goes to the sink. `complete`: all of MLflow's answer was read.
+ */
+function cleanedError(status: number, headers: Record<string, string | string[]>, body: Buffer, complete: boolean, sink: AnswerSink | undefined): Buffer {
+  // A content-coded body cannot be read, so it counts as not inspected.
+  const coding = headers['content-encoding'];
+  const encoded = coding !== undefined && String(coding).trim().toLowerCase() !== 'identity';
+  const clean = cleanErrorAnswer(status, body, complete && !encoded);
+  if (clean.withheld !== undefined && sink) sink.withheldError = clean.withheld;
+  delete headers['content-encoding'];
+  headers['content-length'] = String(clean.body.length);
+  return clean.body;
 }
 
 /**
@@ -228,13 +234,9 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     if (this.#error) {
       const headers = this.#headers!;
-      const body = Buffer.concat(this.#error);
-      const clean = cleanErrorAnswer(this.#status, body, this.#errorBytes <= MAX_ERROR_ANSWER_BYTES && !encoded(headers));
-      if (clean.withheld !== undefined && this.#request.sink) this.#request.sink.withheldError = clean.withheld;
-      delete headers['content-encoding'];
-      headers['content-length'] = String(clean.body.length);
+      const body = cleanedError(this.#status, headers, Buffer.concat(this.#error), this.#errorBytes <= MAX_ERROR_ANSWER_BYTES, this.#request.sink);
       this.#writeHead(headers);
-      this.#res.end(clean.body, this.#done);
+      this.#res.end(body, this.#done);
       return;
     }
     if (this.#headers) this.#writeHead(this.#headers);
