@@ -79,8 +79,10 @@ const ROUTING = /^(forwarded|via|origin)$|(^|-)(forwarded|original|rewrite|scrip
 const STATE = /^(set-cookie2?|strict-transport-security|clear-site-data|alt-svc|timing-allow-origin|refresh|nel|report-to|reporting-endpoints|expect-ct|service-worker-allowed|origin-agent-cluster)$|^(access-control|public-key-pins|cross-origin)-/;
 const SERVER = /^(server|x-powered-by|x-runtime|x-version|x-served-by|x-backend-server)$|^x-(aspnet|aspnetmvc|generator|debug)/;
 
-function classOf(name: string, direction: 'request' | 'response', listed: ReadonlySet<string>): HeaderClass {
-  if (HOP_BY_HOP.has(name) || listed.has(name)) return 'connection';
+type Direction = 'request' | 'response';
+
+function classify(name: string, direction: Direction): HeaderClass {
+  if (HOP_BY_HOP.has(name)) return 'connection';
   if (name.includes('_') || name.includes('.')) return 'ambiguous';
   if (direction === 'response' && STATE.test(name)) return 'state';
   if (CREDENTIAL.test(name)) return 'credential';
@@ -91,9 +93,30 @@ function classOf(name: string, direction: 'request' | 'response', listed: Readon
   return 'other';
 }
 
-function count(sink: HeaderDropSink | undefined, direction: 'request' | 'response', cls: HeaderClass): void {
+/** Classes of the names seen so far, by direction: the same few names recur on every request. Bounded. */
+const CLASS_CACHE = { request: new Map<string, HeaderClass>(), response: new Map<string, HeaderClass>() };
+const CLASS_CACHE_MAX = 1024;
+
+function classOf(name: string, direction: Direction, listed: ReadonlySet<string>): HeaderClass {
+  if (listed.has(name)) return 'connection';
+  const cache = CLASS_CACHE[direction];
+  let cls = cache.get(name);
+  if (cls === undefined) {
+    cls = classify(name, direction);
+    if (cache.size < CLASS_CACHE_MAX) cache.set(name, cls);
+  }
+  return cls;
+}
+
+/** The sink keys, `<direction>:<class>`, made once. */
+const KEYS = {
+  request: Object.fromEntries(HEADER_CLASSES.map((c) => [c, `request:${c}`])) as Record<HeaderClass, string>,
+  response: Object.fromEntries(HEADER_CLASSES.map((c) => [c, `response:${c}`])) as Record<HeaderClass, string>,
+};
+
+function count(sink: HeaderDropSink | undefined, direction: Direction, cls: HeaderClass): void {
   if (!sink) return;
-  const key = `${direction}:${cls}`;
+  const key = KEYS[direction][cls];
   const drops = (sink.droppedHeaders ??= {});
   drops[key] = (drops[key] ?? 0) + 1;
 }
