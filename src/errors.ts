@@ -266,6 +266,11 @@ export const ERRORS = {
     mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
     message: 'The user or permission does not exist (MLflow auth API).',
   },
+  GATEHOUSE_CLIENT_ABORTED: {
+    status: 499,
+    mlflowCode: 'CANCELLED',
+    message: 'The client closed the connection before the answer was complete (mid-upload, waiting for the answer, or mid-download); nothing was sent back. Audited as `aborted`, never as a gateway or MLflow failure.',
+  },
   GATEHOUSE_INTERNAL_ERROR: {
     status: 500,
     mlflowCode: 'INTERNAL_ERROR',

@@ -10,8 +10,8 @@ import type { ReasonId } from '../policy/decision.ts';
 /** `pending`: written before a mutating request is forwarded (audit.mode required); `complete`: after it ended. */
 export type AuditPhase = 'pending' | 'complete';
 
-/** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`. */
-export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'pending';
+/** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`, `aborted` (the client left first). */
+export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'aborted' | 'pending';
 
 export interface AuditEvent {
   /** Event format version. */
@@ -37,6 +37,11 @@ export interface AuditEvent {
   readonly status: number | null;
   /** Milliseconds since arrival. */
   readonly latencyMs: number;
+  /**
+   * Private detail for auditors, never sent to the client: MLflow's original error answer when
+   * the gateway withheld it for naming server internals (src/upstream/error-hygiene.ts). Absent otherwise.
+   */
+  readonly detail?: string;
 }
 
 export interface AuditResource {
@@ -72,12 +77,18 @@ const DENIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'GATEHOUSE_RATE_LIMITED',
 ]);
 
+const ABORTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['GATEHOUSE_CLIENT_ABORTED']);
+
 export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext['decision']): AuditOutcome {
   if (error === undefined) return decision?.effect === 'deny' ? 'denied' : 'allowed';
   if (DENIED.has(error)) return 'denied';
+  if (ABORTED.has(error)) return 'aborted';
   if (MALFORMED_PREFIXES.some((p) => error.startsWith(p))) return 'malformed';
   return 'failed';
 }
+
+/** The most of MLflow's withheld error text an event keeps (characters). */
+const DETAIL_MAX = 4096;
 
 export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEvent {
   const p = ctx.principal;
@@ -105,6 +116,7 @@ export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEven
     upstreamStatus: ctx.upstreamStatus ?? null,
     status: o.phase === 'pending' ? null : (o.status ?? null),
     latencyMs: Math.round(o.durationMs * 1000) / 1000,
+    ...(ctx.withheldError !== undefined && { detail: escapeText(ctx.withheldError, DETAIL_MAX) }),
   };
 }
 

@@ -3,8 +3,9 @@
  * external auth): the proxy has authenticated the user and says who it is in request headers.
  * Those headers are believed only when the TCP peer is one of `trustedPeers` (exact addresses or
  * CIDR blocks) and, if configured, the request carries the shared secret header; from any other
- * peer they are ignored ("not mine"). Either way they are never forwarded to MLflow
- * (`consumedHeaders`; the defaults are in src/upstream/headers.ts's list as well).
+ * peer they are ignored ("not mine"). Either way they are never forwarded to MLflow: they are not
+ * on the allow-list of src/upstream/headers.ts, and `consumedHeaders` keeps them off it whatever
+ * their names.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -63,6 +63,18 @@ export const METRICS = {
     help: 'Failed calls to MLflow by kind: `unavailable` (503, connection refused), `timeout` (504), `bad_response` (502, broken connection or invalid answer).',
     labels: ['kind'],
   },
+  headersDropped: {
+    name: 'gatehouse_headers_dropped_total',
+    type: 'counter',
+    help: 'Headers the gateway did not pass on (src/upstream/headers.ts, docs/security.md "Headers"), by direction (`request`: client to MLflow; `response`: MLflow to client) and name class: `connection` (hop-by-hop, Host, Expect), `credential`, `identity`, `routing`, `mlflow` (X-MLflow-* not on the list), `ambiguous` (`_` or `.` in the name), `state` (Set-Cookie, HSTS, CORS), `server`, `other`. Never names or values.',
+    labels: ['direction', 'class'],
+  },
+  clientAborts: {
+    name: 'gatehouse_client_aborts_total',
+    type: 'counter',
+    help: 'Requests whose client closed the connection before the answer was complete (audit outcome `aborted`, status 499, not a 5xx), by route operation id and phase: `request` (mid-upload or waiting for the answer) or `response` (mid-download).',
+    labels: ['operation', 'phase'],
+  },
   auditQueueDepth: {
     name: 'gatehouse_audit_queue_depth',
     type: 'gauge',

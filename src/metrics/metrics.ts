@@ -8,6 +8,7 @@ import type { RequestObserver } from '../pipeline/runner.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { CACHES, METRICS, NO_TENANT, type CacheMetrics, type JwksMetrics, type MetricDef, type MetricKey, type PoolStats } from './definitions.ts';
 import { usageOf } from './usage.ts';
+import { HEADER_CLASSES } from '../upstream/headers.ts';
 
 export interface Metrics extends CacheMetrics, JwksMetrics {
   readonly registry: Registry;
@@ -80,6 +81,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   // Every valid (class, key) pair starts at 0, so rate() works before the first refusal.
   for (const cls of ['reads', 'writes', 'artifacts', 'searches']) for (const key of ['principal', 'tenant', 'address']) counter('rateLimited').inc({ class: cls, key }, 0);
   for (const key of ['address', 'username']) counter('rateLimited').inc({ class: 'failed-auth', key }, 0);
+  for (const direction of ['request', 'response']) for (const cls of HEADER_CLASSES) counter('headersDropped').inc({ direction, class: cls }, 0);
 
   function authFailure(ctx: RequestContext): void {
     if (ctx.errorCode === 'GATEHOUSE_AUTHN_REQUIRED') {
@@ -109,6 +111,14 @@ export function createMetrics(deps: MetricsDeps): Metrics {
         const decideMs = ctx.stageMs.authorize;
         if (decideMs !== undefined) histogram('decisionDuration').observe({ decision }, decideMs / 1000);
         authFailure(ctx);
+        if (ctx.droppedHeaders) {
+          // Keys are `<direction>:<class>` from src/upstream/headers.ts: bounded by construction.
+          for (const key in ctx.droppedHeaders) {
+            const [direction, cls] = key.split(':');
+            counter('headersDropped').inc({ direction, class: cls }, ctx.droppedHeaders[key]);
+          }
+        }
+        if (ctx.clientGone) counter('clientAborts').inc({ operation, phase: ctx.clientGone });
         const kind = ctx.errorCode && UPSTREAM_KIND[ctx.errorCode];
         if (kind) counter('upstreamErrors').inc({ kind });
         if (ctx.route) {

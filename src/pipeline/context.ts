@@ -56,8 +56,14 @@ export interface RequestContext {
   searchParams?: Record<string, unknown>;
   /** Headers to send upstream; built by the rewrite stage. */
   upstreamHeaders?: Record<string, string | string[]>;
+  /** Headers not passed on, by `<direction>:<class>` (src/upstream/headers.ts; the metrics observer counts them). */
+  droppedHeaders?: Record<string, number>;
+  /** MLflow's original error answer when its internals were withheld from the client (src/upstream/error-hygiene.ts); audit only. */
+  withheldError?: string;
   /** Upstream status once the response started. */
   upstreamStatus?: number;
+  /** The client closed the connection before the answer was complete: while sending or waiting (`request`) or while receiving it (`response`). Set by the runner. */
+  clientGone?: 'request' | 'response';
   /** Set when the request ended with an error response. */
   errorCode?: ErrorCode;
   errorDetail?: string;

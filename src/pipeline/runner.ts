@@ -3,7 +3,7 @@
  * per-request log line and turning errors into MLflow-shaped error responses.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERRORS, mlflowErrorBody, toGatehouseError, type GatehouseError } from '../errors.ts';
+import { ERRORS, GatehouseError, mlflowErrorBody, toGatehouseError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RequestContext, Stage } from './context.ts';
 
@@ -54,6 +54,8 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
       }
       try {
         for (const stage of stages) {
+          // A client that left is not served further: nothing more is looked up or forwarded for it.
+          if (res.destroyed) throw new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `before ${stage.name}`);
           // performance.now(): a double, where hrtime.bigint() allocates two BigInts per stage.
           const begin = performance.now();
           try {
@@ -64,8 +66,10 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
           }
         }
       } catch (err) {
-        respondWithError(ctx, toGatehouseError(err), log);
+        respondWithError(ctx, clientLeft(ctx) ? aborted(ctx, err) : toGatehouseError(err), log);
       }
+      // The answer was written but the client had gone before it was complete (a buffered answer).
+      if (ctx.errorCode === undefined && clientLeft(ctx)) respondWithError(ctx, aborted(ctx, 'while the answer was written'), log);
       const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
       const status = ctx.errorCode ? ERRORS[ctx.errorCode].status : (ctx.upstreamStatus ?? res.statusCode);
       if (options.logRequests) {
@@ -98,6 +102,23 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
   };
 }
 
+/**
+ * The client closed its connection before the answer was complete, and not because the gateway
+ * cut it (the gateway cuts only after it has recorded its own error). Node marks the response
+ * destroyed when the client's socket closes.
+ */
+function clientLeft(ctx: RequestContext): boolean {
+  return ctx.res.destroyed && !ctx.res.writableFinished;
+}
+
+/** The one error a client's departure becomes, whatever symptom reported it (an aborted upload, a closed response). */
+function aborted(ctx: RequestContext, cause: unknown): GatehouseError {
+  ctx.clientGone = ctx.res.headersSent ? 'response' : 'request';
+  if (cause instanceof GatehouseError && cause.code === 'GATEHOUSE_CLIENT_ABORTED') return cause;
+  const what = cause instanceof Error ? `${(cause as NodeJS.ErrnoException).code ?? cause.name}: ${cause.message}` : String(cause);
+  return new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `${ctx.clientGone}: ${what}`);
+}
+
 function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger): void {
   ctx.errorCode = err.code;
   ctx.errorDetail = err.detail;
@@ -114,11 +135,36 @@ function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger)
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'no-store',
+    pragma: 'no-cache',
     ...err.headers,
   };
   // An unread request body would be taken for the next request on this connection.
   if (!req.complete) headers.connection = 'close';
   // An error carrying a Location (unauthenticated browser navigation) is answered as a redirect.
   res.writeHead(err.headers?.location !== undefined ? 302 : err.spec.status, headers);
-  res.end(body);
+  if (req.complete || req.destroyed) res.end(body);
+  else lingerThenEnd(req, res, body);
+}
+
+/** How long an error answer to a request still being sent keeps reading (and dropping) the rest of it. */
+const LINGER_MS = 5_000;
+
+/**
+ * A client still sending its body (an upload MLflow died under) may read nothing until it has
+ * sent everything, as urllib3 and many clients do. Closing at once would reset the connection
+ * and lose the answer already written. So the answer is written whole (its Content-Length tells
+ * the client it is complete), the rest of the upload is read and dropped, and the connection is
+ * closed when the upload ends or LINGER_MS has passed (a "lingering close", as in nginx).
+ */
+function lingerThenEnd(req: RequestContext['req'], res: RequestContext['res'], body: string): void {
+  res.write(body);
+  const end = () => {
+    clearTimeout(timer);
+    req.off('end', end).off('close', end);
+    res.end();
+  };
+  const timer = setTimeout(end, LINGER_MS);
+  timer.unref();
+  req.once('end', end).once('close', end);
+  req.resume();
 }

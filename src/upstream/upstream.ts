@@ -5,9 +5,11 @@
  */
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import type { PoolStats } from '../metrics/definitions.ts';
-import { downstreamResponseHeaders } from './headers.ts';
+import { downstreamResponseHeaders, type HeaderDropSink } from './headers.ts';
+import { MAX_ERROR_ANSWER_BYTES, cleanErrorAnswer, isInspectedError } from './error-hygiene.ts';
 
 export interface UpstreamOptions {
   readonly url: string;
@@ -24,6 +26,16 @@ export interface ForwardRequest {
   readonly headers: Record<string, string | string[]>;
   /** A buffered body, or the client request to stream from, or nothing. */
   readonly body: Buffer | IncomingMessage | null;
+  /** MLflow's caching headers may stand (a public route); otherwise the answer is `no-store` (src/upstream/headers.ts). */
+  readonly cacheable?: boolean;
+  /** Told what was done to MLflow's answer (the request context). */
+  readonly sink?: AnswerSink;
+}
+
+/** What the gateway changed in MLflow's answer: headers dropped, an error message withheld (src/upstream/error-hygiene.ts). */
+export interface AnswerSink extends HeaderDropSink {
+  /** MLflow's original error answer, when its internals were withheld from the client (for the audit event). */
+  withheldError?: string;
 }
 
 export interface BufferedResponse {
@@ -57,10 +69,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     url: options.url,
     forward(request, res, onHeaders) {
       return new Promise((resolve, reject) => {
-        pool.dispatch(
-          { path: request.path, method: request.method, headers: request.headers, body: request.body },
-          new StreamingAnswer(res, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started))).watch(request.body),
-        );
+        const handler = new StreamingAnswer(res, request, onHeaders, resolve, (err, started) => reject(mapUpstreamError(err, started)));
+        pool.dispatch({ path: request.path, method: request.method, headers: request.headers, body: handler.watch(request.body) }, handler);
       });
     },
     async forwardBuffered(request, maxBytes) {
@@ -76,7 +86,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           }
           chunks.push(chunk);
         }
-        return { status: r.statusCode, headers: downstreamResponseHeaders(r.headers as Record<string, string | string[]>), body: Buffer.concat(chunks) };
+        const headers = downstreamResponseHeaders(r.headers as Record<string, string | string[]>, { cacheable: request.cacheable ?? false }, request.sink);
+        const body = Buffer.concat(chunks);
+        if (!isInspectedError(r.statusCode, headers['content-type'])) return { status: r.statusCode, headers, body };
+        return { status: r.statusCode, headers, body: cleanedError(r.statusCode, headers, body, body.length <= MAX_ERROR_ANSWER_BYTES, request.sink) };
       } catch (err) {
         throw mapUpstreamError(err, false);
       }
@@ -100,6 +113,21 @@ export function createUpstream(options: UpstreamOptions): Upstream {
 }
 
 /**
+ * An inspected error answer as the client may see it (error-hygiene.ts): its body, with `headers`
+ * adjusted to it; what was withheld goes to the sink. `complete`: all of MLflow's answer was read.
+ */
+function cleanedError(status: number, headers: Record<string, string | string[]>, body: Buffer, complete: boolean, sink: AnswerSink | undefined): Buffer {
+  // A content-coded body cannot be read, so it counts as not inspected.
+  const coding = headers['content-encoding'];
+  const encoded = coding !== undefined && String(coding).trim().toLowerCase() !== 'identity';
+  const clean = cleanErrorAnswer(status, body, complete && !encoded);
+  if (clean.withheld !== undefined && sink) sink.withheldError = clean.withheld;
+  delete headers['content-encoding'];
+  headers['content-length'] = String(clean.body.length);
+  return clean.body;
+}
+
+/**
  * The dispatch handler of a streamed answer: MLflow's status and headers, then its body chunks
  * straight into the client's response, pausing MLflow's socket while the client's is full.
  * (undici's `Pool.stream` does the same through an AsyncResource, a stream-lifecycle tracker and
@@ -107,33 +135,48 @@ export function createUpstream(options: UpstreamOptions): Upstream {
  * socket read — each an empty write syscall: docs/performance.md, 2026-11-23 03:30.) Settles once:
  * with MLflow's status when the response has been handed to the client's socket, or with the
  * error and whether the answer had started.
+ *
+ * The head is written with the first body byte (or the end), not when MLflow's head arrives: an
+ * MLflow that dies in between has sent the client nothing, and the client still gets a 502. A
+ * JSON error answer is buffered (bounded) and cleaned of internals before anything is written
+ * (src/upstream/error-hygiene.ts).
  */
 class StreamingAnswer implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
+  #headers: Record<string, string | string[]> | null = null;
+  /** Chunks of an error answer being inspected; null while streaming. */
+  #error: Buffer[] | null = null;
+  #errorBytes = 0;
   #settled = false;
   readonly #res: ServerResponse;
+  readonly #request: ForwardRequest;
   readonly #onHeaders: ((status: number) => void) | undefined;
   readonly #resolve: (status: number) => void;
   readonly #reject: (err: unknown, started: boolean) => void;
 
-  constructor(res: ServerResponse, onHeaders: ((status: number) => void) | undefined, resolve: (status: number) => void, reject: (err: unknown, started: boolean) => void) {
+  constructor(res: ServerResponse, request: ForwardRequest, onHeaders: ((status: number) => void) | undefined, resolve: (status: number) => void, reject: (err: unknown, started: boolean) => void) {
     this.#res = res;
+    this.#request = request;
     this.#onHeaders = onHeaders;
     this.#resolve = resolve;
     this.#reject = reject;
     res.once('close', this.#onClose);
   }
 
-  /** A streamed request body that fails (the client cut its upload) ends the exchange, queued or not. */
-  watch(body: ForwardRequest['body']): this {
-    if (body !== null && !Buffer.isBuffer(body)) {
-      body.on('error', (err) => {
-        this.#controller?.abort(err);
-        this.#fail(err);
-      });
-    }
-    return this;
+  /**
+   * The body undici sends. A streamed client upload is passed through a stream of its own: when
+   * MLflow fails, undici destroys what it was sending, and destroying the client's request would
+   * close the client's connection before it could read the gateway's 502. A client upload that
+   * fails (the client cut it) ends the exchange, queued or not.
+   */
+  watch(body: ForwardRequest['body']): Buffer | PassThrough | null {
+    if (body === null || Buffer.isBuffer(body)) return body;
+    body.on('error', (err) => {
+      this.#controller?.abort(err);
+      this.#fail(err);
+    });
+    return body.pipe(new PassThrough({ highWaterMark: 64 * 1024 }));
   }
 
   /** The client went away before the answer was complete: stop MLflow's side too. */
@@ -150,7 +193,13 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.#res.off('close', this.#onClose);
-    this.#reject(err, this.#status !== 0);
+    this.#reject(err, this.#res.headersSent);
+  }
+
+  /** Writes the head MLflow sent (filtered) once there is something to send with it. */
+  #writeHead(headers: Record<string, string | string[]>): void {
+    this.#res.writeHead(this.#status, headers);
+    this.#res.on('drain', this.#resume);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -158,30 +207,49 @@ class StreamingAnswer implements Dispatcher.DispatchHandler {
     if (this.#settled) controller.abort(new undiciErrors.RequestAbortedError('the exchange ended before MLflow was asked'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200 || this.#settled) return; // 1xx: informational, the answer follows
     this.#status = statusCode;
     this.#onHeaders?.(statusCode);
-    this.#res.writeHead(statusCode, downstreamResponseHeaders(headers));
-    this.#res.on('drain', this.#resume);
-    if (this.#res.writableNeedDrain) controller.pause();
+    this.#headers = downstreamResponseHeaders(headers, { cacheable: this.#request.cacheable ?? false }, this.#request.sink);
+    if (isInspectedError(statusCode, this.#headers['content-type'])) this.#error = [];
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (chunk.length === 0 || this.#settled) return;
+    if (this.#error) {
+      // Past the bound the rest is read and dropped: the answer is withheld whole (error-hygiene.ts).
+      if (this.#errorBytes <= MAX_ERROR_ANSWER_BYTES) this.#error.push(chunk);
+      this.#errorBytes += chunk.length;
+      return;
+    }
+    if (this.#headers) {
+      this.#writeHead(this.#headers);
+      this.#headers = null;
+    }
     if (!this.#res.write(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
     if (this.#settled) return;
-    this.#res.end(() => {
-      if (this.#settled) return;
-      this.#settled = true;
-      this.#res.off('close', this.#onClose);
-      this.#res.off('drain', this.#resume);
-      this.#resolve(this.#status);
-    });
+    if (this.#error) {
+      const headers = this.#headers!;
+      const body = cleanedError(this.#status, headers, Buffer.concat(this.#error), this.#errorBytes <= MAX_ERROR_ANSWER_BYTES, this.#request.sink);
+      this.#writeHead(headers);
+      this.#res.end(body, this.#done);
+      return;
+    }
+    if (this.#headers) this.#writeHead(this.#headers);
+    this.#res.end(this.#done);
   }
+
+  #done = (): void => {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#res.off('close', this.#onClose);
+    this.#res.off('drain', this.#resume);
+    this.#resolve(this.#status);
+  };
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.#res.off('drain', this.#resume);

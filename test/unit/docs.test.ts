@@ -33,6 +33,7 @@ test('every error code follows GATEHOUSE_<AREA>_<THING> and maps to MLflow\'s st
     RESOURCE_EXHAUSTED: 429,
     REQUEST_LIMIT_EXCEEDED: 429,
     INTERNAL_ERROR: 500,
+    CANCELLED: 499,
   };
   for (const [code, spec] of Object.entries(ERRORS)) {
     assert.match(code, /^GATEHOUSE_[A-Z]+_[A-Z_]+$/);

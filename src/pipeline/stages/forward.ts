@@ -1,10 +1,13 @@
 /**
  * Sends the authorized request to MLflow and streams the answer back. The few routes with a
  * response filter (routes/mlflow/filters.ts) are buffered, filtered and re-sent instead.
+ * Every answer to a route that is not public is `no-store` (src/upstream/headers.ts), whoever
+ * writes it: MLflow, a filter, or the gateway itself.
  */
 import { RESPONSE_FILTERS, type FilterContext } from '../../routes/mlflow/filters.ts';
 import { SEARCH_FILTERS, filteredSearch } from '../../routes/mlflow/search-filter.ts';
 import { parseAnswer, type ForwardRequest } from '../../upstream/upstream.ts';
+import { NO_STORE } from '../../upstream/headers.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
@@ -17,6 +20,8 @@ export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContex
   return {
     name: 'forward',
     async run(ctx) {
+      const cacheable = ctx.route!.row.action === 'public';
+      if (!cacheable) for (const name in NO_STORE) ctx.res.setHeader(name, NO_STORE[name]!);
       if (virtualWorkspaces && answerWorkspaceRoute(ctx, virtualWorkspaces)) return;
       const { rawPath, rawQuery } = ctx.target!;
       const upstream = upstreams.forTenant(ctx.tenant);
@@ -30,6 +35,8 @@ export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContex
         path: rawQuery === '' ? rawPath : `${rawPath}?${rawQuery}`,
         headers: ctx.upstreamHeaders!,
         body: ctx.body ?? (hasBody(ctx) ? ctx.req : null),
+        cacheable,
+        sink: ctx,
       };
       const op = ctx.route!.row.op;
       const filter = RESPONSE_FILTERS[op] ?? (virtualWorkspaces && op === 'server.info' ? withWorkspacesEnabled : undefined);

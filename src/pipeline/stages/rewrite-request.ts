@@ -1,11 +1,11 @@
 /**
- * Builds what MLflow receives: the client's headers minus credentials, hop-by-hop and
- * spoofable identity/steering headers, plus the gateway's own request id, forwarding facts,
+ * Builds what MLflow receives: the client's headers on the route's allow-list
+ * (src/upstream/headers.ts; the others are dropped and counted), plus the gateway's own request id, forwarding facts,
  * and the tenant constraint: in workspace mode `X-MLFLOW-WORKSPACE` is set to the resolved
  * tenant (the client's own value never passes); in tag mode the tenant tag is added to creates
  * and the tenant clause to constrained searches (src/policy/tag-tenancy.ts).
  */
-import { upstreamRequestHeaders } from '../../upstream/headers.ts';
+import { requestHeadersFor, upstreamRequestHeaders } from '../../upstream/headers.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import { CONSTRAINED_SEARCHES, STAMPED_CREATES, constrainedSearchParams, stampTenantTag, type TagTenancy } from '../../policy/tag-tenancy.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
@@ -39,7 +39,7 @@ export function rewriteRequest(upstreams: Upstreams, options: RewriteOptions): S
     name: 'rewrite-request',
     async run(ctx) {
       if (options.tag) constrainByTag(ctx, options.tag, options.policy());
-      const headers = upstreamRequestHeaders(ctx.req.headers, consumedHeaders);
+      const headers = upstreamRequestHeaders(ctx.req.headers, requestHeadersFor(ctx.route!.row), consumedHeaders, ctx);
       headers['x-request-id'] = ctx.requestId;
       headers['x-forwarded-for'] = ctx.peer;
       headers['x-forwarded-proto'] = 'encrypted' in ctx.req.socket ? 'https' : 'http';

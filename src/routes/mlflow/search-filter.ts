@@ -87,11 +87,11 @@ function pageRequest(ctx: RequestContext, params: Record<string, unknown>) {
   if (ctx.req.method === 'GET') {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null) q.append(k, String(one));
-    return { method: 'GET', path: `${ctx.target!.rawPath}?${q.toString()}`, headers, body: null };
+    return { method: 'GET', path: `${ctx.target!.rawPath}?${q.toString()}`, headers, body: null, sink: ctx };
   }
   const body = Buffer.from(JSON.stringify(params));
   headers['content-length'] = String(body.length);
-  return { method: ctx.req.method!, path: ctx.target!.rawPath, headers, body };
+  return { method: ctx.req.method!, path: ctx.target!.rawPath, headers, body, sink: ctx };
 }
 
 export async function filteredSearch(ctx: RequestContext, upstream: Upstream, spec: SearchFilterSpec, allow: (item: Record<string, unknown>) => boolean | Promise<boolean>): Promise<void> {

@@ -290,8 +290,8 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     repeated: ['experiment_ids', 'order_by'], note: STUB },
   { op: 'traces.getOnlineDetails', method: 'GET', path: '/mlflow/get-online-trace-details', version: 2, app: 'flask', action: 'deny', tenancy: 'global', body: 'none', note: STUB },
   { op: 'traces.exportOtlp', method: 'POST', path: '/v1/traces', app: 'fastapi', action: 'edit', tenancy: 'scoped', body: 'stream',
-    resources: [experiment(header('x-mlflow-experiment-id')), run(header('x-mlflow-run-id'), 'edit')],
-    note: 'otel_api.export_traces: OTLP protobuf or JSON, optionally compressed; spans land in the experiment from the header, and x-mlflow-run-id links the completed traces to that run.' },
+    resources: [experiment(header('x-mlflow-experiment-id')), run(header('x-mlflow-run-id'), 'edit')], requestHeaders: ['content-encoding'],
+    note: 'otel_api.export_traces: OTLP protobuf or JSON, optionally compressed (Content-Encoding gzip or deflate, decompress_otlp_body); spans land in the experiment from the header, and x-mlflow-run-id links the completed traces to that run.' },
 
   // ── Assessments ──────────────────────────────────────────────────────────────────────
   { op: 'assessments.create', method: 'POST', path: '/mlflow/traces/{trace_id}/assessments', version: 3, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',

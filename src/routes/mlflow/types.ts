@@ -131,6 +131,11 @@ export interface RouteRow {
   readonly resources?: readonly ResourceRef[];
   /** Fields holding references the gateway checks itself (artifact paths, model version sources, run links). */
   readonly references?: readonly ReferenceField[];
+  /**
+   * Request headers this route's handler reads beyond the common allow-list
+   * (src/upstream/headers.ts), forwarded here only; header ids named in `resources` are too.
+   */
+  readonly requestHeaders?: readonly string[];
   /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
