@@ -61,7 +61,7 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     resolveTenant(deps.policy, deps.upstreams),
     rateLimitPrincipal(deps.rateLimits),
     // Bodies are read only once the caller is known, so anonymous clients cannot make the gateway buffer.
-    readBody(config.server.maxJsonBodyBytes),
+    readBody({ maxBytes: config.server.maxJsonBodyBytes, maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements, timeoutMs: config.server.jsonBodyTimeoutMs }),
     extractResource,
     inspectGraphqlStage(config.server.graphql),
     authorize({ mode: config.authorization.mode, tag }, deps.policy, deps.resolver, deps.ownership),
