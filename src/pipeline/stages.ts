@@ -71,7 +71,8 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
       deps.upstreams,
       (ctx) => ({
         visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
-        async recordOwner(kind, resource) {
+        async created(kind, resource) {
+          deps.resolver.created(kind, resource);
           if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
         },
       }),

@@ -217,6 +217,7 @@ describe('access requests', () => {
     return {
       calls,
       forgetExperiment() {},
+      created() {},
       async anchors(ref, ids) {
         calls.push(`${ref.kind}:${ids.map((i) => i.id).join(',')}`);
         if (ids.some((i) => i.id === 'foreign')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'not in tenant');
