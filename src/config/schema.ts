@@ -61,7 +61,7 @@ export const serverSchema = z
       .default(10_000)
       .describe('Most elements in one array, or members in one object, of a buffered JSON request body; more get 413. MLflow takes at most 1000 metrics, params and tags in one log-batch call (`MAX_ENTITIES_PER_BATCH`) and its client splits larger batches.'),
     jsonBodyTimeoutMs: ms(30_000, 'Time a client has to send a whole buffered JSON body (MLflow API and Gatehouse\'s own endpoints), counted from when the gateway starts reading it; a slower one gets 408 (or, on Gatehouse\'s own endpoints, a closed connection). 0 disables it'),
-    bodyIdleTimeoutMs: ms(60_000, 'Longest pause while a client sends any request body, streamed artifact and OTLP uploads included; the connection is then closed and MLflow\'s side of the exchange aborted. A pause the gateway or MLflow causes (backpressure) does not count. 0 disables it'),
+    clientIdleTimeoutMs: ms(60_000, 'Longest a client may keep the gateway waiting: no byte of a request body it is sending (streamed artifact and OTLP uploads included), or none of its answer taken while more is waiting to be written. The connection is then closed and MLflow\'s side of the exchange aborted. A pause the gateway or MLflow causes (backpressure, MLflow still computing) does not count. 0 disables it'),
     headersTimeoutMs: ms(30_000, 'Time a client has to send the request headers'),
     requestTimeoutMs: ms(0, 'Time a client has to send a whole request; 0 disables it so multi-GiB artifact uploads are not cut'),
     keepAliveTimeoutMs: ms(5_000, 'Idle time before a client keep-alive connection is closed'),

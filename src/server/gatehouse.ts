@@ -25,7 +25,7 @@ import { registerConsole } from '../web/console.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import type { PolicySnapshot, PolicySources } from '../policy/snapshot.ts';
 import { tlsServerOptions } from './tls.ts';
-import { guardBody } from './slow-clients.ts';
+import { guardClient } from './slow-clients.ts';
 
 export interface GatehouseServer {
   readonly server: Server;
@@ -91,17 +91,17 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
         connectionsCheckingInterval: config.server.timeoutCheckIntervalMs,
         requireHostHeader: true,
       };
-      const idleMs = config.server.bodyIdleTimeoutMs;
+      const idleMs = config.server.clientIdleTimeoutMs;
       const handler = (req: IncomingMessage, res: ServerResponse) => {
         // Draining: answer, then close the connection, so a keep-alive client reconnects elsewhere instead of meeting a reset.
         if (draining) res.setHeader('connection', 'close');
         // MLflow's auth-app user/permission endpoints: an exact method+path list, disjoint from the MLflow route table.
         if (isGatehousePath(req.url ?? '') || isMlflowAuthCompatRequest(req.method, req.url ?? '')) {
           // Fastify buffers these bodies; the MLflow API's JSON bodies get their 408 from the read-body stage.
-          guardBody(req, res, { idleMs, totalMs: config.server.jsonBodyTimeoutMs });
+          guardClient(req, res, { idleMs, bodyMs: config.server.jsonBodyTimeoutMs });
           fastifyHandler(req, res);
         } else {
-          guardBody(req, res, { idleMs, totalMs: 0 });
+          guardClient(req, res, { idleMs, bodyMs: 0 });
           void runner.handle(req, res);
         }
       };

@@ -8,20 +8,35 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { ADMIN_AUTH, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 
 let stub: StubUpstream;
 let gh: InProcess;
 
 const TICK_MS = 100;
 
+/** Whether the stub's answer to the last `big.bin` download was cut before it was complete. */
+let downloadCut: Promise<boolean> | undefined;
+
 before(async () => {
-  stub = await startStub();
+  stub = await startStub((req, res, r) => {
+    if (!req.url!.endsWith('/big.bin')) return jsonOk(req, res, r);
+    // 1 GiB, written as fast as the gateway takes it.
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 1 << 30 });
+    const chunk = Buffer.alloc(1 << 16);
+    let left = (1 << 30) / chunk.length;
+    downloadCut = new Promise((resolve) => res.once('close', () => resolve(!res.writableFinished)));
+    const pump = () => {
+      while (left-- > 0) if (!res.write(chunk)) return void res.once('drain', pump);
+      res.end();
+    };
+    pump();
+  });
   gh = await startInProcess(stub.url, {
     'server.headersTimeoutMs': 500,
     'server.keepAliveTimeoutMs': 500,
     'server.jsonBodyTimeoutMs': 500,
-    'server.bodyIdleTimeoutMs': 500,
+    'server.clientIdleTimeoutMs': 500,
     'server.timeoutCheckIntervalMs': 50,
     'rateLimits.enabled': false,
   });
@@ -130,11 +145,25 @@ describe('slow and idle clients', { timeout: 20_000 }, () => {
     c.socket.destroy();
   });
 
-  test('request headers never finished: the connection is closed', async () => {
+  test('a client that stops reading its download: the connection is closed and MLflow\'s answer aborted', async () => {
+    const c = await open();
+    c.socket.pause(); // reads nothing: the kernel's buffers fill, then the gateway's writes stall
+    c.socket.write(head('GET', '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/big.bin', { authorization: ADMIN_AUTH }));
+    while (downloadCut === undefined) await new Promise((r) => setTimeout(r, TICK_MS));
+    assert.equal(await downloadCut, true, 'MLflow\'s side was aborted, not sent whole');
+    // A paused socket notices nothing; reading again, the client finds the connection closed before 1 GiB arrived.
+    let bytes = 0;
+    c.socket.on('data', (d: Buffer) => (bytes += d.length));
+    c.socket.resume();
+    await c.closed;
+    assert.ok(bytes < 1 << 30, `${bytes} bytes`);
+  });
+
+  test('request headers never finished: 408 from Node, the connection is closed', async () => {
     const c = await open();
     c.socket.write('GET /api/2.0/mlflow/experiments/get?experiment_id=1 HTTP/1.1\r\nHost: gatehouse\r\n');
     await c.closed;
-    assert.doesNotMatch(c.received(), /HTTP\/1\.1 2/);
+    assert.match(c.received(), /^HTTP\/1\.1 408 /);
   });
 
   test('a connection that never sends anything is closed', async () => {
