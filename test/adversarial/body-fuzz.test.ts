@@ -28,6 +28,7 @@ import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
 import type { IdSource, ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
 import { pyInt } from './world.ts';
+import { everyMessage, idFieldValue, type ResourceIds } from '../harness/tenant-resources.ts';
 
 const PASSWORD = 'fuzz-password-123';
 const TAG = 'gatehouse.tenant';
@@ -35,14 +36,7 @@ const SEED = 20261207;
 /** Random bodies per route and mode, besides the fixed extreme cases every route gets. */
 const RUNS_PER_ROUTE = 6;
 
-interface Ids {
-  readonly experiment: string;
-  readonly experimentName: string;
-  readonly run: string;
-  readonly loggedModel: string;
-  readonly trace: string;
-  readonly model: string;
-}
+type Ids = ResourceIds;
 const TEAM_A: Ids = { experiment: '101', experimentName: 'exp-a', run: '0a'.repeat(16), loggedModel: `m-${'0a'.repeat(16)}`, trace: `tr-${'0a'.repeat(16)}`, model: 'model-a' };
 const TEAM_B: Ids = { experiment: '202', experimentName: 'exp-b', run: '0b'.repeat(16), loggedModel: `m-${'0b'.repeat(16)}`, trace: `tr-${'0b'.repeat(16)}`, model: 'model-b' };
 /** team-a's resources alice is denied by explicit bindings: refused in both modes, whatever else is allowed. */
@@ -55,27 +49,7 @@ const OWNERS: readonly [Tenant, Ids][] = [['team-a', TEAM_A], ['team-a', DENIED]
 const TRACEABLE = new Set<ResourceKind>(['experiment', 'run', 'logged_model', 'trace', 'assessment', 'artifact', 'scorer', 'registered_model', 'model_version', 'prompt']);
 
 /** One answer holding every message the gateway's lookups read, for one tenant's resources. */
-function everything(t: Tenant, ids: Ids): string {
-  const tags = [{ key: TAG, value: t }];
-  const experiment = { experiment_id: ids.experiment, name: ids.experimentName, lifecycle_stage: 'active', tags };
-  const traceInfo = { trace_id: ids.trace, request_id: ids.trace, experiment_id: ids.experiment, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: ids.experiment } }, tags: {} };
-  const registeredModel = { name: ids.model, tags };
-  return JSON.stringify({
-    experiment,
-    run: { info: { run_id: ids.run, run_uuid: ids.run, experiment_id: ids.experiment, lifecycle_stage: 'active' }, data: {} },
-    model: { info: { model_id: ids.loggedModel, experiment_id: ids.experiment, tags: [] } },
-    trace: { trace_info: traceInfo },
-    trace_info: traceInfo,
-    registered_model: registeredModel,
-    model_version: { name: ids.model, version: '1', run_id: ids.run },
-    experiments: [experiment],
-    registered_models: [registeredModel],
-    model_versions: [{ name: ids.model, version: '1', run_id: ids.run }],
-    runs: [{ info: { run_id: ids.run, experiment_id: ids.experiment } }],
-    models: [{ info: { model_id: ids.loggedModel, experiment_id: ids.experiment } }],
-    traces: [traceInfo],
-  });
-}
+const everything = (t: Tenant, ids: Ids): string => everyMessage(ids, [{ key: TAG, value: t }]);
 
 /** Whose resource a lookup URL names, read exactly (experiment ids as Python's int() reads them). */
 function ownerOf(url: URL): [Tenant, Ids] | undefined {
@@ -127,35 +101,7 @@ async function startFuzzWorld(mode: 'workspace' | 'tag'): Promise<World> {
   return { stub, gh };
 }
 
-/** The value of one identifier field naming `ids`' resource (a name where the handler reads a name). */
-function valueFor(kind: ResourceKind, src: IdSource, index: number, ids: Ids): string {
-  const f = src.field;
-  switch (kind) {
-    case 'experiment':
-      return f.includes('name') ? ids.experimentName : ids.experiment;
-    case 'run':
-      return ids.run;
-    case 'logged_model':
-      return ids.loggedModel;
-    case 'trace':
-      return ids.trace;
-    case 'assessment':
-      return index === 0 ? ids.trace : 'a-1';
-    case 'registered_model':
-    case 'prompt':
-      return ids.model;
-    case 'model_version':
-      return index === 0 ? ids.model : '1';
-    case 'artifact':
-      return `${ids.experiment}/${ids.run}/artifacts/f.bin`;
-    case 'scorer':
-      return index === 0 ? ids.experiment : 'scorer-a';
-    case 'review_queue':
-      return f === 'experiment_id' ? ids.experiment : `${f}-1`;
-    default:
-      return `${f}-1`;
-  }
-}
+const valueFor = idFieldValue;
 
 /** A body field the fuzz controls: where MLflow's handler reads an identifier from the JSON body. */
 interface BodyField {
