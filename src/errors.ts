@@ -107,6 +107,17 @@ export const ERRORS = {
     mlflowCode: 'RESOURCE_EXHAUSTED',
     message: 'The JSON request body is larger than the gateway accepts (server.maxJsonBodyBytes).',
   },
+  GATEHOUSE_REQUEST_JSON_TOO_COMPLEX: {
+    status: 413,
+    mlflowCode: 'RESOURCE_EXHAUSTED',
+    message: 'The JSON request body nests arrays and objects deeper than the gateway accepts (server.maxJsonDepth), or holds an array or object with more items than it accepts (server.maxJsonElements).',
+  },
+  GATEHOUSE_REQUEST_BODY_TIMEOUT: {
+    status: 408,
+    mlflowCode: 'DEADLINE_EXCEEDED',
+    message: 'The request body did not arrive in time (server.jsonBodyTimeoutMs); the connection is closed.',
+    hint: 'Retry; the MLflow client retries 408 by itself.',
+  },
   GATEHOUSE_REQUEST_BAD_HEADERS: {
     status: 400,
     mlflowCode: 'INVALID_PARAMETER_VALUE',

@@ -29,6 +29,7 @@ import { startPolicyService, type PolicyService } from './policy/service.ts';
 import { policyRepository } from './store/policy.ts';
 import { startDeclaredReloader } from './policy/declared-reload.ts';
 import { createResolver } from './policy/resolve.ts';
+import { forgetCreated } from './pipeline/forget-created.ts';
 import { connectRedis } from './redis/client.ts';
 import { createRedisLimiter } from './redis/limiter.ts';
 import { startChangeBus, type Change } from './redis/notify.ts';
@@ -141,7 +142,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     audit: auditor,
     rateLimits,
   });
-  const observers: RequestObserver[] = [metrics.observer, auditor.observer];
+  const observers: RequestObserver[] = [metrics.observer, auditor.observer, forgetCreated(resolver)];
   if (rateLimits) observers.push(rateLimits.observer);
   if (options.onRequest) observers.push({ onDone: options.onRequest });
   const runner = createRunner(stages, log, { logRequests: config.log.requests, observers });

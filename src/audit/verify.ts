@@ -70,7 +70,8 @@ export async function verifyStore(repo: AuditRepository): Promise<VerifyReport> 
     const where = several ? `store chain ${chain} seq` : 'store seq';
     for await (const e of repo.scan({ chain })) items.push({ where: `${where} ${e.seq}`, event: e });
     const result = verifyChain(items);
-    problems.push(...result.problems);
+    // A loop, not push(...): a chain broken everywhere has as many problems as events.
+    for (const p of result.problems) problems.push(p);
     events += result.count;
     lastSeq = Math.max(lastSeq, result.head.seq);
   }

@@ -47,9 +47,30 @@ export const serverSchema = z
       .min(1024)
       .default(16 * 1024 * 1024)
       .describe('Largest JSON request body buffered for inspection; larger ones get 413. Streamed bodies (artifacts, OTLP) have no limit.'),
+    maxJsonDepth: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(64)
+      .describe('Most arrays and objects nested in one another in a buffered JSON request body; deeper ones get 413. MLflow\'s request messages nest a handful of levels (start-trace\'s `trace.trace_info.trace_location.mlflow_experiment.experiment_id` is the deepest field the gateway reads). At most 1000: some bodies are re-serialised.'),
+    maxJsonElements: z
+      .number()
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe('Most elements in one array, or members in one object, of a buffered JSON request body; more get 413. MLflow takes at most 1000 metrics, params and tags in one log-batch call (`MAX_ENTITIES_PER_BATCH`) and its client splits larger batches.'),
+    jsonBodyTimeoutMs: ms(30_000, 'Time a client has to send a whole buffered JSON body (MLflow API and Gatehouse\'s own endpoints), counted from when the gateway starts reading it; a slower one gets 408 (or, on Gatehouse\'s own endpoints, a closed connection). 0 disables it'),
+    clientIdleTimeoutMs: ms(60_000, 'Longest a client may keep the gateway waiting: no byte of a request body it is sending (streamed artifact and OTLP uploads included), or none of its answer taken while more is waiting to be written. The connection is then closed and MLflow\'s side of the exchange aborted. A pause the gateway or MLflow causes (backpressure, MLflow still computing) does not count. 0 disables it'),
     headersTimeoutMs: ms(30_000, 'Time a client has to send the request headers'),
     requestTimeoutMs: ms(0, 'Time a client has to send a whole request; 0 disables it so multi-GiB artifact uploads are not cut'),
     keepAliveTimeoutMs: ms(5_000, 'Idle time before a client keep-alive connection is closed'),
+    timeoutCheckIntervalMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(1_000)
+      .describe('How often the listener checks `headersTimeoutMs` and `requestTimeoutMs` (Node\'s `connectionsCheckingInterval`): a client is cut at most this long after its deadline (milliseconds).'),
     drainDelayMs: ms(0, 'On SIGTERM: how long to keep accepting (answering `/readyz` with 503 draining, every response with `Connection: close`) before the listener closes, so load balancers polling readiness stop sending first. Set it to at least the balancer\'s readiness poll period'),
     drainTimeoutMs: ms(30_000, 'On SIGTERM: how long in-flight requests (artifact streams included) may take to finish once `/readyz` reports draining and no new connections are accepted; the rest are then cut'),
     trustedProxies: z

@@ -18,7 +18,7 @@ export function renderErrorsMarkdown(): string {
     '```',
     '',
     'The message is public and never contains a credential; the private detail (why exactly) goes to the log, keyed by',
-    'the `X-Request-ID` echoed on every response. The MLflow client retries 429, 502, 503 and 504 with backoff.',
+    'the `X-Request-ID` echoed on every response. The MLflow client retries 408, 429, 502, 503 and 504 with backoff.',
     '',
     '| code | HTTP | MLflow `error_code` | message |',
     '|---|---|---|---|',

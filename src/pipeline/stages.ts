@@ -62,7 +62,7 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     resolveTenant(deps.policy, deps.upstreams),
     rateLimitPrincipal(deps.rateLimits),
     // Bodies are read only once the caller is known, so anonymous clients cannot make the gateway buffer.
-    readBody(config.server.maxJsonBodyBytes),
+    readBody({ maxBytes: config.server.maxJsonBodyBytes, maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements, timeoutMs: config.server.jsonBodyTimeoutMs }),
     extractResource,
     inspectGraphqlStage(config.server.graphql),
     authorize({ mode: config.authorization.mode, tag }, deps.policy, deps.resolver, deps.ownership),
@@ -74,7 +74,8 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
       deps.upstreams,
       (ctx) => ({
         visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
-        async recordOwner(kind, resource) {
+        async created(kind, resource) {
+          deps.resolver.created(kind, resource);
           if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
         },
       }),

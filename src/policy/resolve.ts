@@ -4,12 +4,21 @@
  * run → experiment (`runs/get`), logged model → experiment, trace → experiment, experiment id →
  * name. Lookups are made in the caller's tenant (an id from another workspace does not
  * resolve), cached briefly, and a failed lookup is an error: it never grants.
+ *
+ * No existence oracle (docs/security.md): a lookup by id that MLflow answers "does not exist"
+ * is remembered like one it answers, for the same TTL and within the same bound, so another
+ * tenant's id (found, then refused by the engine) and an id that exists nowhere are both answered
+ * from the cache, with the same work. A remembered "missing" must not hide a resource created
+ * since: when the gateway forwards a create, the new id is forgotten at once (`created`), in every
+ * tenant; a creation it did not forward (another replica's, an OTLP trace) is seen when the entry
+ * expires, at most the TTL later. Names are never remembered as missing: clients ask for a name
+ * to create it when absent (`set_experiment`), and a foreign name is no cheaper to answer.
  */
 import { GatehouseError } from '../errors.ts';
 import { createStringInterner } from '../lib/intern.ts';
 import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import type { ResourceId } from '../pipeline/context.ts';
-import type { ResourceRef } from '../routes/mlflow/types.ts';
+import type { ResourceKind, ResourceRef } from '../routes/mlflow/types.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
 import type { Anchors } from './engine.ts';
@@ -21,13 +30,21 @@ export interface Resolver {
   forgetExperiment(id: string): void;
   /** Where MLflow keeps a run's or logged model's artifacts (`artifact_uri`, `artifact_location`), looked up in the tenant; never changes, so cached. */
   artifactRoot(kind: 'run' | 'logged_model', id: string, tenant: string | undefined): Promise<string>;
+  /** MLflow created `id` (the gateway forwarded the create): no remembered "missing" may hide it, in any tenant. */
+  created(kind: ResourceKind, id: string): void;
 }
+
+/** What a lookup found, or that MLflow answered "does not exist". */
+const MISSING: unique symbol = Symbol('missing');
 
 interface Entry {
   readonly value: unknown;
   /** Milliseconds since the resolver was made: a small integer for weeks, not a boxed number. */
   readonly expires: number;
 }
+
+/** Longer than any id or name MLflow issues or accepts: "does not exist" without a lookup URL of that size. */
+const MAX_ID_BYTES = 1024;
 
 const MODEL_KINDS = new Set(['registered_model', 'model_version', 'prompt']);
 
@@ -53,6 +70,9 @@ export function tagValue(tags: unknown, key: string): string {
   return value;
 }
 
+/** What a lookup may keep: both answers (ids), only what was found (names outside tag mode), nothing (names in tag mode). */
+type Remember = 'found-and-missing' | 'found' | 'nothing';
+
 export function createResolver(upstreams: Upstreams, options: ResolverOptions): Resolver {
   const clock = options.now ?? Date.now;
   const epoch = clock();
@@ -63,18 +83,16 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
   const parentIds = createStringInterner();
   const tagKey = options.tagKey;
 
-  /**
-   * One parent lookup: `GET path` in the tenant, its answer picked apart, cached under a key of
-   * what was asked (`kind`, `id`) rather than the path: a flat string of a few dozen bytes
-   * (Array#join makes one) instead of a concatenation of tenant and URL, at 100k entries.
-   */
-  async function lookup<T>(tenant: string | undefined, kind: string, id: string, path: string, pick: (body: Record<string, unknown>) => T | undefined, cached = true): Promise<T> {
-    const key = [tenant ?? '', kind, id].join('\0');
-    const useCache = cached && options.maxEntries > 0 && options.ttlMs > 0;
-    const hit = useCache ? cache.get(key) : undefined;
-    const fresh = hit !== undefined && hit.expires > now();
-    if (useCache) metrics.lookup('resource', fresh);
-    if (fresh) return hit.value as T;
+  /** Tenants lookups were made in: `created` forgets a "missing" under each of them. */
+  const tenants = new Set<string>();
+
+  const remember = (key: string, value: unknown) => {
+    if (!cache.has(key) && cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
+    cache.set(key, { value, expires: now() + options.ttlMs });
+  };
+
+  /** Asks MLflow: `GET path` in the tenant, its answer picked apart. Throws NOT_FOUND for 404. */
+  async function ask<T>(tenant: string | undefined, path: string, pick: (body: Record<string, unknown>) => T | undefined): Promise<T> {
     const headers: Record<string, string> = {};
     const workspace = await upstreams.workspaceHeader(tenant);
     if (workspace !== undefined) headers['x-mlflow-workspace'] = workspace;
@@ -87,11 +105,36 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
     const picked = pick(parsed as Record<string, unknown>);
     const value = (typeof picked === 'string' ? parentIds(picked) : picked) as T | undefined;
     if (value === undefined) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `${path}: no parent in answer`);
-    if (useCache) {
-      if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
-      cache.set(key, { value, expires: now() + options.ttlMs });
-    }
     return value;
+  }
+
+  /**
+   * One parent lookup, cached under a key of what was asked (`kind`, `id`) rather than the path:
+   * a flat string of a few dozen bytes (Array#join makes one) instead of a concatenation of
+   * tenant and URL, at 100k entries.
+   */
+  async function lookup<T>(tenant: string | undefined, kind: string, id: string, path: string, pick: (body: Record<string, unknown>) => T | undefined, keep: Remember = 'found-and-missing'): Promise<T> {
+    if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', `${kind} id of ${Buffer.byteLength(id)} bytes`);
+    const key = [tenant ?? '', kind, id].join('\0');
+    const useCache = keep !== 'nothing' && options.maxEntries > 0 && options.ttlMs > 0;
+    const hit = useCache ? cache.get(key) : undefined;
+    const fresh = hit !== undefined && hit.expires > now();
+    if (useCache) metrics.lookup('resource', fresh);
+    if (fresh) {
+      if (hit.value === MISSING) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', `${path}: remembered as missing`);
+      return hit.value as T;
+    }
+    try {
+      const value = await ask(tenant, path, pick);
+      if (useCache) remember(key, value);
+      return value;
+    } catch (err) {
+      if (useCache && keep === 'found-and-missing' && err instanceof GatehouseError && err.code === 'GATEHOUSE_RESOURCE_NOT_FOUND') {
+        tenants.add(tenant ?? '');
+        remember(key, MISSING);
+      }
+      throw err;
+    }
   }
 
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -120,7 +163,7 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
     });
   // Names are reused (rename, delete and re-create); in tag mode a name's tenant is never cached.
   const modelTenant = (name: string, t: string | undefined) =>
-    lookup(t, 'registered_model', name, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), false);
+    lookup(t, 'registered_model', name, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), 'nothing');
 
   return {
     artifactRoot(kind, id, tenant) {
@@ -131,6 +174,12 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
     forgetExperiment(id) {
       const suffix = `\0experiment\0${id}`;
       for (const key of cache.keys()) if (key.endsWith(suffix)) cache.delete(key);
+    },
+    created(kind, id) {
+      for (const tenant of tenants) {
+        const key = [tenant, kind, id].join('\0');
+        if (cache.get(key)?.value === MISSING) cache.delete(key);
+      }
     },
     async anchors(ref, ids, tenant) {
       if (MODEL_KINDS.has(ref.kind)) {
@@ -148,7 +197,7 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
             lookup(tenant, 'experiment_name', n, `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${q(n)}`, (b) => {
               const id = str(dig(b, 'experiment', 'experiment_id'));
               return id === undefined ? undefined : { id, tenant: tagKey === undefined ? '' : tagValue(dig(b, 'experiment', 'tags'), tagKey) };
-            }, tagKey === undefined),
+            }, tagKey === undefined ? 'found' : 'nothing'),
           ),
         );
         const experimentIds = found.map((f) => f.id);

@@ -34,21 +34,31 @@ export function isTenantKey(key: unknown, tagKey: string): boolean {
   return typeof key === 'string' && key.trim().toLowerCase() === tagKey.toLowerCase();
 }
 
-function keysOfTags(tags: unknown): unknown[] {
-  if (Array.isArray(tags)) return tags.map((t) => (t && typeof t === 'object' ? (t as { key?: unknown }).key : undefined));
-  // Some 3.x routes (logged models, datasets) also accept tags as an object of key → value.
-  if (tags && typeof tags === 'object') return Object.keys(tags);
-  return [];
+/** Adds the keys of one `tags` field to `out`: a list of `{key, value}`, or (some 3.x routes) an object. */
+function addKeysOfTags(tags: unknown, out: unknown[]): void {
+  if (Array.isArray(tags)) {
+    for (const t of tags) out.push(t && typeof t === 'object' ? (t as { key?: unknown }).key : undefined);
+  } else if (tags && typeof tags === 'object') {
+    // Logged models and datasets also accept tags as an object of key → value.
+    for (const k of Object.keys(tags)) out.push(k);
+  }
 }
 
-/** The keys of every `tags` field at any depth of a JSON body (`trace.trace_info.tags` of start-trace). */
-function nestedTagKeys(value: unknown, out: unknown[]): void {
-  if (Array.isArray(value)) {
-    for (const v of value) nestedTagKeys(v, out);
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'tags') out.push(...keysOfTags(v));
-      nestedTagKeys(v, out);
+/**
+ * The keys of every `tags` field at any depth of a JSON body (`trace.trace_info.tags` of
+ * start-trace). An explicit stack, not recursion: a body's depth is never the call stack's.
+ */
+function nestedTagKeys(body: unknown, out: unknown[]): void {
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      for (const v of value) stack.push(v);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'tags') addKeysOfTags(v, out);
+        stack.push(v);
+      }
     }
   }
 }
@@ -71,7 +81,7 @@ export function tagKeysWritten(ctx: RequestContext): unknown[] {
     nestedTagKeys(body, keys);
   }
   // GET and DELETE routes that take their key in the query string (MLflow's _get_request_message).
-  for (const [name, values] of ctx.target?.query ?? []) if (name === 'key' || name === 'tag_key') keys.push(...values);
+  for (const [name, values] of ctx.target?.query ?? []) if (name === 'key' || name === 'tag_key') for (const v of values) keys.push(v);
   return keys.filter((k) => k !== undefined);
 }
 

@@ -25,6 +25,7 @@ import { registerConsole } from '../web/console.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import type { PolicySnapshot, PolicySources } from '../policy/snapshot.ts';
 import { tlsServerOptions } from './tls.ts';
+import { guardClient } from './slow-clients.ts';
 
 export interface GatehouseServer {
   readonly server: Server;
@@ -87,14 +88,22 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
         headersTimeout: config.server.headersTimeoutMs,
         requestTimeout: config.server.requestTimeoutMs,
         keepAliveTimeout: config.server.keepAliveTimeoutMs,
+        connectionsCheckingInterval: config.server.timeoutCheckIntervalMs,
         requireHostHeader: true,
       };
+      const idleMs = config.server.clientIdleTimeoutMs;
       const handler = (req: IncomingMessage, res: ServerResponse) => {
         // Draining: answer, then close the connection, so a keep-alive client reconnects elsewhere instead of meeting a reset.
         if (draining) res.setHeader('connection', 'close');
         // MLflow's auth-app user/permission endpoints: an exact method+path list, disjoint from the MLflow route table.
-        if (isGatehousePath(req.url ?? '') || isMlflowAuthCompatRequest(req.method, req.url ?? '')) fastifyHandler(req, res);
-        else void runner.handle(req, res);
+        if (isGatehousePath(req.url ?? '') || isMlflowAuthCompatRequest(req.method, req.url ?? '')) {
+          // Fastify buffers these bodies; the MLflow API's JSON bodies get their 408 from the read-body stage.
+          guardClient(req, res, { idleMs, bodyMs: config.server.jsonBodyTimeoutMs });
+          fastifyHandler(req, res);
+        } else {
+          guardClient(req, res, { idleMs, bodyMs: 0 });
+          void runner.handle(req, res);
+        }
       };
       if (config.server.tls) {
         // An https.Server has the same request/connection API as an http.Server.

@@ -175,7 +175,6 @@ describe('JSON bodies', () => {
     ['trailing data', '{"experiment_id":"1"}{"experiment_id":"5"}'],
     ['an array', '[{"experiment_id":"1"}]'],
     ['a string', '"experiment_id"'],
-    ['deep nesting', `{"experiment_id":"1","tags":${'['.repeat(200)}${']'.repeat(200)}}`],
     ['charset=utf-16', '{"experiment_id":"1"}', { 'content-type': 'application/json; charset=utf-16' }],
     ['charset=latin1', '{"experiment_id":"1"}', { 'content-type': 'application/json;charset=iso-8859-1' }],
     ['text/plain (a CSRF-simple type)', '{"experiment_id":"1"}', { 'content-type': 'text/plain' }],
@@ -186,6 +185,21 @@ describe('JSON bodies', () => {
     ['empty run_id with run_uuid (MLflow: run_id or run_uuid)', '{"run_id":"","run_uuid":"ra5","key":"k","value":"v"}'],
     ['runId and run_uuid disagree', '{"runId":"ra1","run_uuid":"ra5","key":"k","value":"v"}'],
   ];
+  test('over the structure limits: 413 RESOURCE_EXHAUSTED (deep nesting, a list or object of 200,000 items)', async () => {
+    for (const [name, body] of [
+      ['deep nesting', `{"experiment_id":"1","tags":${'['.repeat(200)}${']'.repeat(200)}}`],
+      ['100,000 levels', `{"experiment_id":"1","tags":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`],
+      ['200,000 experiment ids', `{"experiment_ids":[${'"1",'.repeat(200_000)}"5"]}`],
+      ['200,000 tag keys', `{"experiment_id":"1","tags":{${Array.from({ length: 200_000 }, (_, i) => `"k${i}":"v"`).join(',')}}}`],
+    ] as const) {
+      const res = await send(base, 'POST', name.includes('ids') ? '/api/2.0/mlflow/runs/search' : '/api/2.0/mlflow/runs/create', { authorization: alice, 'content-type': 'application/json' }, body);
+      assert.equal(res.status, 413, `${name}: ${res.status} ${res.body}`);
+      assert.equal(errorCode(res), 'RESOURCE_EXHAUSTED');
+      assert.equal((JSON.parse(res.body) as { gatehouse_code: string }).gatehouse_code, 'GATEHOUSE_REQUEST_JSON_TOO_COMPLEX');
+      nothingForwarded(name);
+    }
+  });
+
   for (const [name, body, headers] of refused) {
     test(`refused: ${name}`, async () => {
       const path = name.includes('run_') || name.includes('runId') ? '/api/2.0/mlflow/runs/set-tag' : '/api/2.0/mlflow/runs/create';

@@ -210,3 +210,19 @@ describe('audit verify on the store', () => {
     assert.ok(exported.every((e) => /^[0-9a-f]{64}$/.test(e.hash)));
   });
 });
+
+describe('audit verify on a chain broken everywhere', () => {
+  test('every problem of 200,000 changed events is reported, none spread into a call', async () => {
+    const N = 200_000;
+    const repo = {
+      chains: async () => ['default'],
+      async *scan() {
+        for (let i = 1; i <= N; i++) yield { ...event(i), seq: i, prev: '0'.repeat(64), hash: 'f'.repeat(64) };
+      },
+    } as unknown as Parameters<typeof verifyStore>[0];
+    const report = await verifyStore(repo);
+    assert.equal(report.ok, false);
+    assert.equal(report.events, N);
+    assert.ok(report.problems.length >= N, `${report.problems.length} problems`);
+  });
+});

@@ -23,51 +23,20 @@ import { basic, startInProcess, type InProcess, createUsers } from '../harness/g
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { IdSource, ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
+import { everyMessage, idFieldValue, type ResourceIds } from '../harness/tenant-resources.ts';
 
 const PASSWORD = 'sweep-password-123';
 const TAG = 'gatehouse.tenant';
 
 /** team-a's resources, and ids that do not exist (the stub answers 404 for anything with "dead"/"404404"/"missing"). */
-interface Ids {
-  readonly experiment: string;
-  readonly experimentName: string;
-  readonly run: string;
-  readonly loggedModel: string;
-  readonly trace: string;
-  readonly model: string;
-}
+type Ids = ResourceIds;
 const TEAM_A: Ids = { experiment: '101', experimentName: 'exp-a', run: 'a1'.repeat(16), loggedModel: `m-${'a1'.repeat(16)}`, trace: `tr-${'a1'.repeat(16)}`, model: 'model-a' };
 const MISSING: Ids = { experiment: '404404', experimentName: 'exp-missing', run: 'dead'.repeat(8), loggedModel: `m-${'dead'.repeat(8)}`, trace: `tr-${'dead'.repeat(8)}`, model: 'model-missing' };
 const isMissing = (url: string) => /dead|404404|missing/.test(url);
 
-const tags = [{ key: TAG, value: 'team-a' }];
-const experiment = { experiment_id: TEAM_A.experiment, name: TEAM_A.experimentName, lifecycle_stage: 'active', artifact_location: `mlflow-artifacts:/${TEAM_A.experiment}`, tags };
-const traceInfo = {
-  trace_id: TEAM_A.trace,
-  request_id: TEAM_A.trace,
-  experiment_id: TEAM_A.experiment,
-  trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: TEAM_A.experiment } },
-  tags: {},
-};
-const registeredModel = { name: TEAM_A.model, tags };
-const modelVersion = { name: TEAM_A.model, version: '1', run_id: TEAM_A.run };
 /** One answer that is every MLflow message the gateway may read: each lookup finds its fields, every list holds team-a's item. */
-const TEAM_A_BODY = JSON.stringify({
-  experiment,
-  run: { info: { run_id: TEAM_A.run, run_uuid: TEAM_A.run, experiment_id: TEAM_A.experiment, lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${TEAM_A.experiment}/${TEAM_A.run}/artifacts` }, data: {} },
-  model: { info: { model_id: TEAM_A.loggedModel, experiment_id: TEAM_A.experiment, tags: [] } },
-  trace: { trace_info: traceInfo },
-  trace_info: traceInfo,
-  registered_model: registeredModel,
-  model_version: modelVersion,
-  experiments: [experiment],
-  registered_models: [registeredModel],
-  model_versions: [modelVersion],
-  runs: [{ info: { run_id: TEAM_A.run, experiment_id: TEAM_A.experiment } }],
-  models: [{ info: { model_id: TEAM_A.loggedModel, experiment_id: TEAM_A.experiment } }],
-  traces: [traceInfo],
-});
+const TEAM_A_BODY = everyMessage(TEAM_A, [{ key: TAG, value: 'team-a' }]);
 const NOT_FOUND_BODY = JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'not found' });
 
 let stub: StubUpstream;
@@ -104,38 +73,7 @@ after(async () => {
   await stub?.close();
 });
 
-/** The value of one identifier field for `ids`: where a handler reads a name, a name; else the id. */
-function valueFor(kind: ResourceKind, src: IdSource, index: number, ids: Ids): string {
-  const f = src.field;
-  // A model version source is a URI naming the resource (models:/<name>/<v>, mlflow-artifacts:/<experiment>/...).
-  if (src.reference === 'model-version-source') return kind === 'artifact' ? `mlflow-artifacts:/${ids.experiment}/${ids.run}/artifacts/model` : `models:/${ids.model}/1`;
-  switch (kind) {
-    case 'experiment':
-      return f.includes('name') ? ids.experimentName : ids.experiment;
-    case 'run':
-      return ids.run;
-    case 'logged_model':
-      return ids.loggedModel;
-    case 'trace':
-      return ids.trace;
-    case 'assessment':
-      return index === 0 ? ids.trace : 'a-1';
-    case 'registered_model':
-    case 'prompt':
-      return ids.model;
-    case 'model_version':
-      return index === 0 ? ids.model : '1';
-    case 'artifact':
-      // The proxied artifact path, `<experiment_id>/<run_id>/artifacts/...`, in the URL or the `path` parameter.
-      return `${ids.experiment}/${ids.run}/artifacts/f.bin`;
-    case 'scorer':
-      return index === 0 ? ids.experiment : 'scorer-a';
-    case 'review_queue':
-      return f === 'experiment_id' ? ids.experiment : `${f}-1`;
-    default:
-      return `${f}-1`;
-  }
-}
+const valueFor = idFieldValue;
 
 /** Sets a dotted field; a repeated field is a list, and a dotted repeated field crosses a list at its first segment. */
 function setField(target: Record<string, unknown>, field: string, value: string, many: boolean): void {

@@ -232,4 +232,24 @@ describe('tag mode on a real MLflow without workspaces', () => {
     assert.equal(own.status, 200, own.text);
     assert.match(own.text, /alice-exp/);
   });
+
+  test('a trace id looked up before the client created it (start-trace v3, client-chosen id) is served once MLflow created it', async () => {
+    const traceId = `tr-${'7e'.repeat(16)}`;
+    // Remembered as missing (the gateway caches "does not exist" like "found": no existence oracle).
+    for (let i = 0; i < 2; i++) assert.equal((await call('alice', 'GET', `/api/3.0/mlflow/traces/${traceId}`)).status, 404);
+    const started = await call('alice', 'POST', '/api/3.0/mlflow/traces', {
+      trace: {
+        trace_info: {
+          trace_id: traceId,
+          trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: ids.expA } },
+          request_time: '2026-01-01T00:00:00Z',
+          state: 'OK',
+        },
+      },
+    });
+    assert.equal(started.status, 200, started.text);
+    const read = await call('alice', 'GET', `/api/3.0/mlflow/traces/${traceId}`);
+    assert.equal(read.status, 200, read.text);
+    assert.equal((await call('bob', 'GET', `/api/3.0/mlflow/traces/${traceId}`)).status, 404, 'another tenant: as if missing');
+  });
 });

@@ -13,6 +13,7 @@ export interface Recorded {
   readonly headers: IncomingMessage['headers'];
   readonly bytes: number;
   readonly sha256: string;
+  /** The body as text when it is at most `keepBodyBytes` (startStub's option, 64 KiB by default); '' otherwise. */
   readonly body: string;
   /** The request body was cut before it was complete (client or gateway went away). */
   readonly aborted: boolean;
@@ -35,7 +36,8 @@ export const jsonOk: StubHandler = (_req, res, r) => {
   res.end(body);
 };
 
-export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpstream> {
+export async function startStub(handler: StubHandler = jsonOk, options: { readonly keepBodyBytes?: number } = {}): Promise<StubUpstream> {
+  const keep = options.keepBodyBytes ?? 65536;
   const requests: Recorded[] = [];
   const arrived: string[] = [];
   const stub: { handler: StubHandler } = { handler };
@@ -49,7 +51,7 @@ export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpst
       for await (const chunk of req as AsyncIterable<Buffer>) {
         hash.update(chunk);
         bytes += chunk.length;
-        if (bytes <= 65536) head.push(chunk);
+        if (bytes <= keep) head.push(chunk);
       }
     } catch {
       aborted = true;
@@ -61,7 +63,7 @@ export async function startStub(handler: StubHandler = jsonOk): Promise<StubUpst
       headers: req.headers,
       bytes,
       sha256: hash.digest('hex'),
-      body: bytes <= 65536 ? Buffer.concat(head).toString('utf8') : '',
+      body: bytes <= keep ? Buffer.concat(head).toString('utf8') : '',
       aborted,
     };
     requests.push(recorded);

@@ -187,6 +187,30 @@ describe('malformed requests and limits (400)', () => {
   });
 });
 
+describe('bounded: nesting is refused before anything recurses on it', () => {
+  test('brackets nested beyond 4 × maxDepth: refused before parsing (the parser recurses on nesting)', () => {
+    const nested = (n: number) => `{${'a{'.repeat(n)}b${'}'.repeat(n)}}`;
+    refused(() => uses(nested(2000)), 'GATEHOUSE_REQUEST_BAD_GRAPHQL', /nested deeper than 48/);
+    refused(() => uses(`{ mlflowGetRun(input: ${'{a:'.repeat(60)}1${'}'.repeat(60)}) { run { info { runId } } } }`), 'GATEHOUSE_REQUEST_BAD_GRAPHQL', /nested deeper than 48/);
+    refused(() => uses(`{ test(inputString: ${'['.repeat(60)}"x"${']'.repeat(60)}) { output } }`), 'GATEHOUSE_REQUEST_BAD_GRAPHQL', /nested deeper than 48/);
+    // Brackets inside strings and comments are not nesting.
+    assert.deepEqual(uses(`{ test(inputString: "${'{'.repeat(100)}") { output } }\n# ${'['.repeat(100)}`).length, 0);
+  });
+
+  test('inline fragments nested in one another count as nesting, though they add no field depth', () => {
+    const inline = (n: number) => `{${'... on Query {'.repeat(n)} __typename ${'}'.repeat(n)}}`;
+    assert.equal(inspect({ query: inline(20) }).fields, 1);
+    refused(() => uses(inline(1500)), 'GATEHOUSE_REQUEST_BAD_GRAPHQL', /nested deeper than 48/);
+  });
+
+  test('a chain of fragments spreading one another: at most maxFields fragments, and the walk is bounded by the same nesting', () => {
+    const chain = (n: number) => `{ ...F0 }\n${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} }`).join('\n')}\nfragment F${n} on Query { __typename }`;
+    assert.equal(inspect({ query: chain(40) }).fields, 1);
+    refused(() => uses(chain(60)), 'GATEHOUSE_REQUEST_BAD_GRAPHQL', /nested deeper than 48/);
+    refused(() => uses(chain(300)), 'GATEHOUSE_REQUEST_BAD_GRAPHQL', /more than 200 fragments/);
+  });
+});
+
 describe('access requests', () => {
   const fakeResolver = (): Resolver & { calls: string[] } => {
     const calls: string[] = [];
@@ -194,6 +218,7 @@ describe('access requests', () => {
       calls,
       forgetExperiment() {},
       artifactRoot: () => Promise.reject(new Error('not used by GraphQL')),
+      created() {},
       async anchors(ref, ids) {
         calls.push(`${ref.kind}:${ids.map((i) => i.id).join(',')}`);
         if (ids.some((i) => i.id === 'foreign')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'not in tenant');

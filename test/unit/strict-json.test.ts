@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findSpellingClash, parseStrictJson, StrictJsonError } from '../../src/lib/strict-json.ts';
+import { findSpellingClash, JsonLimitError, parseStrictJson, StrictJsonError } from '../../src/lib/strict-json.ts';
 
 const parse = (s: string | Buffer) => parseStrictJson(typeof s === 'string' ? Buffer.from(s) : s);
 
@@ -43,4 +43,42 @@ test('finds fields spelled in snake_case and camelCase in the same object', () =
   assert.deepEqual(findSpellingClash({ trace: { trace_info: {}, traceInfo: {} } }), ['trace_info', 'traceInfo']);
   assert.deepEqual(findSpellingClash({ list: [{ experiment_ids: [] }, { experimentIds: [], experiment_ids: [] }] }), ['experimentIds', 'experiment_ids']);
   assert.equal(findSpellingClash({ run_id: 'a', run_uuid: 'a', experimentId: '1' }), undefined);
+});
+
+describe('bounded parsing: limits, and no recursion on the input\'s depth', () => {
+  const limit = (e: unknown) => e instanceof JsonLimitError;
+  const nested = (levels: number, open = '[', close = ']', inner = '1') => `${open.repeat(levels)}${inner}${close.repeat(levels)}`;
+
+  test('more elements in one array, or members in one object, than maxElements: a limit error', () => {
+    const list = (n: number) => `{"ids":[${Array.from({ length: n }, () => '"1"').join(',')}]}`;
+    assert.deepEqual((parseStrictJson(Buffer.from(list(10)), { maxElements: 10 }) as { ids: string[] }).ids.length, 10);
+    assert.throws(() => parseStrictJson(Buffer.from(list(11)), { maxElements: 10 }), limit);
+    assert.throws(() => parseStrictJson(Buffer.from(list(200_000))), limit, 'the default is below 200,000');
+    const members = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}`;
+    parseStrictJson(Buffer.from(members(10)), { maxElements: 10 });
+    assert.throws(() => parseStrictJson(Buffer.from(members(11)), { maxElements: 10 }), limit);
+  });
+
+  test('nesting deeper than maxDepth: a limit error; maxDepth levels parse', () => {
+    assert.deepEqual(parseStrictJson(Buffer.from(nested(64))), JSON.parse(nested(64)));
+    assert.throws(() => parseStrictJson(Buffer.from(nested(65))), limit);
+    assert.throws(() => parseStrictJson(Buffer.from(nested(4, '{"a":', '}')), { maxDepth: 3 }), limit);
+    assert.throws(() => parseStrictJson(Buffer.from('{}'), { maxDepth: 0 }), limit);
+  });
+
+  test('the scanner walks 100,000 levels without recursion (the limit is policy, not stack)', () => {
+    for (const text of [nested(100_000), nested(100_000, '{"a":', '}'), nested(100_000, '[{"a":', '}]')]) {
+      // No RangeError: with a limit above the depth the document parses; with the default it is refused as too deep.
+      assert.ok(parseStrictJson(Buffer.from(text), { maxDepth: 1_000_000 }) !== undefined);
+      assert.throws(() => parseStrictJson(Buffer.from(text)), limit);
+    }
+    // Syntax errors deep down are still syntax errors, not limit errors.
+    assert.throws(() => parseStrictJson(Buffer.from(`${'['.repeat(50_000)}1,]${']'.repeat(49_999)}`), { maxDepth: 1_000_000 }), (e: unknown) => e instanceof StrictJsonError && !limit(e));
+  });
+
+  test('findSpellingClash walks a 100,000-level document without recursion', () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(100_000)}{"run_id":1,"runId":2}${'}'.repeat(100_000)}`) as unknown;
+    assert.deepEqual(findSpellingClash(deep), ['run_id', 'runId']);
+    assert.equal(findSpellingClash(JSON.parse(nested(100_000)) as unknown), undefined);
+  });
 });

@@ -45,6 +45,19 @@ describe('tag keys a request writes', () => {
     refuseTenantTagWrite(ctx('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: 'r', tags: [{ key: 'owner', value: 'b' }] }), TAG);
     assert.deepEqual(tagKeysWritten(ctx('POST', '/x', { key: 'a', tags: [{ key: 'b' }] }, { tag_key: 'c' })).sort(), ['a', 'b', 'c']);
   });
+
+  test('huge tag lists and deep bodies are read without spreading them into a call or recursing on their depth', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    many.push({ key: 'gatehouse.tenant', value: 'b' });
+    refusedTag(ctx('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: 'r', tags: many }));
+    refusedTag(ctx('PATCH', '/api/2.0/mlflow/logged-models/m/tags', { tags: Object.fromEntries(many.map((t) => [t.key, t.value])) }));
+    const deep = JSON.parse(`${'{"a":'.repeat(100_000)}{"tags":[{"key":"gatehouse.tenant"}]}${'}'.repeat(100_000)}`) as unknown;
+    const c = ctx('POST', '/x', {});
+    c.json = deep;
+    refusedTag(c);
+    const query = `/api/2.0/mlflow/registered-models/delete-tag?${Array.from({ length: 3000 }, (_, i) => `key=k${i}`).join('&')}&key=gatehouse.tenant`;
+    assert.equal(tagKeysWritten(ctx('DELETE', query)).length, 3001);
+  });
 });
 
 describe('stamping creates', () => {

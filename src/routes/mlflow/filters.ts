@@ -8,8 +8,11 @@ import type { RequestContext } from '../../pipeline/context.ts';
 export interface FilterContext {
   /** Tenants the caller belongs to; undefined for administrators (no filtering). */
   readonly visibleTenants: readonly string[] | undefined;
-  /** Records the caller as the creator of an experiment (id) or registered model (name). */
-  recordOwner(kind: 'experiment' | 'registered_model', resource: string): Promise<void>;
+  /**
+   * MLflow created an experiment (id) or registered model (name) for the caller: it is recorded as
+   * the creator, and no remembered "missing" of that id may hide it (src/policy/resolve.ts).
+   */
+  created(kind: 'experiment' | 'registered_model', resource: string): Promise<void>;
 }
 
 export type ResponseFilter = (body: unknown, ctx: RequestContext, f: FilterContext) => unknown | Promise<unknown>;
@@ -28,14 +31,14 @@ const workspacesList: ResponseFilter = (body, _ctx, f) => {
 /** `experiments/create` answers `{experiment_id}` (`handlers._create_experiment`). */
 const experimentCreated: ResponseFilter = async (body, _ctx, f) => {
   const id = field(body, 'experiment_id');
-  if (typeof id === 'string' && id !== '') await f.recordOwner('experiment', id);
+  if (typeof id === 'string' && id !== '') await f.created('experiment', id);
   return body;
 };
 
 /** `registered-models/create` answers `{registered_model: {name, ...}}`; prompts are registered models too. */
 const registeredModelCreated: ResponseFilter = async (body, _ctx, f) => {
   const name = field(body, 'registered_model', 'name');
-  if (typeof name === 'string' && name !== '') await f.recordOwner('registered_model', name);
+  if (typeof name === 'string' && name !== '') await f.created('registered_model', name);
   return body;
 };
 

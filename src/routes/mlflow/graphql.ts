@@ -189,15 +189,23 @@ export function inspectGraphql(body: unknown, limits: GraphqlLimits, rules: type
 
   const { lib, schema } = graphql();
   const { Kind } = lib;
+  // Bounded before anything walks it: no more tokens than the field limit could need, and no
+  // deeper nesting than the parser, the validator and the walker below may recurse through.
+  const maxTokens = Math.max(10_000, limits.maxFields * 50);
+  const maxNesting = nestingLimit(limits);
   let document: DocumentNode;
   try {
-    // Bounded before anything walks it: no more tokens than the field limit could need.
-    document = lib.parse(query, { noLocation: true, maxTokens: Math.max(10_000, limits.maxFields * 50) });
+    checkNesting(lib, query, maxTokens, maxNesting);
+    document = lib.parse(query, { noLocation: true, maxTokens });
   } catch (err) {
+    if (err instanceof GatehouseError) throw err;
     throw bad(`parse: ${err instanceof Error ? err.message : String(err)}`);
   }
+  let fragmentCount = 0;
   for (const d of document.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION && d.kind !== Kind.FRAGMENT_DEFINITION) throw bad(`definition ${d.kind} in a request`);
+    // The validator follows spreads from fragment to fragment (NoFragmentCycles): a chain is at most this long.
+    if (d.kind === Kind.FRAGMENT_DEFINITION && ++fragmentCount > limits.maxFields) throw bad(`more than ${limits.maxFields} fragments`);
   }
   const errors = lib.validate(schema, document, undefined, { maxErrors: 10 });
   if (errors.length > 0) throw bad(`validation: ${messages(errors)}`);
@@ -216,6 +224,26 @@ export function inspectGraphql(body: unknown, limits: GraphqlLimits, rules: type
     walker.operation(d, (variables ?? {}) as Record<string, unknown>);
   }
   return { operations, uses: walker.uses, introspection: walker.introspection, fields: walker.fields };
+}
+
+/** How deep brackets, and selections through fragments, may nest: four times the field depth. */
+const nestingLimit = (limits: GraphqlLimits) => limits.maxDepth * 4;
+
+/**
+ * Refuses a document whose `{`, `(` and `[` nest deeper than `max`, reading it with the library's
+ * own lexer (iterative: strings, block strings and comments are tokens, not brackets), so the
+ * recursive-descent parser never meets nesting proportional to the input.
+ */
+function checkNesting(lib: typeof import('graphql'), query: string, maxTokens: number, max: number): void {
+  const { TokenKind } = lib;
+  const lexer = new lib.Lexer(new lib.Source(query));
+  let depth = 0;
+  for (let tokens = 0, t = lexer.advance(); t.kind !== TokenKind.EOF; t = lexer.advance()) {
+    if (++tokens > maxTokens) throw bad(`more than ${maxTokens} tokens`);
+    if (t.kind === TokenKind.BRACE_L || t.kind === TokenKind.PAREN_L || t.kind === TokenKind.BRACKET_L) {
+      if (++depth > max) throw bad(`nested deeper than ${max} levels`);
+    } else if (t.kind === TokenKind.BRACE_R || t.kind === TokenKind.PAREN_R || t.kind === TokenKind.BRACKET_R) depth--;
+  }
 }
 
 class Walker {
@@ -243,24 +271,27 @@ class Walker {
     this.variables = coerced.coerced;
     const root = op.operation === 'query' ? this.schema.getQueryType() : op.operation === 'mutation' ? this.schema.getMutationType() : undefined;
     if (!root) throw bad(`${op.operation} is not served`);
-    this.selections(op.selectionSet, root, 1, op.name?.value ?? '(anonymous)', new Set());
+    this.selections(op.selectionSet, root, 1, op.name?.value ?? '(anonymous)', new Set(), 1);
   }
 
   /**
    * Walks a selection set of `parent`. Fragments (named and inline) merge into the same level,
    * as in execution; `@skip`/`@include` are ignored (a skipped field is still checked).
    */
-  private selections(set: SelectionSetNode, parent: GraphQLObjectType, depth: number, path: string, spreading: ReadonlySet<string>): void {
+  private selections(set: SelectionSetNode, parent: GraphQLObjectType, depth: number, path: string, spreading: ReadonlySet<string>, nesting: number): void {
+    // Every level of this recursion (fields, inline fragments, spreads) counts: fragments add no field depth.
+    const max = nestingLimit(this.limits);
+    if (nesting > max) throw bad(`selections nested deeper than ${max} levels (fragments expanded)`);
     for (const sel of set.selections) {
       if (sel.kind === this.lib.Kind.INLINE_FRAGMENT) {
-        this.selections(sel.selectionSet, this.objectType(sel.typeCondition?.name.value ?? parent.name), depth, path, spreading);
+        this.selections(sel.selectionSet, this.objectType(sel.typeCondition?.name.value ?? parent.name), depth, path, spreading, nesting + 1);
         continue;
       }
       if (sel.kind === this.lib.Kind.FRAGMENT_SPREAD) {
         const name = sel.name.value;
         const fragment = this.fragments.get(name);
         if (!fragment || spreading.has(name)) throw bad(`fragment ${name} is unknown or cyclic`);
-        this.selections(fragment.selectionSet, this.objectType(fragment.typeCondition.name.value), depth, path, new Set([...spreading, name]));
+        this.selections(fragment.selectionSet, this.objectType(fragment.typeCondition.name.value), depth, path, new Set([...spreading, name]), nesting + 1);
         continue;
       }
       this.fields++;
@@ -279,7 +310,7 @@ class Walker {
         // Introspection types (__Type, __Field, ...) describe the schema and name no resource.
         if (!parent.name.startsWith('__')) this.classify(parent.name, name, def, sel, here);
       }
-      if (sel.selectionSet) this.selections(sel.selectionSet, this.objectType(this.lib.getNamedType(def.type).name), depth + 1, here, spreading);
+      if (sel.selectionSet) this.selections(sel.selectionSet, this.objectType(this.lib.getNamedType(def.type).name), depth + 1, here, spreading, nesting + 1);
     }
   }
 

@@ -243,7 +243,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'traces.startV2', method: 'POST', path: '/mlflow/traces', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [experiment()] },
   { op: 'traces.start', method: 'POST', path: '/mlflow/traces', version: 3, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
-    resources: [experiment(param('trace.trace_info.trace_location.mlflow_experiment.experiment_id'))],
+    resources: [experiment(param('trace.trace_info.trace_location.mlflow_experiment.experiment_id'))], creates: trace(param('trace.trace_info.trace_id')),
     note: '_start_trace_v3: the trace id is client-chosen; trace_info.assessments are stored with it.' },
   { op: 'traces.endV2', method: 'PATCH', path: '/mlflow/traces/{request_id}', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [trace(path('request_id'))] },

@@ -136,6 +136,11 @@ export interface RouteRow {
    * (src/upstream/headers.ts), forwarded here only; header ids named in `resources` are too.
    */
   readonly requestHeaders?: readonly string[];
+  /**
+   * The resource the call creates under an id the client chose (a v3 trace's `trace_id`): once
+   * MLflow has answered 2xx, no remembered "missing" of that id may hide it (src/policy/resolve.ts).
+   */
+  readonly creates?: ResourceRef;
   /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
