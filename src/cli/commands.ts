@@ -53,7 +53,12 @@ export const commands: Record<string, Command> = {
       // Streamed bodies pay for their own garbage, so the young generation can stay large (src/lib/memory.ts).
       const { startMemoryGovernor } = await import('../lib/memory.ts');
       startMemoryGovernor();
-      const gh = await startGatehouse(config!, { configFile });
+      const { createLogger } = await import('../lib/logger.ts');
+      const { guardProcess } = await import('../lib/dependency-errors.ts');
+      const log = createLogger(config!.log.level);
+      // This process is the gateway: a dependency's connection error nobody handled must not end it.
+      guardProcess(log);
+      const gh = await startGatehouse(config!, { configFile, log });
       if (gh.admin.created) {
         const lines = [
           '',

@@ -50,7 +50,7 @@ export interface StoreOptions extends PostgresOptions {
   /** `on-start` (default): migrate before serving. `never`: refuse to open a store whose schema is behind. */
   readonly migrate?: 'on-start' | 'never' | undefined;
   readonly now?: () => Date;
-  /** Errors of idle PostgreSQL connections (the server went away); default: ignored, the next query fails. */
+  /** Errors of PostgreSQL connections (the server went away), idle or in use; default: ignored, the query on it fails. */
   readonly onConnectionError?: (err: Error) => void;
 }
 
