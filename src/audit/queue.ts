@@ -29,7 +29,10 @@ export async function openSinkQueue(
   sink: AuditSink,
   options: { maxQueue: number; onLoss: (sink: AuditSink, reason: LossReason, count: number, err?: Error) => void },
 ): Promise<SinkQueue> {
-  let head: ChainHead = (await sink.open()) ?? EMPTY_HEAD;
+  let head: ChainHead | undefined;
+  const open = async () => (head ??= (await sink.open()) ?? EMPTY_HEAD);
+  if (sink.retryOpen) await open().catch(() => undefined);
+  else await open();
   const queue: Waiting[] = [];
   const batchSize = sink.batch?.size ?? 512;
   let writing: Promise<void> | undefined;
@@ -39,11 +42,11 @@ export async function openSinkQueue(
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
-      const { sealed, lines, head: next } = seal(
-        head,
-        batch.map((w) => w.event),
-      );
       try {
+        const { sealed, lines, head: next } = seal(
+          await open(),
+          batch.map((w) => w.event),
+        );
         await sink.write(sealed, lines);
         head = next;
         for (const w of batch) w.resolve();

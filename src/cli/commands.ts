@@ -58,20 +58,21 @@ export const commands: Record<string, Command> = {
       const log = createLogger(config!.log.level);
       // This process is the gateway: a dependency's connection error nobody handled must not end it.
       guardProcess(log);
-      const gh = await startGatehouse(config!, { configFile, log });
-      if (gh.admin.created) {
+      // Shown once, when the first administrator is made: at start, or when a store down at start comes back.
+      const onBootstrap = (admin: { username?: string; generatedPassword?: string }) => {
         const lines = [
           '',
           '==================================================================',
-          ` Gatehouse created the first administrator: ${gh.admin.username}`,
-          gh.admin.generatedPassword
-            ? ` Generated password (shown once, store it now): ${gh.admin.generatedPassword}`
+          ` Gatehouse created the first administrator: ${admin.username}`,
+          admin.generatedPassword
+            ? ` Generated password (shown once, store it now): ${admin.generatedPassword}`
             : ' Password: the one given in GATEHOUSE_ADMIN_PASSWORD(_FILE)',
           '==================================================================',
           '',
         ];
         out(lines.join('\n'));
-      }
+      };
+      const gh = await startGatehouse(config!, { configFile, log, onBootstrap });
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
           err(`gatehouse: ${signal}, draining`);

@@ -4,7 +4,7 @@
  * PostgreSQL (src/store/postgres.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Dialect } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import { join } from 'node:path';
 import { MIGRATIONS, isPostgres } from './migrations.ts';
@@ -37,8 +37,13 @@ export interface Store {
   /** Deletes a local user (its API tokens go with it); false when there is no such user. */
   deleteUser(username: string): Promise<boolean>;
   countAdmins(): Promise<number>;
-  /** Cheap round trip for readiness checks. */
+  /** Cheap round trip for readiness checks; rejects with the reason while the store is not ready yet. */
   ping(): Promise<void>;
+  /**
+   * Resolves once the store is usable: its schema checked (or migrated). At once for SQLite and
+   * for a PostgreSQL reachable at start; later for one opened with `startWhileDown`.
+   */
+  whenReady(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,20 @@ export interface StoreOptions extends PostgresOptions {
   readonly now?: () => Date;
   /** Errors of PostgreSQL connections (the server went away), idle or in use; default: ignored, the query on it fails. */
   readonly onConnectionError?: (err: Error) => void;
+  /**
+   * PostgreSQL only (the gateway sets it; the CLI does not): when the schema cannot be checked or
+   * migrated now (the server is down), open anyway. The store is then not ready — every query
+   * fails at once and `ping` says why — and keeps trying in the background (`onNotReady` hears
+   * each failed attempt), migrating as `migrate` says once the server answers. A schema this
+   * Gatehouse cannot use (newer, or pending with `migrate: never`) still fails the open.
+   */
+  readonly startWhileDown?: boolean;
+  readonly onNotReady?: (err: Error) => void;
+}
+
+/** The store was opened with `startWhileDown` and its schema is not checked yet. */
+export class StoreNotReadyError extends Error {
+  override readonly name = 'StoreNotReadyError';
 }
 
 /** The store's schema does not match this Gatehouse (pending migrations with `migrate: never`, or a newer schema). */
@@ -68,26 +87,120 @@ function openDb(options: StoreOptions, purpose: 'queries' | 'migrations'): Kysel
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const db = openDb(options, 'queries');
-  try {
-    if ((options.migrate ?? 'on-start') === 'on-start') {
-      // PostgreSQL migrates over its own connection, without the request statement timeout.
-      if (options.driver === 'postgres') await migrateStore(options);
-      else await migrate(db);
-    } else {
-      const { pending, unknown } = await schemaStatus(db);
-      if (unknown.length > 0) throw newerSchema(unknown);
-      if (pending.length > 0) {
-        throw new StoreSchemaError(
-          `the store schema is behind this Gatehouse: ${pending.length} migration(s) pending (${pending.join(', ')}) and store.migrate is never; run \`gatehouse migrate\` with this configuration first`,
-        );
-      }
+  const now = options.now ?? (() => new Date());
+  if (options.driver !== 'postgres') {
+    const db = openDb(options, 'queries');
+    try {
+      await prepareSchema(db, options);
+    } catch (err) {
+      await db.destroy();
+      throw err;
     }
-  } catch (err) {
-    await db.destroy();
-    throw err;
+    return kyselyStore(db, now, READY);
   }
-  return kyselyStore(db, options.now ?? (() => new Date()));
+  // PostgreSQL checks or migrates its schema over its own connection, without the request statement timeout.
+  const prepare = async () => {
+    const conn = openDb(options, 'migrations');
+    try {
+      await prepareSchema(conn, options);
+    } finally {
+      await conn.destroy();
+    }
+  };
+  const gate = schemaGate();
+  const db = new Kysely<Database>({ dialect: gated(openPostgres(options, options.onConnectionError ?? (() => {})).dialect, gate.check) });
+  try {
+    await prepare();
+    gate.open();
+  } catch (err) {
+    if (err instanceof StoreSchemaError || !options.startWhileDown) {
+      await db.destroy();
+      throw err;
+    }
+    gate.retry(prepare, err as Error, options.onNotReady);
+  }
+  return kyselyStore(db, now, gate);
+}
+
+/** Migrates (`migrate: on-start`) or checks that nothing is pending (`never`). */
+async function prepareSchema(db: Kysely<Database>, options: StoreOptions): Promise<void> {
+  if ((options.migrate ?? 'on-start') === 'on-start') {
+    await migrate(db);
+    return;
+  }
+  const { pending, unknown } = await schemaStatus(db);
+  if (unknown.length > 0) throw newerSchema(unknown);
+  if (pending.length > 0) {
+    throw new StoreSchemaError(
+      `the store schema is behind this Gatehouse: ${pending.length} migration(s) pending (${pending.join(', ')}) and store.migrate is never; run \`gatehouse migrate\` with this configuration first`,
+    );
+  }
+}
+
+/** Whether the schema has been checked; queries are refused until it has. */
+interface SchemaGate {
+  /** Throws StoreNotReadyError while closed. */
+  check(): void;
+  open(): void;
+  /** Tries `prepare` again with backoff (0.25 s doubling to 5 s) until it succeeds or the store closes. */
+  retry(prepare: () => Promise<void>, first: Error, onFailure?: (err: Error) => void): void;
+  whenReady(): Promise<void>;
+  close(): void;
+}
+
+const READY: SchemaGate = { check() {}, open() {}, retry() {}, whenReady: () => Promise.resolve(), close() {} };
+
+function schemaGate(): SchemaGate {
+  let reason: Error | undefined = new Error('not checked yet');
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let opened!: () => void;
+  const ready = new Promise<void>((r) => (opened = r));
+  const open = () => {
+    reason = undefined;
+    opened();
+  };
+  return {
+    check() {
+      if (reason) throw new StoreNotReadyError(`the store is not ready: ${reason.message}`);
+    },
+    open,
+    retry(prepare, first, onFailure) {
+      let delay = 250;
+      const fail = (err: Error) => {
+        reason = err;
+        onFailure?.(err);
+        if (closed) return;
+        timer = setTimeout(attempt, delay);
+        delay = Math.min(delay * 2, 5_000);
+      };
+      const attempt = () => void prepare().then(open, fail);
+      fail(first);
+    },
+    whenReady: () => ready,
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** `dialect` whose connections are handed out only while `check` passes (kysely asks for one per query or transaction). */
+function gated(dialect: Dialect, check: () => void): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver() {
+      const driver = dialect.createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = () => {
+        check();
+        return acquire();
+      };
+      return driver;
+    },
+  };
 }
 
 /** Applies pending migrations (`gatehouse migrate`, and `openStore` with `migrate: on-start`); returns their names. */
@@ -158,9 +271,10 @@ const toUser = (r: UserRow): User => ({
   disabled: r.disabled === 1,
 });
 
-function kyselyStore(db: Kysely<Database>, now: () => Date): Store {
+function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): Store {
   return {
     db,
+    whenReady: () => gate.whenReady(),
     async findUserByName(username) {
       const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
       return row && toUser(row);
@@ -210,6 +324,7 @@ function kyselyStore(db: Kysely<Database>, now: () => Date): Store {
       await db.selectFrom('gatehouse_meta').select('key').limit(1).execute();
     },
     async close() {
+      gate.close();
       await db.destroy();
     },
   };
