@@ -126,7 +126,7 @@ export function renderOperationsMarkdown(): string {
     '|---|---|---|---|',
     '| `principal` | 100/1000 · 100/1000 · 50/500 · 50/500 | after the tenant is resolved, before the body is read | every authenticated request |',
     '| `tenant` | 500/5000 · 500/5000 · 250/2500 · 250/2500 | right after the principal\'s | every authenticated request with a tenant |',
-    '| `address` | 20/200 · 20/200 · 10/100 · 10/100 | before authentication | requests that end without a principal (no or bad credentials, public routes) |',
+    '| `address` | 20/200 · 20/200 · 10/100 · 10/100 | before authentication | requests that end without a principal (no or bad credentials, public routes), except those the gateway fails itself (a 5xx: the store, directory or IdP could not be asked) |',
     '',
     '**Brute-force protection.** Failed password attempts (HTTP Basic, the login form and the usage API: a wrong',
     'password or an unknown user) take a token from the client address\'s bucket (`rateLimits.failedAuth.address`,',
