@@ -177,7 +177,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     policy: policy.snapshot,
     reloadPolicy,
     declared: policy.declared,
-    readiness: { startup: startup.check, ...(redis && { redis: redis.ping }) },
+    readiness: { startup: startup.check, ...auditor.readiness, ...(redis && { redis: redis.ping }) },
   });
   const address = await server.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -29,5 +29,10 @@ export interface AuditSink {
    * `lines`, when given, holds each event as one line of JSON text (from sealing: chain.ts `seal`).
    */
   write(events: readonly ChainedEvent[], lines?: readonly string[]): Promise<void>;
+  /**
+   * Checks, without writing an event, that a write could succeed now (readiness of a required
+   * sink); rejects saying why not. Durable sinks have one.
+   */
+  probe?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -26,6 +26,7 @@ export function storeSink(config: StoreSinkConfig, repo: AuditRepository): Audit
     open: () => repo.head(),
     retryOpen: true,
     write: (events) => repo.append(events),
+    probe: () => repo.probe(),
     async close() {},
   };
 }
