@@ -40,7 +40,7 @@ export function renderOperationsMarkdown(): string {
     '|---|---|---|',
     '| `stdout` | no | one JSON line per event, for a log collector; the default sink. Its chain restarts with every process. |',
     '| `file` | yes (fdatasync per batch) | rotated by size (`maxBytes`) and age (`maxAgeMs`, checked on write) to `<stem>.<first seq>.jsonl` next to the active file; the chain continues across rotations and restarts. A line cut by a crash (never acknowledged) is removed at the next start. No retention: ship or delete rotated files yourself, oldest first. |',
-    '| `store` | yes (committed transaction) | table `audit_events`; queryable by time range, principal, tenant, operation and decision with cursor pagination (`src/store/audit.ts`); one chain per store, so point one gateway at it. |',
+    '| `store` | yes (committed transaction; on SQLite every commit is synced, `synchronous = FULL`, so it survives power loss) | table `audit_events`; queryable by time range, principal, tenant, operation and decision with cursor pagination (`src/store/audit.ts`); one chain per store, so point one gateway at it. |',
     '| `webhook` | no | `POST {"events": [...]}` in batches (`batchSize`, `flushIntervalMs`), retried with exponential backoff on network errors, 408, 429 and 5xx (`maxRetries`). |',
     '',
     '### Modes',
