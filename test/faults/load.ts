@@ -41,15 +41,18 @@ export async function spawnWithConfig(mlflowUrl: string, config: Record<string, 
 export interface Answer {
   readonly status: number;
   readonly body: string;
+  /** Time from sending to the end of the body (milliseconds). */
+  readonly ms?: number;
 }
 
 /** One request; a network failure (reset, refused) is status 0 with the error's text. */
 export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const t0 = performance.now();
   try {
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-    return { status: res.status, body: await res.text() };
+    return { status: res.status, body: await res.text(), ms: performance.now() - t0 };
   } catch (err) {
-    return { status: 0, body: `${(err as Error).name}: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}` };
+    return { status: 0, body: `${(err as Error).name}: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`, ms: performance.now() - t0 };
   }
 }
 
@@ -106,14 +109,15 @@ export function startLoad(workers: number, request: () => Promise<Answer>): Load
 
 /**
  * Sends `request` until it answers 200, at most `attempts` times, 100 ms apart, checking the
- * process is alive before each; returns the attempts used.
+ * process is alive before each; returns the time it took (milliseconds, a figure for the docs).
  */
 export async function recovered(gh: Pick<FaultGateway, 'assertAlive'>, request: () => Promise<Answer>, attempts = 300): Promise<number> {
+  const t0 = performance.now();
   let last: Answer | undefined;
   for (let i = 1; i <= attempts; i++) {
     gh.assertAlive();
     last = await request();
-    if (last.status === 200) return i;
+    if (last.status === 200) return performance.now() - t0;
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.fail(`not recovered after ${attempts} attempts; last answer ${last?.status}: ${last?.body}`);

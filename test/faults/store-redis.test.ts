@@ -83,6 +83,9 @@ before(async () => {
   });
   assert.equal(created.status, 201, created.body);
   token = (JSON.parse(created.body) as { token: string }).token;
+  // The test cluster runs with synchronous_commit off (test/harness/postgres.ts): without a checkpoint
+  // the first `stop -m immediate` may take the token's commit with it.
+  await admin((c) => c.query('checkpoint'));
   assert.equal((await tokenRequest()).status, 200);
   load = startLoad(WORKERS, tokenRequest);
 });
@@ -97,7 +100,7 @@ after(async () => {
 
 describe('PostgreSQL dropped while requests hold its connections', { timeout: 120_000 }, () => {
   for (const [i, mode] of STORE_ROUNDS.entries()) {
-    test(`round ${i + 1}: ${mode === 'terminate' ? 'pg_terminate_backend of the gateway\'s backends' : `pg_ctl stop -m ${mode}`}; the process stays up, answers 503, recovers`, async () => {
+    test(`round ${i + 1}: ${mode === 'terminate' ? 'pg_terminate_backend of the gateway\'s backends' : `pg_ctl stop -m ${mode}`}; the process stays up, answers 503, recovers`, async (t) => {
       const locker = new pg.Client({ connectionString: pgServer.url(database) });
       locker.on('error', () => undefined);
       await locker.connect();
@@ -118,12 +121,14 @@ describe('PostgreSQL dropped while requests hold its connections', { timeout: 12
         await pgServer.stop(mode);
         await locker.end().catch(() => undefined);
         gh.assertAlive();
-        assertUnavailable(await unavailable(gh, tokenRequest), 'GATEHOUSE_STORE_UNAVAILABLE');
+        const down = await unavailable(gh, tokenRequest);
+        assertUnavailable(down, 'GATEHOUSE_STORE_UNAVAILABLE');
         const ready = await call(`${gh.url}/readyz`);
         assert.equal(ready.status, 503, ready.body);
+        t.diagnostic(`503 in ${down.ms!.toFixed(0)} ms while down; /readyz 503 in ${ready.ms!.toFixed(0)} ms`);
         await pgServer.start();
       }
-      await recovered(gh, tokenRequest);
+      t.diagnostic(`serving again ${(await recovered(gh, tokenRequest)).toFixed(0)} ms after ${mode === 'terminate' ? 'the terminations' : 'PostgreSQL was back'}`);
       gh.assertAlive();
       assert.equal((await call(`${gh.url}/readyz`)).status, 200);
     });
@@ -132,19 +137,22 @@ describe('PostgreSQL dropped while requests hold its connections', { timeout: 12
 
 describe('Redis dropped or frozen while requests are in flight', { timeout: 60_000 }, () => {
   for (const [i, mode] of REDIS_ROUNDS.entries()) {
-    test(`round ${i + 1}: redis ${mode === 'kill' ? 'killed (SIGKILL)' : 'frozen (SIGSTOP)'}; the process stays up, answers 503, recovers`, async () => {
+    test(`round ${i + 1}: redis ${mode === 'kill' ? 'killed (SIGKILL)' : 'frozen (SIGSTOP)'}; the process stays up, answers 503, recovers`, async (t) => {
       if (mode === 'kill') await redis.stop();
       else redis.pause();
       try {
         gh.assertAlive();
         // rateLimits.onBackendError deny (the default): no limit back end, no request.
-        assertUnavailable(await unavailable(gh, tokenRequest), 'GATEHOUSE_RATE_LIMIT_UNAVAILABLE');
-        assert.equal((await call(`${gh.url}/readyz`)).status, 503);
+        const down = await unavailable(gh, tokenRequest);
+        assertUnavailable(down, 'GATEHOUSE_RATE_LIMIT_UNAVAILABLE');
+        const ready = await call(`${gh.url}/readyz`);
+        assert.equal(ready.status, 503);
+        t.diagnostic(`503 in ${down.ms!.toFixed(0)} ms while down; /readyz 503 in ${ready.ms!.toFixed(0)} ms`);
       } finally {
         if (mode === 'kill') await redis.start();
         else redis.resume();
       }
-      await recovered(gh, tokenRequest);
+      t.diagnostic(`serving again ${(await recovered(gh, tokenRequest)).toFixed(0)} ms after Redis was back`);
       gh.assertAlive();
       assert.equal((await call(`${gh.url}/readyz`)).status, 200);
     });
