@@ -4,13 +4,15 @@
  * PostgreSQL (src/store/postgres.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Kysely, SqliteDialect, sql, type Dialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import { join } from 'node:path';
 import { MIGRATIONS, isPostgres } from './migrations.ts';
 import { MIGRATION_LOCK_KEY, openPostgres, type PostgresOptions } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
+import { gated, READY, schemaGate, type SchemaGate } from './schema-gate.ts';
+export { StoreNotReadyError } from './schema-gate.ts';
 
 export interface User {
   readonly id: string;
@@ -66,11 +68,6 @@ export interface StoreOptions extends PostgresOptions {
    */
   readonly startWhileDown?: boolean;
   readonly onNotReady?: (err: Error) => void;
-}
-
-/** The store was opened with `startWhileDown` and its schema is not checked yet. */
-export class StoreNotReadyError extends Error {
-  override readonly name = 'StoreNotReadyError';
 }
 
 /** The store's schema does not match this Gatehouse (pending migrations with `migrate: never`, or a newer schema). */
@@ -135,72 +132,6 @@ async function prepareSchema(db: Kysely<Database>, options: StoreOptions): Promi
       `the store schema is behind this Gatehouse: ${pending.length} migration(s) pending (${pending.join(', ')}) and store.migrate is never; run \`gatehouse migrate\` with this configuration first`,
     );
   }
-}
-
-/** Whether the schema has been checked; queries are refused until it has. */
-interface SchemaGate {
-  /** Throws StoreNotReadyError while closed. */
-  check(): void;
-  open(): void;
-  /** Tries `prepare` again with backoff (0.25 s doubling to 5 s) until it succeeds or the store closes. */
-  retry(prepare: () => Promise<void>, first: Error, onFailure?: (err: Error) => void): void;
-  whenReady(): Promise<void>;
-  close(): void;
-}
-
-const READY: SchemaGate = { check() {}, open() {}, retry() {}, whenReady: () => Promise.resolve(), close() {} };
-
-function schemaGate(): SchemaGate {
-  let reason: Error | undefined = new Error('not checked yet');
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  let opened!: () => void;
-  const ready = new Promise<void>((r) => (opened = r));
-  const open = () => {
-    reason = undefined;
-    opened();
-  };
-  return {
-    check() {
-      if (reason) throw new StoreNotReadyError(`the store is not ready: ${reason.message}`);
-    },
-    open,
-    retry(prepare, first, onFailure) {
-      let delay = 250;
-      const fail = (err: Error) => {
-        reason = err;
-        onFailure?.(err);
-        if (closed) return;
-        timer = setTimeout(attempt, delay);
-        delay = Math.min(delay * 2, 5_000);
-      };
-      const attempt = () => void prepare().then(open, fail);
-      fail(first);
-    },
-    whenReady: () => ready,
-    close() {
-      closed = true;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** `dialect` whose connections are handed out only while `check` passes (kysely asks for one per query or transaction). */
-function gated(dialect: Dialect, check: () => void): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver() {
-      const driver = dialect.createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      driver.acquireConnection = () => {
-        check();
-        return acquire();
-      };
-      return driver;
-    },
-  };
 }
 
 /** Applies pending migrations (`gatehouse migrate`, and `openStore` with `migrate: on-start`); returns their names. */
