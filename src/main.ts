@@ -23,9 +23,9 @@ import type { RouteRow } from './routes/mlflow/types.ts';
 import { createGatehouseServer, type GatehouseServer } from './server/gatehouse.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createUpstreams } from './upstream/upstreams.ts';
-import { loadOwnership } from './policy/ownership.ts';
+import { createOwnershipIndex } from './policy/ownership.ts';
 import { ownershipRepository } from './store/ownership.ts';
-import { startPolicyService, type PolicyService } from './policy/service.ts';
+import { createPolicyService, type PolicyService } from './policy/service.ts';
 import { policyRepository } from './store/policy.ts';
 import { startDeclaredReloader } from './policy/declared-reload.ts';
 import { createResolver } from './policy/resolve.ts';
@@ -34,6 +34,7 @@ import { connectRedis } from './redis/client.ts';
 import { createRedisLimiter } from './redis/limiter.ts';
 import { startChangeBus, type Change } from './redis/notify.ts';
 import type { IdentityProvider } from './identity/principal.ts';
+import { whenStoreReady } from './store/when-ready.ts';
 
 export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -52,6 +53,11 @@ export interface StartOptions {
    * SIGHUP and when it changes (src/policy/declared-reload.ts).
    */
   readonly configFile?: string | undefined;
+  /**
+   * Told when the first administrator was created (`gatehouse serve` shows it once): during the
+   * start, or later when the store was down at start and came back.
+   */
+  readonly onBootstrap?: (admin: BootstrapResult) => void;
 }
 
 export interface Gatehouse {
@@ -59,7 +65,6 @@ export interface Gatehouse {
   readonly address: AddressInfo;
   readonly store: Store;
   readonly server: GatehouseServer;
-  readonly admin: BootstrapResult;
   /** The policy snapshot (config + store), reloaded when the store's policy changes. */
   readonly policy: PolicyService;
   /** The internal listener serving `/metrics`. */
@@ -76,14 +81,21 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   const log = options.log ?? createLogger(config.log.level);
   warnAboutUnsafeModes(config, log);
 
+  let lastStoreWarning = -Infinity;
+  // A gateway starts while PostgreSQL is down: not ready, 503 for what needs the store, ready once it is back.
   const store = await openStore({
     ...config.store,
     dataDir: config.dataDir,
+    startWhileDown: true,
     onConnectionError: (err) => log.warn({ err: err.message }, 'store connection lost'),
     now: () => new Date(now()),
+    onNotReady: (err) => {
+      if (now() - lastStoreWarning < 10_000) return;
+      lastStoreWarning = now();
+      log.warn({ err: err.message }, 'store not reachable: not ready, retrying; requests that need it get 503');
+    },
   });
   const local = config.auth.providers.find((p) => p.type === 'local');
-  const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : { created: false };
   const sessions = createSessionRepository(store.db, sessionTimeouts(config.auth.browser), now);
   const metrics = createMetrics({
     providers: [...config.auth.providers.map((p) => p.id), SESSION_PROVIDER_ID],
@@ -97,7 +109,22 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   ];
   const upstreams = createUpstreams(config);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
-  const policy = await startPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000 });
+  const policy = createPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000 });
+  const ownership = createOwnershipIndex(ownershipRepository(store.db));
+  // Nothing is decided before these ran: policy and ownership answer 503 until loaded.
+  const startup = whenStoreReady(
+    store,
+    [
+      async () => {
+        const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : undefined;
+        if (admin?.created) options.onBootstrap?.(admin);
+      },
+      policy.load,
+      ownership.load,
+    ],
+    (err) => log.warn({ err: err.message }, 'start-up reads from the store failed; retrying once the store answers'),
+  );
+  await startup.firstAttempt;
   const declaredReloader = options.configFile
     ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d) => policy.reloadDeclared(d) })
     : undefined;
@@ -130,7 +157,6 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   };
   const announcing = bus ? providers.map((p) => announceUserChanges(p, bus.publish)) : providers;
   const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, now, ...(config.tenancy.mode === 'tag' && { tagKey: config.tenancy.tagKey }) });
-  const ownership = await loadOwnership(ownershipRepository(store.db));
   const stages = buildStages({
     config,
     routes: compileRoutes(options.routes ?? MLFLOW_ROUTES),
@@ -158,7 +184,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     policy: policy.snapshot,
     reloadPolicy,
     declared: policy.declared,
-    readiness: redis && { redis: redis.ping },
+    readiness: { startup: startup.check, ...auditor.readiness, ...(redis && { redis: redis.ping }) },
   });
   const address = await server.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -172,7 +198,6 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     address,
     store,
     server,
-    admin,
     policy,
     internalUrl,
     metrics,
@@ -185,6 +210,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
       await redis?.close();
       await Promise.all(providers.map((p) => p.close?.()));
       declaredReloader?.close();
+      startup.close();
       policy.close();
       await upstreams.close();
       await store.close();

@@ -26,6 +26,12 @@ export interface Auditor {
   pending(ctx: RequestContext): Promise<void>;
   /** Queue depth per sink id (metrics). */
   depths(): Array<{ sink: string; depth: number }>;
+  /**
+   * Readiness checks, `audit:<sink id>`, of the sinks a request waits on (audit.mode required:
+   * file and store): each passes while the sink's probe passes and its queue has room. None in
+   * best-effort mode, where the audit trail never refuses a request.
+   */
+  readonly readiness: Readonly<Record<string, () => Promise<void>>>;
   close(deadlineMs?: number): Promise<void>;
 }
 
@@ -107,13 +113,15 @@ export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDe
     },
     async pending(ctx) {
       const event = build(ctx, 'pending', Number(process.hrtime.bigint() - ctx.startedAt) / 1e6);
-      const writes = queues.map((q) => ({ durable: durable.includes(q), done: q.push(event) }));
+      // Urgent on the durable sinks: the client waits, so it fails with a failing write ahead of it (queue.ts).
+      const writes = queues.map((q) => ({ durable: durable.includes(q), done: q.push(event, { urgent: durable.includes(q) }) }));
       for (const w of writes) if (!w.durable) w.done.catch(() => undefined);
       const results = await Promise.allSettled(writes.filter((w) => w.durable).map((w) => w.done));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw new GatehouseError('GATEHOUSE_AUDIT_UNAVAILABLE', (failed.reason as Error).message);
     },
     depths: () => queues.map((q) => ({ sink: q.sink.id, depth: q.depth() })),
+    readiness: required ? Object.fromEntries(durable.map((q) => [`audit:${q.sink.id}`, () => q.ready()])) : {},
     async close(deadlineMs = 5_000) {
       await Promise.all(queues.map((q) => q.close(deadlineMs)));
     },

@@ -20,9 +20,19 @@ export interface AuditSink {
   /** Prepares the sink and returns where its chain stands (so a restart continues it). */
   open(): Promise<ChainHead>;
   /**
+   * `open` may fail because the sink's back end is down at start (the store): the queue then
+   * opens it before its first write (events written until then fail) instead of failing the start.
+   */
+  readonly retryOpen?: boolean;
+  /**
    * Writes the events in order, all or nothing as far as the sink can tell; rejects on failure.
    * `lines`, when given, holds each event as one line of JSON text (from sealing: chain.ts `seal`).
    */
   write(events: readonly ChainedEvent[], lines?: readonly string[]): Promise<void>;
+  /**
+   * Checks, without writing an event, that a write could succeed now (readiness of a required
+   * sink); rejects saying why not. Durable sinks have one.
+   */
+  probe?(): Promise<void>;
   close(): Promise<void>;
 }

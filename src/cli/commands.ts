@@ -53,20 +53,26 @@ export const commands: Record<string, Command> = {
       // Streamed bodies pay for their own garbage, so the young generation can stay large (src/lib/memory.ts).
       const { startMemoryGovernor } = await import('../lib/memory.ts');
       startMemoryGovernor();
-      const gh = await startGatehouse(config!, { configFile });
-      if (gh.admin.created) {
+      const { createLogger } = await import('../lib/logger.ts');
+      const { guardProcess } = await import('../lib/dependency-errors.ts');
+      const log = createLogger(config!.log.level);
+      // This process is the gateway: a dependency's connection error nobody handled must not end it.
+      guardProcess(log);
+      // Shown once, when the first administrator is made: at start, or when a store down at start comes back.
+      const onBootstrap = (admin: { username?: string; generatedPassword?: string }) => {
         const lines = [
           '',
           '==================================================================',
-          ` Gatehouse created the first administrator: ${gh.admin.username}`,
-          gh.admin.generatedPassword
-            ? ` Generated password (shown once, store it now): ${gh.admin.generatedPassword}`
+          ` Gatehouse created the first administrator: ${admin.username}`,
+          admin.generatedPassword
+            ? ` Generated password (shown once, store it now): ${admin.generatedPassword}`
             : ' Password: the one given in GATEHOUSE_ADMIN_PASSWORD(_FILE)',
           '==================================================================',
           '',
         ];
         out(lines.join('\n'));
-      }
+      };
+      const gh = await startGatehouse(config!, { configFile, log, onBootstrap });
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
           err(`gatehouse: ${signal}, draining`);

@@ -52,6 +52,8 @@ export function createKeySource(options: KeySourceOptions): KeySource {
   let resolver: Resolver | undefined;
   let loadedAt = -Infinity;
   let attemptedAt = -Infinity;
+  /** The last load attempt failed: the keys held may be stale (the IdP rotated and could not be asked). */
+  let lastLoadFailed = false;
   let inflight: Promise<void> | undefined;
   let dispatcher: Dispatcher | undefined;
 
@@ -81,9 +83,11 @@ export function createKeySource(options: KeySourceOptions): KeySource {
       const jwks = (await getJson(jwksUri)) as JSONWebKeySet;
       resolver = createLocalJWKSet(jwks);
       loadedAt = now();
+      lastLoadFailed = false;
       log.debug({ issuer: options.issuer, why, keys: jwks.keys.length }, 'jwks loaded');
       options.onRefresh?.(true);
     } catch (err) {
+      lastLoadFailed = true;
       options.onRefresh?.(false);
       log.warn({ issuer: options.issuer, why, err: err instanceof Error ? err.message : String(err) }, 'jwks load failed');
     }
@@ -110,7 +114,8 @@ export function createKeySource(options: KeySourceOptions): KeySource {
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw err;
       await maybeRefresh('unknown-kid');
-      if (resolver === before) throw err;
+      // No such key after a failed load is an outage (503, retry), not a bad token (401): the IdP may have rotated.
+      if (resolver === before) throw lastLoadFailed ? new KeysUnavailableError(`no key ${JSON.stringify(header.kid)} held, and the keys of ${options.issuer} could not be reloaded`) : err;
       return await resolver!(header, input);
     }
   };

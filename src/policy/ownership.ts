@@ -4,6 +4,7 @@
  * database round trip. The grants it yields are resource-scoped: an experiment by id, a
  * registered model (or prompt) by exact name, in the tenant it was created in.
  */
+import { GatehouseError } from '../errors.ts';
 import type { OwnedResource, OwnershipRepository } from '../store/ownership.ts';
 import type { Role, Scope } from './model.ts';
 
@@ -26,9 +27,15 @@ function scopeOf(o: OwnedResource): Scope {
   return o.kind === 'experiment' ? { kind: 'experiment', tenant: o.tenant, id: o.resource } : { kind: 'model', tenant: o.tenant, name: o.resource };
 }
 
-export async function loadOwnership(repo: OwnershipRepository): Promise<OwnershipIndex> {
+/**
+ * The index, empty until `load` has read the store once (a gateway may start while the store is
+ * down); until then `scopesOf` throws 503 GATEHOUSE_STORE_UNAVAILABLE rather than answer
+ * "owns nothing".
+ */
+export function createOwnershipIndex(repo: OwnershipRepository): OwnershipIndex & { load(): Promise<void> } {
   const byPrincipal = new Map<string, Map<string, Scope>>();
   const ownerOf = new Map<string, string>();
+  let loaded = false;
   const put = (o: OwnedResource) => {
     // A reused name moves to its new creator: drop it from whoever held it.
     const key = `${o.tenant}\0${o.kind}\0${o.resource}`;
@@ -39,12 +46,19 @@ export async function loadOwnership(repo: OwnershipRepository): Promise<Ownershi
     scopes.set(key, scopeOf(o));
     byPrincipal.set(o.principalId, scopes);
   };
-  for (const o of await repo.all()) put(o);
   return {
-    scopesOf: (id) => [...(byPrincipal.get(id)?.values() ?? [])],
+    scopesOf(id) {
+      if (!loaded) throw new GatehouseError('GATEHOUSE_STORE_UNAVAILABLE', 'ownership is not loaded from the store yet');
+      return [...(byPrincipal.get(id)?.values() ?? [])];
+    },
     async record(o) {
       await repo.record(o);
       put(o);
+    },
+    async load() {
+      if (loaded) return;
+      for (const o of await repo.all()) put(o);
+      loaded = true;
     },
   };
 }

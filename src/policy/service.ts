@@ -5,6 +5,7 @@
  * when the store's policy version moves (polled, so every process sharing the store follows
  * within `pollMs`), and swapped atomically; a decision never waits for it.
  */
+import { GatehouseError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PolicyRepository, StoredPolicy } from '../store/policy.ts';
 import type { PolicySources } from './snapshot.ts';
@@ -62,10 +63,23 @@ export function changeProblems(declared: PolicySources, stored: StoredPolicy): {
   return referenceProblems(mergeSources(declared, stored)).filter((p) => p.path[0] !== 'roles');
 }
 
-export async function startPolicyService(declared: PolicySources, repo: PolicyRepository, log: Logger, options: { pollMs: number }): Promise<PolicyService> {
-  let version = await repo.version();
-  let current = buildSnapshot(mergeSources(declared, await repo.load()));
+/**
+ * The policy service, built before the store may be reachable (a gateway starts while
+ * PostgreSQL is down): until `load` has read the stored policy once, `snapshot()` throws 503
+ * GATEHOUSE_STORE_UNAVAILABLE, so nothing is ever decided on the declared policy alone (a
+ * stored deny binding would be missing). `load` is what the start (or the store's return) runs;
+ * it also starts the poll.
+ */
+export function createPolicyService(declared: PolicySources, repo: PolicyRepository, log: Logger, options: { pollMs: number }): PolicyService & { load(): Promise<void> } {
+  let version: string | undefined;
+  let current: PolicySnapshot | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const reloadDeclared = async (next: PolicySources) => {
+    // Not loaded yet: the first load reads the store with this declared policy.
+    if (current === undefined) {
+      declared = next;
+      return;
+    }
     const v = await repo.version();
     const stored = await repo.load();
     // Not refused: the file is valid on its own; API grants left dangling or shadowed are reported.
@@ -79,6 +93,7 @@ export async function startPolicyService(declared: PolicySources, repo: PolicyRe
     version = v;
   };
   const reload = async () => {
+    if (current === undefined) return;
     const v = await repo.version();
     if (v === version) return;
     const stored = await repo.load();
@@ -88,14 +103,31 @@ export async function startPolicyService(declared: PolicySources, repo: PolicyRe
     current = next;
     log.info({ policyVersion: v, bindings: next.bindings.length, tenants: next.tenantOrder.length }, 'policy reloaded');
   };
-  let polling = false;
-  const timer = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    reload()
-      .catch((err: Error) => log.error({ err: err.message }, 'policy reload failed; keeping the previous snapshot'))
-      .finally(() => (polling = false));
-  }, options.pollMs);
-  timer.unref();
-  return { snapshot: () => current, reload, declared: () => declared, reloadDeclared, close: () => clearInterval(timer) };
+  const load = async () => {
+    if (current !== undefined) return;
+    const v = await repo.version();
+    const stored = await repo.load();
+    current = buildSnapshot(mergeSources(declared, stored));
+    version = v;
+    let polling = false;
+    timer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      reload()
+        .catch((err: Error) => log.error({ err: err.message }, 'policy reload failed; keeping the previous snapshot'))
+        .finally(() => (polling = false));
+    }, options.pollMs);
+    timer.unref();
+  };
+  return {
+    snapshot() {
+      if (current === undefined) throw new GatehouseError('GATEHOUSE_STORE_UNAVAILABLE', 'the stored policy is not loaded yet');
+      return current;
+    },
+    reload,
+    declared: () => declared,
+    reloadDeclared,
+    load,
+    close: () => clearInterval(timer),
+  };
 }

@@ -5,7 +5,7 @@
  * what can only be known once a request has ended (no principal, a failed authentication).
  */
 import type { IncomingMessage } from 'node:http';
-import { GatehouseError } from '../errors.ts';
+import { ERRORS, GatehouseError } from '../errors.ts';
 import type { RequestObserver } from '../pipeline/runner.ts';
 import { operationClass } from './classes.ts';
 import { createMemoryLimiter, type BucketSpec, type RateLimiter, type RateVerdict } from './limiter.ts';
@@ -113,6 +113,9 @@ export function createRateLimits(config: RateLimitsConfig, deps: RateLimitsDeps)
       onDone({ ctx }) {
         // The limiter's own refusals are not charged again: a client retrying early waits the same.
         if (ctx.errorCode === 'GATEHOUSE_RATE_LIMITED') return;
+        // Nor is the gateway's own outage (a 5xx it answered itself: the store, the directory or the IdP
+        // could not be asked): the client did nothing wrong, and others behind its address must not get 429.
+        if (ctx.errorCode !== undefined && ERRORS[ctx.errorCode].status >= 500) return;
         const attempt = ctx.errorCode === 'GATEHOUSE_AUTHN_INVALID' ? basicAttempt(ctx.req) : undefined;
         // A back-end outage here has already answered the request (or let it pass): nothing more to do.
         if (attempt) limits.failed(ctx.peer, attempt.username).catch(() => undefined);

@@ -41,7 +41,7 @@ export const rateLimitsSchema = z
       'Buckets per tenant, shared by all its principals, checked after the principal\'s own.',
     ),
     address: perClass({ reads: [20, 200], writes: [20, 200], artifacts: [10, 100], searches: [10, 100] }, 'per client address').describe(
-      'Buckets per client address for requests that end without an authenticated principal (no or bad credentials, public routes). Authenticated requests do not draw from them (many users behind one NAT are not limited together), but an address whose bucket is empty is refused before authentication, credentials or not.',
+      'Buckets per client address for requests that end without an authenticated principal (no or bad credentials, public routes; not those the gateway fails itself with a 5xx, e.g. store down). Authenticated requests do not draw from them (many users behind one NAT are not limited together), but an address whose bucket is empty is refused before authentication, credentials or not.',
     ),
     failedAuth: z
       .strictObject({

@@ -43,7 +43,16 @@ export interface AuditRepository {
   scan(q?: Pick<AuditQuery, 'from' | 'to' | 'chain'>): AsyncGenerator<ChainedEvent>;
   /** The chains in the store, in order. */
   chains(): Promise<string[]>;
+  /**
+   * Inserts a row and rolls the transaction back: the table takes writes now (no lock held
+   * against it past the statement timeout, the server accepts writes). Nothing is stored.
+   */
+  probe(): Promise<void>;
 }
+
+/** The chain name of `probe`'s row; never committed. */
+const PROBE_CHAIN = 'gatehouse:readiness-probe';
+const ROLLBACK = new Error('rollback');
 
 /** The chain of events written before 0008_audit_chains, and of a repository given none. */
 export const DEFAULT_CHAIN = 'default';
@@ -110,6 +119,18 @@ export function auditRepository(db: Kysely<Database>, options: { readonly chain?
       });
     },
     query,
+    async probe() {
+      const row = { chain: PROBE_CHAIN, seq: 0, time: new Date(0).toISOString(), request_id: 'probe', phase: 'probe', outcome: 'probe', event: '{}', hash: '' };
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.insertInto('audit_events').values(row).execute();
+          throw ROLLBACK;
+        })
+        .catch((err: unknown) => {
+          if (err !== ROLLBACK) throw err;
+        });
+    },
     async chains() {
       const rows = await db.selectFrom('audit_events').select('chain').distinct().orderBy('chain').execute();
       return rows.map((r) => r.chain);

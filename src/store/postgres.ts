@@ -5,14 +5,18 @@
  * Two differences from SQLite are absorbed here rather than in every repository:
  * - `bigint` (int8) columns and `count(*)` arrive from pg as strings; this pool parses them as
  *   numbers (the schema keeps only values below 2^53: epoch milliseconds, audit positions, counts).
- * - an idle connection that PostgreSQL closes (restart, failover) emits `error` on the pool; it is
- *   logged, never left to crash the process. The next query opens a new connection or fails
- *   (and the caller answers 503).
+ * - a connection that PostgreSQL closes (restart, failover, `pg_terminate_backend`) emits `error`.
+ *   pg-pool listens for a client's errors only while the client is idle in the pool, so an error
+ *   of a client checked out by a query or transaction would end the process ("Unhandled 'error'
+ *   event"). Every client of our pools listens for its whole life instead, and marks what it
+ *   emits as the store's (src/lib/dependency-errors.ts). The error is logged; the query on it
+ *   fails (the caller answers 503) and the next one opens a new connection.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Pool, PoolConfig } from 'pg';
 import { PostgresDialect } from 'kysely';
+import { markDependencyError } from '../lib/dependency-errors.ts';
 
 /** `pg`, loaded on first use: a SQLite deployment does not load it at start (cold start, docs/performance.md). */
 const pg = (): typeof import('pg') => createRequire(import.meta.url)('pg') as typeof import('pg');
@@ -77,9 +81,22 @@ export interface PostgresConnection {
   readonly pool: Pool;
 }
 
-export function openPostgres(o: PostgresOptions, onIdleError: (err: Error) => void, purpose: 'queries' | 'migrations' = 'queries'): PostgresConnection {
-  const pool = new (pg().Pool)(poolConfig(o, purpose));
-  pool.on('error', onIdleError);
+export function openPostgres(o: PostgresOptions, onConnectionError: (err: Error) => void, purpose: 'queries' | 'migrations' = 'queries'): PostgresConnection {
+  const { Pool, Client } = pg();
+  class StoreClient extends Client {
+    constructor(config?: ConstructorParameters<typeof Client>[0]) {
+      super(config);
+      this.on('error', onConnectionError);
+    }
+
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'error') markDependencyError(args[0], 'store');
+      return super.emit(event, ...args);
+    }
+  }
+  const pool = new Pool({ ...poolConfig(o, purpose), Client: StoreClient });
+  // An idle client's error reaches the pool too (pg-pool re-emits it); its own listener has logged it.
+  pool.on('error', () => undefined);
   return { pool, dialect: new PostgresDialect({ pool }) };
 }
 

@@ -12,7 +12,10 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 export function openSqlite(file: string): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new DatabaseSync(file);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+  // synchronous FULL: every commit syncs the WAL before it returns. The store audit sink acknowledges
+  // events as durable (audit.mode required); with NORMAL the last commits may be lost on power loss.
+  // The cost (bench/sqlite-sync.ts, docs/performance.md) is paid per commit, and commits are few.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;');
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {

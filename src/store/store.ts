@@ -11,6 +11,8 @@ import { MIGRATIONS, isPostgres } from './migrations.ts';
 import { MIGRATION_LOCK_KEY, openPostgres, type PostgresOptions } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
+import { gated, READY, schemaGate, type SchemaGate } from './schema-gate.ts';
+export { StoreNotReadyError } from './schema-gate.ts';
 
 export interface User {
   readonly id: string;
@@ -37,8 +39,13 @@ export interface Store {
   /** Deletes a local user (its API tokens go with it); false when there is no such user. */
   deleteUser(username: string): Promise<boolean>;
   countAdmins(): Promise<number>;
-  /** Cheap round trip for readiness checks. */
+  /** Cheap round trip for readiness checks; rejects with the reason while the store is not ready yet. */
   ping(): Promise<void>;
+  /**
+   * Resolves once the store is usable: its schema checked (or migrated). At once for SQLite and
+   * for a PostgreSQL reachable at start; later for one opened with `startWhileDown`.
+   */
+  whenReady(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,8 +57,17 @@ export interface StoreOptions extends PostgresOptions {
   /** `on-start` (default): migrate before serving. `never`: refuse to open a store whose schema is behind. */
   readonly migrate?: 'on-start' | 'never' | undefined;
   readonly now?: () => Date;
-  /** Errors of idle PostgreSQL connections (the server went away); default: ignored, the next query fails. */
+  /** Errors of PostgreSQL connections (the server went away), idle or in use; default: ignored, the query on it fails. */
   readonly onConnectionError?: (err: Error) => void;
+  /**
+   * PostgreSQL only (the gateway sets it; the CLI does not): when the schema cannot be checked or
+   * migrated now (the server is down), open anyway. The store is then not ready — every query
+   * fails at once and `ping` says why — and keeps trying in the background (`onNotReady` hears
+   * each failed attempt), migrating as `migrate` says once the server answers. A schema this
+   * Gatehouse cannot use (newer, or pending with `migrate: never`) still fails the open.
+   */
+  readonly startWhileDown?: boolean;
+  readonly onNotReady?: (err: Error) => void;
 }
 
 /** The store's schema does not match this Gatehouse (pending migrations with `migrate: never`, or a newer schema). */
@@ -68,26 +84,54 @@ function openDb(options: StoreOptions, purpose: 'queries' | 'migrations'): Kysel
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const db = openDb(options, 'queries');
-  try {
-    if ((options.migrate ?? 'on-start') === 'on-start') {
-      // PostgreSQL migrates over its own connection, without the request statement timeout.
-      if (options.driver === 'postgres') await migrateStore(options);
-      else await migrate(db);
-    } else {
-      const { pending, unknown } = await schemaStatus(db);
-      if (unknown.length > 0) throw newerSchema(unknown);
-      if (pending.length > 0) {
-        throw new StoreSchemaError(
-          `the store schema is behind this Gatehouse: ${pending.length} migration(s) pending (${pending.join(', ')}) and store.migrate is never; run \`gatehouse migrate\` with this configuration first`,
-        );
-      }
+  const now = options.now ?? (() => new Date());
+  if (options.driver !== 'postgres') {
+    const db = openDb(options, 'queries');
+    try {
+      await prepareSchema(db, options);
+    } catch (err) {
+      await db.destroy();
+      throw err;
     }
-  } catch (err) {
-    await db.destroy();
-    throw err;
+    return kyselyStore(db, now, READY);
   }
-  return kyselyStore(db, options.now ?? (() => new Date()));
+  // PostgreSQL checks or migrates its schema over its own connection, without the request statement timeout.
+  const prepare = async () => {
+    const conn = openDb(options, 'migrations');
+    try {
+      await prepareSchema(conn, options);
+    } finally {
+      await conn.destroy();
+    }
+  };
+  const gate = schemaGate();
+  const db = new Kysely<Database>({ dialect: gated(openPostgres(options, options.onConnectionError ?? (() => {})).dialect, gate.check) });
+  try {
+    await prepare();
+    gate.open();
+  } catch (err) {
+    if (err instanceof StoreSchemaError || !options.startWhileDown) {
+      await db.destroy();
+      throw err;
+    }
+    gate.retry(prepare, err as Error, options.onNotReady);
+  }
+  return kyselyStore(db, now, gate);
+}
+
+/** Migrates (`migrate: on-start`) or checks that nothing is pending (`never`). */
+async function prepareSchema(db: Kysely<Database>, options: StoreOptions): Promise<void> {
+  if ((options.migrate ?? 'on-start') === 'on-start') {
+    await migrate(db);
+    return;
+  }
+  const { pending, unknown } = await schemaStatus(db);
+  if (unknown.length > 0) throw newerSchema(unknown);
+  if (pending.length > 0) {
+    throw new StoreSchemaError(
+      `the store schema is behind this Gatehouse: ${pending.length} migration(s) pending (${pending.join(', ')}) and store.migrate is never; run \`gatehouse migrate\` with this configuration first`,
+    );
+  }
 }
 
 /** Applies pending migrations (`gatehouse migrate`, and `openStore` with `migrate: on-start`); returns their names. */
@@ -158,9 +202,10 @@ const toUser = (r: UserRow): User => ({
   disabled: r.disabled === 1,
 });
 
-function kyselyStore(db: Kysely<Database>, now: () => Date): Store {
+function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): Store {
   return {
     db,
+    whenReady: () => gate.whenReady(),
     async findUserByName(username) {
       const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
       return row && toUser(row);
@@ -210,6 +255,7 @@ function kyselyStore(db: Kysely<Database>, now: () => Date): Store {
       await db.selectFrom('gatehouse_meta').select('key').limit(1).execute();
     },
     async close() {
+      gate.close();
       await db.destroy();
     },
   };

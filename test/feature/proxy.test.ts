@@ -114,7 +114,7 @@ describe('forwarding', () => {
     assert.equal((await call('/healthz', { auth: null })).res.status, 200);
     const ready = await call('/readyz', { auth: null });
     assert.equal(ready.res.status, 200);
-    assert.deepEqual(ready.json, { status: 'ready', checks: { store: { ok: true }, mlflow: { ok: true } } });
+    assert.deepEqual(ready.json, { status: 'ready', checks: { startup: { ok: true }, store: { ok: true }, mlflow: { ok: true } } });
   });
 });
 

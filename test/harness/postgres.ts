@@ -27,8 +27,11 @@ export interface PostgresServer {
   url(database: string): string;
   /** A new, empty database with a unique name. */
   createDatabase(prefix?: string): Promise<string>;
-  /** Stops the server (`pg_ctl stop -m fast`: open connections are cut). */
-  stop(): Promise<void>;
+  /**
+   * Stops the server: `fast` (default) rolls back open transactions and closes every connection
+   * cleanly; `immediate` kills the server processes at once (a crash, recovered on the next start).
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -113,8 +116,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
       return name;
     },
-    async stop() {
-      await pgCtl('-m', 'fast', '-w', 'stop');
+    async stop(mode = 'fast') {
+      await pgCtl('-m', mode, '-w', 'stop');
       running = false;
     },
     start,

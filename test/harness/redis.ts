@@ -18,6 +18,9 @@ export interface RedisServer {
   readonly running: boolean;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, until `resume` (SIGCONT). */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +90,8 @@ export async function startRedis(): Promise<RedisServer> {
     },
     stop,
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -133,6 +133,31 @@ describe('per-principal and per-address budgets through the gateway', () => {
   });
 });
 
+describe("the gateway's own outage is not charged to the client's address", () => {
+  test('password checks that cannot run (store down: 503) do not drain the address bucket; other clients there are not refused', async () => {
+    const stub = await startStub();
+    const t = Date.now();
+    const gh = await startInProcess(stub.url, { 'authorization.mode': 'dev-allow-all', 'rateLimits.address.reads': { rate: 0.001, burst: 2 } }, { now: () => t });
+    try {
+      const read = (auth?: string) => fetch(`${gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, { headers: auth ? { authorization: auth } : {} });
+      await gh.store.close();
+      for (let i = 0; i < 4; i++) {
+        const res = await read(basic(ADMIN_USER, ADMIN_PASSWORD));
+        const body = await res.text();
+        assert.equal(res.status, 503, `attempt ${i + 1} during the outage: ${body}`);
+        assert.equal((JSON.parse(body) as { gatehouse_code?: string }).gatehouse_code, 'GATEHOUSE_STORE_UNAVAILABLE');
+      }
+      // The address still has both of its tokens: an anonymous call is told to authenticate, twice, not refused.
+      assert.equal((await read()).status, 401);
+      assert.equal((await read()).status, 401);
+      assert.equal((await read()).status, 429, 'control: the bucket does drain for the client\'s own failures');
+    } finally {
+      await gh.close().catch(() => undefined);
+      await stub.close();
+    }
+  });
+});
+
 describe('brute-force lockouts on HTTP Basic', () => {
   let stub: StubUpstream;
   let gh: InProcess;

@@ -4,7 +4,7 @@
  * Rotated files are named `<stem>.<first seq, 12 digits>.jsonl` next to the active file, so
  * name order is chain order; the chain continues across rotations and restarts.
  */
-import { mkdir, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { EMPTY_HEAD, type ChainHead } from '../chain.ts';
@@ -154,6 +154,23 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       if (before === 0) {
         startedAt = Date.parse(events[0]!.time);
         activeFirstSeq = events[0]!.seq;
+      }
+    },
+    async probe() {
+      if (!fh) throw new Error(`audit file ${path} is not open`);
+      const [held, named] = await Promise.all([fh.stat(), stat(path)]);
+      // A device (/dev/full) or a pipe is not a durable file; a file moved or deleted under the sink takes writes nobody keeps.
+      if (!held.isFile()) throw new Error(`audit file ${path} is not a regular file`);
+      if (held.ino !== named.ino || held.dev !== named.dev) throw new Error(`audit file ${path} was moved or replaced under the gateway`);
+      // One block written and flushed next to it: the disk has room and takes writes (ENOSPC, EROFS, EIO show here).
+      const probe = join(dirname(path), `.${basename(path)}.probe`);
+      const h = await open(probe, 'w');
+      try {
+        await h.write(Buffer.alloc(4096));
+        await h.datasync();
+      } finally {
+        await h.close();
+        await rm(probe, { force: true });
       }
     },
     async close() {

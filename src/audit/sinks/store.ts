@@ -24,7 +24,9 @@ export function storeSink(config: StoreSinkConfig, repo: AuditRepository): Audit
     durable: true,
     batch: { size: 200, intervalMs: 0 },
     open: () => repo.head(),
+    retryOpen: true,
     write: (events) => repo.append(events),
+    probe: () => repo.probe(),
     async close() {},
   };
 }
