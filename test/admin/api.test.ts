@@ -620,6 +620,6 @@ describe('OpenAPI document', () => {
     assert.deepEqual(Object.keys(grant.properties).sort(), ['effect', 'experiment', 'group', 'model', 'role', 'serviceAccount', 'tenant', 'user']);
     assert.deepEqual(grant.required, ['role']);
     const audit = doc.paths['/_gatehouse/api/v1/audit'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(audit, ['from', 'to', 'principal', 'tenant', 'operation', 'decision', 'cursor', 'limit']);
+    assert.deepEqual(audit, ['from', 'to', 'type', 'principal', 'tenant', 'operation', 'decision', 'target', 'door', 'cursor', 'limit']);
   });
 });
