@@ -46,7 +46,8 @@ auth:
   # Tried in order; the first provider that recognises the credentials decides.
   providers:
     # API tokens (gth_pat_..., gth_sat_...) as Bearer or Basic password; list it before local and ldap.
-    # - type: token
+    # Without it no token is minted (tokens create, the console and the admin API refuse).
+    - type: token
 
     # Local users with HTTP Basic (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD).
     # \`gatehouse init\` and the first \`serve\` create the administrator here.
