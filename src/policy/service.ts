@@ -62,7 +62,16 @@ export function changeProblems(declared: PolicySources, stored: StoredPolicy): {
   return referenceProblems(mergeSources(declared, stored)).filter((p) => p.path[0] !== 'roles');
 }
 
-export async function startPolicyService(declared: PolicySources, repo: PolicyRepository, log: Logger, options: { pollMs: number }): Promise<PolicyService> {
+export async function startPolicyService(
+  declared: PolicySources,
+  repo: PolicyRepository,
+  log: Logger,
+  options: {
+    pollMs: number;
+    /** Called after each reload that found the store's policy version moved (users' changes move it too). */
+    onStoreChange?: () => Promise<void>;
+  },
+): Promise<PolicyService> {
   let version = await repo.version();
   let current = buildSnapshot(mergeSources(declared, await repo.load()));
   const reloadDeclared = async (next: PolicySources) => {
@@ -87,6 +96,7 @@ export async function startPolicyService(declared: PolicySources, repo: PolicyRe
     version = v;
     current = next;
     log.info({ policyVersion: v, bindings: next.bindings.length, tenants: next.tenantOrder.length }, 'policy reloaded');
+    await options.onStoreChange?.();
   };
   let polling = false;
   const timer = setInterval(() => {
