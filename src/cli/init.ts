@@ -6,6 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from './commands.ts';
+import { cliActor } from '../services/context.ts';
+import { recordBootstrapAdmin } from '../services/users.ts';
+import { cliServices } from './services.ts';
 import { loadConfig } from '../config/load.ts';
 import { openStore } from '../store/store.ts';
 import { bootstrapAdmin, type BootstrapResult } from '../identity/bootstrap-admin.ts';
@@ -147,9 +150,12 @@ export const initCommands: Record<string, Command> = {
       let admin: BootstrapResult = { created: false };
       if (local) {
         const store = await openStore({ ...config.store, dataDir: config.dataDir });
+        const { services, close } = cliServices(config, file, store);
         try {
           admin = await bootstrapAdmin(store, process.env, local.scrypt);
+          if (admin.created) await recordBootstrapAdmin(services.deps, cliActor(), admin.username!);
         } finally {
+          await close();
           await store.close();
         }
       }
