@@ -16,7 +16,7 @@ import type { AdminAuditEvent } from '../../src/audit/admin-event.ts';
 import { verifyFile, verifyStore } from '../../src/audit/verify.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { sessionHandle } from '../../src/store/sessions.ts';
-import { ADMIN_AUTH, ADMIN_PASSWORD, ADMIN_USER, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, ADMIN_PASSWORD, ADMIN_USER, callJson, formSignIn, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { waitFor } from '../harness/ports.ts';
 import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 
@@ -47,13 +47,8 @@ after(async () => {
 });
 
 async function api(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${gh.url}${API}${path}`, {
-    method,
-    headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, requestId: res.headers.get('x-request-id'), body: text ? (JSON.parse(text) as any) : undefined }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await callJson(`${gh.url}${API}${path}`, method, headers, body);
+  return { status: r.status, requestId: r.headers.get('x-request-id'), body: r.body };
 }
 const asAdmin = { authorization: ADMIN_AUTH };
 
@@ -70,20 +65,7 @@ async function eventsOf(act: () => Promise<unknown>): Promise<AdminAuditEvent[]>
   return (await adminEvents()).slice(before);
 }
 
-/** Signs in through the login form. */
-async function signIn(user: string, password: string): Promise<{ status: number; session: string | undefined }> {
-  const page = await fetch(`${gh.url}/_gatehouse/login`);
-  const html = await page.text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  const loginCookie = /gatehouse_login=([^;]+)/.exec(page.headers.getSetCookie().join('\n'))![1]!;
-  const res = await fetch(`${gh.url}/_gatehouse/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gh.url, cookie: `gatehouse_login=${loginCookie}` },
-    body: new URLSearchParams({ csrf, next: '/', username: user, password }).toString(),
-  });
-  return { status: res.status, session: /gatehouse_session=([^;]+)/.exec(res.headers.getSetCookie().join('\n'))?.[1] };
-}
+const signIn = (user: string, password: string) => formSignIn(gh.url, user, password);
 
 describe('one admin event per change, with who, where from, what and the request id', () => {
   test('a user: created (generated password), re-passworded, disabled, deleted', async () => {

@@ -12,7 +12,7 @@ import { openStore, type Store } from '../../src/store/store.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { verifyStore } from '../../src/audit/verify.ts';
 import { hashPassword } from '../../src/identity/password.ts';
-import { ADMIN_PASSWORD, ADMIN_USER, basic, type Spawned } from '../harness/gatehouse.ts';
+import { ADMIN_PASSWORD, ADMIN_USER, basic, formSignIn, type Spawned } from '../harness/gatehouse.ts';
 import { startCluster, type Cluster } from './replicas.ts';
 
 const YAML = `
@@ -77,19 +77,9 @@ describe('two replicas, one PostgreSQL, one Redis', () => {
   });
 
   test('a session created on one replica (login form) is valid on the other, and a logout on the other ends it on both', async () => {
-    const page = await call(a, '/_gatehouse/login');
-    const html = await page.text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-    const next = /name="next" value="([^"]*)"/.exec(html)![1]!.replaceAll('&amp;', '&');
-    const loginCookie = /gatehouse_login=([^;]+)/.exec(page.headers.getSetCookie().join('\n'))![1]!;
-    const res = await fetch(`${a.url}/_gatehouse/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: a.url, cookie: `gatehouse_login=${loginCookie}` },
-      body: new URLSearchParams({ csrf, next, username: ADMIN_USER, password: ADMIN_PASSWORD }).toString(),
-    });
-    assert.equal(res.status, 303, await res.text());
-    const session = /gatehouse_session=([^;]+)/.exec(res.headers.getSetCookie().join('\n'))![1]!;
+    const signedIn = await formSignIn(a.url, ADMIN_USER, ADMIN_PASSWORD);
+    assert.equal(signedIn.status, 303);
+    const session = signedIn.session!;
     for (const r of [b, a, b]) assert.equal((await call(r, GET, { cookie: `gatehouse_session=${session}` })).status, 200, `session valid on ${r === a ? 'a' : 'b'}`);
     assert.equal((await store.db.selectFrom('sessions').select('id_hash').where('kind', '=', 'user').execute()).length, 1, 'the session is in the shared store');
     // Log out on b (the confirmation form's CSRF token, then the POST): the session ends on a too.

@@ -44,7 +44,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { startGatehouse, type Gatehouse } from '../../src/main.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { verifyFile, verifyStore } from '../../src/audit/verify.ts';
-import { ADMIN_PASSWORD, ADMIN_USER, basic } from '../harness/gatehouse.ts';
+import { ADMIN_PASSWORD, ADMIN_USER, basic, callJson, formSignIn } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { MLFLOW_VENV, ROOT, requireMlflowVenv } from '../harness/paths.ts';
 
@@ -118,47 +118,22 @@ function saveConfig(text: string): void {
 // ---------------------------------------------------------------------------------------------
 // Talking to the gateway
 
-async function http(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gh.url}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed };
-}
+const http = (method: string, path: string, headers: Record<string, string>, body?: unknown) => callJson(`${gh.url}${path}`, method, headers, body);
 
 const asAdmin = { authorization: basic(ADMIN_USER, ADMIN_PASSWORD) };
 const admin = (method: string, path: string, body?: unknown) => http(method, `${API}${path}`, asAdmin, body);
 
 /** Signs in through the login form; returns the session cookie value. */
 async function signIn(user: string, password: string): Promise<string> {
-  const page = await fetch(`${gh.url}/_gatehouse/login`);
-  const html = await page.text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  const next = /name="next" value="([^"]*)"/.exec(html)![1]!.replaceAll('&amp;', '&');
-  const loginCookie = /gatehouse_login=([^;]+)/.exec(page.headers.getSetCookie().join('\n'))![1]!;
-  const res = await fetch(`${gh.url}/_gatehouse/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gh.url, cookie: `gatehouse_login=${loginCookie}` },
-    body: new URLSearchParams({ csrf, next, username: user, password }).toString(),
-  });
-  assert.equal(res.status, 303, `sign-in of ${user}: ${await res.text()}`);
-  return /gatehouse_session=([^;]+)/.exec(res.headers.getSetCookie().join('\n'))![1]!;
+  const r = await formSignIn(gh.url, user, password);
+  assert.equal(r.status, 303, `sign-in of ${user}`);
+  return r.session!;
 }
 
 const withSession = (session: string) => ({ cookie: `gatehouse_session=${session}`, origin: gh.url });
 const meStatus = async (headers: Record<string, string>) => (await http('GET', `${API}/me`, headers)).status;
 
-function outcomeOfApi(r: { status: number; body: any }): Outcome {
+function outcomeOfApi(r: { status: number; body: any }): Outcome { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
   if (r.status >= 200 && r.status < 300) return { kind: 'ok', message: '' };
   const code = r.body?.gatehouse_code as string | undefined;
   const message = String(r.body?.message ?? r.body);
