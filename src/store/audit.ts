@@ -64,7 +64,7 @@ function decodeCursor(cursor: string): { chain: string; seq: number } {
   return { seq: Number(m[1]), chain: m[2]! };
 }
 
-/** The indexed columns of an event, by its type. */
+/** The indexed columns of an event, by its type (a request event has none: `request`). */
 function columnsOf(e: ChainedEvent) {
   if (e.type === 'admin') {
     return {

@@ -35,7 +35,7 @@ export interface AuditEventsTable {
   status: number | null;
   event: string;
   hash: string;
-  /** `request` or `admin` (src/audit/admin-event.ts); rows before 0009_admin_audit are `request`. */
+  /** `request` or `admin` (src/audit/admin-event.ts); rows before 0009_admin_audit are `request`. The event JSON of a request has no `type`. */
   type: ColumnType<string, string | undefined, string>;
   /** Admin events: what changed, as `<kind>:<id>` (`user:alice`); null for request events. */
   target: ColumnType<string | null, string | null | undefined, string | null>;

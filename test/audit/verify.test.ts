@@ -35,7 +35,6 @@ const EPOCH = Date.UTC(2026, 10, 22, 12, 0, 0);
 function event(i: number): AuditEvent {
   return {
     v: 1,
-    type: 'request',
     phase: 'complete',
     time: new Date(EPOCH + i * 1000).toISOString(),
     requestId: `req-${i}`,

@@ -76,7 +76,6 @@ const principal = (name: string): Principal => ({
 function auditEvent(i: number, o: { time: string; principal: string; tenant: string | null; operation: string | null; effect: 'allow' | 'deny'; status: number }): AuditEvent {
   return {
     v: 1,
-    type: 'request',
     phase: 'complete',
     time: o.time,
     requestId: `req-${i}`,

@@ -47,7 +47,6 @@ test('canonical JSON equals the definition, including keys JSON.stringify would 
 test('an audit event hashes over its canonical form, whatever its key order', () => {
   const event = {
     v: 1 as const,
-    type: 'request' as const,
     phase: 'complete' as const,
     time: '2026-01-01T00:00:00.000Z',
     requestId: 'r1',
