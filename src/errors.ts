@@ -262,6 +262,24 @@ export const ERRORS = {
     mlflowCode: 'RESOURCE_CONFLICT',
     message: 'This entry is declared in the configuration file (source: config); change it there, not through the API.',
   },
+  GATEHOUSE_ADMIN_LAST_ADMIN: {
+    status: 409,
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message:
+      'The change would leave no enabled platform administrator among local users (demoting, disabling or deleting the last one is refused through every door); make another administrator first.',
+  },
+  GATEHOUSE_ADMIN_MLFLOW_REFUSED: {
+    status: 409,
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message:
+      'MLflow refused the change to the tenant\'s workspace (the message says why: a reserved name, workspaces not enabled, resources still in it); nothing was changed in Gatehouse.',
+  },
+  GATEHOUSE_ADMIN_NO_TOKEN_PROVIDER: {
+    status: 409,
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message:
+      'No enabled identity provider of type `token` would accept this token, so it is not minted: add `- type: token` to `auth.providers` (it is there by default).',
+  },
   GATEHOUSE_COMPAT_INVALID_PARAMETER: {
     status: 400,
     mlflowCode: 'INVALID_PARAMETER_VALUE',

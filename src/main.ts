@@ -35,6 +35,13 @@ import { createRedisLimiter } from './redis/limiter.ts';
 import { startChangeBus, type Change } from './redis/notify.ts';
 import type { IdentityProvider } from './identity/principal.ts';
 import { whenStoreReady } from './store/when-ready.ts';
+import { startJournalDrain } from './audit/journal.ts';
+import { createServices, type Services } from './services/index.ts';
+import { CONFIG_ACTOR, providerIdsOf } from './services/context.ts';
+import { applyDeclared } from './services/declared.ts';
+import { userChangeWatcher } from './services/credential-caches.ts';
+import { recordBootstrapAdmin } from './services/users.ts';
+import { mlflowWorkspaces } from './services/workspaces.ts';
 
 export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -71,6 +78,8 @@ export interface Gatehouse {
   readonly internalUrl: string;
   readonly metrics: Metrics;
   readonly audit: Auditor;
+  /** The control plane's services (every door calls them). */
+  readonly services: Services;
   /** Drains (src/server/gatehouse.ts `close`), flushes audit, closes everything. */
   close(deadlineMs?: number, delayMs?: number): Promise<void>;
 }
@@ -109,25 +118,11 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   ];
   const upstreams = createUpstreams(config);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
-  const policy = createPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000 });
+  // Users changed by another process (the CLI; a replica without Redis): credential caches forget them when the policy version moves.
+  const forgetUser = (name: string) => providers.forEach((p) => p.forgetUser?.(name));
+  const usersChanged = userChangeWatcher(store, forgetUser);
+  const policy = createPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000, onStoreChange: usersChanged });
   const ownership = createOwnershipIndex(ownershipRepository(store.db));
-  // Nothing is decided before these ran: policy and ownership answer 503 until loaded.
-  const startup = whenStoreReady(
-    store,
-    [
-      async () => {
-        const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : undefined;
-        if (admin?.created) options.onBootstrap?.(admin);
-      },
-      policy.load,
-      ownership.load,
-    ],
-    (err) => log.warn({ err: err.message }, 'start-up reads from the store failed; retrying once the store answers'),
-  );
-  await startup.firstAttempt;
-  const declaredReloader = options.configFile
-    ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d) => policy.reloadDeclared(d) })
-    : undefined;
   // Redis (optional): shared rate-limit buckets and change notification between replicas (src/redis/).
   const redis = config.redis ? connectRedis(config.redis, log) : undefined;
   if (redis && !(await redis.connected(config.redis!.connectTimeoutMs))) log.warn('redis not reachable at start; rate limits answer as rateLimits.onBackendError says until it is');
@@ -145,9 +140,12 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
       },
     }),
   });
+  // The CLI's admin events, into this process's audit chains (src/audit/journal.ts).
+  const journal = startJournalDrain(store.db, (e) => auditor.admin(e), { log, intervalMs: 1000 });
   const onChange = (change: Change) => {
     if (change.kind === 'policy') void policy.reload().catch((err: Error) => log.error({ err: err.message }, 'policy reload failed; keeping the previous snapshot'));
-    if (change.kind === 'user') for (const p of providers) p.forgetUser?.(change.name);
+    if (change.kind === 'user') forgetUser(change.name);
+    if (change.kind === 'audit') void journal.drain().catch((err: Error) => log.warn({ err: err.message }, 'could not move CLI admin events from the audit journal; retrying'));
   };
   const bus = redis ? await startChangeBus(redis, log, onChange) : undefined;
   // What this process changes, every replica hears of (itself too, harmlessly).
@@ -156,6 +154,41 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     await bus?.publish({ kind: 'policy' });
   };
   const announcing = bus ? providers.map((p) => announceUserChanges(p, bus.publish)) : providers;
+  const services = createServices({
+    store,
+    sessions,
+    record: (e) => auditor.admin(e),
+    declared: policy.declared,
+    configFile: options.configFile,
+    policyChanged: reloadPolicy,
+    async principalChanged(name) {
+      for (const p of announcing) p.forgetUser?.(name);
+    },
+    providers: providerIdsOf(config.auth.providers),
+    workspaces: config.tenancy.mode === 'workspace' ? mlflowWorkspaces(() => upstreams) : undefined,
+    now,
+    userAgentMaxLength: config.audit.userAgentMaxLength,
+  });
+  // Nothing is decided before these ran: policy and ownership answer 503 until loaded.
+  const startup = whenStoreReady(
+    store,
+    [
+      usersChanged,
+      async () => {
+        const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : undefined;
+        if (!admin?.created) return;
+        options.onBootstrap?.(admin);
+        await recordBootstrapAdmin(services.deps, CONFIG_ACTOR, admin.username!);
+      },
+      policy.load,
+      ownership.load,
+    ],
+    (err) => log.warn({ err: err.message }, 'start-up reads from the store failed; retrying once the store answers'),
+  );
+  await startup.firstAttempt;
+  const declaredReloader = options.configFile
+    ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d, diff) => applyDeclared(services.deps, d, diff, (next) => policy.reloadDeclared(next)) })
+    : undefined;
   const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, now, ...(config.tenancy.mode === 'tag' && { tagKey: config.tenancy.tagKey }) });
   const stages = buildStages({
     config,
@@ -182,8 +215,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     sessions,
     rateLimits,
     policy: policy.snapshot,
-    reloadPolicy,
-    declared: policy.declared,
+    services,
     readiness: { startup: startup.check, ...auditor.readiness, ...(redis && { redis: redis.ping }) },
   });
   const address = await server.listen();
@@ -202,9 +234,11 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     internalUrl,
     metrics,
     audit: auditor,
+    services,
     async close(deadlineMs, delayMs) {
       await server.close(deadlineMs, delayMs);
       await internal.close();
+      await journal.close();
       await auditor.close();
       await bus?.close();
       await redis?.close();

@@ -8,12 +8,20 @@
  * state-changing call whose Origin is foreign is refused, whatever the credentials (a cookie
  * call without a same-origin Origin is already refused by the session provider). Errors use
  * MLflow's shape, validation errors name each field.
+ *
+ * Every change is made by a service (src/services/), which records its admin audit event with
+ * the door: `console` when the call rode on the login page's session cookie (the console's only
+ * credential; nothing a client can claim), `api` otherwise. Each call gets a request id, echoed
+ * as X-Request-ID and recorded in the event.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERRORS, GatehouseError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { isAdmin } from '../policy/engine.ts';
+import { principalActor } from '../services/context.ts';
+import { SESSION_PROVIDER_METHOD } from '../identity/session.ts';
 import { sameOriginCheck, SAFE_METHODS } from '../web/origin.ts';
 import { accessRoutes } from './access.ts';
 import { auditRoutes } from './audit.ts';
@@ -91,6 +99,8 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminDeps): void {
 
   function handlerOf(r: RouteSpec) {
     return async (req: FastifyRequest, reply: FastifyReply) => {
+      const requestId = randomUUID();
+      reply.header('x-request-id', requestId);
       try {
         if (!SAFE_METHODS.has(req.method) && req.headers.origin !== undefined && !sameOrigin(req.raw)) {
           throw new GatehouseError('GATEHOUSE_REQUEST_FOREIGN_ORIGIN', `origin ${req.headers.origin.slice(0, 100)}`);
@@ -103,7 +113,10 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminDeps): void {
         const query = r.query ? parse(r.query, req.query ?? {}, 'query') : {};
         const body = r.body ? parse(r.body, req.body ?? {}, 'body') : undefined;
         const params = (req.params ?? {}) as Record<string, string>;
-        const result = await r.handler({ principal, body, query, params, req, reply });
+        const door = principal.method === SESSION_PROVIDER_METHOD ? 'console' : 'api';
+        const client = { address: req.raw.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] };
+        const actor = principalActor(principal, door, { requestId, client });
+        const result = await r.handler({ principal, actor, body, query, params, req, reply });
         if (result === reply || reply.sent) return reply;
         reply.header('cache-control', 'no-store');
         if (result === undefined) return reply.code(r.status ?? 204).send();

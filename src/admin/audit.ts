@@ -5,18 +5,27 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { ADMIN_TARGET_KINDS, DOORS } from '../audit/admin-event.ts';
 import { auditRepository } from '../store/audit.ts';
 import type { AdminDeps } from './deps.ts';
 import { invalid, route, type RouteSpec } from './http.ts';
 
 const time = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
 const range = { from: time.optional().describe('Inclusive lower bound (ISO 8601).'), to: time.optional().describe('Exclusive upper bound (ISO 8601).') };
+const target = z
+  .string()
+  .refine((t) => (ADMIN_TARGET_KINDS as readonly string[]).includes(t.split(':')[0]!) && (t.includes(':') || !t.includes('%')), 'a target kind (user, tenant, ...) or kind:id')
+  .optional()
+  .describe('Admin events about one thing (`user:alice`, `tenant:team-a`) or one kind of thing (`user`).');
 const auditQuery = z.strictObject({
   ...range,
-  principal: z.string().optional().describe('Principal id (`local:alice`).'),
+  type: z.enum(['request', 'admin']).optional().describe('Only request events (MLflow calls) or only admin events (changes, sign-ins).'),
+  principal: z.string().optional().describe('Principal id (`local:alice`): the caller of a request, the actor of an admin event (also `cli:<os user>`, `config`).'),
   tenant: z.string().optional(),
-  operation: z.string().optional().describe('Operation id (`runs.create`).'),
+  operation: z.string().optional().describe('Operation id (`runs.create`), or admin action (`user.create`).'),
   decision: z.enum(['allow', 'deny']).optional(),
+  target,
+  door: z.enum(DOORS as [string, ...string[]]).optional().describe('Admin events that came through this door.'),
   cursor: z.string().optional().describe("A previous page's nextCursor."),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -26,7 +35,7 @@ export function auditRoutes(deps: AdminDeps): RouteSpec[] {
   return [
     route({
       method: 'GET', path: '/audit', tag: 'audit', access: 'admin', query: auditQuery,
-      summary: 'Query audit events (needs the store audit sink): filters and cursor pagination, in chain order',
+      summary: 'Query audit events, request and admin (needs the store audit sink): filters and cursor pagination, in chain order',
       response: z.object({ events: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }),
       handler: async ({ query }) => {
         try {

@@ -7,6 +7,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { Actor } from '../services/context.ts';
+import { ServiceError, type FieldProblem } from '../services/errors.ts';
+
+export { conflict, invalid, notFound } from '../services/errors.ts';
+export type { FieldProblem };
 
 export const API_PREFIX = '/_gatehouse/api/v1';
 
@@ -15,6 +20,8 @@ export type Access = 'admin' | 'self' | 'public';
 
 export interface Call<B, Q> {
   readonly principal: Principal;
+  /** The caller as the services see it: door `console` when it rode on the console's session cookie, else `api`. */
+  readonly actor: Actor;
   readonly body: B;
   readonly query: Q;
   readonly params: Readonly<Record<string, string>>;
@@ -48,28 +55,9 @@ export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.Z
   return spec as unknown as RouteSpec;
 }
 
-export interface FieldProblem {
-  /** Dotted path of the field (`experiment.id`); empty for the body as a whole. */
-  readonly path: string;
-  readonly message: string;
-}
-
-/** An admin API error whose message is meant for the (authenticated) caller. Never put a secret in it. */
-export class AdminError extends Error {
-  readonly code: ErrorCode;
-  readonly details: readonly FieldProblem[] | undefined;
-  constructor(code: ErrorCode, message?: string, details?: readonly FieldProblem[]) {
-    super(message ?? ERRORS[code].message);
-    this.name = 'AdminError';
-    this.code = code;
-    this.details = details;
-  }
-}
-
-export const notFound = (what: string) => new AdminError('GATEHOUSE_ADMIN_NOT_FOUND', `${what} does not exist`);
-export const conflict = (message: string) => new AdminError('GATEHOUSE_ADMIN_CONFLICT', message);
-export const declared = (what: string) => new AdminError('GATEHOUSE_ADMIN_DECLARED', `${what} is declared in the configuration file (source: config); change it there`);
-export const invalid = (path: string, message: string) => new AdminError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `${path}: ${message}`, [{ path, message }]);
+/** An admin API error whose message is meant for the (authenticated) caller: the services' error (one class for both). */
+export const AdminError = ServiceError;
+export type AdminError = ServiceError;
 
 /** Parses `value` with `schema`, or throws a 400 naming every bad field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
@@ -80,7 +68,7 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
   return raise(new AdminError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `invalid ${where}: ${first.path ? `${first.path}: ` : ''}${first.message}`, details));
 }
 
-function raise(err: AdminError): never {
+function raise(err: ServiceError): never {
   throw err;
 }
 

@@ -4,9 +4,8 @@
  * cannot be replayed as a cookie.
  */
 import { z } from 'zod';
-import type { SessionInfo } from '../store/sessions.ts';
 import type { AdminDeps } from './deps.ts';
-import { notFound, route, type RouteSpec } from './http.ts';
+import { route, type RouteSpec } from './http.ts';
 
 const sessionView = z.object({
   handle: z.string(),
@@ -15,31 +14,20 @@ const sessionView = z.object({
   lastSeenAt: z.string(),
   expiresAt: z.string(),
 });
-const iso = (ms: number) => new Date(ms).toISOString();
-const view = (s: SessionInfo) => ({
-  handle: s.handle,
-  principal: { id: s.principal.id, name: s.principal.name, kind: s.principal.kind, provider: s.principal.provider },
-  createdAt: iso(s.createdAt),
-  lastSeenAt: iso(s.lastSeenAt),
-  expiresAt: iso(s.expiresAt),
-});
 
 export function sessionRoutes(deps: AdminDeps): RouteSpec[] {
+  const sessions = deps.services.sessions;
   return [
     route({
       method: 'GET', path: '/sessions', tag: 'sessions', access: 'admin', summary: 'List live browser sessions (of one user by name, or one principal id)',
       query: z.strictObject({ user: z.string().optional(), principal: z.string().optional() }),
       response: z.object({ sessions: z.array(sessionView) }),
-      handler: async ({ query }) => ({
-        sessions: (await deps.sessions.list())
-          .filter((s) => (query.user === undefined || s.principal.name === query.user) && (query.principal === undefined || s.principal.id === query.principal))
-          .map(view),
-      }),
+      handler: async ({ query }) => ({ sessions: await sessions.list(query) }),
     }),
     route({
       method: 'DELETE', path: '/sessions/:handle', tag: 'sessions', access: 'admin', status: 204, summary: 'Revoke a browser session (the next request with its cookie is signed out)',
-      handler: async ({ params }) => {
-        if (!(await deps.sessions.revokeHandle(params.handle!))) throw notFound(`session ${params.handle}`);
+      handler: async ({ actor, params }) => {
+        await sessions.revoke(actor, params.handle!);
         return undefined;
       },
     }),

@@ -1,30 +1,15 @@
 /**
  * Service accounts and API tokens, for administrators (`/service-accounts`, `/tokens`) and for
- * everyone's own personal tokens (`/me/tokens`). A token's secret is in the create response
- * only; lists never carry a secret or its hash (src/store/tokens.ts strips it).
- *
- * A caller that authenticated with a narrowed token (tenant or role cap) may not mint tokens
- * for itself: a new token would escape the narrowing.
+ * everyone's own personal tokens (`/me/tokens`). The rules (a token provider must accept what is
+ * minted, a narrowed token cannot mint, deleting a service account drops its grants and tokens)
+ * are the services' (src/services/tokens.ts, service-accounts.ts). A token's secret is in the
+ * create response only; lists never carry a secret or its hash.
  */
 import { z } from 'zod';
-import type { Principal } from '../identity/principal.ts';
-import { mintToken } from '../identity/token-format.ts';
-import {
-  createServiceAccount,
-  findServiceAccount,
-  insertToken,
-  listServiceAccounts,
-  listTokens,
-  revokeToken,
-  setServiceAccountDisabled,
-  type TokenInfo,
-  tokenView,
-} from '../store/tokens.ts';
-import { localProviderIds, type AdminDeps } from './deps.ts';
-import { AdminError, conflict, invalid, notFound, route, type RouteSpec } from './http.ts';
+import type { AdminDeps } from './deps.ts';
+import { route, type RouteSpec } from './http.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'letters, digits and . _ @ - (at most 128)');
-const tokenId = z.string().regex(/^[0-9a-f]{12}$/, 'a token id: the 12 hex digits after gth_pat_ / gth_sat_');
 
 const narrowing = {
   description: z.string().max(500).default(''),
@@ -54,114 +39,73 @@ const createdToken = tokenSchema.extend({ token: z.string().describe('The secret
 const serviceAccountSchema = z.object({ name: z.string(), description: z.string(), disabled: z.boolean(), createdAt: z.string() });
 
 export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
-  const { store } = deps;
-  const now = deps.now ?? Date.now;
-
-  async function mint(owner: { user: string } | { serviceAccount: string }, b: z.infer<typeof createOwnToken>) {
-    const snapshot = deps.policy();
-    if (b.tenant !== undefined && !snapshot.tenants.has(b.tenant)) throw invalid('tenant', `no tenant ${b.tenant}`);
-    if (b.maxRole !== undefined && !snapshot.roles.has(b.maxRole)) throw invalid('maxRole', `unknown role ${b.maxRole}`);
-    let ownerRef: { userId: string } | { serviceAccountId: string };
-    if ('user' in owner) {
-      const u = await store.findUserByName(owner.user);
-      if (!u) throw notFound(`user ${owner.user}`);
-      ownerRef = { userId: u.id };
-    } else {
-      const s = await findServiceAccount(store.db, owner.serviceAccount);
-      if (!s) throw notFound(`service account ${owner.serviceAccount}`);
-      ownerRef = { serviceAccountId: s.id };
-    }
-    const minted = mintToken('user' in owner ? 'personal' : 'service');
-    const at = new Date(now());
-    const expiresAt = b.expiresInDays === undefined ? undefined : new Date(at.getTime() + b.expiresInDays * 86_400_000);
-    await insertToken(store.db, { id: minted.id, secretHash: minted.hash, owner: ownerRef, description: b.description, tenant: b.tenant, maxRole: b.maxRole, expiresAt, now: at });
-    const info = (await listTokens(store.db)).find((t) => t.id === minted.id)!;
-    return { ...tokenView(info, now()), token: minted.token };
-  }
-
-  /** The local user behind a principal (password, session or personal token of a local user). */
-  async function ownUser(p: Principal): Promise<string> {
-    const ids = localProviderIds(deps.config);
-    const local = p.kind === 'user' && (ids.local.includes(p.provider) || ids.token.includes(p.provider));
-    if (!local || !(await store.findUserByName(p.name))) throw new AdminError('GATEHOUSE_AUTHZ_DENIED', 'personal tokens are for local users; ask an administrator for a service account token');
-    return p.name;
-  }
-  const mine = (p: Principal, t: TokenInfo) => t.owner.kind === 'user' && t.owner.name === p.name;
+  const { tokens, serviceAccounts } = deps.services;
+  const days = (n: number | undefined) => (n === undefined ? undefined : n * 86_400_000);
 
   return [
     route({
       method: 'GET', path: '/service-accounts', tag: 'tokens', access: 'admin', summary: 'List service accounts',
       response: z.object({ serviceAccounts: z.array(serviceAccountSchema) }),
-      handler: async () => ({ serviceAccounts: (await listServiceAccounts(store.db)).map(({ id: _id, ...s }) => s) }),
+      handler: async () => ({ serviceAccounts: await serviceAccounts.list() }),
     }),
     route({
       method: 'POST', path: '/service-accounts', tag: 'tokens', access: 'admin', status: 201, response: serviceAccountSchema,
       summary: 'Create a service account (bind roles to it with a grant whose serviceAccount is its name)',
       body: z.strictObject({ name, description: z.string().max(500).default('') }),
-      handler: async ({ body }) => {
-        if (await findServiceAccount(store.db, body.name)) throw conflict(`service account ${body.name} already exists`);
-        const { id: _id, ...sa } = await createServiceAccount(store.db, { name: body.name, description: body.description, now: new Date(now()) });
-        return sa;
-      },
+      handler: async ({ actor, body }) => serviceAccounts.create(actor, body),
     }),
     route({
       method: 'PATCH', path: '/service-accounts/:name', tag: 'tokens', access: 'admin', response: serviceAccountSchema,
-      summary: "Disable or re-enable a service account (its tokens stop working on the next request)",
+      summary: 'Disable or re-enable a service account (its tokens stop working on the next request)',
       body: z.strictObject({ disabled: z.boolean() }),
-      handler: async ({ params, body }) => {
-        if (!(await setServiceAccountDisabled(store.db, params.name!, body.disabled))) throw notFound(`service account ${params.name}`);
-        const { id: _id, ...sa } = (await findServiceAccount(store.db, params.name!))!;
-        return sa;
+      handler: async ({ actor, params, body }) => serviceAccounts.update(actor, params.name!, body),
+    }),
+    route({
+      method: 'DELETE', path: '/service-accounts/:name', tag: 'tokens', access: 'admin', status: 204,
+      summary: 'Delete a service account with its tokens, grants and group and tenant member entries',
+      handler: async ({ actor, params }) => {
+        await serviceAccounts.delete(actor, params.name!);
+        return undefined;
       },
     }),
     route({
       method: 'GET', path: '/tokens', tag: 'tokens', access: 'admin', summary: 'List API tokens (never their secrets)',
       query: z.strictObject({ owner: z.string().optional(), ownerKind: z.enum(['user', 'service_account']).optional() }),
       response: z.object({ tokens: z.array(tokenSchema) }),
-      handler: async ({ query }) => ({
-        tokens: (await listTokens(store.db))
-          .filter((t) => (query.owner === undefined || t.owner.name === query.owner) && (query.ownerKind === undefined || t.owner.kind === query.ownerKind))
-          .map((t) => tokenView(t, now())),
-      }),
+      handler: async ({ query }) => ({ tokens: await tokens.list(query) }),
     }),
     route({
       method: 'POST', path: '/tokens', tag: 'tokens', access: 'admin', status: 201, body: createToken, response: createdToken,
       summary: 'Create a personal token for a user or a token for a service account; the secret is returned once',
-      handler: async ({ body }) => {
-        const { user, serviceAccount, ...rest } = body;
-        return mint(user !== undefined ? { user } : { serviceAccount: serviceAccount! }, rest);
+      handler: async ({ actor, body }) => {
+        const { user, serviceAccount, expiresInDays, ...rest } = body;
+        return tokens.mint(actor, user !== undefined ? { user } : { serviceAccount: serviceAccount! }, { ...rest, expiresInMs: days(expiresInDays) });
       },
     }),
     route({
       method: 'DELETE', path: '/tokens/:id', tag: 'tokens', access: 'admin', status: 204, summary: 'Revoke a token (effective on its next use)',
-      handler: async ({ params }) => {
-        if (!tokenId.safeParse(params.id).success || !(await revokeToken(store.db, params.id!, new Date(now())))) throw notFound(`token ${params.id}`);
+      handler: async ({ actor, params }) => {
+        await tokens.revoke(actor, params.id!);
         return undefined;
       },
     }),
     route({
       method: 'GET', path: '/me/tokens', tag: 'me', access: 'self', summary: 'List my personal tokens',
       response: z.object({ tokens: z.array(tokenSchema) }),
-      handler: async ({ principal }) => {
-        await ownUser(principal);
-        return { tokens: (await listTokens(store.db)).filter((t) => mine(principal, t)).map((t) => tokenView(t, now())) };
-      },
+      handler: async ({ principal }) => ({ tokens: await tokens.list({ owner: await tokens.ownUser(principal), ownerKind: 'user' }) }),
     }),
     route({
       method: 'POST', path: '/me/tokens', tag: 'me', access: 'self', status: 201, body: createOwnToken, response: createdToken,
       summary: 'Create a personal token for myself; the secret is returned once',
-      handler: async ({ principal, body }) => {
-        if (principal.restrict !== undefined) throw new AdminError('GATEHOUSE_AUTHZ_DENIED', 'a narrowed token cannot mint tokens; sign in with your password');
-        return mint({ user: await ownUser(principal) }, body);
+      handler: async ({ actor, principal, body }) => {
+        const { expiresInDays, ...rest } = body;
+        return tokens.mint(actor, { user: await tokens.ownUser(principal) }, { ...rest, expiresInMs: days(expiresInDays) });
       },
     }),
     route({
       method: 'DELETE', path: '/me/tokens/:id', tag: 'me', access: 'self', status: 204, summary: 'Revoke one of my personal tokens',
-      handler: async ({ principal, params }) => {
-        await ownUser(principal);
-        const token = (await listTokens(store.db)).find((t) => t.id === params.id);
-        if (!token || !mine(principal, token)) throw notFound(`token ${params.id}`);
-        await revokeToken(store.db, token.id, new Date(now()));
+      handler: async ({ actor, principal, params }) => {
+        await tokens.revoke(actor, params.id!, { ownedBy: await tokens.ownUser(principal) });
         return undefined;
       },
     }),

@@ -2,6 +2,7 @@
  * The audit trail: builds the sinks from config, records one `complete` event per request
  * (a runner observer) and, with `audit.mode: required`, a `pending` event that must be durably
  * accepted before a mutating request is forwarded (the audit-pending stage calls `pending`).
+ * Admin events (src/audit/admin-event.ts) go into the same queues, so the same chains.
  */
 import { hostname } from 'node:os';
 import { GatehouseError } from '../errors.ts';
@@ -10,7 +11,8 @@ import type { RequestContext } from '../pipeline/context.ts';
 import type { RequestObserver } from '../pipeline/runner.ts';
 import type { Store } from '../store/store.ts';
 import { auditRepository } from '../store/audit.ts';
-import { buildAuditEvent, type AuditEvent } from './event.ts';
+import type { AdminAuditEvent } from './admin-event.ts';
+import { buildAuditEvent, type RequestAuditEvent } from './event.ts';
 import { openSinkQueue, type LossReason, type SinkQueue } from './queue.ts';
 import { DURABLE_SINKS, type AuditConfig, type AuditSinkConfig } from './schema.ts';
 import type { AuditSink } from './sink.ts';
@@ -24,6 +26,14 @@ export interface Auditor {
   readonly observer: RequestObserver;
   /** Durably records the `pending` event of a mutating request; throws GATEHOUSE_AUDIT_UNAVAILABLE when a required sink cannot. */
   pending(ctx: RequestContext): Promise<void>;
+  /**
+   * Records an admin event in every sink. Resolves once the durable sinks (file, store) hold it, so
+   * a door that awaits it answers after its change is on record; never rejects (a loss is counted
+   * and logged like any other, the change it records is already made).
+   */
+  admin(event: AdminAuditEvent): Promise<void>;
+  /** Whether any sink is configured (`audit.sinks: []` turns auditing off). */
+  readonly enabled: boolean;
   /** Queue depth per sink id (metrics). */
   depths(): Array<{ sink: string; depth: number }>;
   /**
@@ -92,7 +102,7 @@ export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDe
   }
   const durable = queues.filter((q) => DURABLE_SINKS.has(q.sink.type as AuditSinkConfig['type']));
 
-  const build = (ctx: RequestContext, phase: 'pending' | 'complete', durationMs: number, status?: number): AuditEvent =>
+  const build = (ctx: RequestContext, phase: 'pending' | 'complete', durationMs: number, status?: number): RequestAuditEvent =>
     buildAuditEvent(ctx, {
       phase,
       now: new Date(deps.now()),
@@ -103,6 +113,12 @@ export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDe
 
   return {
     required,
+    enabled: queues.length > 0,
+    async admin(event) {
+      const writes = queues.map((q) => ({ durable: durable.includes(q), done: q.push(event) }));
+      for (const w of writes) if (!w.durable) w.done.catch(() => undefined);
+      await Promise.allSettled(writes.filter((w) => w.durable).map((w) => w.done));
+    },
     observer: {
       onDone({ ctx, status, durationMs }) {
         if (queues.length === 0) return;

@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Command, CommandInput } from '../cli/commands.ts';
 import { auditRepository } from '../store/audit.ts';
-import { openStore } from '../store/store.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { journalBacklog } from './journal.ts';
 import { verifyFile, verifyStore, type VerifyReport } from './verify.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-async function withStore<T>({ config }: CommandInput, fn: (repo: ReturnType<typeof auditRepository>) => Promise<T>): Promise<T> {
+async function withStore<T>({ config }: CommandInput, fn: (repo: ReturnType<typeof auditRepository>, store: Store) => Promise<T>): Promise<T> {
   const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
   try {
-    return await fn(auditRepository(store.db));
+    return await fn(auditRepository(store.db), store);
   } finally {
     await store.close();
   }
@@ -30,19 +31,20 @@ export const auditCommands: Record<string, Command> = {
   'audit verify': {
     summary: 'check an audit hash chain (file with its rotations, or the store)',
     usage:
-      'gatehouse audit verify [FILE] [--store] [--json]\n\nVerifies the JSON-lines file FILE (and its rotated files, in order) or, with --store, the store sink.\nWithout either, the first configured file sink (else the store). Exit 0 when intact, 1 with every changed,\nremoved or reordered event and where it is.',
+      'gatehouse audit verify [FILE] [--store] [--json]\n\nVerifies the JSON-lines file FILE (and its rotated files, in order) or, with --store, the store sink.\nWithout either, the first configured file sink (else the store). Exit 0 when intact, 1 with every changed,\nremoved or reordered event and where it is. For the store it also says how many CLI admin events still wait\nin the journal for a running gateway to record them.',
     options: { store: { type: 'boolean' } },
     async run(input) {
       const { config, values, positionals } = input;
-      let report: VerifyReport;
+      let report: VerifyReport & { journal?: number };
       const fileSink = config!.audit.sinks.find((s) => s.type === 'file');
       if (positionals[0] !== undefined) report = await verifyFile(positionals[0]);
       else if (!values.store && fileSink?.type === 'file') report = await verifyFile(fileSink.path ?? join(config!.dataDir, 'audit', 'audit.jsonl'));
-      else report = await withStore(input, verifyStore);
+      else report = await withStore(input, async (repo, store) => ({ ...(await verifyStore(repo)), journal: await journalBacklog(store.db) }));
       if (values.json) out(JSON.stringify(report, null, 2));
       else {
         out(`${report.sources.join(', ')}: ${report.events} events, last seq ${report.lastSeq}`);
         for (const p of report.problems) out(`  ${p.kind}: ${p.message}`);
+        if (report.journal) out(`  ${report.journal} CLI admin event(s) wait in the journal until a running gateway records them`);
         out(report.ok ? 'chain intact' : `chain BROKEN: ${report.problems.length} problem(s)`);
       }
       return report.ok ? 0 : 1;

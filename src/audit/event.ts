@@ -2,10 +2,15 @@
  * The audit event: one per request that reaches the pipeline (allowed, denied, malformed or
  * failed), built from the request context by the runner's audit observer. Only facts the
  * gateway established are recorded; no header but the user agent, no body, no credential.
+ * Admin events (admin-event.ts) share the chain and the sinks; they carry `type: 'admin'`.
  */
 import type { ErrorCode } from '../errors.ts';
+import { escapeText } from '../lib/escape-text.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { ReasonId } from '../policy/decision.ts';
+import type { AdminAuditEvent } from './admin-event.ts';
+
+export { escapeText };
 
 /** `pending`: written before a mutating request is forwarded (audit.mode required); `complete`: after it ended. */
 export type AuditPhase = 'pending' | 'complete';
@@ -13,9 +18,14 @@ export type AuditPhase = 'pending' | 'complete';
 /** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`, `aborted` (the client left first). */
 export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'aborted' | 'pending';
 
-export interface AuditEvent {
+export interface RequestAuditEvent {
   /** Event format version. */
   readonly v: 1;
+  /**
+   * Absent: a request event has exactly the fields it had before admin events existed (an extra
+   * field costs ~20% more to seal, per event and sink). Admin events carry `type: 'admin'`.
+   */
+  readonly type?: undefined;
   readonly phase: AuditPhase;
   /** ISO 8601 time the event was built. */
   readonly time: string;
@@ -51,12 +61,19 @@ export interface AuditResource {
   readonly from: string;
 }
 
-/** What a sink stores: the event plus its place in the sink's hash chain (chain.ts). */
-export interface ChainedEvent extends AuditEvent {
+/** Every event a sink takes: a request's or an admin change's. */
+export type AuditEvent = RequestAuditEvent | AdminAuditEvent;
+
+/** An event's place in the sink's hash chain (chain.ts). */
+export interface ChainLinks {
   readonly seq: number;
   readonly prev: string;
   readonly hash: string;
 }
+
+/** What a sink stores: the event plus its place in the sink's hash chain. */
+export type ChainedEvent = AuditEvent & ChainLinks;
+export type ChainedRequestEvent = RequestAuditEvent & ChainLinks;
 
 export interface BuildOptions {
   readonly phase: AuditPhase;
@@ -90,7 +107,7 @@ export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext
 /** The most of MLflow's withheld error text an event keeps (characters). */
 const DETAIL_MAX = 4096;
 
-export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEvent {
+export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): RequestAuditEvent {
   const p = ctx.principal;
   const ua = ctx.req.headers['user-agent'];
   return {
@@ -118,20 +135,4 @@ export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): AuditEven
     latencyMs: Math.round(o.durationMs * 1000) / 1000,
     ...(ctx.withheldError !== undefined && { detail: escapeText(ctx.withheldError, DETAIL_MAX) }),
   };
-}
-
-/**
- * Client-supplied text made safe for any log viewer: control characters (C0, DEL, C1) and
- * backslashes are escaped as `\xNN` / `\\`, lone surrogates replaced, and the result capped
- * at `max` characters with a trailing `…` when cut.
- */
-export function escapeText(s: string, max: number): string {
-  let out = '';
-  for (const ch of s.toWellFormed()) {
-    const c = ch.codePointAt(0)!;
-    const piece = c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, '0')}` : ch === '\\' ? '\\\\' : ch;
-    if (out.length + piece.length > max) return `${out}…`;
-    out += piece;
-  }
-  return out;
 }

@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { migrateStore, openStore } from '../store/store.ts';
-import { hashPassword, passwordProblems, generatePassword } from '../identity/password.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
@@ -17,6 +16,7 @@ import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
 import { mergeSources } from '../policy/service.ts';
 import { policyRepository } from '../store/policy.ts';
+import { withServices } from './services.ts';
 
 export interface CommandInput {
   readonly config: Readonly<Config> | undefined;
@@ -211,17 +211,13 @@ export const commands: Record<string, Command> = {
   'users list': {
     summary: 'list local users',
     usage: 'gatehouse users list [--json]',
-    async run({ config, values }) {
-      const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
-      try {
-        const users = (await store.listUsers()).map(({ passwordHash, ...u }) => ({ ...u, hasPassword: passwordHash !== null }));
-        if (values.json) out(JSON.stringify(users, null, 2));
+    run: (input) =>
+      withServices(input, async (services) => {
+        const users = await services.users.list();
+        if (input.values.json) out(JSON.stringify(users, null, 2));
         else for (const u of users) out(`${u.username}${u.admin ? ' (admin)' : ''}${u.disabled ? ' (disabled)' : ''}`);
         return 0;
-      } finally {
-        await store.close();
-      }
-    },
+      }),
   },
   'users add': {
     summary: 'create a local user (password from stdin, or generated)',
@@ -232,50 +228,74 @@ export const commands: Record<string, Command> = {
     },
   },
   'users set-password': {
-    summary: "set a local user's password (from stdin, or generated)",
+    summary: "set a local user's password (from stdin, or generated); ends its browser sessions",
     usage: 'gatehouse users set-password <username> [--password-stdin] [--json]',
     options: { 'password-stdin': { type: 'boolean' } },
     async run(input) {
       return setUser(input, 'set-password');
     },
   },
+  'users update': {
+    summary: 'make a local user an administrator or not, disable or re-enable it',
+    usage: [
+      'gatehouse users update <username> [--admin true|false] [--disabled true|false] [--json]',
+      '',
+      'A change ends the user\'s browser sessions; a disabled user\'s tokens stop on their next use. The last',
+      'enabled platform administrator cannot be demoted or disabled.',
+    ].join('\n'),
+    options: { admin: { type: 'string' }, disabled: { type: 'string' } },
+    async run(input) {
+      const username = input.positionals[0];
+      const admin = flag(input.values.admin);
+      const disabled = flag(input.values.disabled);
+      if (!username || admin === null || disabled === null) return usage('a user name, and --admin / --disabled as true or false');
+      return withServices(input, async (services, actor) => {
+        const u = await services.users.update(actor, username, { admin, disabled });
+        if (input.values.json) out(JSON.stringify(u));
+        else out(`${u.username}${u.admin ? ' (admin)' : ''}${u.disabled ? ' (disabled)' : ''}`);
+        return 0;
+      });
+    },
+  },
+  'users delete': {
+    summary: 'delete a local user with its grants, group and tenant memberships, tokens and sessions',
+    usage: 'gatehouse users delete <username>\n\nThe last enabled platform administrator cannot be deleted.',
+    async run(input) {
+      const username = input.positionals[0];
+      if (!username) return usage('a user name is required');
+      return withServices(input, async (services, actor) => {
+        await services.users.delete(actor, username);
+        out(`user ${username} deleted`);
+        return 0;
+      });
+    },
+  },
 };
 
-async function setUser({ config, values, positionals }: CommandInput, mode: 'add' | 'set-password'): Promise<number> {
+/** `true` / `false` → boolean; absent → undefined; anything else → null (a usage error). */
+export function flag(v: unknown): boolean | undefined | null {
+  if (v === undefined) return undefined;
+  return v === 'true' ? true : v === 'false' ? false : null;
+}
+
+function usage(text: string): number {
+  err(text);
+  return 2;
+}
+
+async function setUser(input: CommandInput, mode: 'add' | 'set-password'): Promise<number> {
+  const { values, positionals } = input;
   const username = positionals[0];
-  if (!username || !/^[A-Za-z0-9._@-]{1,128}$/.test(username)) {
-    err('a user name (letters, digits, . _ @ -) is required');
-    return 2;
-  }
+  if (!username || !/^[A-Za-z0-9._@-]{1,128}$/.test(username)) return usage('a user name (letters, digits, . _ @ -) is required');
   const generated = !values['password-stdin'];
-  const password = generated ? generatePassword() : await readSecretFromStdin();
-  const problems = passwordProblems(password);
-  if (problems.length > 0) {
-    err(`password ${problems.join(', ')}`);
-    return 2;
-  }
-  const local = config!.auth.providers.find((p) => p.type === 'local');
-  if (!local) {
-    err('no local identity provider is configured');
-    return 2;
-  }
-  const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
-  try {
-    const hash = await hashPassword(password, local.scrypt);
-    if (mode === 'add') {
-      if (await store.findUserByName(username)) {
-        err(`user ${username} already exists`);
-        return 1;
-      }
-      await store.createUser({ username, passwordHash: hash, admin: Boolean(values.admin) });
-    } else if (!(await store.setPassword(username, hash))) {
-      err(`no user ${username}`);
-      return 1;
-    }
-    if (values.json) out(JSON.stringify({ username, ...(generated && { password }) }));
-    else out(generated ? `${username}: generated password (shown once): ${password}` : `${username}: password set`);
+  const given = generated ? undefined : await readSecretFromStdin();
+  return withServices(input, async (services, actor) => {
+    const password =
+      mode === 'add'
+        ? (await services.users.create(actor, { username, password: given, admin: Boolean(values.admin) })).generatedPassword
+        : (await services.users.setPassword(actor, username, given)).generatedPassword;
+    if (values.json) out(JSON.stringify({ username, ...(password !== undefined && { password }) }));
+    else out(password !== undefined ? `${username}: generated password (shown once): ${password}` : `${username}: password set`);
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }

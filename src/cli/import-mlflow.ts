@@ -8,6 +8,8 @@
  * the stored hash is werkzeug's scrypt or pbkdf2 (Gatehouse verifies those and rehashes on the
  * first login); any other format leaves the user without a password (a reset is required, and
  * the plan says so). Re-running is idempotent: existing users and grants are left as they are.
+ * The writes go through the services like every door's (src/services/): each user, grant and
+ * membership made is one admin audit event (door `cli`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +18,11 @@ import type { Config } from '../config/schema.ts';
 import { isWerkzeugHash } from '../identity/password.ts';
 import { policyRepository, type StoredPolicy } from '../store/policy.ts';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
-import { bindingFor, canonicalResource, ensureMlflowRoles, grantsFor, listGrants, parsePermission, UnmappableGrant, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
+import { canonicalResource, grantsFor, listGrants, parsePermission, UnmappableGrant, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
+import { cliActor } from '../services/context.ts';
+import { USERNAME } from '../services/users.ts';
 import type { Command } from './commands.ts';
+import { cliServices } from './services.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -111,7 +116,7 @@ async function openTarget(config: Readonly<Config>, dryRun: boolean): Promise<St
 export async function importMlflowBasicAuth(
   config: Readonly<Config>,
   file: string,
-  options: { dryRun: boolean; tenant?: string | undefined; progressEvery: number; progress: (line: string) => void },
+  options: { dryRun: boolean; tenant?: string | undefined; progressEvery: number; progress: (line: string) => void; configFile?: string | undefined },
 ): Promise<ImportPlan> {
   const source = readSource(file);
   const store = await openTarget(config, options.dryRun);
@@ -124,8 +129,8 @@ export async function importMlflowBasicAuth(
     const byId = new Map<number, string>();
 
     for (const u of source.users) {
-      if (!NAME.test(u.username)) {
-        plan.skipped.push({ what: `user ${JSON.stringify(u.username)}`, reason: 'not a valid Gatehouse principal name (letters, digits and . _ @ : -, at most 128)' });
+      if (!NAME.test(u.username) || !USERNAME.test(u.username)) {
+        plan.skipped.push({ what: `user ${JSON.stringify(u.username)}`, reason: 'not a valid Gatehouse user name (letters, digits and . _ @ -, at most 128, starting with a letter or digit)' });
         continue;
       }
       byId.set(u.id, u.username);
@@ -151,7 +156,12 @@ export async function importMlflowBasicAuth(
         const key = `m ${username} ${tenant}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const member = stored.tenants.find((t) => t.name === tenant)?.members.users.includes(username) || config.tenants.find((t) => t.name === tenant)?.members.users.includes(username);
+        const declared = config.tenants.find((t) => t.name === tenant);
+        const member = stored.tenants.find((t) => t.name === tenant)?.members.users.includes(username) || declared?.members.users.includes(username);
+        if (declared && !member) {
+          plan.skipped.push({ what: `membership of ${username} in tenant ${tenant}`, reason: 'the tenant is declared in the configuration file: add the member there' });
+          continue;
+        }
         plan.memberships.push({ username, tenant, action: member ? 'exists' : 'add' });
         if (g.permission === 'MANAGE') plan.skipped.push({ what: `workspace admin of ${tenant} for ${username}`, reason: 'imported as membership only; grant a tenant role with `gatehouse grants` or the admin API' });
         continue;
@@ -180,22 +190,28 @@ export async function importMlflowBasicAuth(
     if (plan.grants.some((g) => g.action === 'add')) plan.rolesToCreate.push(...['mlflow-read', 'mlflow-use', 'mlflow-edit', 'mlflow-manage'].filter((r) => !declaredRoles.has(r)));
     if (options.dryRun || !store || !repo) return plan;
 
-    await ensureMlflowRoles(repo, stored, config.roles.map((r) => r.name));
-    const hashes = new Map(source.users.map((u) => [u.username, u.passwordHash]));
-    let done = 0;
-    for (const u of plan.users) {
-      if (u.action === 'create') {
-        const hash = hashes.get(u.username) ?? null;
-        await store.createUser({ username: u.username, passwordHash: u.password === 'kept' ? hash : null, admin: u.admin });
+    const { services, close } = cliServices(config, options.configFile, store);
+    const actor = cliActor();
+    try {
+      const hashes = new Map(source.users.map((u) => [u.username, u.passwordHash]));
+      let done = 0;
+      for (const u of plan.users) {
+        if (u.action === 'create') {
+          const hash = hashes.get(u.username) ?? null;
+          await services.users.create(actor, { username: u.username, passwordHash: u.password === 'kept' ? hash : null, admin: u.admin });
+        }
+        if (++done % options.progressEvery === 0) options.progress(`users: ${done}/${plan.users.length}`);
       }
-      if (++done % options.progressEvery === 0) options.progress(`users: ${done}/${plan.users.length}`);
+      // Grants that exist (or conflict) are left as they are by the service, as the plan says.
+      const grants = plan.grants.filter((g) => g.action === 'add').map((g) => ({ username: g.username, tenant: g.tenant, ref: canonicalResource(g.resourceType, g.resourceId), permission: g.permission, createdBy: 'import:mlflow-basic-auth' }));
+      let added = 0;
+      await services.grants.grantResources(actor, grants, config.roles.map((r) => r.name), () => {
+        if (++added % options.progressEvery === 0 || added === grants.length) options.progress(`grants: ${added}/${plan.grants.length}`);
+      });
+      for (const m of plan.memberships) if (m.action === 'add') await services.tenants.addMember(actor, m.tenant, 'user', m.username);
+    } finally {
+      await close();
     }
-    done = 0;
-    for (const g of plan.grants) {
-      if (g.action === 'add') await repo.addBinding(bindingFor(g.username, g.tenant, canonicalResource(g.resourceType, g.resourceId), g.permission), 'import:mlflow-basic-auth');
-      if (++done % options.progressEvery === 0) options.progress(`grants: ${done}/${plan.grants.length}`);
-    }
-    for (const m of plan.memberships) if (m.action === 'add') await repo.setTenantMember(m.tenant, 'user', m.username, true);
     return plan;
   } finally {
     await store?.close();
@@ -233,7 +249,8 @@ export const importCommands: Record<string, Command> = {
       'users and grants (default 500). See docs/migrating-from-mlflow-auth.md.',
     ].join('\n'),
     options: { 'dry-run': { type: 'boolean' }, tenant: { type: 'string' }, 'progress-every': { type: 'string' } },
-    async run({ config, values, positionals }) {
+    async run(input) {
+      const { config, values, positionals } = input;
       const file = positionals[0];
       if (!file || !existsSync(file)) {
         err(file ? `no such file: ${file}` : 'the path of basic_auth.db is required');
@@ -245,6 +262,7 @@ export const importCommands: Record<string, Command> = {
         return 2;
       }
       const plan = await importMlflowBasicAuth(config!, file, {
+        configFile: input.configFile,
         dryRun: Boolean(values['dry-run']),
         tenant: values.tenant as string | undefined,
         progressEvery: every,

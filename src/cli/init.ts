@@ -6,6 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from './commands.ts';
+import { cliActor } from '../services/context.ts';
+import { recordBootstrapAdmin } from '../services/users.ts';
+import { cliServices } from './services.ts';
 import { loadConfig } from '../config/load.ts';
 import { openStore } from '../store/store.ts';
 import { bootstrapAdmin, type BootstrapResult } from '../identity/bootstrap-admin.ts';
@@ -46,7 +49,8 @@ auth:
   # Tried in order; the first provider that recognises the credentials decides.
   providers:
     # API tokens (gth_pat_..., gth_sat_...) as Bearer or Basic password; list it before local and ldap.
-    # - type: token
+    # Without it no token is minted (tokens create, the console and the admin API refuse).
+    - type: token
 
     # Local users with HTTP Basic (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD).
     # \`gatehouse init\` and the first \`serve\` create the administrator here.
@@ -146,9 +150,12 @@ export const initCommands: Record<string, Command> = {
       let admin: BootstrapResult = { created: false };
       if (local) {
         const store = await openStore({ ...config.store, dataDir: config.dataDir });
+        const { services, close } = cliServices(config, file, store);
         try {
           admin = await bootstrapAdmin(store, process.env, local.scrypt);
+          if (admin.created) await recordBootstrapAdmin(services.deps, cliActor(), admin.username!);
         } finally {
+          await close();
           await store.close();
         }
       }

@@ -1,26 +1,15 @@
 /**
- * `gatehouse tokens create|list|revoke` and `gatehouse service-accounts add|list` (registered in
- * cli/commands.ts). A token is printed once, at creation; nothing else ever prints a secret.
+ * `gatehouse tokens create|list|revoke` and `gatehouse service-accounts add|list|update|delete`
+ * (registered in cli/commands.ts), over the tokens and service-accounts services. A token is
+ * printed once, at creation; nothing else ever prints a secret.
  */
-import type { Command, CommandInput } from './commands.ts';
-import { mintToken } from '../identity/token-format.ts';
-import { BUILTIN_ROLES } from '../policy/model.ts';
-import { openStore, type Store } from '../store/store.ts';
-import { createServiceAccount, findServiceAccount, insertToken, listServiceAccounts, listTokens, revokeToken, tokenView } from '../store/tokens.ts';
+import { flag, type Command } from './commands.ts';
+import { withServices } from './services.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 const NAME = /^[A-Za-z0-9._@-]{1,128}$/;
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-async function withStore<T>({ config }: CommandInput, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** `30d`, `12h`, `90m`, `2w` → milliseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -52,7 +41,7 @@ export const tokenCommands: Record<string, Command> = {
       description: { type: 'string' },
     },
     async run(input) {
-      const { config, values } = input;
+      const { values } = input;
       const user = values.user as string | undefined;
       const sa = values['service-account'] as string | undefined;
       if ((user === undefined) === (sa === undefined)) {
@@ -65,38 +54,14 @@ export const tokenCommands: Record<string, Command> = {
         err('--expires-in: a number and a unit m, h, d or w (30d)');
         return 2;
       }
-      const tenant = values.tenant as string | undefined;
-      if (tenant !== undefined && !config!.tenants.some((t) => t.name === tenant)) {
-        err(`--tenant: no tenant ${tenant} in the configuration`);
-        return 2;
-      }
-      const maxRole = values['max-role'] as string | undefined;
-      const roles = [...BUILTIN_ROLES.map((r) => r.name), ...config!.roles.map((r) => r.name)];
-      if (maxRole !== undefined && !roles.includes(maxRole)) {
-        err(`--max-role: unknown role ${maxRole} (${roles.join(', ')})`);
-        return 2;
-      }
-      return withStore(input, async (store) => {
-        const now = new Date();
-        let owner: { userId: string } | { serviceAccountId: string };
-        if (user !== undefined) {
-          const u = await store.findUserByName(user);
-          if (!u) return (err(`no local user ${user}`), 1);
-          owner = { userId: u.id };
-        } else {
-          const s = await findServiceAccount(store.db, sa!);
-          if (!s) return (err(`no service account ${sa} (create it with: gatehouse service-accounts add ${sa})`), 1);
-          owner = { serviceAccountId: s.id };
-        }
-        const minted = mintToken(user !== undefined ? 'personal' : 'service');
-        const expiresAt = ttl === undefined ? undefined : new Date(now.getTime() + ttl);
-        const description = (values.description as string | undefined) ?? '';
-        await insertToken(store.db, { id: minted.id, secretHash: minted.hash, owner, description, tenant, maxRole, expiresAt, now });
-        const facts = { id: minted.id, owner: user ?? sa!, ownerKind: user !== undefined ? 'user' : 'service_account', tenant: tenant ?? null, maxRole: maxRole ?? null, expiresAt: expiresAt?.toISOString() ?? null };
-        if (values.json) out(JSON.stringify({ ...facts, token: minted.token }));
+      // Tenants and roles are checked by the service against the configuration AND the store.
+      return withServices(input, async (services, actor) => {
+        const narrowing = { tenant: values.tenant as string | undefined, maxRole: values['max-role'] as string | undefined, description: (values.description as string | undefined) ?? '', expiresInMs: ttl };
+        const t = await services.tokens.mint(actor, user !== undefined ? { user } : { serviceAccount: sa! }, narrowing);
+        if (values.json) out(JSON.stringify({ id: t.id, owner: t.owner, ownerKind: t.ownerKind, tenant: t.tenant, maxRole: t.maxRole, expiresAt: t.expiresAt, token: t.token }));
         else {
-          out(`token ${minted.id} for ${facts.ownerKind === 'user' ? 'user' : 'service account'} ${facts.owner} (shown once, store it now):`);
-          out(minted.token);
+          out(`token ${t.id} for ${t.ownerKind === 'user' ? 'user' : 'service account'} ${t.owner} (shown once, store it now):`);
+          out(t.token);
         }
         return 0;
       });
@@ -106,9 +71,8 @@ export const tokenCommands: Record<string, Command> = {
     summary: 'list API tokens (never their secrets)',
     usage: 'gatehouse tokens list [--json]',
     async run(input) {
-      return withStore(input, async (store) => {
-        const now = Date.now();
-        const tokens = (await listTokens(store.db)).map((t) => tokenView(t, now));
+      return withServices(input, async (services) => {
+        const tokens = await services.tokens.list();
         if (input.values.json) out(JSON.stringify(tokens, null, 2));
         else {
           for (const t of tokens) {
@@ -129,8 +93,8 @@ export const tokenCommands: Record<string, Command> = {
         err('a token id (12 hex digits, see gatehouse tokens list) is required');
         return 2;
       }
-      return withStore(input, async (store) => {
-        if (!(await revokeToken(store.db, id, new Date()))) return (err(`no token ${id}`), 1);
+      return withServices(input, async (services, actor) => {
+        await services.tokens.revoke(actor, id);
         out(`token ${id} revoked`);
         return 0;
       });
@@ -146,9 +110,8 @@ export const tokenCommands: Record<string, Command> = {
         err('a service account name (letters, digits, . _ @ -) is required');
         return 2;
       }
-      return withStore(input, async (store) => {
-        if (await findServiceAccount(store.db, name)) return (err(`service account ${name} already exists`), 1);
-        const sa = await createServiceAccount(store.db, { name, description: (input.values.description as string | undefined) ?? '', now: new Date() });
+      return withServices(input, async (services, actor) => {
+        const sa = await services.serviceAccounts.create(actor, { name, description: input.values.description as string | undefined });
         if (input.values.json) out(JSON.stringify(sa));
         else out(`service account ${name} created`);
         return 0;
@@ -159,10 +122,45 @@ export const tokenCommands: Record<string, Command> = {
     summary: 'list service accounts',
     usage: 'gatehouse service-accounts list [--json]',
     async run(input) {
-      return withStore(input, async (store) => {
-        const accounts = await listServiceAccounts(store.db);
+      return withServices(input, async (services) => {
+        const accounts = await services.serviceAccounts.list();
         if (input.values.json) out(JSON.stringify(accounts, null, 2));
         else for (const a of accounts) out(`${a.name}${a.disabled ? ' (disabled)' : ''}${a.description ? `  ${a.description}` : ''}`);
+        return 0;
+      });
+    },
+  },
+  'service-accounts update': {
+    summary: 'disable or re-enable a service account (its tokens stop or work again on their next use)',
+    usage: 'gatehouse service-accounts update <name> --disabled true|false [--json]',
+    options: { disabled: { type: 'string' } },
+    async run(input) {
+      const name = input.positionals[0];
+      const disabled = flag(input.values.disabled);
+      if (!name || disabled === undefined || disabled === null) {
+        err('a service account name and --disabled true or false are required');
+        return 2;
+      }
+      return withServices(input, async (services, actor) => {
+        const sa = await services.serviceAccounts.update(actor, name, { disabled });
+        if (input.values.json) out(JSON.stringify(sa));
+        else out(`${sa.name}${sa.disabled ? ' (disabled)' : ''}`);
+        return 0;
+      });
+    },
+  },
+  'service-accounts delete': {
+    summary: 'delete a service account with its tokens, grants and memberships',
+    usage: 'gatehouse service-accounts delete <name>',
+    async run(input) {
+      const name = input.positionals[0];
+      if (!name) {
+        err('a service account name is required');
+        return 2;
+      }
+      return withServices(input, async (services, actor) => {
+        await services.serviceAccounts.delete(actor, name);
+        out(`service account ${name} deleted`);
         return 0;
       });
     },

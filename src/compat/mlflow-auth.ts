@@ -8,29 +8,27 @@
  * pipeline would 404 them): the listener sends exactly `MLFLOW_AUTH_COMPAT_ROUTES` (method and
  * path) to Fastify instead (src/server/gatehouse.ts). MLflow 3.18's RBAC role routes
  * (`/api/3.0/mlflow/roles/...`) are not served: Gatehouse roles are managed with its own API.
+ *
+ * A door like the others: every change is made by a service (src/services/), so its rules hold
+ * here too — the last administrator is neither demoted nor deleted, a deleted user's grants,
+ * memberships, tokens and sessions go with it — and is one admin audit event (door `compat`).
+ * What stays here is MLflow's own contract: its parameter names, messages and self-service rules.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, GatehouseError, type ErrorCode } from '../errors.ts';
-import { hashPassword, passwordProblems, verifyPassword, type ScryptParams } from '../identity/password.ts';
+import { ERRORS, GatehouseError } from '../errors.ts';
+import { passwordProblems, verifyPassword } from '../identity/password.ts';
 import type { IdentityProvider, Principal } from '../identity/principal.ts';
 import { decide, isAdmin, tenantsOf } from '../policy/engine.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
+import { principalActor, type Actor } from '../services/context.ts';
+import { ServiceError } from '../services/errors.ts';
+import type { Services } from '../services/index.ts';
 import { policyRepository } from '../store/policy.ts';
 import type { Store, User } from '../store/store.ts';
 import { apiAuthenticator } from '../admin/auth.ts';
-import {
-  bindingFor,
-  canonicalResource,
-  ensureMlflowRoles,
-  familyOfResourceType,
-  grantsFor,
-  LEVELS_DESCENDING,
-  listGrants,
-  parsePermission,
-  UnmappableGrant,
-  type ResourceRef,
-} from './mlflow-permissions.ts';
+import { canonicalResource, familyOfResourceType, LEVELS_DESCENDING, listGrants, parsePermission, UnmappableGrant, type ResourceRef } from './mlflow-permissions.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface CompatRoute {
@@ -71,30 +69,22 @@ export function isMlflowAuthCompatRequest(method: string | undefined, url: strin
 
 export interface MlflowAuthCompatDeps {
   readonly providers: readonly IdentityProvider[];
+  /** Reads (users and grants in MLflow's shapes); every change goes through `services`. */
   readonly store: Store;
   readonly policy: () => PolicySnapshot;
-  readonly reloadPolicy?: (() => Promise<void>) | undefined;
   readonly rateLimits?: RateLimits | undefined;
-  /** Hashing parameters for new passwords (the local provider's `scrypt`). */
-  readonly scrypt: ScryptParams;
-  /** Called after a user's password, admin flag or existence changed (credential caches, browser sessions). */
-  readonly onUserChanged?: ((username: string) => Promise<void> | void) | undefined;
+  readonly services: Services;
 }
 
-/** An error whose message is meant for the authenticated caller (MLflow's own messages, never a secret). */
-class CompatError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-const invalid = (m: string) => new CompatError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
-const notFound = (m: string) => new CompatError('GATEHOUSE_COMPAT_NOT_FOUND', m);
-const denied = () => new CompatError('GATEHOUSE_AUTHZ_DENIED', 'Permission denied');
+// MLflow's own messages, never a secret; one error class with the services.
+const invalid = (m: string) => new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
+const notFound = (m: string) => new ServiceError('GATEHOUSE_COMPAT_NOT_FOUND', m);
+const denied = () => new ServiceError('GATEHOUSE_AUTHZ_DENIED', 'Permission denied');
 
 interface Call {
   readonly principal: Principal;
+  /** The caller as the services record it (door `compat`). */
+  readonly actor: Actor;
   readonly admin: boolean;
   param(name: string): unknown;
   str(name: string): string;
@@ -104,7 +94,7 @@ interface Call {
 const userJson = (u: User) => ({ id: u.id, username: u.username, is_admin: u.admin });
 
 function handlers(deps: MlflowAuthCompatDeps) {
-  const { store } = deps;
+  const { store, services } = deps;
   const repo = policyRepository(store.db);
   const mustFind = async (name: string) => (await store.findUserByName(name)) ?? Promise.reject(notFound(`User with username=${name} not found`));
   const adminOnly = (c: Call) => {
@@ -113,9 +103,6 @@ function handlers(deps: MlflowAuthCompatDeps) {
   const selfOrAdmin = (c: Call, username: string) => {
     if (!c.admin && c.principal.name !== username) throw denied();
   };
-  async function changedPolicy() {
-    await deps.reloadPolicy?.();
-  }
   /** The tenant grants are written in: the caller's `X-MLFLOW-WORKSPACE` (one of its tenants), else the default tenant, else `default`. */
   function tenantOf(c: Call): string {
     const snapshot = deps.policy();
@@ -174,9 +161,9 @@ function handlers(deps: MlflowAuthCompatDeps) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(username)) throw invalid('Username must be letters, digits and . _ @ - (at most 128), starting with a letter or digit.');
       const problems = passwordProblems(password);
       if (problems.length > 0) throw invalid(`Password ${problems.join(', ')}.`);
-      if (await store.findUserByName(username)) throw new CompatError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `User (username=${username}) already exists.`);
-      const user = await store.createUser({ username, passwordHash: await hashPassword(password, deps.scrypt), admin: false });
-      return { user: userJson(user) };
+      if (await store.findUserByName(username)) throw new ServiceError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `User (username=${username}) already exists.`);
+      await services.users.create(c.actor, { username, password, admin: false });
+      return { user: userJson(await mustFind(username)) };
     },
     async getUser(c: Call) {
       const username = c.str('username');
@@ -208,8 +195,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       }
       const problems = passwordProblems(password);
       if (problems.length > 0) throw invalid(`Password ${problems.join(', ')}.`);
-      await store.setPassword(username, await hashPassword(password, deps.scrypt));
-      await deps.onUserChanged?.(username);
+      await services.users.setPassword(c.actor, username, password);
       return {};
     },
     async updateAdmin(c: Call) {
@@ -219,8 +205,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       const value = raw === true || raw === 'true' || raw === 'True' ? true : raw === false || raw === 'false' || raw === 'False' ? false : undefined;
       if (value === undefined) throw invalid('Missing value for required parameter \'is_admin\'.');
       await mustFind(username);
-      await store.setAdmin(username, value);
-      await deps.onUserChanged?.(username);
+      await services.users.update(c.actor, username, { admin: value });
       return {};
     },
     async deleteUser(c: Call) {
@@ -228,11 +213,8 @@ function handlers(deps: MlflowAuthCompatDeps) {
       const username = c.str('username');
       if (username === c.principal.name) throw invalid('Users cannot delete their own account. Ask another admin to delete this user instead.');
       await mustFind(username);
-      // Like MLflow's delete_user: the user's per-resource grants go with it.
-      for (const g of listGrants(await repo.load(), username)) await repo.removeBinding(g.id);
-      await store.deleteUser(username);
-      await deps.onUserChanged?.(username);
-      await changedPolicy();
+      // Like MLflow's delete_user, and like every door: what names the user goes with it.
+      await services.users.delete(c.actor, username);
       return {};
     },
     async grant(c: Call) {
@@ -247,13 +229,8 @@ function handlers(deps: MlflowAuthCompatDeps) {
       const tenant = tenantOf(c);
       await mayManage(c, tenant, ref);
       await mustFind(username);
-      const stored = await repo.load();
-      if (grantsFor(stored, username, tenant, ref).length > 0) {
-        throw new CompatError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} already exists.`);
-      }
-      await ensureMlflowRoles(repo, stored, [...deps.policy().roles.keys()]);
-      await repo.addBinding(bindingFor(username, tenant, ref, permission), `mlflow-auth:${c.principal.name}`);
-      await changedPolicy();
+      const made = await services.grants.grantResource(c.actor, { username, tenant, ref, permission, createdBy: `mlflow-auth:${c.principal.name}`, knownRoles: [...deps.policy().roles.keys()] });
+      if (!made) throw new ServiceError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} already exists.`);
       return {};
     },
     async revoke(c: Call) {
@@ -262,10 +239,9 @@ function handlers(deps: MlflowAuthCompatDeps) {
       const tenant = tenantOf(c);
       await mayManage(c, tenant, ref);
       await mustFind(username);
-      const existing = grantsFor(await repo.load(), username, tenant, ref);
-      if (existing.length === 0) throw notFound(`Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} not found.`);
-      for (const b of existing) await repo.removeBinding(b.id);
-      await changedPolicy();
+      if (!(await services.grants.revokeResource(c.actor, { username, tenant, ref }))) {
+        throw notFound(`Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} not found.`);
+      }
       return {};
     },
     async check(c: Call) {
@@ -303,6 +279,8 @@ export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthC
       method: r.method,
       url: r.path,
       handler: async (req, reply) => {
+        const requestId = randomUUID();
+        reply.header('x-request-id', requestId);
         try {
           const principal = await authenticate(req);
           const source = (r.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
@@ -312,6 +290,7 @@ export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthC
           const param = (name: string) => source?.[name];
           const call: Call = {
             principal,
+            actor: principalActor(principal, 'compat', { requestId, client: { address: req.raw.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] } }),
             admin: isAdmin(deps.policy(), principal) !== undefined,
             req,
             param,
@@ -332,7 +311,7 @@ export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthC
 }
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof CompatError) {
+  if (err instanceof ServiceError) {
     const spec = ERRORS[err.code];
     return reply.code(spec.status).send({ error_code: spec.mlflowCode, message: err.message, gatehouse_code: err.code });
   }

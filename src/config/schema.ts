@@ -110,8 +110,11 @@ export const authSchema = z
     providers: z
       .array(providerSchema)
       .min(1)
-      .default([{ type: 'local', id: 'local', scrypt: { cost: 32768, blockSize: 8, parallelization: 1 }, cacheTtlMs: 60_000 }])
-      .describe('Identity providers, tried in order; the first that recognises the credentials decides.'),
+      .default([
+        { type: 'token', id: 'token', lastUsedIntervalMs: 60_000 },
+        { type: 'local', id: 'local', scrypt: { cost: 32768, blockSize: 8, parallelization: 1 }, cacheTtlMs: 60_000 },
+      ])
+      .describe('Identity providers, tried in order; the first that recognises the credentials decides. The default accepts API tokens and local users\' passwords; without a `token` provider no token is minted.'),
     realm: z.string().default('gatehouse').describe('Realm in the WWW-Authenticate challenge.'),
     browser: browserSchema,
   })

@@ -18,6 +18,8 @@ import { SAFE_METHODS, sameOriginCheck } from '../web/origin.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
 
 export const SESSION_PROVIDER_ID = 'session';
+/** The `method` of a principal whose request rode on the session cookie (the console's calls). */
+export const SESSION_PROVIDER_METHOD = 'session';
 
 export interface SessionProviderOptions {
   readonly sessions: SessionRepository;
@@ -44,7 +46,7 @@ export function sessionProvider(options: SessionProviderOptions): IdentityProvid
       if (!SAFE_METHODS.has(req.method ?? '') && !sameOrigin(req)) return { kind: 'invalid', reason: 'session-no-origin' };
       // The id and provider stay those of the login (bindings and audit name the same person);
       // the method says this request rode on the session.
-      return { kind: 'principal', principal: { ...session.principal, method: 'session' } };
+      return { kind: 'principal', principal: { ...session.principal, method: SESSION_PROVIDER_METHOD } };
     },
   };
 }

@@ -134,8 +134,11 @@ export interface ReloaderOptions {
   readonly initial: Readonly<Config>;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
-  /** Applies new declared policy (PolicyService.reloadDeclared). */
-  readonly apply: (declared: PolicySources) => Promise<void>;
+  /**
+   * Applies new declared policy (the composition root: src/services/declared.ts, then
+   * PolicyService.reloadDeclared). A rejection refuses the reload: the policy in force stays.
+   */
+  readonly apply: (declared: PolicySources, diff: DeclaredDiff) => Promise<void>;
   /** Quiet time after the last file event before reading the file (editors write in several steps). */
   readonly debounceMs?: number;
   /** Also reload on SIGHUP (the gateway process; not in-process tests). */
@@ -176,7 +179,12 @@ export function startDeclaredReloader(o: ReloaderOptions): DeclaredReloader {
       o.log.info({ configFile: o.file, reason }, 'configuration reloaded: declared policy unchanged');
       return;
     }
-    await o.apply(declared);
+    try {
+      await o.apply(declared, diff);
+    } catch (err) {
+      o.log.error({ configFile: o.file, reason, err: (err as Error).message }, 'configuration reload refused: the new policy could not be applied; keeping the policy in force');
+      return;
+    }
     applied = declared;
     o.log.info({ configFile: o.file, reason, diff }, 'declared policy reloaded');
   };

@@ -70,7 +70,16 @@ export function changeProblems(declared: PolicySources, stored: StoredPolicy): {
  * stored deny binding would be missing). `load` is what the start (or the store's return) runs;
  * it also starts the poll.
  */
-export function createPolicyService(declared: PolicySources, repo: PolicyRepository, log: Logger, options: { pollMs: number }): PolicyService & { load(): Promise<void> } {
+export function createPolicyService(
+  declared: PolicySources,
+  repo: PolicyRepository,
+  log: Logger,
+  options: {
+    pollMs: number;
+    /** Called after each reload that found the store's policy version moved (users' changes move it too). */
+    onStoreChange?: () => Promise<void>;
+  },
+): PolicyService & { load(): Promise<void> } {
   let version: string | undefined;
   let current: PolicySnapshot | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -102,6 +111,7 @@ export function createPolicyService(declared: PolicySources, repo: PolicyReposit
     version = v;
     current = next;
     log.info({ policyVersion: v, bindings: next.bindings.length, tenants: next.tenantOrder.length }, 'policy reloaded');
+    await options.onStoreChange?.();
   };
   const load = async () => {
     if (current !== undefined) return;

@@ -23,7 +23,9 @@ export type Change =
   | { readonly kind: 'policy' }
   | { readonly kind: 'user'; readonly name: string }
   | { readonly kind: 'token'; readonly id: string }
-  | { readonly kind: 'session' };
+  | { readonly kind: 'session' }
+  /** The CLI journaled an admin event: move it into the audit chains now (src/audit/journal.ts). */
+  | { readonly kind: 'audit' };
 
 export interface ChangeBus {
   /** Tells every replica; never throws (a lost message is caught up by polling). */

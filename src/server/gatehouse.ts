@@ -23,7 +23,8 @@ import { isMlflowAuthCompatRequest, registerMlflowAuthCompat } from '../compat/m
 import { registerAdminApi } from '../admin/api.ts';
 import { registerConsole } from '../web/console.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
-import type { PolicySnapshot, PolicySources } from '../policy/snapshot.ts';
+import type { PolicySnapshot } from '../policy/snapshot.ts';
+import type { Services } from '../services/index.ts';
 import { tlsServerOptions } from './tls.ts';
 import { guardClient } from './slow-clients.ts';
 
@@ -54,10 +55,8 @@ export interface ServerDeps {
   readonly rateLimits?: RateLimits | undefined;
   /** The policy in force (admin API authorization). */
   readonly policy: () => PolicySnapshot;
-  /** Reloads the policy snapshot now (after an admin API change). */
-  readonly reloadPolicy?: (() => Promise<void>) | undefined;
-  /** The declared policy in force (follows configuration reloads). */
-  readonly declared?: (() => PolicySources) | undefined;
+  /** The control plane's services: the admin API, console, compat API and login page change things only through them. */
+  readonly services: Services;
   /** Shared back ends besides the store and MLflow (Redis), each a readiness check. */
   readonly readiness?: Readonly<Record<string, () => Promise<void>>> | undefined;
 }
@@ -115,18 +114,10 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
     },
   });
   registerHealth(app, deps, () => draining);
-  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits });
+  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits, audit: deps.services.sessions });
   registerUsage(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits });
-  registerMlflowAuthCompat(app, {
-    ...deps,
-    scrypt: config.auth.providers.find((p) => p.type === 'local')?.scrypt ?? { cost: 32768, blockSize: 8, parallelization: 1 },
-    async onUserChanged(name) {
-      deps.providers.forEach((p) => p.forgetUser?.(name));
-      const local = config.auth.providers.flatMap((p) => (p.type === 'local' ? [p.id] : []));
-      await Promise.all(local.map((id) => deps.sessions.revokePrincipal(`${id}:${name}`)));
-    },
-  });
-  registerAdminApi(app, { config, providers: deps.providers, store: deps.store, sessions: deps.sessions, upstreams: deps.upstreams, policy: deps.policy, reloadPolicy: deps.reloadPolicy, declared: deps.declared, rateLimits: deps.rateLimits, log: deps.log });
+  registerMlflowAuthCompat(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits, services: deps.services });
+  registerAdminApi(app, { config, providers: deps.providers, store: deps.store, upstreams: deps.upstreams, policy: deps.policy, services: deps.services, rateLimits: deps.rateLimits, log: deps.log });
   registerConsole(app, { providers: deps.providers, rateLimits: deps.rateLimits });
   await app.ready();
   return {

@@ -1,9 +1,10 @@
 /**
- * The audit repository over the shared schema (table `audit_events`, migrations 0003_audit and
- * 0008_audit_chains): appends one process's chained events to its own chain (replicas sharing a
- * store each keep one, named by `audit.replicaId`) and queries every chain by time range,
- * principal, tenant, operation and decision, with cursor pagination in chain order (chain by
- * chain, each by seq).
+ * The audit repository over the shared schema (table `audit_events`, migrations 0003_audit,
+ * 0008_audit_chains and 0009_admin_audit): appends one process's chained events to its own chain
+ * (replicas sharing a store each keep one, named by `audit.replicaId`) and queries every chain by
+ * time range, type, principal (the actor, for admin events), tenant, operation (the action, for
+ * admin events), decision, target and door, with cursor pagination in chain order (chain by chain,
+ * each by seq).
  */
 import type { Kysely } from 'kysely';
 import { EMPTY_HEAD, type ChainHead } from '../audit/chain.ts';
@@ -15,10 +16,18 @@ export interface AuditQuery {
   readonly from?: string | undefined;
   /** Exclusive upper bound on the event time (ISO 8601). */
   readonly to?: string | undefined;
+  /** A principal id: the caller of a request event, the actor of an admin event (`cli:root`, `config` too). */
   readonly principal?: string | undefined;
   readonly tenant?: string | undefined;
+  /** A route operation id (`runs.create`), or an admin action (`user.create`). */
   readonly operation?: string | undefined;
   readonly decision?: 'allow' | 'deny' | undefined;
+  /** Only request events or only admin events. */
+  readonly type?: 'request' | 'admin' | undefined;
+  /** Admin events about one thing (`user:alice`), or about one kind of thing (`user`). */
+  readonly target?: string | undefined;
+  /** Admin events that came through one door. */
+  readonly door?: string | undefined;
   /** One chain only (a replica id). */
   readonly chain?: string | undefined;
   /** From a previous page's `nextCursor`. */
@@ -64,6 +73,38 @@ function decodeCursor(cursor: string): { chain: string; seq: number } {
   return { seq: Number(m[1]), chain: m[2]! };
 }
 
+/** The indexed columns of an event, by its type (a request event has none: `request`). */
+function columnsOf(e: ChainedEvent) {
+  if (e.type === 'admin') {
+    return {
+      type: 'admin',
+      request_id: e.requestId ?? '',
+      phase: 'complete',
+      principal_id: e.actor.id,
+      tenant: e.tenant,
+      operation: e.action,
+      decision: null,
+      outcome: e.outcome,
+      status: null,
+      target: `${e.target.kind}:${e.target.id}`,
+      door: e.door,
+    };
+  }
+  return {
+    type: 'request',
+    request_id: e.requestId,
+    phase: e.phase,
+    principal_id: e.principal?.id ?? null,
+    tenant: e.tenant,
+    operation: e.operation,
+    decision: e.decision?.effect ?? null,
+    outcome: e.outcome,
+    status: e.status,
+    target: null,
+    door: null,
+  };
+}
+
 export function auditRepository(db: Kysely<Database>, options: { readonly chain?: string } = {}): AuditRepository {
   const chain = options.chain ?? DEFAULT_CHAIN;
   async function query(q: AuditQuery = {}): Promise<AuditPage> {
@@ -75,6 +116,13 @@ export function auditRepository(db: Kysely<Database>, options: { readonly chain?
     if (q.tenant !== undefined) sel = sel.where('tenant', '=', q.tenant);
     if (q.operation !== undefined) sel = sel.where('operation', '=', q.operation);
     if (q.decision !== undefined) sel = sel.where('decision', '=', q.decision);
+    if (q.type !== undefined) sel = sel.where('type', '=', q.type);
+    if (q.door !== undefined) sel = sel.where('door', '=', q.door);
+    if (q.target !== undefined) {
+      // A kind alone (no `:`) matches every target of that kind; kinds are plain words, so the prefix has no wildcard.
+      const t = q.target;
+      sel = t.includes(':') ? sel.where('target', '=', t) : /^[a-z_]+$/.test(t) ? sel.where('target', 'like', `${t}:%`) : sel.where('target', '=', t);
+    }
     if (q.chain !== undefined) sel = sel.where('chain', '=', q.chain);
     if (q.cursor !== undefined) {
       const c = decodeCursor(q.cursor);
@@ -103,16 +151,9 @@ export function auditRepository(db: Kysely<Database>, options: { readonly chain?
               chain,
               seq: e.seq,
               time: e.time,
-              request_id: e.requestId,
-              phase: e.phase,
-              principal_id: e.principal?.id ?? null,
-              tenant: e.tenant,
-              operation: e.operation,
-              decision: e.decision?.effect ?? null,
-              outcome: e.outcome,
-              status: e.status,
               event: JSON.stringify(e),
               hash: e.hash,
+              ...columnsOf(e),
             })),
           )
           .execute();

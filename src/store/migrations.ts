@@ -203,4 +203,25 @@ export const MIGRATIONS: Record<string, Migration> = {
       for (const column of indexed) await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
     },
   },
+  '0009_admin_audit': {
+    async up(db: Kysely<unknown>) {
+      // Admin events share the table with request events (src/audit/admin-event.ts): `type` tells
+      // them apart, `target` (`user:alice`) and `door` are what the admin audit is queried by.
+      await db.schema.alterTable('audit_events').addColumn('type', 'text', (c) => c.notNull().defaultTo('request')).execute();
+      await db.schema.alterTable('audit_events').addColumn('target', 'text').execute();
+      await db.schema.alterTable('audit_events').addColumn('door', 'text').execute();
+      for (const column of ['type', 'target']) await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
+      // Admin events of the CLI, a process without the gateway's auditor: a running gateway moves
+      // them into its own chains (src/audit/journal.ts). `claimed_*` keep two replicas apart.
+      await db.schema
+        .createTable('audit_journal')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('claimed_by', 'text')
+        .addColumn('claimed_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('audit_journal_created_at').on('audit_journal').column('created_at').execute();
+    },
+  },
 };

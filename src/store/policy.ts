@@ -4,7 +4,7 @@
  * transaction, so every gateway process sharing the store reloads its snapshot (policy/service.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { BindingConfig, GroupConfig, RoleConfig, TenantConfig } from '../policy/config.ts';
 import type { Database } from './schema.ts';
 
@@ -32,18 +32,33 @@ export interface PolicyRepository {
   removeRole(name: string): Promise<boolean>;
   addBinding(binding: BindingConfig, createdBy: string): Promise<string>;
   removeBinding(id: string): Promise<boolean>;
+  /**
+   * Moves the policy version without changing the policy: every gateway sharing the store notices
+   * within its poll (a user's admin or disabled flag changed: credential caches must forget it).
+   */
+  touch(): Promise<void>;
+  /** Removes these bindings and member entries in one change (a deleted user's or service account's). */
+  removeEntries(entries: PolicyEntries): Promise<void>;
 }
 
-const bump = (tx: Transaction<Database>) =>
+/** Entries of the stored policy that name one principal. */
+export interface PolicyEntries {
+  readonly bindings: readonly string[];
+  readonly groupMembers: readonly { readonly group: string; readonly member: string }[];
+  readonly tenantMembers: readonly { readonly tenant: string; readonly kind: 'user' | 'group'; readonly name: string }[];
+}
+
+const bump = (tx: Kysely<Database>) =>
   sql`update gatehouse_meta set value = cast(cast(value as integer) + 1 as text) where key = 'policy_version'`.execute(tx);
 
 export function policyRepository(db: Kysely<Database>, now: () => Date = () => new Date()): PolicyRepository {
-  const change = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
-    db.transaction().execute(async (tx) => {
-      const out = await fn(tx);
-      await bump(tx);
-      return out;
-    });
+  const inside = async <T>(tx: Kysely<Database>, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> => {
+    const out = await fn(tx);
+    await bump(tx);
+    return out;
+  };
+  // Given a transaction (a service's, src/store/store.ts `transaction`), the change is part of it.
+  const change = <T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> => (db.isTransaction ? inside(db, fn) : db.transaction().execute((tx) => inside(tx, fn)));
   return {
     async version() {
       const row = await db.selectFrom('gatehouse_meta').select('value').where('key', '=', 'policy_version').executeTakeFirst();
@@ -134,5 +149,12 @@ export function policyRepository(db: Kysely<Database>, now: () => Date = () => n
       }),
     removeBinding: (id) =>
       change(async (tx) => Number((await tx.deleteFrom('policy_bindings').where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0),
+    touch: () => change(async () => undefined),
+    removeEntries: (e) =>
+      change(async (tx) => {
+        if (e.bindings.length > 0) await tx.deleteFrom('policy_bindings').where('id', 'in', e.bindings).execute();
+        for (const m of e.groupMembers) await tx.deleteFrom('policy_group_members').where('group_name', '=', m.group).where('member', '=', m.member).execute();
+        for (const m of e.tenantMembers) await tx.deleteFrom('policy_tenant_members').where('tenant', '=', m.tenant).where('kind', '=', m.kind).where('name', '=', m.name).execute();
+      }),
   };
 }

@@ -1,4 +1,5 @@
 /** Table types shared by every store back end (kysely's `Database` interface). */
+import type { ColumnType } from 'kysely';
 
 
 export interface UsersTable {
@@ -34,6 +35,24 @@ export interface AuditEventsTable {
   status: number | null;
   event: string;
   hash: string;
+  /** `request` or `admin` (src/audit/admin-event.ts); rows before 0009_admin_audit are `request`. The event JSON of a request has no `type`. */
+  type: ColumnType<string, string | undefined, string>;
+  /** Admin events: what changed, as `<kind>:<id>` (`user:alice`); null for request events. */
+  target: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Admin events: the door (`api`, `cli`, ...); null for request events. */
+  door: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** CLI admin events waiting for a running gateway to put them in its audit chains (src/audit/journal.ts). */
+export interface AuditJournalTable {
+  /** Orders the journal with `created_at`: `<created_at, 15 digits>-<uuid>`. */
+  id: string;
+  created_at: number;
+  /** The admin event (JSON), not yet chained. */
+  event: string;
+  /** The gateway process moving it now, and since when (ms); null while nobody is. */
+  claimed_by: string | null;
+  claimed_at: number | null;
 }
 
 /** Browser sessions and pending logins (src/store/sessions.ts); times are epoch milliseconds. */
@@ -143,5 +162,6 @@ export interface Database {
   users: UsersTable;
   gatehouse_meta: MetaTable;
   audit_events: AuditEventsTable;
+  audit_journal: AuditJournalTable;
   sessions: SessionsTable;
 }

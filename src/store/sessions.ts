@@ -66,8 +66,17 @@ const TOUCH_EVERY_MS = 5_000;
 
 export const newSessionId = (): string => randomBytes(32).toString('base64url');
 const hash = (id: string): string => createHash('sha256').update(id).digest('base64url');
+/** The handle of a session id: what the store keeps and an administrator sees; it cannot be replayed as a cookie. */
+export const sessionHandle = hash;
 /** Session ids are 43 base64url characters; anything else is not ours (no store round trip). */
 const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
+
+/** Ends every session of these principals (also inside a transaction: `db` may be one); returns how many. */
+export async function revokeSessionsOf(db: Kysely<Database>, principalIds: readonly string[]): Promise<number> {
+  if (principalIds.length === 0) return 0;
+  const r = await db.deleteFrom('sessions').where('principal_id', 'in', principalIds).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
 
 export function createSessionRepository(db: Kysely<Database>, timeouts: SessionTimeouts, now: () => number): SessionRepository {
   let lastSweep = 0;
@@ -136,9 +145,6 @@ export function createSessionRepository(db: Kysely<Database>, timeouts: SessionT
       const r = await db.deleteFrom('sessions').where('id_hash', '=', handle).where('kind', '=', 'user').executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     },
-    async revokePrincipal(principalId) {
-      const r = await db.deleteFrom('sessions').where('principal_id', '=', principalId).executeTakeFirst();
-      return Number(r.numDeletedRows);
-    },
+    revokePrincipal: (principalId) => revokeSessionsOf(db, [principalId]),
   };
 }

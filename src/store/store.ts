@@ -39,6 +39,11 @@ export interface Store {
   /** Deletes a local user (its API tokens go with it); false when there is no such user. */
   deleteUser(username: string): Promise<boolean>;
   countAdmins(): Promise<number>;
+  /**
+   * Runs `fn` in one transaction: the store it is given (and its `db`) reads and writes inside it;
+   * it commits when `fn` resolves and rolls back when it throws. Not nestable.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Cheap round trip for readiness checks; rejects with the reason while the store is not ready yet. */
   ping(): Promise<void>;
   /**
@@ -251,6 +256,7 @@ function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): S
       const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();
       return Number(r.n);
     },
+    transaction: (fn) => db.transaction().execute((tx) => fn(kyselyStore(tx, now, gate))),
     async ping() {
       await db.selectFrom('gatehouse_meta').select('key').limit(1).execute();
     },

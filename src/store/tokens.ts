@@ -64,6 +64,12 @@ export async function setServiceAccountDisabled(db: Db, name: string, disabled: 
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Deletes a service account; its tokens go with it (foreign key cascade). False when there is none. */
+export async function deleteServiceAccount(db: Db, name: string): Promise<boolean> {
+  const r = await db.deleteFrom('service_accounts').where('name', '=', name).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
 export async function listServiceAccounts(db: Db): Promise<ServiceAccount[]> {
   return (await db.selectFrom('service_accounts').selectAll().orderBy('name').execute()).map(toServiceAccount);
 }

@@ -1,8 +1,8 @@
 /**
  * Usage counts from the audit store (table `audit_events`, written by the `store` audit sink):
  * requests per UTC day, tenant and operation, for the usage analytics API (src/admin/usage.ts).
- * Only `complete` events count (in `audit.mode: required` a write also has a `pending` one),
- * and only requests that matched a route.
+ * Only `complete` request events count (in `audit.mode: required` a write also has a `pending`
+ * one; admin events are no MLflow calls), and only requests that matched a route.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
@@ -43,6 +43,7 @@ export async function usageByDay(db: Kysely<Database>, q: UsageQuery): Promise<U
       (eb) => eb.fn.countAll<number>().as('calls'),
       sql<number>`sum(case when status >= 200 and status < 300 then 1 else 0 end)`.as('succeeded'),
     ])
+    .where('type', '=', 'request')
     .where('phase', '=', 'complete')
     .where('operation', 'is not', null)
     .where('time', '>=', q.from)

@@ -12,14 +12,19 @@
  * A login in progress is a `pending` session (cookie `gatehouse_login`) holding the form's CSRF
  * token, where to go next and the OIDC state; success deletes it and mints a fresh `user`
  * session (cookie `gatehouse_session`): a pre-login id is never promoted (no fixation).
+ *
+ * Every sign-in, sign-out and refused sign-in is an admin audit event (door `login`,
+ * src/services/sessions.ts): who, which session (its handle), from where, and for a refusal the
+ * name typed and the reason — never the password.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IdentityProvider, Principal } from '../identity/principal.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
+import type { LoginRequest, SessionsService } from '../services/sessions.ts';
 import type { BrowserConfig } from './config.ts';
 import { isTls, LOGIN_COOKIE, LOGIN_COOKIE_PATH, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';
 import { LOGIN_PATH, safeNext } from './next.ts';
@@ -36,6 +41,8 @@ export interface LoginDeps {
   readonly log: Logger;
   /** Brute-force lockouts shared with HTTP Basic (src/ratelimit/limits.ts); absent when rate limits are off. */
   readonly rateLimits?: RateLimits | undefined;
+  /** Records sign-ins, sign-outs and refused sign-ins (admin audit events). */
+  readonly audit: Pick<SessionsService, 'signedIn' | 'signedOut' | 'signInFailed'>;
 }
 
 interface PendingData {
@@ -68,6 +75,14 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
   const loginCookie = (req: IncomingMessage, id: string, maxAge = browser.loginTimeoutSeconds) =>
     serializeCookie(LOGIN_COOKIE, id, { path: LOGIN_COOKIE_PATH, secure: secure(req), maxAge });
   const origin = (req: IncomingMessage) => `${isTls(req) ? 'https' : 'http'}://${req.headers.host}`;
+  /** The request as the admin event records it (a fresh request id, echoed as X-Request-ID). */
+  const attempt = (req: FastifyRequest, reply: FastifyReply): LoginRequest => {
+    const requestId = randomUUID();
+    reply.header('x-request-id', requestId);
+    return { requestId, client: { address: req.raw.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] } };
+  };
+  const failed = (req: FastifyRequest, reply: FastifyReply, username: string, provider: string | undefined, reason: string) =>
+    deps.audit.signInFailed({ username: username.slice(0, 256), provider, reason }, attempt(req, reply));
 
   function html(reply: FastifyReply, status: number, body: string, cookies: string[] = [], formActions: string[] = []): FastifyReply {
     reply.code(status).headers(pageHeaders(formActions));
@@ -93,6 +108,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     if (previous !== undefined) await sessions.delete(previous);
     const id = await sessions.create<UserData>('user', { csrf: token(), ...data }, principal);
     log.info({ principal: principal.id, provider: principal.provider, method: principal.method }, 'browser login');
+    await deps.audit.signedIn(principal, id, attempt(req, reply));
     reply.code(303).header('location', next).header('cache-control', 'no-store');
     reply.header('set-cookie', [sessionCookie(req.raw, id), loginCookie(req.raw, '', 0)]);
     return reply.send();
@@ -127,26 +143,29 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       const name = username === '' ? undefined : username.slice(0, 256);
       const locked = await deps.rateLimits?.lockedOut(peer, name);
       if (locked) {
+        await failed(req, reply, username, undefined, 'locked-out');
         reply.headers(deps.rateLimits!.rejection(locked.kind, 'failed-auth', locked.retryAfterMs).headers ?? {});
         return showLogin(req, reply, 429, pending.data.next, 'Too many failed sign-in attempts. Please wait a moment and try again.', name);
       }
-      const bad = async () => {
+      const bad = async (provider: string | undefined, reason: string) => {
         await deps.rateLimits?.failed(peer, name);
+        await failed(req, reply, username, provider, reason);
         return showLogin(req, reply, 401, pending.data.next, 'Invalid username or password.', name);
       };
-      if (username === '' || password === '' || username.length > 256 || password.length > 1024 || username.includes(':')) return bad();
+      if (username === '' || password === '' || username.length > 256 || password.length > 1024 || username.includes(':')) return bad(undefined, 'malformed');
       for (const provider of passwordProviders) {
         const result = await provider.verifyPassword!(username, password, req.raw);
         if (result.kind === 'not-mine') continue;
         if (result.kind === 'principal') return signIn(req, reply, result.principal, pending.data.next);
         log.info({ provider: provider.id, reason: result.reason, verdict: result.kind }, 'browser login refused');
         if (result.kind === 'unavailable') {
+          await failed(req, reply, username, provider.id, result.reason);
           return showLogin(req, reply, 503, pending.data.next, 'The directory could not be reached. Please try again shortly.', username);
         }
-        return bad();
+        return bad(provider.id, result.reason);
       }
       log.info({ reason: 'unknown-user' }, 'browser login refused');
-      return bad();
+      return bad(undefined, 'unknown-user');
     });
 
     scope.get('/_gatehouse/oidc/start/:id', async (req, reply) => {
@@ -181,11 +200,15 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       const query = (req.raw.url ?? '').split('?')[1] ?? '';
       try {
         const result = await idp.finish(pending.data.oidc, query);
-        if (!result) return showLogin(req, reply, 401, next, `${idp.label} did not identify a user.`);
+        if (!result) {
+          await failed(req, reply, '', idp.id, 'no-user');
+          return showLogin(req, reply, 401, next, `${idp.label} did not identify a user.`);
+        }
         return signIn(req, reply, result.principal, next, { oidc: idp.id, ...(result.idToken !== undefined && { idToken: result.idToken }) });
       } catch (err) {
         const e = err as { name?: string; code?: string; error?: string };
         log.info({ provider: idp.id, err: e.name, code: e.code, error: e.error }, 'OIDC login failed');
+        await failed(req, reply, '', idp.id, String(e.error ?? e.code ?? e.name ?? 'failed'));
         return showLogin(req, reply, 401, next, `Sign-in with ${idp.label} failed. Please try again.`);
       }
     });
@@ -210,6 +233,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
         }
         await sessions.delete(id!);
         log.info({ principal: session.principal?.id }, 'browser logout');
+        if (session.principal) await deps.audit.signedOut(session.principal, id!, attempt(req, reply));
         const idp = session.data.oidc === undefined ? undefined : idps.get(session.data.oidc);
         if (idp) {
           location = (await idp.endSessionUrl(session.data.idToken, `${origin(req.raw)}${LOGIN_PATH}`).catch((err: Error) => {

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_AUTH, ADMIN_USER, basic, startInProcess, type InProcess, mlflowStatus } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, ADMIN_USER, basic, callJson, startInProcess, type InProcess, type JsonAnswer, mlflowStatus } from '../harness/gatehouse.ts';
 import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 import { waitFor } from '../harness/ports.ts';
 import { hashPassword } from '../../src/identity/password.ts';
@@ -35,27 +35,10 @@ let gh: InProcess;
 const BOB_PASSWORD = 'bob-password-123';
 const bob = basic('bob', BOB_PASSWORD);
 
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
-  text: string;
-  headers: Headers;
-}
+type Answer = JsonAnswer;
 
-async function api(method: string, path: string, auth: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${gh.url}${API}${path}`, {
-    method,
-    headers: { ...(auth && { authorization: auth }), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed, text, headers: res.headers };
+function api(method: string, path: string, auth: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return callJson(`${gh.url}${API}${path}`, method, { ...(auth && { authorization: auth }), ...headers }, body);
 }
 
 const mlflow = (method: string, path: string, auth: string, workspace: string, body?: unknown) => mlflowStatus(gh.url, method, path, auth, workspace, body);
@@ -620,6 +603,6 @@ describe('OpenAPI document', () => {
     assert.deepEqual(Object.keys(grant.properties).sort(), ['effect', 'experiment', 'group', 'model', 'role', 'serviceAccount', 'tenant', 'user']);
     assert.deepEqual(grant.required, ['role']);
     const audit = doc.paths['/_gatehouse/api/v1/audit'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(audit, ['from', 'to', 'principal', 'tenant', 'operation', 'decision', 'cursor', 'limit']);
+    assert.deepEqual(audit, ['from', 'to', 'type', 'principal', 'tenant', 'operation', 'decision', 'target', 'door', 'cursor', 'limit']);
   });
 });

@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { ADMIN_AUTH, spawnGatehouse, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 import { auditRepository } from '../../src/store/audit.ts';
-import type { ChainedEvent } from '../../src/audit/event.ts';
+import type { ChainedRequestEvent } from '../../src/audit/event.ts';
 import { verifyFile } from '../../src/audit/verify.ts';
 
 const CREATE = '/api/2.0/mlflow/runs/create';
@@ -39,10 +39,10 @@ describe('required mode, in process (store sink)', () => {
 
   test('the pending event is stored before MLflow sees the request; the completion follows', async () => {
     const repo = auditRepository(gh.store.db);
-    let seenByUpstream: ChainedEvent[] | undefined;
+    let seenByUpstream: ChainedRequestEvent[] | undefined;
     stub.handler = (req, res, r) => {
       void repo.query({ operation: 'runs.create', limit: 1000 }).then((page) => {
-        seenByUpstream = page.events.filter((e) => e.requestId === req.headers['x-request-id']);
+        seenByUpstream = page.events.filter((e) => e.requestId === req.headers['x-request-id']) as ChainedRequestEvent[];
         jsonOk(req, res, r);
       });
     };
@@ -54,7 +54,7 @@ describe('required mode, in process (store sink)', () => {
     const deadline = Date.now() + 5000;
     let phases: string[] = [];
     while (Date.now() < deadline) {
-      phases = (await repo.query({ limit: 1000 })).events.filter((e) => e.requestId === id).map((e) => e.phase);
+      phases = ((await repo.query({ limit: 1000 })).events as ChainedRequestEvent[]).filter((e) => e.requestId === id).map((e) => e.phase);
       if (phases.length === 2) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -113,7 +113,7 @@ describe('kill -9 under write load (spawned gateway, file sink with fsync)', () 
       const files = (await verifyFile(file)).sources;
       const recorded = new Set<string>();
       for (const f of files) {
-        for (const line of readFileSync(f, 'utf8').split('\n')) if (line) recorded.add((JSON.parse(line) as ChainedEvent).requestId);
+        for (const line of readFileSync(f, 'utf8').split('\n')) if (line) recorded.add((JSON.parse(line) as ChainedRequestEvent).requestId);
       }
       assert.ok(files.length >= 2, 'the load rotated the file at least once');
       const missing = acknowledged.filter((id) => !recorded.has(id));

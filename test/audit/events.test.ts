@@ -12,7 +12,7 @@ import { ADMIN_AUTH, basic, startInProcess, type InProcess } from '../harness/ga
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 import { auditRepository } from '../../src/store/audit.ts';
-import type { ChainedEvent } from '../../src/audit/event.ts';
+import type { ChainedRequestEvent } from '../../src/audit/event.ts';
 import { escapeText } from '../../src/audit/event.ts';
 import { waitFor } from '../harness/ports.ts';
 
@@ -53,22 +53,22 @@ function rawRequest(head: string, body = ''): Promise<{ status: number; requestI
   });
 }
 
-function fileEvents(): ChainedEvent[] {
+function fileEvents(): ChainedRequestEvent[] {
   return readFileSync(join(dir, 'audit.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as ChainedEvent);
+    .map((l) => JSON.parse(l) as ChainedRequestEvent);
 }
 
-async function eventOf(requestId: string): Promise<ChainedEvent> {
+async function eventOf(requestId: string): Promise<ChainedRequestEvent> {
   assert.ok(requestId, 'the response carried a request id');
   await waitFor(`audit event ${requestId}`, async () => fileEvents().some((e) => e.requestId === requestId), 5000);
   const fromFile = fileEvents().filter((e) => e.requestId === requestId);
   assert.equal(fromFile.length, 1, 'exactly one event per request (no pending events in best-effort mode)');
   await waitFor('store event', async () => (await auditRepository(gh.store.db).query({ limit: 1000 })).events.some((e) => e.requestId === requestId), 5000);
-  const fromStore = (await auditRepository(gh.store.db).query({ limit: 1000 })).events.filter((e) => e.requestId === requestId);
+  const fromStore = ((await auditRepository(gh.store.db).query({ limit: 1000 })).events as ChainedRequestEvent[]).filter((e) => e.requestId === requestId);
   // Each sink has its own chain; the event itself is the same.
-  const strip = ({ seq: _s, prev: _p, hash: _h, ...rest }: ChainedEvent) => rest;
+  const strip = ({ seq: _s, prev: _p, hash: _h, ...rest }: ChainedRequestEvent) => rest;
   assert.deepEqual(strip(fromStore[0]!), strip(fromFile[0]!));
   const raw = JSON.stringify(fromFile[0]);
   for (const secret of ['test-admin-password', 'bob-password', 'Basic ', SECRET_BODY_MARKER]) assert.ok(!raw.includes(secret), `no ${secret} in the event`);
@@ -81,7 +81,7 @@ function ctxOf(requestId: string) {
   return e.ctx;
 }
 
-function assertCommon(e: ChainedEvent, requestId: string, started: number) {
+function assertCommon(e: ChainedRequestEvent, requestId: string, started: number) {
   assert.equal(e.v, 1);
   assert.equal(e.phase, 'complete');
   assert.equal(e.requestId, requestId);
@@ -189,12 +189,13 @@ describe('audit events', () => {
 
   test('the store answers queries by principal, operation, decision and time, page by page', async () => {
     const repo = auditRepository(gh.store.db);
-    const bobs = await repo.query({ principal: 'local:bob' });
-    assert.deepEqual(bobs.events.map((e) => e.decision?.effect), ['deny']);
-    const denied = await repo.query({ decision: 'deny' });
-    assert.ok(denied.events.every((e) => e.decision?.effect === 'deny') && denied.events.length >= 1);
-    const creates = await repo.query({ operation: 'runs.create' });
-    assert.deepEqual(creates.events.map((e) => e.error), ['GATEHOUSE_REQUEST_BAD_JSON']);
+    const requests = async (q: Parameters<typeof repo.query>[0]) => (await repo.query(q)).events as ChainedRequestEvent[];
+    const bobs = await requests({ principal: 'local:bob' });
+    assert.deepEqual(bobs.map((e) => e.decision?.effect), ['deny']);
+    const denied = await requests({ decision: 'deny' });
+    assert.ok(denied.every((e) => e.decision?.effect === 'deny') && denied.length >= 1);
+    const creates = await requests({ operation: 'runs.create' });
+    assert.deepEqual(creates.map((e) => e.error), ['GATEHOUSE_REQUEST_BAD_JSON']);
     assert.equal((await repo.query({ to: '2000-01-01T00:00:00.000Z' })).events.length, 0);
     const all = (await repo.query({ limit: 1000 })).events;
     const seen: number[] = [];

@@ -81,3 +81,21 @@ test('users add generates a password shown once; users list never shows hashes',
   assert.equal(weak.code, 2);
   assert.equal(gatehouse(['users', 'set-password', 'dora', '--password-stdin'], { input: 'a-much-longer-password\n' }).code, 0);
 });
+
+test('users update and delete: an administrator made, then refused as the last one, then kept; a plain user deleted', () => {
+  assert.equal(gatehouse(['users', 'add', 'ivy', '--admin']).code, 0);
+  const demoted = gatehouse(['users', 'update', 'ivy', '--admin', 'false']);
+  assert.equal(demoted.code, 1, 'the only administrator stays one');
+  assert.match(demoted.stderr, /no enabled platform administrator/);
+  const made = gatehouse(['users', 'update', 'dora', '--admin', 'true', '--json']);
+  assert.equal(made.code, 0, made.stderr);
+  assert.deepEqual(JSON.parse(made.stdout), { username: 'dora', admin: true, disabled: false, hasPassword: true });
+  assert.equal(gatehouse(['users', 'update', 'ivy', '--disabled', 'true']).code, 0, 'dora is an administrator now');
+  assert.equal(gatehouse(['users', 'update', 'ivy', '--disabled', 'maybe']).code, 2);
+  assert.equal(gatehouse(['users', 'delete', 'dora']).code, 1, 'ivy is disabled: dora is the last enabled administrator');
+  const deleted = gatehouse(['users', 'delete', 'ivy']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.match(deleted.stdout, /user ivy deleted/);
+  assert.deepEqual((JSON.parse(gatehouse(['users', 'list', '--json']).stdout) as { username: string }[]).map((u) => u.username), ['dora']);
+  assert.equal(gatehouse(['users', 'delete', 'ivy']).code, 1, 'no such user');
+});

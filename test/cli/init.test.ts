@@ -38,11 +38,11 @@ test('init writes a commented config that config check and loadConfig accept, wi
   assert.equal(text, STARTER_CONFIG);
   const config = loadConfig({ file, env: {} });
   assert.equal(config.mlflow.url, 'http://127.0.0.1:5000');
-  assert.deepEqual(config.auth.providers.map((p) => p.type), ['local']);
+  assert.deepEqual(config.auth.providers.map((p) => p.type), ['token', 'local']);
   assert.deepEqual(config.tenants.map((t) => t.name), ['default']);
   assert.equal(config.tenancy.defaultTenant, 'default');
   assert.deepEqual(config.audit.sinks.map((s) => s.type), ['file']);
-  for (const example of ['type: oidc', 'type: ldap', 'type: token', 'role: contributor']) assert.match(text, new RegExp(`# +-? ?\\{? ?${example}`), example);
+  for (const example of ['type: oidc', 'type: ldap', 'role: contributor']) assert.match(text, new RegExp(`# +-? ?\\{? ?${example}`), example);
   assert.equal(gatehouse(['config', 'check', '-c', file]).code, 0);
 });
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
 import { hashPassword } from '../../src/identity/password.ts';
 
@@ -17,8 +17,15 @@ let stub: StubUpstream;
 let gh: InProcess;
 const DANA = basic('dana', 'dana-password-123');
 
+/** An MLflow with workspaces: `tenants add` makes the tenant's workspace there (the stub answers 200). */
+const withWorkspaces: StubHandler = (req, res, r) => {
+  if (req.url !== '/api/3.0/mlflow/server-info') return jsonOk(req, res, r);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ workspaces_enabled: true }));
+};
+
 before(async () => {
-  stub = await startStub();
+  stub = await startStub(withWorkspaces);
   gh = await startInProcess(stub.url, { bindings: [{ role: 'viewer', user: 'root-viewer' }] });
   await gh.store.createUser({ username: 'dana', passwordHash: await hashPassword('dana-password-123', { cost: 1024, blockSize: 8, parallelization: 1 }), admin: false });
 });
@@ -29,7 +36,7 @@ after(async () => {
 
 async function cli(...args: string[]) {
   try {
-    const r = await run(join(ROOT, 'bin/gatehouse'), args, { env: childEnv({ GATEHOUSE_DATA_DIR: gh.dataDir }) });
+    const r = await run(join(ROOT, 'bin/gatehouse'), args, { env: childEnv({ GATEHOUSE_DATA_DIR: gh.dataDir, GATEHOUSE_MLFLOW__URL: stub.url, GATEHOUSE_BINDINGS: '[{role: viewer, user: root-viewer}]' }) });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -59,8 +66,8 @@ test('a grant made with the CLI reaches the running gateway, and its removal too
   await eventually(200);
   const list = await cli('grants', 'list', '--json');
   const grants = JSON.parse(list.stdout) as { id: string; role: string }[];
-  // The CLI reads its own configuration (defaults here), so it lists the store's grants.
-  assert.deepEqual(grants.map((g) => g.id), [id]);
+  // The CLI reads its own configuration (the gateway's declared grant, from the environment here) and the store's.
+  assert.deepEqual(grants.map((g) => g.id), ['config:0', id]);
   assert.equal((await cli('grants', 'remove', id)).code, 0);
   await eventually(403);
 });
@@ -68,7 +75,7 @@ test('a grant made with the CLI reaches the running gateway, and its removal too
 test('dangling references are refused with their path; declared entries cannot be changed here', async () => {
   const badRole = await cli('grants', 'add', '--role', 'nope', '--user', 'dana');
   assert.equal(badRole.code, 2);
-  assert.match(badRole.stderr, /bindings\.\d+\.role: unknown role nope/);
+  assert.match(badRole.stderr, /role: unknown role nope/);
   const badTenant = await cli('grants', 'add', '--role', 'viewer', '--user', 'dana', '--tenant', 'team-x');
   assert.equal(badTenant.code, 2);
   assert.match(badTenant.stderr, /unknown tenant team-x/);
@@ -78,6 +85,7 @@ test('dangling references are refused with their path; declared entries cannot b
 
 test('tenants, members and custom roles made with the CLI', async () => {
   assert.equal((await cli('tenants', 'add', 'team-z', '--default-role', 'viewer')).code, 0);
+  assert.ok(stub.requests.some((r) => r.method === 'POST' && r.url === '/api/3.0/mlflow/workspaces' && JSON.parse(r.body).name === 'team-z'), 'the MLflow workspace was made too');
   assert.equal((await cli('tenants', 'add-member', 'team-z', '--group', 'zeds')).code, 0);
   assert.equal((await cli('groups', 'add-member', 'zeds', 'dana')).code, 0);
   assert.equal((await cli('roles', 'add', '--json-role', '{"name":"tagger","levels":{"experiment":"READ"},"operations":["runs.setTag"]}')).code, 0);
@@ -89,4 +97,8 @@ test('tenants, members and custom roles made with the CLI', async () => {
   const roles = JSON.parse((await cli('roles', 'list', '--json')).stdout) as { name: string; source: string }[];
   assert.equal(roles.find((r) => r.name === 'tagger')?.source, 'store');
   assert.equal((await cli('roles', 'add', '--json-role', '{"name":"viewer"}')).code, 2, 'a built-in name');
+  const removed = await cli('roles', 'remove', 'tagger');
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.ok(!(JSON.parse((await cli('roles', 'list', '--json')).stdout) as { name: string }[]).some((r) => r.name === 'tagger'));
+  assert.equal((await cli('roles', 'remove', 'viewer')).code, 1, 'a built-in role stays');
 });

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { otlpBody, startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, jsonCall, startInProcess, type InProcess, type JsonAnswer, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
+import { basic, callJson, startInProcess, type InProcess, type JsonAnswer, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
@@ -78,7 +78,7 @@ async function allModels(): Promise<{ name: string; tenant: string | undefined }
 }
 
 /** A raw call through the gateway: status and body text exactly as the client sees them. */
-const raw = (user: string, method: string, path: string, body?: unknown): Promise<JsonAnswer> => jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD) }, body);
+const raw = (user: string, method: string, path: string, body?: unknown): Promise<JsonAnswer> => callJson(`${gh.url}${path}`, method, { authorization: basic(user, PASSWORD) }, body);
 
 const chunks = (n: number, size: number) => Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
 
@@ -677,7 +677,7 @@ describe('tag-mode tenancy through the stock MLflow client', () => {
   test('OTLP trace ids: a collision with another tenant\'s trace answers exactly like one with another experiment of one\'s own (documented residual)', async () => {
     const hex = (id: string) => id.replace(/^tr-/, '');
     const otlp = (user: string, experimentId: string, traceHex: string, spanHex: string) =>
-      jsonCall(gh.url, 'POST', '/v1/traces', { authorization: basic(user, PASSWORD), 'x-mlflow-experiment-id': experimentId }, otlpBody(traceHex, spanHex));
+      callJson(`${gh.url}/v1/traces`, 'POST', { authorization: basic(user, PASSWORD), 'x-mlflow-experiment-id': experimentId }, otlpBody(traceHex, spanHex));
     const bobOther = await raw('bob', 'POST', '/api/2.0/mlflow/experiments/create', { name: 'bob-otlp-other' });
     const own = '5e'.repeat(16);
     assert.equal((await otlp('bob', String(bobOther.json.experiment_id), own, '0000000000000001')).status, 200);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { otlpBody, startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ADMIN_AUTH, basic, jsonCall, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, basic, callJson, startInProcess, type InProcess, createUsers, TWO_TENANTS_THREE_GROUPS } from '../harness/gatehouse.ts';
 import { clientActions } from '../harness/python-client.ts';
 import { ROOT } from '../harness/paths.ts';
 
@@ -165,9 +165,9 @@ describe('two tenants, three groups, through the stock MLflow client', () => {
   describe('references, read as MLflow reads them', () => {
     const ws = (workspace: string) => ({ 'x-mlflow-workspace': workspace });
     /** MLflow itself, not through the gateway. */
-    const direct = (method: string, path: string, workspace: string, body?: unknown) => jsonCall(mlflow.url, method, path, ws(workspace), body);
+    const direct = (method: string, path: string, workspace: string, body?: unknown) => callJson(`${mlflow.url}${path}`, method, ws(workspace), body);
     /** Through the gateway, as `user` in `workspace`. */
-    const call = (user: string, method: string, path: string, workspace: string, body?: unknown) => jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD), ...ws(workspace) }, body);
+    const call = (user: string, method: string, path: string, workspace: string, body?: unknown) => callJson(`${gh.url}${path}`, method, { authorization: basic(user, PASSWORD), ...ws(workspace) }, body);
     const MV = '/api/2.0/mlflow/model-versions/create';
     const notForwarded = (since: number) => {
       for (const e of gh.events.slice(since)) assert.equal(e.ctx.upstreamStatus, undefined, `${e.ctx.route?.row.op} (${e.ctx.errorCode}) reached MLflow`);
@@ -249,7 +249,7 @@ describe('two tenants, three groups, through the stock MLflow client', () => {
 
     test('OTLP trace ids: MLflow drops spans for a trace id another workspace holds (documented residual)', async () => {
       const exportAs = (user: string, workspace: string, experiment: string, traceHex: string, spanHex: string) =>
-        jsonCall(gh.url, 'POST', '/v1/traces', { authorization: basic(user, PASSWORD), ...ws(workspace), 'x-mlflow-experiment-id': experiment }, otlpBody(traceHex, spanHex));
+        callJson(`${gh.url}/v1/traces`, 'POST', { authorization: basic(user, PASSWORD), ...ws(workspace), 'x-mlflow-experiment-id': experiment }, otlpBody(traceHex, spanHex));
       const shared = '7a'.repeat(16);
       assert.equal((await exportAs('alice', 'team-a', String(values.expA), shared, '0000000000000001')).status, 200);
       const collision = await exportAs('bob', 'team-b', String(values.expB), shared, '0000000000000002');

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { basic, jsonCall, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
+import { basic, callJson, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 
 const PASSWORD = 'a-long-test-password';
 const KEY = 'gatehouse.tenant';
@@ -21,7 +21,7 @@ interface Answer {
 }
 
 async function call(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const a = await jsonCall(gh.url, method, path, { authorization: basic(user, PASSWORD), ...headers }, body);
+  const a = await callJson(`${gh.url}${path}`, method, { authorization: basic(user, PASSWORD), ...headers }, body);
   return { status: a.status, body: a.json, text: a.text };
 }
 

@@ -162,26 +162,51 @@ export async function mlflowStatus(gatewayUrl: string, method: string, path: str
   return res.status;
 }
 
-/** One HTTP answer as a test reads it: status, the body text, and the body parsed when it is JSON. */
 export interface JsonAnswer {
   readonly status: number;
-  readonly text: string;
+  /** The body parsed as JSON; the text itself when it is not JSON; undefined when empty. */
+  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
+  /** The body when it is a JSON object, else `{}` (artifact bytes, an empty answer): fields read as absent. */
   readonly json: Record<string, unknown>;
+  readonly text: string;
+  readonly headers: Headers;
 }
 
-/** A request with an optional JSON body to `base` (the gateway or MLflow itself), whatever it answers. */
-export async function jsonCall(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonAnswer> {
-  const res = await fetch(`${base}${path}`, {
+/** One HTTP call with an optional JSON body, answered with its status and its body parsed. No redirect is followed. */
+export async function callJson(url: string, method: string, headers: Record<string, string> = {}, body?: unknown): Promise<JsonAnswer> {
+  const res = await fetch(url, {
     method,
+    redirect: 'manual',
     headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  let json: Record<string, unknown> = {};
+  let parsed: unknown;
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    /* not JSON (artifact bytes, an empty answer): the status and text say enough */
+    parsed = text;
   }
-  return { status: res.status, text, json };
+  const json = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  return { status: res.status, body: parsed, json, text, headers: res.headers };
+}
+
+/**
+ * Signs in through the login page's password form as a browser would (its CSRF token and
+ * pending-login cookie, a same-origin Origin); returns the status and the session cookie's value.
+ */
+export async function formSignIn(gatewayUrl: string, user: string, password: string): Promise<{ status: number; session: string | undefined }> {
+  const page = await fetch(`${gatewayUrl}/_gatehouse/login`);
+  const html = await page.text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const next = /name="next" value="([^"]*)"/.exec(html)![1]!.replaceAll('&amp;', '&');
+  const loginCookie = /gatehouse_login=([^;]+)/.exec(page.headers.getSetCookie().join('\n'))![1]!;
+  const res = await fetch(`${gatewayUrl}/_gatehouse/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayUrl, cookie: `gatehouse_login=${loginCookie}` },
+    body: new URLSearchParams({ csrf, next, username: user, password }).toString(),
+  });
+  await res.arrayBuffer();
+  return { status: res.status, session: /gatehouse_session=([^;]+)/.exec(res.headers.getSetCookie().join('\n'))?.[1] };
 }

@@ -12,7 +12,7 @@ import { openStore, type Store } from '../../src/store/store.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { verifyStore } from '../../src/audit/verify.ts';
 import { hashPassword } from '../../src/identity/password.ts';
-import { ADMIN_PASSWORD, ADMIN_USER, basic, type Spawned } from '../harness/gatehouse.ts';
+import { ADMIN_PASSWORD, ADMIN_USER, basic, formSignIn, type Spawned } from '../harness/gatehouse.ts';
 import { startCluster, type Cluster } from './replicas.ts';
 
 const YAML = `
@@ -21,7 +21,7 @@ audit: { sinks: [ { type: store } ] }
 auth:
   providers: [ { type: local, scrypt: { cost: 1024, blockSize: 8, parallelization: 1 } }, { type: token } ]
 tenants:
-  - { name: default, members: { users: [bob, carol, admin], groups: [] } }
+  - { name: default, members: { users: [bob, carol, dave, admin], groups: [] } }
 rateLimits:
   principal:
     searches: { rate: 0.001, burst: 6 }
@@ -30,6 +30,7 @@ const GET = '/api/2.0/mlflow/experiments/get?experiment_id=1';
 const SEARCH = '/api/2.0/mlflow/experiments/search?max_results=10';
 const BOB = basic('bob', 'bob-password-0123');
 const CAROL = basic('carol', 'carol-password-0123');
+const DAVE = basic('dave', 'dave-password-0123');
 
 let cluster: Cluster;
 let a: Spawned;
@@ -40,10 +41,10 @@ before(async () => {
   cluster = await startCluster(YAML);
   [a, b] = await Promise.all([cluster.replica('replica-a'), cluster.replica('replica-b')]);
   store = await openStore({ driver: 'postgres', url: cluster.storeUrl, migrate: 'never', dataDir: '/nonexistent' } as Parameters<typeof openStore>[0]);
-  for (const [name, password] of [['bob', 'bob-password-0123'], ['carol', 'carol-password-0123']] as const) {
+  for (const [name, password] of [['bob', 'bob-password-0123'], ['carol', 'carol-password-0123'], ['dave', 'dave-password-0123']] as const) {
     await store.createUser({ username: name, passwordHash: await hashPassword(password, { cost: 1024, blockSize: 8, parallelization: 1 }), admin: false });
   }
-  for (const user of ['bob', 'carol']) assert.equal((await cluster.cli(['grants', 'add', '--role', 'viewer', '--user', user])).code, 0);
+  for (const user of ['bob', 'carol', 'dave']) assert.equal((await cluster.cli(['grants', 'add', '--role', 'viewer', '--user', user])).code, 0);
 });
 after(async () => {
   await store?.close();
@@ -76,19 +77,9 @@ describe('two replicas, one PostgreSQL, one Redis', () => {
   });
 
   test('a session created on one replica (login form) is valid on the other, and a logout on the other ends it on both', async () => {
-    const page = await call(a, '/_gatehouse/login');
-    const html = await page.text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-    const next = /name="next" value="([^"]*)"/.exec(html)![1]!.replaceAll('&amp;', '&');
-    const loginCookie = /gatehouse_login=([^;]+)/.exec(page.headers.getSetCookie().join('\n'))![1]!;
-    const res = await fetch(`${a.url}/_gatehouse/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: a.url, cookie: `gatehouse_login=${loginCookie}` },
-      body: new URLSearchParams({ csrf, next, username: ADMIN_USER, password: ADMIN_PASSWORD }).toString(),
-    });
-    assert.equal(res.status, 303, await res.text());
-    const session = /gatehouse_session=([^;]+)/.exec(res.headers.getSetCookie().join('\n'))![1]!;
+    const signedIn = await formSignIn(a.url, ADMIN_USER, ADMIN_PASSWORD);
+    assert.equal(signedIn.status, 303);
+    const session = signedIn.session!;
     for (const r of [b, a, b]) assert.equal((await call(r, GET, { cookie: `gatehouse_session=${session}` })).status, 200, `session valid on ${r === a ? 'a' : 'b'}`);
     assert.equal((await store.db.selectFrom('sessions').select('id_hash').where('kind', '=', 'user').execute()).length, 1, 'the session is in the shared store');
     // Log out on b (the confirmation form's CSRF token, then the POST): the session ends on a too.
@@ -113,6 +104,30 @@ describe('two replicas, one PostgreSQL, one Redis', () => {
     const revoked = await cluster.cli(['tokens', 'revoke', id]);
     assert.equal(revoked.code, 0, revoked.stderr);
     await onBothWithin(1000, async (r) => (await call(r, GET, bearer)).status === 401);
+  });
+
+  test('a user disabled through one replica stops on both: password, token; the CLI\'s admin event is recorded once', async () => {
+    const created = await cluster.cli(['tokens', 'create', '--user', 'dave', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const { token, id } = JSON.parse(created.stdout) as { token: string; id: string };
+    // Both replicas have checked dave's password (and cached the check) and his token.
+    for (const r of [a, b, a, b]) for (const authorization of [DAVE, `Bearer ${token}`]) assert.equal((await call(r, GET, { authorization })).status, 200);
+    const res = await fetch(`${a.url}/_gatehouse/api/v1/users/dave`, { method: 'PATCH', headers: { authorization: basic(ADMIN_USER, ADMIN_PASSWORD), 'content-type': 'application/json' }, body: '{"disabled":true}' });
+    assert.equal(res.status, 200, await res.text());
+    // The token at once (every request reads the store); the cached password as soon as b hears (Redis, else its poll).
+    for (const r of both()) assert.equal((await call(r, GET, { authorization: `Bearer ${token}` })).status, 401, 'token refused');
+    await onBothWithin(5000, async (r) => (await call(r, GET, { authorization: DAVE })).status === 401);
+    // The CLI's token.create went through the journal into exactly one replica's chain.
+    const repo = auditRepository(store.db);
+    const deadline = Date.now() + 5000;
+    while ((await store.db.selectFrom('audit_journal').select('id').execute()).length > 0) {
+      assert.ok(Date.now() < deadline, 'a replica took the CLI event from the journal');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const events = (await repo.query({ type: 'admin', target: `token:${id}`, limit: 1000 })).events;
+    assert.deepEqual(events.map((e) => (e.type === 'admin' ? [e.action, e.door] : [])), [['token.create', 'cli']]);
+    const disabled = (await repo.query({ type: 'admin', target: 'user:dave', limit: 1000 })).events;
+    assert.deepEqual(disabled.map((e) => (e.type === 'admin' ? [e.action, e.door, e.actor.id, e.changes.disabled] : [])), [['user.update', 'api', `local:${ADMIN_USER}`, { before: false, after: true }]]);
   });
 
   test('a grant removed with the CLI stops working on both replicas within a second', async () => {

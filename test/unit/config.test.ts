@@ -17,7 +17,7 @@ test('defaults are complete and frozen', () => {
   assert.equal(c.server.public.port, 8080);
   assert.equal(c.mlflow.url, 'http://127.0.0.1:5000');
   assert.equal(c.authorization.mode, 'policy');
-  assert.equal(c.auth.providers[0]?.type, 'local');
+  assert.deepEqual(c.auth.providers.map((p) => p.type), ['token', 'local']);
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.server.public));
 });
 

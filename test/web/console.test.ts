@@ -4,7 +4,9 @@
  * administrator signs in through the login page, creates a tenant, a user and a grant in the
  * console, and the user's MLflow access changes (403, then 200); the user creates and revokes a
  * token in "My account" and the revoked token is refused; the audit viewer's principal filter
- * and live tail show the user's requests. Screenshots go to test-results/console/.
+ * and live tail show the user's requests, and its admin filter the tenant's creation (door
+ * `console`); the tenant made in the console exists in MLflow at once; disabling the user in the
+ * console ends their browser session. Screenshots go to test-results/console/.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,15 +106,15 @@ describe('the web console', { timeout: 300_000 }, () => {
     await admin.getByText(`local:${ADMIN_USER}`).first().waitFor();
     await shot(admin, '01-admin-account');
 
-    // Tenant, in the console; then its MLflow workspace through the gateway, as the administrator.
+    // Tenant, in the console: its MLflow workspace is made with it, so it is usable at once.
     await nav(admin, 'Tenants');
     const tenantForm = admin.getByRole('form', { name: 'Create a tenant' });
     await tenantForm.getByLabel('Name').fill(TENANT);
     await tenantForm.getByRole('button', { name: 'Create tenant' }).click();
     await admin.getByRole('cell', { name: TENANT, exact: true }).waitFor();
     await shot(admin, '02-tenant-created');
-    const ws = await fetch(`${gh.url}/api/3.0/mlflow/workspaces`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ name: TENANT }) });
-    assert.equal(ws.status, 201, await ws.text());
+    const ws = await fetch(`${mlflow.url}/api/3.0/mlflow/workspaces/${TENANT}`);
+    assert.equal(ws.status, 200, `the MLflow workspace exists: ${await ws.text()}`);
     const exp = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
       method: 'POST',
       headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json', 'x-mlflow-workspace': TENANT },
@@ -222,6 +224,17 @@ describe('the web console', { timeout: 300_000 }, () => {
     await table.getByRole('cell', { name: 'experiments.searchGet', exact: true }).first().waitFor({ timeout: 30_000 });
     await shot(admin, '09-audit-tail');
     await admin.getByRole('button', { name: 'Live tail' }).click();
+
+    // Admin events: the tenant made in the console, recorded with the console as its door.
+    await filters.getByLabel('Principal').fill('');
+    await filters.getByLabel('Type').selectOption('admin');
+    await filters.getByLabel('Target (admin)').fill(`tenant:${TENANT}`);
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    const made = table.getByRole('row').filter({ hasText: 'tenant.create' });
+    await made.waitFor();
+    assert.match(await made.innerText(), new RegExp(`local:${ADMIN_USER}\\s+${TENANT}\\s+console\\s+tenant\\.create\\s+allowed[\\s\\S]*admin\\s+tenant:${TENANT}`));
+    assert.equal(await table.locator('tbody tr').count(), 1, 'one event for the one change');
+    await shot(admin, '09b-audit-admin-event');
   });
 
   test('usage charts and health', async () => {
@@ -241,6 +254,20 @@ describe('the web console', { timeout: 300_000 }, () => {
     assert.equal(await checks.getByRole('cell', { name: 'failing' }).count(), 0);
     assert.ok((await checks.getByRole('cell', { name: 'ok', exact: true }).count()) >= 2, 'store and MLflow');
     await shot(admin, '11-health');
+  });
+
+  test('disabling a user in the console ends their browser session at once', async () => {
+    const context = await browserContext();
+    const page = await context.newPage();
+    await signIn(page, USER, PASSWORD);
+    await nav(admin, 'Users');
+    await admin.getByRole('button', { name: `Disable user ${USER}` }).click();
+    await admin.getByRole('status').filter({ hasText: `User ${USER} disabled.` }).waitFor();
+    await shot(admin, '12-user-disabled');
+    // The user's next step in their console is refused: back to the login page.
+    await page.reload();
+    await page.waitForURL((u) => u.pathname === '/_gatehouse/login');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, basic(USER, PASSWORD))).status, 401, 'nor does the password work');
   });
 
   test('at 390 px wide the navigation is a menu button that works with the keyboard', async () => {
@@ -268,12 +295,12 @@ describe('the web console', { timeout: 300_000 }, () => {
     await admin.unroute('**/_gatehouse/api/v1/me/tokens');
     assert.equal(await menu.getAttribute('aria-expanded'), 'true', 'still open once the view has loaded');
     await grantsLink.waitFor({ state: 'visible' });
-    await shot(admin, '12-narrow-menu');
+    await shot(admin, '13-narrow-menu');
     await grantsLink.focus();
     await admin.keyboard.press('Enter');
     await admin.getByRole('heading', { name: 'Grants', level: 1 }).waitFor();
     const width = Number(await admin.evaluate('document.documentElement.scrollWidth'));
     assert.ok(width <= 390 + 1, `no page-wide horizontal scroll (${width}px)`);
-    await shot(admin, '13-narrow-grants');
+    await shot(admin, '14-narrow-grants');
   });
 });

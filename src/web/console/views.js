@@ -75,7 +75,7 @@ export async function tenants(root) {
   const list = h('div', {});
   root.append(
     h('h1', {}, 'Tenants'),
-    card('Create a tenant', h('p', { class: 'muted' }, 'A tenant is an MLflow workspace; create the workspace itself through MLflow (POST /api/3.0/mlflow/workspaces).'),
+    card('Create a tenant', h('p', { class: 'muted' }, 'A tenant is an MLflow workspace: creating the tenant creates the workspace too (an existing one is adopted).'),
       form('Create a tenant', [field('Name', 'name', { required: true, placeholder: 'team-a' }), field('Default role (optional)', 'defaultRole')], 'Create tenant', async (v, f) => {
         await api('POST', '/tenants', v);
         announce(`Tenant ${v.name} created.`);
@@ -92,7 +92,15 @@ export async function tenants(root) {
   );
   async function refresh() {
     const r = await api('GET', '/tenants');
-    list.replaceChildren(table('Tenants', ['Name', 'Default role', 'Users', 'Groups', 'Source'], r.tenants.map((/** @type {any} */ t) => [t.name, t.defaultRole ?? '', t.members.users.join(', '), t.members.groups.join(', '), t.source])));
+    list.replaceChildren(table('Tenants', ['Name', 'Default role', 'Users', 'Groups', 'Source', ''], r.tenants.map((/** @type {any} */ t) => [
+      t.name, t.defaultRole ?? '', t.members.users.join(', '), t.members.groups.join(', '), t.source,
+      // Refused while grants name it or its workspace holds experiments or models (the message says which).
+      t.source === 'api' ? button('Delete', `Delete tenant ${t.name}`, async () => {
+        await api('DELETE', `/tenants/${enc(t.name)}`);
+        await refresh();
+        announce(`Tenant ${t.name} deleted.`);
+      }, 'danger') : '',
+    ])));
   }
   await refresh();
 }
@@ -115,10 +123,17 @@ export async function users(root) {
     const r = await api('GET', '/users');
     list.replaceChildren(table('Users', ['Username', 'Administrator', 'Disabled', 'Password set', ''], r.users.map((/** @type {any} */ u) => [
       u.username, u.admin ? 'yes' : 'no', u.disabled ? 'yes' : 'no', u.hasPassword ? 'yes' : 'no',
-      button(u.disabled ? 'Enable' : 'Disable', `${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`, async () => {
-        await api('PATCH', `/users/${enc(u.username)}`, { disabled: !u.disabled });
-        await refresh();
-      }),
+      h('span', {},
+        button(u.disabled ? 'Enable' : 'Disable', `${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`, async () => {
+          await api('PATCH', `/users/${enc(u.username)}`, { disabled: !u.disabled });
+          await refresh();
+          announce(`User ${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`);
+        }),
+        button('Delete', `Delete user ${u.username}`, async () => {
+          await api('DELETE', `/users/${enc(u.username)}`);
+          await refresh();
+          announce(`User ${u.username} deleted, with its grants, memberships, tokens and sessions.`);
+        }, 'danger')),
     ])));
   }
   await refresh();
@@ -240,7 +255,7 @@ export async function audit(root) {
   /** Fetches the filtered events (following cursors); with `more`, only those since the newest seen. */
   async function load(/** @type {boolean} */ more) {
     const q = new URLSearchParams();
-    for (const k of ['principal', 'tenant', 'operation', 'decision']) if (typeof filters[k] === 'string') q.set(k, String(filters[k]));
+    for (const k of ['type', 'principal', 'tenant', 'operation', 'decision', 'target', 'door']) if (typeof filters[k] === 'string') q.set(k, String(filters[k]));
     const from = typeof filters.from === 'string' ? new Date(filters.from).toISOString() : undefined;
     const to = typeof filters.to === 'string' ? new Date(filters.to).toISOString() : undefined;
     const newest = more ? [...seen.values()].reduce((m, e) => (e.time > m ? e.time : m), '') : '';
@@ -263,18 +278,22 @@ export async function audit(root) {
     const events = [...seen.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 300);
     rows.replaceChildren(
       h('p', { class: 'muted' }, `${seen.size} event(s)${seen.size > 300 ? ', newest 300 shown' : ''}.`),
-      table('Audit events, newest first', ['Time', 'Principal', 'Tenant', 'Method', 'Operation', 'Decision', 'Status', 'Phase'], events.map((e) => [
-        fmtTime(e.time), e.principal?.id ?? 'anonymous', e.tenant ?? '', e.method, e.operation ?? '', e.decision ? e.decision.effect : '', e.status ?? '', e.phase,
-      ])),
+      // Admin events (changes, sign-ins) share the columns: the actor, the door, the action, the outcome, the target.
+      table('Audit events, newest first', ['Time', 'Principal or actor', 'Tenant', 'Method or door', 'Operation or action', 'Decision', 'Status', 'Phase', 'Type', 'Target'], events.map((e) => e.type === 'admin'
+        ? [fmtTime(e.time), e.actor.id, e.tenant ?? '', e.door, e.action, e.outcome, '', '', 'admin', `${e.target.kind}:${e.target.id}`]
+        : [fmtTime(e.time), e.principal?.id ?? 'anonymous', e.tenant ?? '', e.method, e.operation ?? '', e.decision ? e.decision.effect : '', e.status ?? '', e.phase, 'request', ''])),
     );
   }
   root.append(
     h('h1', {}, 'Audit log'),
     card('Filters', form('Audit filters', [
+      field('Type', 'type', { options: ['', 'request', 'admin'] }),
       field('Principal', 'principal', { placeholder: 'local:alice' }),
       field('Tenant', 'tenant'),
       field('Operation', 'operation', { placeholder: 'runs.create' }),
       field('Decision', 'decision', { options: ['', 'allow', 'deny'] }),
+      field('Target (admin)', 'target', { placeholder: 'user:alice' }),
+      field('Door (admin)', 'door', { options: ['', 'api', 'console', 'cli', 'compat', 'config', 'login'] }),
       field('From', 'from', { type: 'datetime-local' }),
       field('To', 'to', { type: 'datetime-local' }),
     ], 'Apply filters', async (v) => {

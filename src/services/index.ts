@@ -1,0 +1,34 @@
+/**
+ * The control plane's services, one per noun; every door (admin API, console, CLI, MLflow-compat
+ * API, configuration reload, login) calls these and nothing below them, so each rule is written
+ * once (src/services/*.ts say which).
+ */
+import type { SessionRepository } from '../store/sessions.ts';
+import type { ServiceDeps } from './context.ts';
+import { grantsService } from './grants.ts';
+import { groupsService } from './groups.ts';
+import { rolesService } from './roles.ts';
+import { serviceAccountsService } from './service-accounts.ts';
+import { sessionsService } from './sessions.ts';
+import { tenantsService } from './tenants.ts';
+import { tokensService } from './tokens.ts';
+import { usersService } from './users.ts';
+
+export type { Actor, ServiceDeps } from './context.ts';
+
+export function createServices(deps: ServiceDeps & { readonly sessions: Pick<SessionRepository, 'list' | 'revokeHandle'> }) {
+  return {
+    /** What the services were built with (the configuration-reload door applies with them). */
+    deps: deps as ServiceDeps,
+    users: usersService(deps),
+    serviceAccounts: serviceAccountsService(deps),
+    tokens: tokensService(deps),
+    tenants: tenantsService(deps),
+    groups: groupsService(deps),
+    roles: rolesService(deps),
+    grants: grantsService(deps),
+    sessions: sessionsService(deps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

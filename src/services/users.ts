@@ -1,0 +1,182 @@
+/**
+ * Local users. The rules every door gets from here, written once:
+ *
+ * - keep an admin: a change that would leave no enabled platform administrator among local users
+ *   (by their flag, or by a global admin grant naming them) is refused — demoting, disabling and
+ *   deleting alike. The check runs inside the change's transaction (on PostgreSQL under an
+ *   advisory lock), so two concurrent changes cannot each leave the other one as the last.
+ * - a disabled, demoted or re-passworded user's browser sessions end in the same transaction; its
+ *   tokens stop on their next use (the token provider reads the owner on every request); cached
+ *   password checks are forgotten here, announced to other gateways (Redis) and, without Redis,
+ *   noticed through the policy version they poll.
+ * - deleting a user removes, in one transaction, what names it: its stored grants, its local group
+ *   and tenant member entries (as the policy engine reads them, src/services/grants.ts
+ *   `entriesNaming`), its tokens and its sessions. A new user of the same name starts with nothing.
+ *
+ * A generated password is returned once; no view carries a hash.
+ */
+import { sql } from 'kysely';
+import { changesOf, SECRET_SET } from '../audit/admin-event.ts';
+import { generatePassword, hashPassword, passwordProblems } from '../identity/password.ts';
+import { isAdmin } from '../policy/engine.ts';
+import type { PolicySnapshot } from '../policy/snapshot.ts';
+import { isPostgres } from '../store/migrations.ts';
+import { policyRepository } from '../store/policy.ts';
+import { revokeSessionsOf } from '../store/sessions.ts';
+import type { Store, User } from '../store/store.ts';
+import { listTokens } from '../store/tokens.ts';
+import { policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
+import { conflict, invalid, lastAdmin, notFound } from './errors.ts';
+import { entriesNaming, userPrincipals } from './principals.ts';
+
+export const USERNAME = /^[A-Za-z0-9._@-]{1,128}$/;
+/** Serializes changes that could remove the last administrator (PostgreSQL; SQLite has one writer). */
+const ADMIN_LOCK_KEY = 0x47617465_61646d6en;
+
+export interface UserView {
+  readonly username: string;
+  readonly admin: boolean;
+  readonly disabled: boolean;
+  readonly hasPassword: boolean;
+}
+
+export const userView = (u: User): UserView => ({ username: u.username, admin: u.admin, disabled: u.disabled, hasPassword: u.passwordHash !== null });
+
+/** A user's fields as admin events record them (the password only as whether one is set). */
+const fieldsOf = (u: User) => ({ username: u.username, admin: u.admin, disabled: u.disabled, password: u.passwordHash === null ? null : SECRET_SET });
+
+export interface NewUser {
+  readonly username: string;
+  /** Omitted (and no `passwordHash`): one is generated and returned once. */
+  readonly password?: string | undefined;
+  /** An existing hash (the importer: werkzeug hashes keep working), or null for no password at all. */
+  readonly passwordHash?: string | null | undefined;
+  readonly admin?: boolean | undefined;
+}
+
+export function usersService(deps: ServiceDeps) {
+  const { store } = deps;
+  const mustFind = async (name: string, from: Store = store) => (await from.findUserByName(name)) ?? Promise.reject(notFound(`user ${name}`));
+
+  async function hashOf(password: string): Promise<string> {
+    const problems = passwordProblems(password);
+    if (problems.length > 0) throw invalid('password', problems.join(', '));
+    if (!deps.providers.scrypt) throw conflict('no local identity provider is configured (auth.providers type: local)');
+    return hashPassword(password, deps.providers.scrypt);
+  }
+
+  async function enabledAdmins(tx: Store, snapshot: PolicySnapshot): Promise<string[]> {
+    return (await tx.listUsers()).filter((u) => !u.disabled && userPrincipals(deps.providers, u).some((p) => isAdmin(snapshot, p) !== undefined)).map((u) => u.username);
+  }
+
+  /** Runs a change to users in one transaction that fails when it would leave no enabled administrator. */
+  async function keepingAnAdmin<T>(change: (tx: Store) => Promise<T>): Promise<T> {
+    const snapshot = (await policyView(deps)).snapshot();
+    return store.transaction(async (tx) => {
+      if (isPostgres(tx.db)) await sql`select pg_advisory_xact_lock(${sql.lit(ADMIN_LOCK_KEY)})`.execute(tx.db);
+      const before = await enabledAdmins(tx, snapshot);
+      const out = await change(tx);
+      if (before.length > 0 && (await enabledAdmins(tx, snapshot)).length === 0) throw lastAdmin();
+      return out;
+    });
+  }
+
+  /** Inside a change: the user's sessions end, and every gateway's poll sees the store moved. */
+  async function endSessions(tx: Store, user: User): Promise<number> {
+    const ended = await revokeSessionsOf(tx.db, userPrincipals(deps.providers, user).map((p) => p.id));
+    await policyRepository(tx.db).touch();
+    return ended;
+  }
+
+  return {
+    async list(): Promise<UserView[]> {
+      return (await store.listUsers()).map(userView);
+    },
+
+    async get(name: string): Promise<UserView> {
+      return userView(await mustFind(name));
+    },
+
+    async create(actor: Actor, input: NewUser): Promise<{ user: UserView; generatedPassword?: string }> {
+      if (!USERNAME.test(input.username)) throw invalid('username', 'letters, digits and . _ @ - (at most 128)');
+      if (await store.findUserByName(input.username)) throw conflict(`user ${input.username} already exists`);
+      const generated = input.password === undefined && input.passwordHash === undefined ? generatePassword() : undefined;
+      const plain = input.password ?? generated;
+      const passwordHash = plain !== undefined ? await hashOf(plain) : (input.passwordHash ?? null);
+      const user = await store.createUser({ username: input.username, passwordHash, admin: input.admin ?? false });
+      await recordChange(deps, actor, { action: 'user.create', target: { kind: 'user', id: user.username }, changes: changesOf(null, fieldsOf(user)) });
+      return { user: userView(user), ...(generated !== undefined && { generatedPassword: generated }) };
+    },
+
+    /** Makes a user a platform administrator or not, disables or re-enables it. */
+    async update(actor: Actor, name: string, change: { readonly admin?: boolean | undefined; readonly disabled?: boolean | undefined }): Promise<UserView> {
+      const { before, after } = await keepingAnAdmin(async (tx) => {
+        const before = await mustFind(name, tx);
+        if (change.admin !== undefined && change.admin !== before.admin) await tx.setAdmin(before.username, change.admin);
+        if (change.disabled !== undefined && change.disabled !== before.disabled) await tx.setDisabled(before.username, change.disabled);
+        const after = await mustFind(name, tx);
+        // A demoted or disabled user's sessions carry what it was: they end with the change.
+        if (after.admin !== before.admin || after.disabled !== before.disabled) await endSessions(tx, before);
+        return { before, after };
+      });
+      const changes = changesOf(fieldsOf(before), fieldsOf(after));
+      if (Object.keys(changes).length > 0) {
+        await deps.principalChanged(after.username);
+        await recordChange(deps, actor, { action: 'user.update', target: { kind: 'user', id: after.username }, changes });
+      }
+      return userView(after);
+    },
+
+    /** Sets (or generates) a user's password; its browser sessions end. */
+    async setPassword(actor: Actor, name: string, password: string | undefined): Promise<{ username: string; generatedPassword?: string }> {
+      const user = await mustFind(name);
+      const generated = password === undefined ? generatePassword() : undefined;
+      const hash = await hashOf(password ?? generated!);
+      await store.transaction(async (tx) => {
+        await tx.setPassword(user.username, hash);
+        await endSessions(tx, user);
+      });
+      await deps.principalChanged(user.username);
+      await recordChange(deps, actor, { action: 'user.password', target: { kind: 'user', id: user.username }, changes: changesOf(fieldsOf(user), { ...fieldsOf(user), password: hash }) });
+      return { username: user.username, ...(generated !== undefined && { generatedPassword: generated }) };
+    },
+
+    /** Deletes a user with its grants, member entries, tokens and sessions. */
+    async delete(actor: Actor, name: string): Promise<void> {
+      const removed = await keepingAnAdmin(async (tx) => {
+        const user = await mustFind(name, tx);
+        const view = await policyView(deps, tx);
+        const entries = entriesNaming(view, userPrincipals(deps.providers, user));
+        const tokens = (await listTokens(tx.db)).filter((t) => t.owner.kind === 'user' && t.owner.id === user.id).map((t) => t.id);
+        await view.repo.removeEntries(entries);
+        const sessions = await endSessions(tx, user);
+        // Its tokens go with the row (foreign key cascade).
+        if (!(await tx.deleteUser(user.username))) throw notFound(`user ${name}`);
+        return { user, entries, tokens, sessions };
+      });
+      await deps.principalChanged(removed.user.username);
+      await deps.policyChanged();
+      const { user, entries, tokens, sessions } = removed;
+      await recordChange(deps, actor, {
+        action: 'user.delete',
+        target: { kind: 'user', id: user.username },
+        changes: changesOf(
+          { ...fieldsOf(user), grants: entries.bindings.map((id) => `api:${id}`), groups: entries.groups, tenants: entries.tenants, tokens, sessions },
+          null,
+        ),
+      });
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof usersService>;
+
+/**
+ * The first administrator, made when the store has none (src/identity/bootstrap-admin.ts: at the
+ * gateway's first start, door `config` — the GATEHOUSE_ADMIN_* environment —, or by `gatehouse init`,
+ * door `cli`), is a change like any other: one admin event.
+ */
+export async function recordBootstrapAdmin(deps: ServiceDeps, actor: Actor, username: string): Promise<void> {
+  const user = await deps.store.findUserByName(username);
+  if (user) await recordChange(deps, actor, { action: 'user.create', target: { kind: 'user', id: username }, changes: changesOf(null, fieldsOf(user)) });
+}
