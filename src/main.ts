@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
 import { bootstrapAdmin, type BootstrapResult } from './identity/bootstrap-admin.ts';
-import { buildProvider } from './identity/providers.ts';
+import { buildProvider, localAccountProviders } from './identity/providers.ts';
 import { SESSION_PROVIDER_ID, sessionProvider } from './identity/session.ts';
 import { createSessionRepository } from './store/sessions.ts';
 import { sessionTimeouts } from './web/config.ts';
@@ -25,7 +25,9 @@ import { openStore, type Store } from './store/store.ts';
 import { createUpstreams } from './upstream/upstreams.ts';
 import { loadOwnership } from './policy/ownership.ts';
 import { ownershipRepository } from './store/ownership.ts';
-import { startPolicyService, type PolicyService } from './policy/service.ts';
+import { mergeSources, startPolicyService, type PolicyService } from './policy/service.ts';
+import { policyNameWarnings } from './policy/name-warnings.ts';
+import { listServiceAccounts } from './store/tokens.ts';
 import { policyRepository } from './store/policy.ts';
 import { startDeclaredReloader } from './policy/declared-reload.ts';
 import { createResolver } from './policy/resolve.ts';
@@ -87,11 +89,12 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   // Browser sessions come last: explicit credentials (Basic, bearer) win over a cookie.
   const providers = [
     ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now: options.now ?? Date.now, metrics })),
-    sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log }),
+    sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log, localProviders: localAccountProviders(config.auth.providers) }),
   ];
   const upstreams = createUpstreams(config);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now: Date.now, onLoss: metrics.auditLost });
   const policy = await startPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000 });
+  await warnAboutPolicyNames(config, policy, store, log);
   const declaredReloader = options.configFile
     ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d) => policy.reloadDeclared(d) })
     : undefined;
@@ -195,6 +198,14 @@ function announceUserChanges(p: IdentityProvider, publish: (c: Change) => Promis
     void publish({ kind: 'user', name });
   };
   return wrapped;
+}
+
+/** Names in the policy that no longer mean what they may have meant (src/policy/name-warnings.ts). */
+async function warnAboutPolicyNames(config: Readonly<Config>, policy: PolicyService, store: Store, log: Logger): Promise<void> {
+  const [stored, users, accounts] = await Promise.all([policyRepository(store.db).load(), store.listUsers(), listServiceAccounts(store.db)]);
+  const providers = [...config.auth.providers, ...config.auth.browser.oidc.map((b) => ({ ...b, type: 'oidc' }))];
+  const local = { users: new Set(users.map((u) => u.username)), serviceAccounts: new Set(accounts.map((a) => a.name)) };
+  for (const warning of policyNameWarnings(mergeSources(policy.declared(), stored), providers, local)) log.warn(warning);
 }
 
 function warnAboutUnsafeModes(config: Readonly<Config>, log: Logger): void {

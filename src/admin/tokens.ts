@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import type { Principal } from '../identity/principal.ts';
+import { localUserOf } from '../identity/local-names.ts';
+import { localAccountProviders } from '../identity/providers.ts';
 import { mintToken } from '../identity/token-format.ts';
 import {
   createServiceAccount,
@@ -20,7 +22,7 @@ import {
   type TokenInfo,
   tokenView,
 } from '../store/tokens.ts';
-import { localProviderIds, type AdminDeps } from './deps.ts';
+import type { AdminDeps } from './deps.ts';
 import { AdminError, conflict, invalid, notFound, route, type RouteSpec } from './http.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'letters, digits and . _ @ - (at most 128)');
@@ -81,12 +83,11 @@ export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
 
   /** The local user behind a principal (password, session or personal token of a local user). */
   async function ownUser(p: Principal): Promise<string> {
-    const ids = localProviderIds(deps.config);
-    const local = p.kind === 'user' && (ids.local.includes(p.provider) || ids.token.includes(p.provider));
-    if (!local || !(await store.findUserByName(p.name))) throw new AdminError('GATEHOUSE_AUTHZ_DENIED', 'personal tokens are for local users; ask an administrator for a service account token');
-    return p.name;
+    const local = localUserOf(p, localAccountProviders(deps.config.auth.providers));
+    if (local === undefined || !(await store.findUserByName(local))) throw new AdminError('GATEHOUSE_AUTHZ_DENIED', 'personal tokens are for local users; ask an administrator for a service account token');
+    return local;
   }
-  const mine = (p: Principal, t: TokenInfo) => t.owner.kind === 'user' && t.owner.name === p.name;
+  const mine = (p: Principal, t: TokenInfo) => t.owner.kind === 'user' && t.owner.name === p.localName;
 
   return [
     route({

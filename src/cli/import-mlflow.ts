@@ -18,12 +18,11 @@ import { policyRepository, type StoredPolicy } from '../store/policy.ts';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
 import { bindingFor, canonicalResource, ensureMlflowRoles, grantsFor, listGrants, parsePermission, UnmappableGrant, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
 import type { Command } from './commands.ts';
+import { LOCAL_NAME } from '../identity/local-names.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-/** Gatehouse principal names (bindings, src/policy/config.ts). */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/;
 
 interface SourceUser {
   readonly id: number;
@@ -124,8 +123,9 @@ export async function importMlflowBasicAuth(
     const byId = new Map<number, string>();
 
     for (const u of source.users) {
-      if (!NAME.test(u.username)) {
-        plan.skipped.push({ what: `user ${JSON.stringify(u.username)}`, reason: 'not a valid Gatehouse principal name (letters, digits and . _ @ : -, at most 128)' });
+      // A local name (src/identity/local-names.ts): with a `:` it would read as another provider's identity.
+      if (!LOCAL_NAME.test(u.username)) {
+        plan.skipped.push({ what: `user ${JSON.stringify(u.username)}`, reason: 'not a valid Gatehouse local user name (letters, digits and . _ @ -, at most 128)' });
         continue;
       }
       byId.set(u.id, u.username);

@@ -4,7 +4,7 @@
  * from this file (`scripts/gen-docs.ts`), so every option's description and default live here.
  */
 import { z } from 'zod';
-import { providerSchema } from '../identity/providers.ts';
+import { providerIdProblems, providerSchema } from '../identity/providers.ts';
 import { devHeadersProblems } from '../identity/dev-headers.ts';
 import { policySchemaFields } from '../policy/config.ts';
 import { referenceProblems } from '../policy/snapshot.ts';
@@ -129,6 +129,7 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.auth.providers.forEach((p, i) => {
       if (p.type === 'mtls' && (c.server.tls?.clientCertificates ?? 'none') === 'none') {
         ctx.addIssue({ code: 'custom', path: ['auth', 'providers', i], message: 'an mtls provider needs server.tls with clientCertificates request or require' });

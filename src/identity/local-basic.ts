@@ -13,6 +13,7 @@ import { verifyPassword, hashPassword, needsRehash } from './password.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
 import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
 import { looksLikeToken } from './token-format.ts';
+import { asLocalName } from './local-names.ts';
 
 export const localBasicSchema = z
   .strictObject({
@@ -100,10 +101,12 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
           .then((h) => store.setPassword(user.username, h))
           .catch(() => {});
       }
+      const local = asLocalName(user.username);
       const principal: Principal = {
         id: `${config.id}:${user.username}`,
         kind: 'user',
         name: user.username,
+        ...(local !== undefined && { localName: local }),
         groups: [],
         tenants: [],
         roles: [],

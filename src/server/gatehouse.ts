@@ -16,6 +16,7 @@ import type { Runner } from '../pipeline/runner.ts';
 import type { Store } from '../store/store.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
+import { localAccountProviders } from '../identity/providers.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import { registerLogin } from '../web/login.ts';
 import { registerUsage } from '../admin/usage.ts';
@@ -111,6 +112,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
   registerMlflowAuthCompat(app, {
     ...deps,
     scrypt: config.auth.providers.find((p) => p.type === 'local')?.scrypt ?? { cost: 32768, blockSize: 8, parallelization: 1 },
+    localProviders: localAccountProviders(config.auth.providers),
     async onUserChanged(name) {
       deps.providers.forEach((p) => p.forgetUser?.(name));
       const local = config.auth.providers.flatMap((p) => (p.type === 'local' ? [p.id] : []));
