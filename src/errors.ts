@@ -89,6 +89,11 @@ export const ERRORS = {
     mlflowCode: 'RESOURCE_EXHAUSTED',
     message: 'The JSON request body is larger than the gateway accepts (server.maxJsonBodyBytes).',
   },
+  GATEHOUSE_REQUEST_HEADERS_TOO_LARGE: {
+    status: 431,
+    mlflowCode: 'RESOURCE_EXHAUSTED',
+    message: 'The request headers are larger than the gateway accepts (server.maxHeaderBytes); a bearer token carrying many groups is the usual cause.',
+  },
   GATEHOUSE_REQUEST_BAD_HEADERS: {
     status: 400,
     mlflowCode: 'INVALID_PARAMETER_VALUE',

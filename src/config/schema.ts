@@ -47,6 +47,15 @@ export const serverSchema = z
       .min(1024)
       .default(16 * 1024 * 1024)
       .describe('Largest JSON request body buffered for inspection; larger ones get 413. Streamed bodies (artifacts, OTLP) have no limit.'),
+    maxHeaderBytes: z
+      .number()
+      .int()
+      .min(8192)
+      .max(256 * 1024)
+      .default(32 * 1024)
+      .describe(
+        'Largest request head (request line and all headers together) accepted; a larger one gets 431 GATEHOUSE_REQUEST_HEADERS_TOO_LARGE before anything else runs. Node\'s own default is 16 KiB, which a bearer token with many groups can exceed on its own (docs/identity.md, "Token size and lifetime").',
+      ),
     headersTimeoutMs: ms(30_000, 'Time a client has to send the request headers'),
     requestTimeoutMs: ms(0, 'Time a client has to send a whole request; 0 disables it so multi-GiB artifact uploads are not cut'),
     keepAliveTimeoutMs: ms(5_000, 'Idle time before a client keep-alive connection is closed'),
