@@ -1,6 +1,7 @@
 /** What the admin API's route families are given by the composition root (through ServerDeps). */
 import type { Config } from '../config/schema.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
+import { localAccountProviders } from '../identity/providers.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PolicySnapshot, PolicySources } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
@@ -48,8 +49,5 @@ export async function changed(deps: AdminDeps): Promise<void> {
 
 /** Ids of the identity providers whose principals are local users (passwords, personal tokens). */
 export function localProviderIds(config: Readonly<Config>): { local: string[]; token: string[] } {
-  return {
-    local: config.auth.providers.flatMap((p) => (p.type === 'local' ? [p.id] : [])),
-    token: config.auth.providers.flatMap((p) => (p.type === 'token' ? [p.id] : [])),
-  };
+  return { local: localAccountProviders(config.auth.providers, ['local']), token: localAccountProviders(config.auth.providers, ['token']) };
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { generatePassword, hashPassword, passwordProblems } from '../identity/password.ts';
 import type { User } from '../store/store.ts';
 import { localProviderIds, type AdminDeps } from './deps.ts';
+import { localUserChanged } from '../identity/user-changes.ts';
 import { conflict, invalid, notFound, route, type RouteSpec } from './http.ts';
 
 const username = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'letters, digits and . _ @ - (at most 128)');
@@ -39,11 +40,9 @@ export function userRoutes(deps: AdminDeps): RouteSpec[] {
     if (problems.length > 0) throw invalid('password', problems.join(', '));
     return { hash: await hashPassword(given ?? generated!, scrypt()), generated };
   }
-  /** A changed user must not keep authenticating from a password-check cache (this process; replicas within their cache TTL). */
-  const forget = (name: string) => deps.providers.forEach((p) => p.forgetUser?.(name));
-  async function endSessions(name: string): Promise<void> {
-    await Promise.all(localProviderIds(deps.config).local.map((id) => deps.sessions.revokePrincipal(`${id}:${name}`)));
-  }
+  /** A changed user is forgotten by every replica's password cache; `endSessions`: its browser sessions end too. */
+  const changed = (name: string, endSessions: boolean) =>
+    localUserChanged({ providers: deps.providers, sessions: deps.sessions, localProviders: localProviderIds(deps.config).local }, name, endSessions);
   /** Refuses a change that would leave no enabled platform administrator among local users. */
   async function keepAnAdmin(name: string, after: { admin: boolean; disabled: boolean } | undefined): Promise<void> {
     const users = await store.listUsers();
@@ -80,8 +79,7 @@ export function userRoutes(deps: AdminDeps): RouteSpec[] {
         await keepAnAdmin(user.username, { admin: body.admin ?? user.admin, disabled: body.disabled ?? user.disabled });
         if (body.admin !== undefined) await store.setAdmin(user.username, body.admin);
         if (body.disabled !== undefined) await store.setDisabled(user.username, body.disabled);
-        forget(user.username);
-        if (body.disabled === true) await endSessions(user.username);
+        await changed(user.username, body.disabled === true);
         return view(await mustFind(user.username));
       },
     }),
@@ -93,8 +91,7 @@ export function userRoutes(deps: AdminDeps): RouteSpec[] {
         const user = await mustFind(params.username!);
         const { hash, generated } = await newPassword(body.password);
         await store.setPassword(user.username, hash);
-        forget(user.username);
-        await endSessions(user.username);
+        await changed(user.username, true);
         return { username: user.username, ...(generated !== undefined && { password: generated }) };
       },
     }),
@@ -105,8 +102,7 @@ export function userRoutes(deps: AdminDeps): RouteSpec[] {
         const user = await mustFind(params.username!);
         await keepAnAdmin(user.username, undefined);
         if (!(await store.deleteUser(user.username))) throw notFound(`user ${user.username}`);
-        forget(user.username);
-        await endSessions(user.username);
+        await changed(user.username, true);
         return undefined;
       },
     }),

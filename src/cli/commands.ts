@@ -8,7 +8,11 @@ import { hashPassword, passwordProblems, generatePassword } from '../identity/pa
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
-import { assertedLocalName } from '../identity/providers.ts';
+import { assertedLocalName, localAccountProviders } from '../identity/providers.ts';
+import { localUserChanged } from '../identity/user-changes.ts';
+import { createSessionRepository } from '../store/sessions.ts';
+import { sessionTimeouts } from '../web/config.ts';
+import { announceChange } from '../redis/notify.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { REASONS } from '../policy/decision.ts';
 import { auditCommands } from '../audit/cli.ts';
@@ -273,6 +277,12 @@ async function setUser({ config, values, positionals }: CommandInput, mode: 'add
     } else if (!(await store.setPassword(username, hash))) {
       err(`no user ${username}`);
       return 1;
+    } else {
+      // Like the admin API: the old password's browser sessions end, and running gateways forget
+      // the remembered password at once with Redis (without it, within their users-version poll).
+      const sessions = createSessionRepository(store.db, sessionTimeouts(config!.auth.browser), Date.now);
+      await localUserChanged({ providers: [], sessions, localProviders: localAccountProviders(config!.auth.providers, ['local']) }, username, true);
+      await announceChange(config!.redis, { kind: 'user', name: username }, err);
     }
     if (values.json) out(JSON.stringify({ username, ...(generated && { password }) }));
     else out(generated ? `${username}: generated password (shown once): ${password}` : `${username}: password set`);

@@ -53,8 +53,8 @@ export function providerIdProblems(providers: readonly ProviderConfig[], browser
 }
 
 /** Ids of the providers whose principals are local accounts: `local` (passwords) and `token` (API tokens). */
-export function localAccountProviders(providers: readonly ProviderConfig[]): string[] {
-  return providers.flatMap((p) => (p.type === 'local' || p.type === 'token' ? [p.id] : []));
+export function localAccountProviders(providers: readonly ProviderConfig[], types: readonly ('local' | 'token')[] = ['local', 'token']): string[] {
+  return providers.flatMap((p) => ((types as readonly string[]).includes(p.type) ? [p.id] : []));
 }
 
 /**

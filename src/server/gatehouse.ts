@@ -19,6 +19,7 @@ import type { Store } from '../store/store.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { localAccountProviders } from '../identity/providers.ts';
+import { localUserChanged } from '../identity/user-changes.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import { registerLogin } from '../web/login.ts';
 import { registerUsage } from '../admin/usage.ts';
@@ -118,9 +119,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
     scrypt: config.auth.providers.find((p) => p.type === 'local')?.scrypt ?? { cost: 32768, blockSize: 8, parallelization: 1 },
     localProviders: localAccountProviders(config.auth.providers),
     async onUserChanged(name) {
-      deps.providers.forEach((p) => p.forgetUser?.(name));
-      const local = config.auth.providers.flatMap((p) => (p.type === 'local' ? [p.id] : []));
-      await Promise.all(local.map((id) => deps.sessions.revokePrincipal(`${id}:${name}`)));
+      await localUserChanged({ providers: deps.providers, sessions: deps.sessions, localProviders: localAccountProviders(config.auth.providers, ['local']) }, name, true);
     },
   });
   registerAdminApi(app, { config, providers: deps.providers, store: deps.store, sessions: deps.sessions, upstreams: deps.upstreams, policy: deps.policy, reloadPolicy: deps.reloadPolicy, declared: deps.declared, rateLimits: deps.rateLimits, log: deps.log });

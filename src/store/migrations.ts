@@ -203,4 +203,11 @@ export const MIGRATIONS: Record<string, Migration> = {
       for (const column of indexed) await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
     },
   },
+  '0009_users_version': {
+    async up(db: Kysely<unknown>) {
+      // Bumped by every change to a local user (src/store/store.ts); replicas poll it to drop
+      // remembered password checks of changed users without Redis (src/identity/local-basic.ts).
+      await sql`insert into gatehouse_meta (key, value) values ('users_version', '0')`.execute(db);
+    },
+  },
 };
