@@ -11,18 +11,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_AUTH, basic, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
-import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
+import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
 
 const FAST = { cost: 1024, blockSize: 8, parallelization: 1 };
 const ALICE_PASSWORD = 'alice-password-0123';
-
-const withWorkspaces: StubHandler = (req, res, r) => {
-  if (req.url === '/api/3.0/mlflow/server-info') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify({ workspaces_enabled: true }));
-  }
-  return jsonOk(req, res, r);
-};
 
 /**
  * One tenant per identity. `alice` (no provider) is the local user alice: a tenant member, a
