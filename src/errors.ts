@@ -118,6 +118,11 @@ export const ERRORS = {
     message: 'The request body did not arrive in time (server.jsonBodyTimeoutMs); the connection is closed.',
     hint: 'Retry; the MLflow client retries 408 by itself.',
   },
+  GATEHOUSE_REQUEST_HEADERS_TOO_LARGE: {
+    status: 431,
+    mlflowCode: 'RESOURCE_EXHAUSTED',
+    message: 'The request headers are larger than the gateway accepts (server.maxHeaderBytes); a bearer token carrying many groups is the usual cause.',
+  },
   GATEHOUSE_REQUEST_BAD_HEADERS: {
     status: 400,
     mlflowCode: 'INVALID_PARAMETER_VALUE',

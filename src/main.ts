@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
 import { bootstrapAdmin, type BootstrapResult } from './identity/bootstrap-admin.ts';
-import { buildProvider } from './identity/providers.ts';
+import { buildProvider, localAccountProviders } from './identity/providers.ts';
 import { SESSION_PROVIDER_ID, sessionProvider } from './identity/session.ts';
 import { createSessionRepository } from './store/sessions.ts';
 import { sessionTimeouts } from './web/config.ts';
@@ -25,7 +25,9 @@ import { openStore, type Store } from './store/store.ts';
 import { createUpstreams } from './upstream/upstreams.ts';
 import { createOwnershipIndex } from './policy/ownership.ts';
 import { ownershipRepository } from './store/ownership.ts';
-import { createPolicyService, type PolicyService } from './policy/service.ts';
+import { createPolicyService, mergeSources, type PolicyService } from './policy/service.ts';
+import { policyNameWarnings } from './policy/name-warnings.ts';
+import { listServiceAccounts } from './store/tokens.ts';
 import { policyRepository } from './store/policy.ts';
 import { startDeclaredReloader } from './policy/declared-reload.ts';
 import { createResolver } from './policy/resolve.ts';
@@ -39,7 +41,6 @@ import { startJournalDrain } from './audit/journal.ts';
 import { createServices, type Services } from './services/index.ts';
 import { CONFIG_ACTOR, providerIdsOf } from './services/context.ts';
 import { applyDeclared } from './services/declared.ts';
-import { userChangeWatcher } from './services/credential-caches.ts';
 import { recordBootstrapAdmin } from './services/users.ts';
 import { mlflowWorkspaces } from './services/workspaces.ts';
 
@@ -114,14 +115,14 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   // Browser sessions come last: explicit credentials (Basic, bearer) win over a cookie.
   const providers = [
     ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now, metrics })),
-    sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log }),
+    sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log, localProviders: localAccountProviders(config.auth.providers) }),
   ];
   const upstreams = createUpstreams(config);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
-  // Users changed by another process (the CLI; a replica without Redis): credential caches forget them when the policy version moves.
+  // A user changed elsewhere (another replica, the CLI) is forgotten at once when Redis announces it;
+  // without Redis, local providers re-confirm what they remember once the store's users version moves.
   const forgetUser = (name: string) => providers.forEach((p) => p.forgetUser?.(name));
-  const usersChanged = userChangeWatcher(store, forgetUser);
-  const policy = createPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000, onStoreChange: usersChanged });
+  const policy = createPolicyService({ ...config, defaultTenant: config.tenancy.defaultTenant }, policyRepository(store.db), log, { pollMs: 1000 });
   const ownership = createOwnershipIndex(ownershipRepository(store.db));
   // Redis (optional): shared rate-limit buckets and change notification between replicas (src/redis/).
   const redis = config.redis ? connectRedis(config.redis, log) : undefined;
@@ -173,7 +174,6 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   const startup = whenStoreReady(
     store,
     [
-      usersChanged,
       async () => {
         const admin = local ? await bootstrapAdmin(store, env, local.scrypt) : undefined;
         if (!admin?.created) return;
@@ -182,6 +182,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
       },
       policy.load,
       ownership.load,
+      () => warnAboutPolicyNames(config, policy, store, log),
     ],
     (err) => log.warn({ err: err.message }, 'start-up reads from the store failed; retrying once the store answers'),
   );
@@ -262,6 +263,14 @@ function announceUserChanges(p: IdentityProvider, publish: (c: Change) => Promis
     void publish({ kind: 'user', name });
   };
   return wrapped;
+}
+
+/** Names in the policy that no longer mean what they may have meant (src/policy/name-warnings.ts). */
+async function warnAboutPolicyNames(config: Readonly<Config>, policy: PolicyService, store: Store, log: Logger): Promise<void> {
+  const [stored, users, accounts] = await Promise.all([policyRepository(store.db).load(), store.listUsers(), listServiceAccounts(store.db)]);
+  const providers = [...config.auth.providers, ...config.auth.browser.oidc.map((b) => ({ ...b, type: 'oidc' }))];
+  const local = { users: new Set(users.map((u) => u.username)), serviceAccounts: new Set(accounts.map((a) => a.name)) };
+  for (const warning of policyNameWarnings(mergeSources(policy.declared(), stored), providers, local)) log.warn(warning);
 }
 
 function warnAboutUnsafeModes(config: Readonly<Config>, log: Logger): void {

@@ -17,6 +17,8 @@ import { globMatch, LEVELS, type Binding, type Family, type Level } from '../pol
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import { ownershipRepository } from '../store/ownership.ts';
 import type { AdminDeps } from './deps.ts';
+import { localAccountProviders } from '../identity/providers.ts';
+import { describedPrincipal } from '../identity/local-names.ts';
 import { AdminError, invalid, notFound, route, type RouteSpec } from './http.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
 
@@ -48,10 +50,15 @@ function synthetic(id: string, kind: Principal['kind'], name: string, extra: Par
   return { id, kind, name, groups: [], tenants: [], roles: [], admin: false, method: 'access-check', provider: 'access-check', ...extra };
 }
 
-/** Principal id → the name and kind it stands for (`local:alice`, `token:sa:ci`). */
-function fromPrincipalId(id: string): { name: string; kind: Principal['kind'] } {
+/**
+ * A creator's principal id → how the policy names it: a local user or service account
+ * (`local:alice`, `token:alice`, `token:sa:ci`) by its local name, anyone else by the id itself.
+ */
+function fromPrincipalId(id: string, localProviders: readonly string[]): { ref: string; kind: Principal['kind'] } {
+  const provider = id.slice(0, id.indexOf(':'));
   const rest = id.slice(id.indexOf(':') + 1);
-  return rest.startsWith('sa:') ? { name: rest.slice(3), kind: 'service_account' } : { name: rest, kind: 'user' };
+  if (!localProviders.includes(provider)) return { ref: id, kind: 'user' };
+  return rest.startsWith('sa:') ? { ref: rest.slice(3), kind: 'service_account' } : { ref: rest, kind: 'user' };
 }
 
 function covers(b: Binding, family: Family, tenant: string, anchors: Anchors): boolean {
@@ -82,18 +89,21 @@ export function accessRoutes(deps: AdminDeps): RouteSpec[] {
     return typeof name === 'string' ? name : undefined;
   }
 
+  const localProviders = localAccountProviders(deps.config.auth.providers);
+
   function candidates(snapshot: PolicySnapshot, tenant: string, storeAdmins: readonly string[], owner: string | undefined): Candidate[] {
     const out = new Map<string, Candidate>();
     const add = (c: Candidate) => {
       const key = `${c.subject.kind}:${c.subject.name}`;
       if (!out.has(key) || c.owner !== undefined) out.set(key, c);
     };
-    const user = (name: string) => add({ subject: { kind: 'user', name }, principal: synthetic(`access:user:${name}`, 'user', name, { admin: storeAdmins.includes(name) }), storeAdmin: storeAdmins.includes(name) });
+    const described = (ref: string, kind: Principal['kind'], extra: Partial<Principal> = {}) => describedPrincipal(ref, { kind, method: 'access-check', provider: 'access-check', ...extra });
+    const user = (name: string) => add({ subject: { kind: 'user', name }, principal: described(name, 'user', { admin: storeAdmins.includes(name) }), storeAdmin: storeAdmins.includes(name) });
     const group = (name: string) => add({ subject: { kind: 'group', name }, principal: synthetic(`access:group:${name}`, 'user', `\u0000group:${name}`, { groups: [name] }) });
     for (const b of snapshot.bindings) {
       if ('user' in b.subject) user(b.subject.user);
       else if ('group' in b.subject) group(b.subject.group);
-      else add({ subject: { kind: 'service_account', name: b.subject.serviceAccount }, principal: synthetic(`access:sa:${b.subject.serviceAccount}`, 'service_account', b.subject.serviceAccount) });
+      else add({ subject: { kind: 'service_account', name: b.subject.serviceAccount }, principal: described(b.subject.serviceAccount, 'service_account') });
     }
     const t = snapshot.tenants.get(tenant)!;
     t.members.users.forEach(user);
@@ -104,9 +114,10 @@ export function accessRoutes(deps: AdminDeps): RouteSpec[] {
     }
     storeAdmins.forEach(user);
     if (owner !== undefined) {
-      const { name, kind } = fromPrincipalId(owner);
-      const subject = { kind: kind === 'service_account' ? ('service_account' as const) : ('user' as const), name };
-      add({ subject, principal: synthetic(owner, kind, name, { admin: kind === 'user' && storeAdmins.includes(name) }), owner, storeAdmin: storeAdmins.includes(name) });
+      const { ref, kind } = fromPrincipalId(owner, localProviders);
+      const subject = { kind: kind === 'service_account' ? ('service_account' as const) : ('user' as const), name: ref };
+      // The owner's own id: ownership is recorded (and looked up) by principal id.
+      add({ subject, principal: { ...described(ref, kind, { admin: kind === 'user' && storeAdmins.includes(ref) }), id: owner }, owner, storeAdmin: storeAdmins.includes(ref) });
     }
     if (t.defaultRole) add({ subject: { kind: 'tenant-members', name: tenant }, principal: synthetic(`access:members:${tenant}`, 'user', `\u0000members:${tenant}`, { tenants: [tenant] }) });
     return [...out.values()];

@@ -7,11 +7,17 @@ import { z } from 'zod';
 import { REASONS } from '../policy/decision.ts';
 import { bindingsFor, groupsOf, isAdmin, tenantsOf } from '../policy/engine.ts';
 import { explain } from '../policy/explain.ts';
+import { assertedLocalName } from '../identity/providers.ts';
 import type { AdminDeps } from './deps.ts';
 import { invalid, route, type RouteSpec } from './http.ts';
 
 const explainBody = z.strictObject({
-  principal: z.string().min(1).max(256).describe('User or service account name.'),
+  principal: z
+    .string()
+    .min(1)
+    .max(1024)
+    .describe('The principal: `<provider id>:<subject>` (its id, as in the audit log), or a local user or service account name.'),
+  name: z.string().optional().describe("With an identity: the user name its provider asserts; counts only where that provider has `assertsLocalNames`."),
   serviceAccount: z.boolean().default(false),
   groups: z.array(z.string()).default([]).describe('Groups the identity provider would assert.'),
   admin: z.boolean().optional().describe("Platform administrator as the IdP would assert it; default: a local user's flag."),
@@ -30,7 +36,7 @@ export function policyRoutes(deps: AdminDeps): RouteSpec[] {
       response: z.object({ effect: z.enum(['allow', 'deny']), reasons: z.array(z.string()), matchedBindings: z.array(z.string()), bindings: z.array(z.unknown()) }),
       handler: async ({ body }) => {
         const admin = body.admin ?? (body.serviceAccount ? false : ((await deps.store.findUserByName(body.principal))?.admin ?? false));
-        const result = explain(deps.policy(), { ...body, admin });
+        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) });
         if (!result) throw invalid('op', `unknown operation ${body.op} (see docs/routes.md)`);
         return { ...result, reasonText: Object.fromEntries(result.reasons.map((r) => [r, REASONS[r]])) };
       },
@@ -50,9 +56,9 @@ export function policyRoutes(deps: AdminDeps): RouteSpec[] {
             return role ? [{ role, scope: { kind: 'tenant', tenant: t }, via: 'tenant-default-role' }] : [];
           }),
         ];
-        const { id, kind, name, email, provider, method, restrict } = principal;
+        const { id, kind, name, localName, email, provider, method, restrict } = principal;
         return {
-          principal: { id, kind, name, ...(email !== undefined && { email }), groups: groupsOf(snapshot, principal), provider, method, ...(restrict && { restrict }) },
+          principal: { id, kind, name, ...(localName !== undefined && { localName }), ...(email !== undefined && { email }), groups: groupsOf(snapshot, principal), provider, method, ...(restrict && { restrict }) },
           admin,
           tenants,
           defaultTenant: snapshot.defaultTenant && tenants.includes(snapshot.defaultTenant) ? snapshot.defaultTenant : (tenants[0] ?? null),

@@ -7,6 +7,7 @@ import { migrateStore, openStore } from '../store/store.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
+import { assertedLocalName } from '../identity/providers.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { REASONS } from '../policy/decision.ts';
 import { auditCommands } from '../audit/cli.ts';
@@ -152,7 +153,10 @@ export const commands: Record<string, Command> = {
       'gatehouse policy explain --principal NAME --op OPERATION_ID [options] [--json]',
       '',
       'Asks the same engine the gateway uses. Options:',
-      '  --principal NAME         user or service account name (local users: admin flag read from the store)',
+      '  --principal WHO          <provider id>:<subject>, the principal id as in the audit log (corp:8f2c..., ldap:alice),',
+      '                           or a local user or service account name (local users: admin flag read from the store)',
+      '  --name NAME              with an identity: the user name its provider asserts (counts only where that',
+      '                           provider has assertsLocalNames)',
       '  --service-account        the principal is a service account',
       '  --groups a,b             groups the identity provider would assert',
       '  --op OPERATION_ID        e.g. runs.logMetric (see docs/routes.md)',
@@ -164,6 +168,7 @@ export const commands: Record<string, Command> = {
     ].join('\n'),
     options: {
       principal: { type: 'string' },
+      name: { type: 'string' },
       'service-account': { type: 'boolean' },
       groups: { type: 'string' },
       op: { type: 'string' },
@@ -186,8 +191,11 @@ export const commands: Record<string, Command> = {
       const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
       const [user, stored] = await Promise.all([store.findUserByName(name), policyRepository(store.db).load()]).finally(() => store.close());
       const snapshot = buildSnapshot(mergeSources({ ...config!, defaultTenant: config!.tenancy.defaultTenant }, stored));
+      const asserted = assertedLocalName(config!.auth, name, values.name as string | undefined);
+      if (values.name !== undefined && asserted === undefined) err(`note: --name ${values.name as string} is ignored: ${name} is not an identity of a provider with assertsLocalNames`);
       const decision = explain(snapshot, {
         principal: name,
+        localName: asserted,
         serviceAccount: Boolean(values['service-account']),
         groups: ((values.groups as string | undefined) ?? '').split(',').filter(Boolean),
         admin: user?.admin ?? false,

@@ -20,15 +20,13 @@ import { policyRepository, type StoredPolicy } from '../store/policy.ts';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
 import { canonicalResource, grantsFor, listGrants, parsePermission, UnmappableGrant, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
 import { cliActor } from '../services/context.ts';
-import { USERNAME } from '../services/users.ts';
 import type { Command } from './commands.ts';
 import { cliServices } from './services.ts';
+import { LOCAL_NAME } from '../identity/local-names.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-/** Gatehouse principal names (bindings, src/policy/config.ts). */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/;
 
 interface SourceUser {
   readonly id: number;
@@ -129,8 +127,9 @@ export async function importMlflowBasicAuth(
     const byId = new Map<number, string>();
 
     for (const u of source.users) {
-      if (!NAME.test(u.username) || !USERNAME.test(u.username)) {
-        plan.skipped.push({ what: `user ${JSON.stringify(u.username)}`, reason: 'not a valid Gatehouse user name (letters, digits and . _ @ -, at most 128, starting with a letter or digit)' });
+      // A local name (src/identity/local-names.ts): with a `:` it would read as another provider's identity.
+      if (!LOCAL_NAME.test(u.username)) {
+        plan.skipped.push({ what: `user ${JSON.stringify(u.username)}`, reason: 'not a valid Gatehouse local user name (letters, digits and . _ @ -, at most 128, starting with a letter or digit)' });
         continue;
       }
       byId.set(u.id, u.username);

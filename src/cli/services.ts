@@ -6,7 +6,7 @@
  * - admin events go to the store's audit journal, which a running gateway moves into its own audit
  *   chains (src/audit/journal.ts; nothing is written when `audit.sinks` is empty);
  * - running gateways hear of a change over Redis when it is configured (policy reload, forgotten
- *   credentials, the journal), and otherwise through the store's policy version they poll.
+ *   credentials, the journal), and otherwise through the store's policy and users versions they poll.
  *
  * A service's refusal is printed as one line on stderr; the exit code is 2 for what the operator
  * must change in the command (invalid input, an entry the configuration file declares), 1 for the

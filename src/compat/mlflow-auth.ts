@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, GatehouseError } from '../errors.ts';
 import { passwordProblems, verifyPassword } from '../identity/password.ts';
 import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import { describedPrincipal, localUserOf } from '../identity/local-names.ts';
 import { decide, isAdmin, tenantsOf } from '../policy/engine.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
@@ -100,8 +101,11 @@ function handlers(deps: MlflowAuthCompatDeps) {
   const adminOnly = (c: Call) => {
     if (!c.admin) throw denied();
   };
+  /** The local user the caller is (never a name another provider asserts): the `local` and `token` providers' principals. */
+  const localProviders = [...services.deps.providers.local, ...services.deps.providers.token];
+  const self = (c: Call) => localUserOf(c.principal, localProviders);
   const selfOrAdmin = (c: Call, username: string) => {
-    if (!c.admin && c.principal.name !== username) throw denied();
+    if (!c.admin && self(c) !== username) throw denied();
   };
   /** The tenant grants are written in: the caller's `X-MLFLOW-WORKSPACE` (one of its tenants), else the default tenant, else `default`. */
   function tenantOf(c: Call): string {
@@ -127,7 +131,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       throw err;
     }
   }
-  const principalOf = (u: User): Principal => ({ id: `local:${u.username}`, kind: 'user', name: u.username, groups: [], tenants: [], roles: [], admin: u.admin, method: 'basic', provider: 'local' });
+  const principalOf = (u: User): Principal => describedPrincipal(u.username, { kind: 'user', admin: u.admin, method: 'basic', provider: 'local' });
   /** The effective MLflow permission, answered by the same engine that authorizes MLflow calls. */
   function effective(principal: Principal, tenant: string, ref: ResourceRef): string {
     const snapshot = deps.policy();
@@ -175,7 +179,8 @@ function handlers(deps: MlflowAuthCompatDeps) {
       return { users: (await store.listUsers()).map((u) => ({ ...userJson(u), roles: [] })) };
     },
     async currentUser(c: Call) {
-      const user = await store.findUserByName(c.principal.name);
+      const me = self(c);
+      const user = me === undefined ? undefined : await store.findUserByName(me);
       return {
         user: user && c.principal.provider !== 'token' ? userJson(user) : { id: c.principal.id, username: c.principal.name, is_admin: c.admin },
         is_basic_auth: c.principal.method === 'basic',
@@ -187,7 +192,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       selfOrAdmin(c, username);
       const user = await mustFind(username);
       // MLflow re-asserts the current password on self-service changes (update_user_password).
-      if (c.principal.name === username) {
+      if (self(c) === username) {
         const current = c.param('current_password');
         if (typeof current !== 'string' || current === '') throw invalid('Current password is required when changing your own password.');
         if (user.passwordHash === null || !(await verifyPassword(current, user.passwordHash))) throw invalid('Current password does not match.');
@@ -211,7 +216,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
     async deleteUser(c: Call) {
       adminOnly(c);
       const username = c.str('username');
-      if (username === c.principal.name) throw invalid('Users cannot delete their own account. Ask another admin to delete this user instead.');
+      if (username === self(c)) throw invalid('Users cannot delete their own account. Ask another admin to delete this user instead.');
       await mustFind(username);
       // Like MLflow's delete_user, and like every door: what names the user goes with it.
       await services.users.delete(c.actor, username);
@@ -260,7 +265,9 @@ function handlers(deps: MlflowAuthCompatDeps) {
       return { is_admin: user.admin, permissions: await permissionRows(username) };
     },
     async currentPermissions(c: Call) {
-      return { is_admin: c.admin, permissions: await permissionRows(c.principal.name) };
+      // The per-user grants this API writes name local users: the caller's, if it has a local name.
+      const local = c.principal.localName;
+      return { is_admin: c.admin, permissions: local === undefined ? [] : await permissionRows(local) };
     },
   };
 

@@ -4,7 +4,7 @@
  * from this file (`scripts/gen-docs.ts`), so every option's description and default live here.
  */
 import { z } from 'zod';
-import { providerSchema } from '../identity/providers.ts';
+import { providerIdProblems, providerSchema } from '../identity/providers.ts';
 import { devHeadersProblems } from '../identity/dev-headers.ts';
 import { policySchemaFields } from '../policy/config.ts';
 import { referenceProblems } from '../policy/snapshot.ts';
@@ -62,6 +62,15 @@ export const serverSchema = z
       .describe('Most elements in one array, or members in one object, of a buffered JSON request body; more get 413. MLflow takes at most 1000 metrics, params and tags in one log-batch call (`MAX_ENTITIES_PER_BATCH`) and its client splits larger batches.'),
     jsonBodyTimeoutMs: ms(30_000, 'Time a client has to send a whole buffered JSON body (MLflow API and Gatehouse\'s own endpoints), counted from when the gateway starts reading it; a slower one gets 408 (or, on Gatehouse\'s own endpoints, a closed connection). 0 disables it'),
     clientIdleTimeoutMs: ms(60_000, 'Longest a client may keep the gateway waiting: no byte of a request body it is sending (streamed artifact and OTLP uploads included), or none of its answer taken while more is waiting to be written. The connection is then closed and MLflow\'s side of the exchange aborted. A pause the gateway or MLflow causes (backpressure, MLflow still computing) does not count. 0 disables it'),
+    maxHeaderBytes: z
+      .number()
+      .int()
+      .min(8192)
+      .max(256 * 1024)
+      .default(32 * 1024)
+      .describe(
+        'Largest request head (request line and all headers together) accepted; a larger one gets 431 GATEHOUSE_REQUEST_HEADERS_TOO_LARGE before anything else runs. Node\'s own default is 16 KiB, which a bearer token with many groups can exceed on its own (docs/identity.md, "Token size and lifetime").',
+      ),
     headersTimeoutMs: ms(30_000, 'Time a client has to send the request headers'),
     requestTimeoutMs: ms(0, 'Time a client has to send a whole request; 0 disables it so multi-GiB artifact uploads are not cut'),
     keepAliveTimeoutMs: ms(5_000, 'Idle time before a client keep-alive connection is closed'),
@@ -153,6 +162,7 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.auth.providers.forEach((p, i) => {
       if (p.type === 'mtls' && (c.server.tls?.clientCertificates ?? 'none') === 'none') {
         ctx.addIssue({ code: 'custom', path: ['auth', 'providers', i], message: 'an mtls provider needs server.tls with clientCertificates request or require' });

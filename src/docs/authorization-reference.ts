@@ -7,6 +7,7 @@ import { BUILTIN_ROLES, familyOfKind, familyOfOp } from '../policy/model.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { REASONS } from '../policy/decision.ts';
 import type { Principal } from '../identity/principal.ts';
+import { describedPrincipal } from '../identity/local-names.ts';
 import type { RouteRow } from '../routes/mlflow/types.ts';
 import { concretePaths } from '../routes/mlflow/expand.ts';
 
@@ -27,7 +28,7 @@ export function renderAuthorizationMarkdown(rows: readonly RouteRow[]): string {
     roles: [],
     bindings: roles.map((role) => ({ role, effect: 'allow' as const, user: `as-${role}`, ...(role === 'admin' ? {} : { tenant: 'team' }) })),
   });
-  const principal = (name: string): Principal => ({ id: `x:${name}`, kind: 'user', name, groups: [], tenants: [], roles: [], admin: false, method: 'basic', provider: 'x' });
+  const principal = (name: string): Principal => describedPrincipal(name, { kind: 'user', method: 'basic', provider: 'x' });
   const cell = (row: RouteRow, role: string) => {
     const d = decide(snapshot, principal(`as-${role}`), { op: row.op, action: row.action, search: row.tenancy === 'search', tenant: 'team', checks: checksFor(row), ...(row.op === 'workspaces.get' && { workspace: 'team' }) });
     return d.effect === 'allow' ? '✓' : '·';
@@ -61,6 +62,18 @@ export function renderAuthorizationMarkdown(rows: readonly RouteRow[]): string {
     '  binding with `effect: deny` wins over every allow: at its scope it takes away every access in the families its role',
     '  grants anything in (denying `viewer` on an experiment denies writing and deleting it too). A tenant may give all its',
     '  members a `defaultRole`.',
+    '- **Who a binding names: an identity, never a display name.** A binding\'s `user` or `serviceAccount`, a tenant\'s',
+    '  `members.users` and a local group\'s `members` name a principal either by its identity, `<provider id>:<subject>`',
+    '  — exactly its principal id in the audit log: `corp:8f2c…` for an OIDC subject, `ldap:alice` (or the DN, or',
+    '  `identityAttribute`), `mtls:team-a-trainer`, `proxy:alice` — or by a **local name** without `:` (`alice`, `ci`),',
+    '  which is the local user or Gatehouse service account of that name: its password, its API tokens and its browser',
+    '  sessions. A name an identity provider asserts (`preferred_username`, an LDAP `uid`, a proxy\'s user header) is a',
+    '  local name only for providers configured with `assertsLocalNames: true` ([identity.md](identity.md), "Names and',
+    '  identities"); otherwise a token whose `preferred_username` is `alice` — from any issuer — gets nothing that',
+    '  names `alice`. Two providers cannot share an id. At start, every local name in the policy that is no local user',
+    '  or service account is logged as a warning with the fix (`user: <provider id>:<subject>`, or `assertsLocalNames`).',
+    '  `gatehouse policy explain --principal corp:8f2c…` (or the admin API\'s `POST /policy/explain`) asks about an',
+    '  identity; `--principal alice` about the local user.',
     '- **Creators get MANAGE** on the experiments and registered models (and prompts) they create, in that tenant: the',
     '  gateway records the creator from MLflow\'s answer to the create call (store table `resource_owners`).',
     '- **Default deny.** No grant, no access. An unresolvable resource, a failed lookup or an unknown role never grants;',

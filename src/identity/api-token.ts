@@ -15,6 +15,7 @@ import type { Store } from '../store/store.ts';
 import { findTokenForAuth, touchToken, type TokenForAuth } from '../store/tokens.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
 import { looksLikeToken, parseToken, sameHash } from './token-format.ts';
+import { asLocalName } from './local-names.ts';
 
 export const apiTokenSchema = z
   .strictObject({
@@ -72,10 +73,13 @@ export function apiTokenProvider(config: ApiTokenConfig, deps: ApiTokenDeps): Id
       ...(row.maxRole !== null && { maxRole: row.maxRole }),
     };
     const o = row.owner;
+    const local = asLocalName(o.name);
     return {
       id: o.kind === 'user' ? `${config.id}:${o.name}` : `${config.id}:sa:${o.name}`,
       kind: o.kind,
       name: o.name,
+      // The token's owner is the local user or service account of that name.
+      ...(local !== undefined && { localName: local }),
       groups: [],
       tenants: [],
       roles: [],

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { AuthResult, IdentityProvider } from './principal.ts';
+import { asLocalName, assertsLocalNamesSchema } from './local-names.ts';
 
 export const devHeadersSchema = z
   .strictObject({
@@ -19,6 +20,7 @@ export const devHeadersSchema = z
       .boolean()
       .default(false)
       .describe('Start even when the public listener binds to a non-loopback address. Anyone reaching it can claim any identity.'),
+    assertsLocalNames: assertsLocalNamesSchema,
   })
   .describe('DEVELOPMENT ONLY: identity from the X-Subject / X-Tenant / X-Groups request headers, believed from anyone.');
 
@@ -54,12 +56,14 @@ export function devHeadersProvider(config: DevHeadersConfig): IdentityProvider {
       const groups = req.headers['x-groups'];
       if (typeof subject !== 'string' || !VALUE.test(subject)) return { kind: 'invalid', reason: 'malformed-x-subject' };
       if (tenant !== undefined && (typeof tenant !== 'string' || !VALUE.test(tenant))) return { kind: 'invalid', reason: 'malformed-x-tenant' };
+      const localName = config.assertsLocalNames ? asLocalName(subject) : undefined;
       return {
         kind: 'principal',
         principal: {
           id: `${config.id}:${subject}`,
           kind: 'user',
           name: subject,
+          ...(localName !== undefined && { localName }),
           groups: typeof groups === 'string' ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
           tenants: tenant !== undefined ? [tenant] : [],
           // Roles apply in the asserted tenant; without one they would apply everywhere, so none.

@@ -5,9 +5,12 @@
  * at most once per `refetchMinIntervalMs`, counted from the last attempt of any kind, so a
  * stream of tokens with invented key ids cannot turn the gateway into a fetch cannon.
  * Concurrent refreshes share one request. A failed refresh keeps the keys already held.
+ * Keys Node cannot or must not use are left out at load (`usableKeys`), so a token naming one
+ * finds no key (401 `unknown-kid`) instead of failing inside the verification (a 500).
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createLocalJWKSet, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters } from 'jose';
+import { createLocalJWKSet, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import type { Logger } from '../lib/logger.ts';
 
@@ -26,6 +29,44 @@ export interface KeySourceOptions {
   readonly log: Logger;
   /** Told of every load attempt's outcome (the `gatehouse_jwks_refreshes_total` metric). */
   readonly onRefresh?: (ok: boolean) => void;
+  /** Told of every key left out of a load (the `gatehouse_jwks_keys_skipped_total` metric). */
+  readonly onSkippedKey?: (reason: SkipReason) => void;
+}
+
+/** Why a published key is not used. */
+export type SkipReason = 'weak-key' | 'unusable-key' | 'unsupported-kty' | 'malformed';
+
+/** RFC 7518 §3.3: RSA keys of 2048 bits or more (jose refuses smaller ones only when a token is verified). */
+const MIN_RSA_BITS = 2048;
+
+/**
+ * The keys of a JWKS that can verify signatures: a key type jose verifies with (RSA, EC, OKP)
+ * that Node imports (an EC point on its curve, a known curve) and, for RSA, of at least 2048
+ * bits. The others are reported with a reason.
+ */
+export function usableKeys(jwks: unknown, skipped: (kid: string | undefined, reason: SkipReason) => void): JWK[] {
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new Error('the JWKS has no "keys" array');
+  const usable: JWK[] = [];
+  for (const key of keys as unknown[]) {
+    const reason = whyUnusable(key);
+    if (reason === undefined) usable.push(key as JWK);
+    else skipped(typeof (key as JWK | null)?.kid === 'string' ? (key as JWK).kid : undefined, reason);
+  }
+  return usable;
+}
+
+function whyUnusable(key: unknown): SkipReason | undefined {
+  if (key === null || typeof key !== 'object' || Array.isArray(key)) return 'malformed';
+  const jwk = key as JWK;
+  if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return 'unsupported-kty';
+  let bits: number | undefined;
+  try {
+    bits = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).asymmetricKeyDetails?.modulusLength;
+  } catch {
+    return 'unusable-key';
+  }
+  return jwk.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS) ? 'weak-key' : undefined;
 }
 
 /** The keys could not be loaded at all: an outage, not a bad token. */
@@ -80,11 +121,14 @@ export function createKeySource(options: KeySourceOptions): KeySource {
     attemptedAt = now();
     try {
       jwksUri ??= await discover();
-      const jwks = (await getJson(jwksUri)) as JSONWebKeySet;
-      resolver = createLocalJWKSet(jwks);
+      const keys = usableKeys(await getJson(jwksUri), (kid, reason) => {
+        log.warn({ issuer: options.issuer, kid, reason }, 'jwks key left out: tokens naming it are refused');
+        options.onSkippedKey?.(reason);
+      });
+      resolver = createLocalJWKSet({ keys } satisfies JSONWebKeySet);
       loadedAt = now();
       lastLoadFailed = false;
-      log.debug({ issuer: options.issuer, why, keys: jwks.keys.length }, 'jwks loaded');
+      log.debug({ issuer: options.issuer, why, keys: keys.length }, 'jwks loaded');
       options.onRefresh?.(true);
     } catch (err) {
       lastLoadFailed = true;

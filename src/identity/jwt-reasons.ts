@@ -13,7 +13,26 @@ export type OidcReason =
   /** A `cnf` confirmation method Gatehouse cannot check (e.g. DPoP `jkt`): not usable as a plain bearer. */
   | 'cnf-unsupported'
   /** RFC 7662: the issuer's introspection endpoint says the token is not active (revoked, expired, unknown). */
-  | 'inactive-token';
+  | 'inactive-token'
+  /** `exp - iat`, or `exp` from now, beyond the provider's `maxTokenLifetimeSeconds`. */
+  | 'lifetime-too-long'
+  /** `iat` later than now plus `clockSkewSeconds`. */
+  | 'issued-in-future';
+
+/**
+ * RFC 7519 §4.1.4 and §4.1.6 leave it to the relying party to bound a token's life: a token
+ * issued in the future (beyond the clock skew), or living longer than `maxS` — by `exp - iat`,
+ * or, with or without `iat`, by `exp` from now — is refused, so a leaked or forged-by-mistake
+ * token cannot stay valid for years (and no cache keeps it that long). Times in seconds;
+ * `exp` and `iat` were already checked to be numbers when present.
+ */
+export function lifetimeReason(claims: { readonly exp?: unknown; readonly iat?: unknown }, nowS: number, skewS: number, maxS: number): OidcReason | undefined {
+  const { exp, iat } = claims;
+  if (typeof iat === 'number' && iat - skewS > nowS) return 'issued-in-future';
+  if (typeof exp !== 'number') return undefined;
+  if (typeof iat === 'number' && exp - iat > maxS) return 'lifetime-too-long';
+  return exp - nowS > maxS + skewS ? 'lifetime-too-long' : undefined;
+}
 
 /** jose error codes → reason ids; undefined for anything that is not the token's fault. */
 export function reasonFor(err: unknown): OidcReason | undefined {

@@ -1,6 +1,7 @@
 /** Configuration of the LDAP / Active Directory provider (`type: ldap` in `auth.providers`). */
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
+import { assertsLocalNamesSchema } from './local-names.ts';
 
 const ms = (d: number, what: string) => z.number().int().min(1).default(d).describe(`${what} (milliseconds).`);
 
@@ -48,7 +49,15 @@ export const ldapSchema = z
       .refine((s) => s.bindDn === undefined || s.bindPassword !== undefined || s.bindPasswordFile !== undefined, 'bindDn needs bindPassword or bindPasswordFile')
       .optional()
       .describe('Bind mode "search then bind": find the user entry (as the service account), then bind as it. Exclusive with `userDnTemplate`.'),
-    usernameAttribute: z.string().default('uid').describe('Attribute holding the canonical user name used in the principal id. AD: `sAMAccountName`. Default `uid`.'),
+    usernameAttribute: z.string().default('uid').describe('Attribute holding the user name (the principal\'s display name). AD: `sAMAccountName`. Default `uid`.'),
+    identityAttribute: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an attribute name, or dn')
+      .optional()
+      .describe(
+        'What the principal id `<id>:<identity>` is made of, read from the user\'s entry: an attribute whose value is unique and never reused (`entryUUID` on OpenLDAP, `employeeID`), or `dn` for the entry\'s DN (in lower case, without blanks around `,` `=` `+`). Default: `usernameAttribute`. An entry without it is identified by its DN.',
+      ),
+    assertsLocalNames: assertsLocalNamesSchema,
     emailAttribute: z.string().default('mail').describe('Attribute holding the e-mail address. Default `mail`.'),
     groups: z
       .strictObject({

@@ -20,6 +20,7 @@ import type { LdapConfig } from './ldap-schema.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
 import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
 import { looksLikeToken } from './token-format.ts';
+import { asLocalName } from './local-names.ts';
 
 export { ldapSchema, type LdapConfig } from './ldap-schema.ts';
 
@@ -54,7 +55,10 @@ export function ldapProvider(options: LdapOptions): IdentityProvider {
   const cache = new Map<string, { principal: Principal; expires: number }>();
   const inflight = new Map<string, Promise<AuthResult>>();
   const mappings = config.groupMappings.map((m) => ({ ...m, dn: normalizeDn(m.group) }));
-  const attributes = [config.usernameAttribute, config.emailAttribute, ...(config.groups?.source === 'memberOf' ? ['memberOf'] : [])];
+  const identityAttribute = config.identityAttribute ?? config.usernameAttribute;
+  const attributes = [
+    ...new Set([config.usernameAttribute, config.emailAttribute, ...(identityAttribute === 'dn' ? [] : [identityAttribute]), ...(config.groups?.source === 'memberOf' ? ['memberOf'] : [])]),
+  ];
 
   /** Groups as (dn, name) pairs, read with `c` (the service connection, or the user's own). */
   async function groupsOf(c: Client, entry: Entry, username: string): Promise<{ dn: string; name: string }[]> {
@@ -70,10 +74,14 @@ export function ldapProvider(options: LdapOptions): IdentityProvider {
     const matched = mappings.filter((m) => dns.has(m.dn));
     const name = first(entry[config.usernameAttribute]) ?? username;
     const email = first(entry[config.emailAttribute]);
+    // The identity comes from the directory's entry, never from what the client typed.
+    const identity = (identityAttribute === 'dn' ? undefined : first(entry[identityAttribute])) ?? normalizeDn(entry.dn);
+    const localName = config.assertsLocalNames ? asLocalName(first(entry[config.usernameAttribute])) : undefined;
     return {
-      id: `${config.id}:${name}`,
+      id: `${config.id}:${identity}`,
       kind: 'user',
       name,
+      ...(localName !== undefined && { localName }),
       ...(email !== undefined && { email }),
       groups: [...new Set(groups.map((g) => g.name))],
       tenants: [...new Set(matched.flatMap((m) => m.tenants))],

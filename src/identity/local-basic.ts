@@ -3,16 +3,25 @@
  * MLflow client). A scrypt check costs tens of milliseconds, so successful checks are
  * remembered for `cacheTtlMs`, keyed by an HMAC of the credentials under a per-process key:
  * the cache never holds a password or anything that could be tested offline.
+ *
+ * A remembered check does not outlive a change to its user on any replica: this process
+ * forgets the user at once (`forgetUser`, also called on Redis change notifications), and once
+ * the store's users version moves (polled every second, src/identity/users-version.ts) each
+ * remembered check is confirmed against the user's row — one indexed read, no scrypt — before it
+ * is used again: a disabled, deleted or re-passworded user is refused at its next request. While
+ * the store cannot be read, remembered checks stay usable until they expire.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, User } from '../store/store.ts';
+import { watchUsersVersion } from './users-version.ts';
 import { verifyPassword, hashPassword, needsRehash } from './password.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
 import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
 import { looksLikeToken } from './token-format.ts';
+import { asLocalName } from './local-names.ts';
 
 export const localBasicSchema = z
   .strictObject({
@@ -44,9 +53,22 @@ export interface LocalBasicOptions {
   readonly now?: () => number;
   /** Cache lookups (`local-password`); default: not counted. */
   readonly metrics?: CacheMetrics;
+  /** How often the store's users version is polled (milliseconds); default 1000. */
+  readonly usersPollMs?: number;
 }
 
 const MAX_CACHE = 10_000;
+
+interface Remembered {
+  principal: Principal;
+  readonly expires: number;
+  /** The user row's id and password hash, digested: a deleted-and-recreated or re-passworded user differs. */
+  readonly stamp: string;
+  /** The users version this check was last confirmed at. */
+  version: number | undefined;
+}
+
+const stampOf = (user: User) => createHash('sha256').update(user.id).update('\0').update(user.passwordHash ?? '').digest('base64url');
 
 export function localBasicProvider(options: LocalBasicOptions): IdentityProvider {
   const { config, store } = options;
@@ -54,9 +76,27 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
   const metrics = options.metrics ?? NO_METRICS;
   // A KeyObject, made once: a raw Buffer key is re-imported on every createHmac (≈ 13 µs against 2 µs).
   const cacheKey = createSecretKey(randomBytes(32));
-  const cache = new Map<string, { principal: Principal; expires: number }>();
+  const cache = new Map<string, Remembered>();
+  const users = watchUsersVersion(store, options.usersPollMs ?? 1000);
   // Unknown users cost the same as known ones: no user-existence oracle through timing.
   const dummyHash = hashPassword(randomBytes(16).toString('hex'), config.scrypt);
+
+  /** A remembered check from before the users version moved: still the same enabled user with the same password? */
+  async function confirm(key: string, hit: Remembered, username: string, version: number | undefined): Promise<Principal | undefined> {
+    let user: User | undefined;
+    try {
+      user = await store.findUserByName(username);
+    } catch {
+      return hit.principal; // the store is down: remembered checks stay usable until they expire
+    }
+    if (!user || user.disabled || stampOf(user) !== hit.stamp) {
+      cache.delete(key);
+      return undefined;
+    }
+    if (user.admin !== hit.principal.admin) hit.principal = { ...hit.principal, admin: user.admin };
+    hit.version = version;
+    return hit.principal;
+  }
 
   return {
     id: config.id,
@@ -77,8 +117,13 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
       const hit = cache.get(key);
       const fresh = hit !== undefined && hit.expires > now();
       if (config.cacheTtlMs > 0) metrics.lookup('local-password', fresh);
-      if (fresh) return { kind: 'principal', principal: hit.principal };
-      let user: Awaited<ReturnType<Store['findUserByName']>>;
+      // Read before the user row: a change after this point moves the version past what is remembered.
+      const version = users.current();
+      if (fresh) {
+        const principal = hit.version === version ? hit.principal : await confirm(key, hit, username, version);
+        if (principal) return { kind: 'principal', principal };
+      }
+      let user: User | undefined;
       try {
         user = await store.findUserByName(username);
       } catch {
@@ -100,10 +145,12 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
           .then((h) => store.setPassword(user.username, h))
           .catch(() => {});
       }
+      const local = asLocalName(user.username);
       const principal: Principal = {
         id: `${config.id}:${user.username}`,
         kind: 'user',
         name: user.username,
+        ...(local !== undefined && { localName: local }),
         groups: [],
         tenants: [],
         roles: [],
@@ -112,8 +159,11 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
         provider: config.id,
       };
       if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
-      cache.set(key, { principal, expires: now() + config.cacheTtlMs });
+      cache.set(key, { principal, expires: now() + config.cacheTtlMs, stamp: stampOf(user), version });
       return { kind: 'principal', principal };
+    },
+    async close() {
+      users.close();
     },
   };
 }

@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { z } from 'zod';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import { asLocalName, assertsLocalNamesSchema } from './local-names.ts';
 
 /** Reason ids for certificates that do not yield a principal (audit-ready). */
 export type MtlsReason =
@@ -64,6 +65,7 @@ export const mtlsSchema = z
   .strictObject({
     type: z.literal('mtls'),
     id: z.string().regex(/^[a-z][a-z0-9-]*$/).default('mtls').describe('Provider id, used in principal ids (`<id>:<name>`), audit and metrics.'),
+    assertsLocalNames: assertsLocalNamesSchema,
     mappings: z
       .array(ruleSchema)
       .min(1)
@@ -177,7 +179,7 @@ export function mtlsProvider(config: MtlsConfig, deps: MtlsDeps): IdentityProvid
         if (!m) continue;
         const vars: Record<string, string> = rule.on === 'spiffe' ? { trustDomain: spiffeMatch![1]! } : { cn: cn! };
         rule.pattern.vars.forEach((v, i) => (vars[v] = m[i + 1]!));
-        const principal = toPrincipal(rule, vars, config.id);
+        const principal = toPrincipal(rule, vars, config.id, config.assertsLocalNames);
         return principal ? { kind: 'principal', principal } : invalid('unmappable-certificate');
       }
       return { kind: 'not-mine', reason: 'unmapped-certificate' };
@@ -185,15 +187,17 @@ export function mtlsProvider(config: MtlsConfig, deps: MtlsDeps): IdentityProvid
   };
 }
 
-function toPrincipal(rule: Rule, vars: Readonly<Record<string, string>>, provider: string): Principal | undefined {
+function toPrincipal(rule: Rule, vars: Readonly<Record<string, string>>, provider: string, assertsLocalNames: boolean): Principal | undefined {
   const name = render(rule.name ?? '{cn}', vars);
   const tenant = rule.tenant !== undefined ? render(rule.tenant, vars) : undefined;
   const groups = rule.groups.map((g) => render(g, vars));
   if (!NAME.test(name) || (tenant !== undefined && !TENANT.test(tenant)) || !groups.every((g) => NAME.test(g))) return undefined;
+  const localName = assertsLocalNames ? asLocalName(name) : undefined;
   return {
     id: `${provider}:${name}`,
     kind: rule.kind,
     name,
+    ...(localName !== undefined && { localName }),
     groups,
     tenants: tenant !== undefined ? [tenant] : [],
     roles: [...rule.roles],

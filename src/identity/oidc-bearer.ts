@@ -18,13 +18,14 @@ import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import { NO_METRICS, type CacheMetrics, type JwksMetrics } from '../metrics/definitions.ts';
 import { claimMappingSchema } from './claims.ts';
+import { assertsLocalNamesSchema } from './local-names.ts';
 import { createKeySource, KeysUnavailableError } from './jwks.ts';
 import { createIntrospector, introspectionSchema } from './introspection.ts';
 import { looksLikeToken } from './token-format.ts';
 import { compileMapping } from './oidc-principal.ts';
 import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
 import { peerCertificateThumbprint } from './mtls.ts';
-import { reasonFor, type OidcReason } from './jwt-reasons.ts';
+import { lifetimeReason, reasonFor, type OidcReason } from './jwt-reasons.ts';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 const int = (def: number, min: number, text: string) => z.number().int().min(min).default(def).describe(text);
@@ -43,12 +44,22 @@ export const oidcBearerSchema = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .describe('Accepted `aud` value(s); required, so tokens minted for other services are refused.'),
     algorithms: z.array(z.enum(ASYMMETRIC)).min(1).default(['RS256', 'ES256']).describe('Accepted signature algorithms (asymmetric only).'),
-    clockSkewSeconds: z.number().int().min(0).max(300).default(30).describe('Tolerance for `exp` and `nbf` (seconds).'),
+    clockSkewSeconds: z.number().int().min(0).max(300).default(30).describe('Tolerance for `exp`, `nbf` and `iat` (an `iat` further ahead is refused) (seconds).'),
+    maxTokenLifetimeSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(10 * 366 * 86_400)
+      .default(86_400)
+      .describe(
+        'Longest a token may live: `exp - iat`, and `exp` from now (with or without `iat`), plus `clockSkewSeconds`; longer-lived tokens are refused (`lifetime-too-long`) (seconds). The default, one day, covers the access tokens of Entra ID, Okta, Keycloak, Auth0 and Google; Kubernetes service-account tokens of the default projected volume are issued for a year (`--service-account-extend-token-expiration`): raise it, or mount a projected token with its own `expirationSeconds`.',
+      ),
     claims: claimMappingSchema,
     serviceAccount: z
       .enum(['auto', 'always', 'never'])
       .default('auto')
       .describe('`auto`: a client-credentials token (`sub` equals `client_id`/`azp`) or one without email and name claims is a service account.'),
+    assertsLocalNames: assertsLocalNamesSchema,
     admin: z
       .strictObject({
         groups: z.array(z.string()).default([]).describe('Group names that make the principal a platform administrator.'),
@@ -100,6 +111,7 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
     now,
     log: deps.log,
     onRefresh: (ok) => metrics.jwksRefresh(config.id, ok),
+    onSkippedKey: (reason) => metrics.jwksKeySkipped(config.id, reason),
   });
   const toPrincipal = compileMapping(config);
   // Keyed by the token's SHA-256 as 32 one-byte characters (48 bytes, not 64 for base64url), with
@@ -129,7 +141,9 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
     if (answer.kind === 'unavailable') return { kind: 'unavailable', reason: 'introspection-unavailable' };
     if (answer.kind === 'inactive') return invalid('inactive-token');
     const claims = answer.claims;
-    const reason = checkIntrospected(claims, config.issuer, audiences, config.introspection!.requireAudience, now(), config.clockSkewSeconds);
+    const reason =
+      checkIntrospected(claims, config.issuer, audiences, config.introspection!.requireAudience, now(), config.clockSkewSeconds) ??
+      lifetimeReason(claims, now() / 1000, config.clockSkewSeconds, config.maxTokenLifetimeSeconds);
     if (reason) return invalid(reason);
     // RFC 9068 §2.2: a client-credentials token's subject is the client (RFC 7662 makes `sub` optional).
     const payload = (claims.sub === undefined && typeof claims.client_id === 'string' ? { ...claims, sub: claims.client_id } : claims) as JWTPayload;
@@ -209,6 +223,8 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
       if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) || (sub !== undefined && typeof sub !== 'string')) {
         return invalid('malformed');
       }
+      const lifetime = lifetimeReason(payload, now() / 1000, config.clockSkewSeconds, config.maxTokenLifetimeSeconds);
+      if (lifetime) return invalid(lifetime);
       const principal = toPrincipal(payload);
       if (!principal) return invalid('malformed');
       const x5t = certificateBinding(payload);

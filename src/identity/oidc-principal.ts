@@ -6,6 +6,7 @@
 import type { JWTPayload } from 'jose';
 import { compileListClaim, listClaim, stringClaim, type ClaimMapping } from './claims.ts';
 import type { Principal } from './principal.ts';
+import { asLocalName } from './local-names.ts';
 import { createListInterner } from '../lib/intern.ts';
 
 export interface MappingConfig {
@@ -13,6 +14,8 @@ export interface MappingConfig {
   readonly claims: ClaimMapping;
   readonly serviceAccount: 'auto' | 'always' | 'never';
   readonly admin: { readonly groups: readonly string[]; readonly roles: readonly string[] };
+  /** The user name claim also names the local user or service account of that name (src/identity/local-names.ts). */
+  readonly assertsLocalNames: boolean;
 }
 
 export function compileMapping(config: MappingConfig): (payload: JWTPayload) => Principal | undefined {
@@ -39,8 +42,16 @@ export function compileMapping(config: MappingConfig): (payload: JWTPayload) => 
     const name = username === subject ? subject : (username ?? subject); // one copy when they are equal
     const principalTenants = lists(listClaim(payload, tenants));
     const admin = principalGroups.some((g) => adminGroups.has(g)) || principalRoles.some((r) => adminRoles.has(r));
-    // Two literals rather than a spread of the optional email: one object of a fixed shape, its
+    // The user name claim itself (never the subject standing in for it), and only where the
+    // operator said this issuer's names are local names.
+    const localName = config.assertsLocalNames ? asLocalName(username) : undefined;
+    // Literals rather than spreads of the optional properties: one object of a fixed shape, its
     // properties inside it (a spread in the middle grows a separate property array per principal).
+    if (localName !== undefined) {
+      return email === undefined
+        ? { id, kind, name, localName, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id }
+        : { id, kind, name, localName, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id };
+    }
     return email === undefined
       ? { id, kind, name, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id }
       : { id, kind, name, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id };

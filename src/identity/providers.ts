@@ -13,6 +13,7 @@ import { localBasicProvider, localBasicSchema } from './local-basic.ts';
 import { mtlsProvider, mtlsSchema } from './mtls.ts';
 import { oidcBearerProvider, oidcBearerSchema } from './oidc-bearer.ts';
 import type { IdentityProvider } from './principal.ts';
+import { asLocalName, providerOf } from './local-names.ts';
 import { trustedProxyProvider, trustedProxySchema } from './trusted-proxy.ts';
 
 export const providerSchema = z.discriminatedUnion('type', [localBasicSchema, oidcBearerSchema, ldapSchema, mtlsSchema, apiTokenSchema, trustedProxySchema, devHeadersSchema]);
@@ -27,6 +28,48 @@ export interface ProviderDeps {
   readonly now: () => number;
   /** Cache lookups and JWKS refreshes (src/metrics/); default: not counted. */
   readonly metrics?: CacheMetrics & JwksMetrics;
+}
+
+/**
+ * Provider ids are the first half of every principal id (`<provider id>:<subject>`), so two
+ * providers with one id would share one namespace of identities: the same `sub` at two issuers
+ * would be one principal. Ids must differ; a login-page OIDC entry may share the id of the
+ * bearer provider of the same issuer (the same people, the same ids either way).
+ */
+export function providerIdProblems(providers: readonly ProviderConfig[], browserOidc: readonly { id: string; issuer: string }[]): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const byId = new Map<string, ProviderConfig>();
+  providers.forEach((p, i) => {
+    if (byId.has(p.id)) problems.push({ path: ['auth', 'providers', i, 'id'], message: `duplicate provider id ${p.id}: principal ids (<provider id>:<subject>) of two providers would collide; give each its own id` });
+    else byId.set(p.id, p);
+  });
+  browserOidc.forEach((b, i) => {
+    const same = byId.get(b.id);
+    if (same && !(same.type === 'oidc' && same.issuer === b.issuer)) {
+      problems.push({ path: ['auth', 'browser', 'oidc', i, 'id'], message: `provider id ${b.id} is taken by an auth.providers entry that is not the oidc provider of issuer ${b.issuer}; principal ids would collide` });
+    }
+  });
+  return problems;
+}
+
+/** Ids of the providers whose principals are local accounts: `local` (passwords) and `token` (API tokens). */
+export function localAccountProviders(providers: readonly ProviderConfig[], types: readonly ('local' | 'token')[] = ['local', 'token']): string[] {
+  return providers.flatMap((p) => ((types as readonly string[]).includes(p.type) ? [p.id] : []));
+}
+
+/**
+ * The local name an identity `ref` (`corp:8f2c…`) with user name `name` would carry: `name`
+ * when its provider (in `auth.providers` or `auth.browser.oidc`) is configured with
+ * `assertsLocalNames`, else undefined (src/identity/local-names.ts).
+ */
+export function assertedLocalName(
+  auth: { readonly providers: readonly ProviderConfig[]; readonly browser: { readonly oidc: readonly { id: string; assertsLocalNames: boolean }[] } },
+  ref: string,
+  name: string | undefined,
+): string | undefined {
+  const id = providerOf(ref);
+  const asserts = [...auth.providers, ...auth.browser.oidc].some((p) => p.id === id && 'assertsLocalNames' in p && p.assertsLocalNames);
+  return asserts ? asLocalName(name) : undefined;
 }
 
 export function buildProvider(config: ProviderConfig, deps: ProviderDeps): IdentityProvider {

@@ -16,6 +16,7 @@ import type { SessionRepository } from '../store/sessions.ts';
 import { readCookie, SESSION_COOKIE } from '../web/cookies.ts';
 import { SAFE_METHODS, sameOriginCheck } from '../web/origin.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
+import { asLocalName } from './local-names.ts';
 
 export const SESSION_PROVIDER_ID = 'session';
 /** The `method` of a principal whose request rode on the session cookie (the console's calls). */
@@ -25,6 +26,11 @@ export interface SessionProviderOptions {
   readonly sessions: SessionRepository;
   readonly publicOrigins: readonly string[];
   readonly log: Logger;
+  /**
+   * Ids of the local providers (`local`, `token`): a session they opened before principals had a
+   * `localName` gets the local name back from its user name, so an upgrade keeps it working.
+   */
+  readonly localProviders?: readonly string[];
 }
 
 export function sessionProvider(options: SessionProviderOptions): IdentityProvider {
@@ -46,7 +52,9 @@ export function sessionProvider(options: SessionProviderOptions): IdentityProvid
       if (!SAFE_METHODS.has(req.method ?? '') && !sameOrigin(req)) return { kind: 'invalid', reason: 'session-no-origin' };
       // The id and provider stay those of the login (bindings and audit name the same person);
       // the method says this request rode on the session.
-      return { kind: 'principal', principal: { ...session.principal, method: SESSION_PROVIDER_METHOD } };
+      const p = session.principal;
+      const legacy = p.localName === undefined && options.localProviders?.includes(p.provider) ? asLocalName(p.name) : undefined;
+      return { kind: 'principal', principal: { ...p, ...(legacy !== undefined && { localName: legacy }), method: SESSION_PROVIDER_METHOD } };
     },
   };
 }

@@ -14,6 +14,7 @@ import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { Secret } from '../lib/logger.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
+import { asLocalName, assertsLocalNamesSchema } from './local-names.ts';
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
 
@@ -58,6 +59,7 @@ export const trustedProxySchema = z
       .strictObject({ groups: z.array(z.string()).default([]).describe('Groups that make the principal a platform administrator.') })
       .prefault({})
       .describe('Platform administrators by proxy-asserted group.'),
+    assertsLocalNames: assertsLocalNamesSchema,
   })
   .describe('Identity from a trusted authentication proxy (oauth2-proxy or similar), only from configured peer addresses.');
 
@@ -98,12 +100,14 @@ export function trustedProxyProvider(config: TrustedProxyConfig): IdentityProvid
       const email = req.headers[h.email];
       const groupsHeader = req.headers[h.groups];
       const groups = typeof groupsHeader === 'string' ? [...new Set(groupsHeader.split(',').map((g) => g.trim()).filter(Boolean))] : [];
+      const localName = config.assertsLocalNames ? asLocalName(user) : undefined;
       return {
         kind: 'principal',
         principal: {
           id: `${config.id}:${user}`,
           kind: 'user',
           name: user,
+          ...(localName !== undefined && { localName }),
           ...(typeof email === 'string' && email !== '' && { email }),
           groups,
           tenants: [],

@@ -141,6 +141,12 @@ export const METRICS = {
     help: 'Attempts to load an OIDC provider\'s signing keys (discovery and JWKS fetch: at start, when older than `jwksMaxAgeSeconds`, on an unknown `kid`), by provider id and outcome (`ok`, `error`; an error keeps the keys already held).',
     labels: ['provider', 'outcome'],
   },
+  jwksKeysSkipped: {
+    name: 'gatehouse_jwks_keys_skipped_total',
+    type: 'counter',
+    help: 'Keys in an OIDC provider\'s JWKS that were left out when it was loaded, by provider id and reason (`weak-key`: RSA under 2048 bits; `unusable-key`: Node cannot import it, e.g. an EC point off its curve or an unknown curve; `unsupported-kty`; `malformed`). Counted at every load while the IdP publishes them; a token naming one is refused (401 `unknown-kid`).',
+    labels: ['provider', 'reason'],
+  },
   poolConnected: {
     name: 'gatehouse_upstream_pool_connected',
     type: 'gauge',
@@ -187,13 +193,14 @@ export interface CacheMetrics {
   lookup(cache: CacheName, hit: boolean): void;
 }
 
-/** What JWKS key sources report to: one call per load attempt. */
+/** What JWKS key sources report to: one call per load attempt, one per key left out. */
 export interface JwksMetrics {
   jwksRefresh(provider: string, ok: boolean): void;
+  jwksKeySkipped(provider: string, reason: string): void;
 }
 
 /** The sink components use when none is given (unit tests building them directly). */
-export const NO_METRICS: CacheMetrics & JwksMetrics = { lookup() {}, jwksRefresh() {} };
+export const NO_METRICS: CacheMetrics & JwksMetrics = { lookup() {}, jwksRefresh() {}, jwksKeySkipped() {} };
 
 /** Undici pool counters of one upstream, as `Pool#stats` reports them. */
 export interface PoolStats {

@@ -138,6 +138,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     jwksRefresh(provider, ok) {
       counter('jwksRefreshes').inc({ provider: providers.has(provider) ? provider : 'other', outcome: ok ? 'ok' : 'error' });
     },
+    jwksKeySkipped(provider, reason) {
+      counter('jwksKeysSkipped').inc({ provider: providers.has(provider) ? provider : 'other', reason });
+    },
     auditLost(sink, reason, count) {
       counter('auditLost').inc({ sink, reason }, count);
     },

@@ -3,9 +3,18 @@
  * the YAML file (reviewable in git). The snapshot builder turns them into the engine's model.
  */
 import { z } from 'zod';
+import { IDENTITY, LOCAL_NAME } from '../identity/local-names.ts';
 import { FAMILIES, LEVELS } from './model.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/, 'letters, digits and . _ @ : - (at most 128)');
+/**
+ * A principal as the policy names it (src/identity/local-names.ts): an identity
+ * `<provider id>:<subject>` (the principal id in audit and logs), or a local user or service
+ * account name without `:`.
+ */
+const principalRef = z
+  .string()
+  .refine((v) => LOCAL_NAME.test(v) || IDENTITY.test(v), 'a principal: `<provider id>:<subject>` (its id, as in the audit log), or a local user or service account name (letters, digits and . _ @ -, at most 128)');
 /** MLflow workspace names (`mlflow/utils/workspace_utils.py`): a DNS label, 2–63 characters. */
 const tenantName = z.string().regex(/^(?!.*--)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])$/, 'an MLflow workspace name: lowercase letters, digits and -, 2–63 characters');
 
@@ -35,7 +44,10 @@ export const tenantSchema = z.strictObject({
   defaultRole: name.optional().describe('Role every member gets in this tenant (MLflow\'s default_permission). None by default: members see nothing until granted.'),
   members: z
     .strictObject({
-      users: z.array(name).default([]).describe('Principal names (local user names, IdP usernames, service accounts).'),
+      users: z
+        .array(principalRef)
+        .default([])
+        .describe('Principals: `<provider id>:<subject>` identities (`corp:8f2c…`, `ldap:alice`), or local user and service account names (which name IdP users only for providers with `assertsLocalNames`).'),
       groups: z.array(name).default([]).describe('Group names (from the IdP, LDAP, or `groups` below).'),
     })
     .prefault({}),
@@ -43,7 +55,10 @@ export const tenantSchema = z.strictObject({
 
 export const groupSchema = z.strictObject({
   name,
-  members: z.array(name).default([]).describe('Principal names that belong to this group in addition to what the identity provider says.'),
+  members: z
+    .array(principalRef)
+    .default([])
+    .describe('Principals (identities `<provider id>:<subject>`, or local names) that belong to this group in addition to what the identity provider says.'),
 });
 
 export const roleSchema = z.strictObject({
@@ -58,9 +73,9 @@ export const roleSchema = z.strictObject({
 });
 
 const subjectFields = {
-  user: name.optional(),
-  group: name.optional(),
-  serviceAccount: name.optional(),
+  user: principalRef.optional().describe('A user: `<provider id>:<subject>` (its principal id), or a local user name.'),
+  group: name.optional().describe('A group, from the identity provider or LDAP, or local (`groups`).'),
+  serviceAccount: principalRef.optional().describe('A service account: `<provider id>:<subject>`, or the name of a Gatehouse service account (API tokens).'),
 };
 
 export const bindingSchema = z
@@ -90,7 +105,7 @@ export const bindingSchema = z
 export const policySchemaFields = {
   tenancy: tenancySchema,
   tenants: z.array(tenantSchema).default([{ name: 'default', members: { users: [], groups: [] } }]).describe('Tenants (MLflow workspaces) and their members.'),
-  groups: z.array(groupSchema).default([]).describe('Local groups: principal names added to a group on top of IdP/LDAP groups.'),
+  groups: z.array(groupSchema).default([]).describe('Local groups: principals added to a group on top of IdP/LDAP groups.'),
   roles: z.array(roleSchema).default([]).describe('Custom roles, in addition to the built-in viewer, contributor, model-approver and admin.'),
   bindings: z.array(bindingSchema).default([]).describe('Role bindings: who gets which role where. Explicit deny wins; otherwise default deny.'),
 };

@@ -69,7 +69,7 @@ interface SnapshotMemo {
    * one record per distinct combination, found through the (interned, src/lib/intern.ts) lists.
    */
   readonly byLists: WeakMap<readonly string[], WeakMap<readonly string[], [SubjectFacts | undefined, SubjectFacts | undefined]>>;
-  /** Principal names the policy mentions (local groups, own bindings, tenant members). */
+  /** Principals the policy names, by identity or local name (local groups, own bindings, tenant members). */
   readonly named: ReadonlySet<string>;
   /** Equal lists shared between principals (by JSON text: unambiguous whatever the names hold). */
   readonly lists: Map<string, readonly unknown[]>;
@@ -115,9 +115,24 @@ function shared<T>(memo: SnapshotMemo, key: string, make: () => readonly T[]): r
 
 const NONE: readonly never[] = Object.freeze([]);
 
+/**
+ * The policy names a principal by its identity (`id`, `<provider>:<subject>`) or by its local
+ * name (src/identity/local-names.ts) — never by its display name. The two never collide: an
+ * identity has a `:`, a local name none (one without is ignored here, whoever set it).
+ */
+function localNameOf(principal: Principal): string | undefined {
+  const local = principal.localName;
+  return local !== undefined && !local.includes(':') ? local : undefined;
+}
+
+function isNamed(named: ReadonlySet<string>, principal: Principal): boolean {
+  const local = localNameOf(principal);
+  return named.has(principal.id) || (local !== undefined && named.has(local));
+}
+
 function factsOf(snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
   const memo = memoOf(snapshot);
-  if (principal.restrict !== undefined || memo.named.has(principal.name)) {
+  if (principal.restrict !== undefined || isNamed(memo.named, principal)) {
     let facts = memo.byPrincipal.get(principal);
     if (!facts) memo.byPrincipal.set(principal, (facts = computeFacts(memo, snapshot, principal)));
     return facts;
@@ -131,10 +146,12 @@ function factsOf(snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
 }
 
 function computeFacts(memo: SnapshotMemo, snapshot: PolicySnapshot, principal: Principal): SubjectFacts {
-  const local = snapshot.groupsOf.get(principal.name);
-  const merged = [...new Set([...principal.groups, ...(local ?? [])])];
+  const local = localNameOf(principal);
+  const refs = local === undefined ? [principal.id] : [principal.id, local];
+  const merged = [...new Set([...principal.groups, ...refs.flatMap((r) => snapshot.groupsOf.get(r) ?? [])])];
   const groups = shared(memo, `g${JSON.stringify(merged)}`, () => merged);
-  const own = snapshot.bindingsBySubject.get(subjectKey(principal.kind === 'service_account' ? { serviceAccount: principal.name } : { user: principal.name })) ?? NONE;
+  const subject = (ref: string) => subjectKey(principal.kind === 'service_account' ? { serviceAccount: ref } : { user: ref });
+  const own = refs.flatMap((r) => snapshot.bindingsBySubject.get(subject(r)) ?? NONE);
   // The groups' bindings depend on the group list alone: one array per distinct list.
   const byGroups = shared(memo, `b${JSON.stringify(groups)}`, () => groups.flatMap((g) => snapshot.bindingsBySubject.get(subjectKey({ group: g })) ?? []));
   // `tenants` is declared here though filled later: a property added afterwards would grow a
@@ -194,8 +211,13 @@ function computeTenants(snapshot: PolicySnapshot, principal: Principal): string[
   return snapshot.tenantOrder.filter((t) => {
     const tenant = snapshot.tenants.get(t)!;
     if (only !== undefined && t !== only) return false;
-    return global || principal.tenants.includes(t) || tenant.members.users.includes(principal.name) || tenant.members.groups.some((g) => groups.has(g)) || bound.has(t);
+    return global || principal.tenants.includes(t) || isMember(tenant.members.users, principal) || tenant.members.groups.some((g) => groups.has(g)) || bound.has(t);
   });
+}
+
+function isMember(users: readonly string[], principal: Principal): boolean {
+  const local = localNameOf(principal);
+  return users.includes(principal.id) || (local !== undefined && users.includes(local));
 }
 
 function scopeCovers(scope: Scope, family: Family, tenant: string | undefined, anchors: Anchors | undefined, search: boolean): boolean {

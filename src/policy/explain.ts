@@ -4,6 +4,7 @@
  * Shared by `gatehouse policy explain` (src/cli/commands.ts) and `POST /_gatehouse/api/v1/policy/explain`.
  */
 import type { Principal } from '../identity/principal.ts';
+import { describedPrincipal } from '../identity/local-names.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import type { RouteRow } from '../routes/mlflow/types.ts';
 import type { Decision } from './decision.ts';
@@ -12,8 +13,16 @@ import { familyOfKind, familyOfOp, type Binding } from './model.ts';
 import type { PolicySnapshot } from './snapshot.ts';
 
 export interface ExplainInput {
-  /** User or service account name. */
+  /**
+   * The principal as the policy names it: an identity `<provider id>:<subject>` (its id, as in
+   * the audit log: `corp:8f2c…`, `ldap:alice`), or a local user or service account name.
+   */
   readonly principal: string;
+  /**
+   * For an identity: the user name its provider asserts, when that provider is configured with
+   * `assertsLocalNames` (the caller checks; src/identity/providers.ts `assertsLocalNames`).
+   */
+  readonly localName?: string | undefined;
   readonly serviceAccount?: boolean | undefined;
   /** Groups the identity provider would assert. */
   readonly groups?: readonly string[] | undefined;
@@ -42,17 +51,14 @@ export interface Explanation extends Decision {
 export function explain(snapshot: PolicySnapshot, input: ExplainInput): Explanation | undefined {
   const row = MLFLOW_ROUTES.find((r) => r.op === input.op);
   if (!row) return undefined;
-  const principal: Principal = {
-    id: `explain:${input.principal}`,
+  const principal: Principal = describedPrincipal(input.principal, {
     kind: input.serviceAccount ? 'service_account' : 'user',
-    name: input.principal,
     groups: [...(input.groups ?? [])],
-    tenants: [],
-    roles: [],
     admin: input.admin ?? false,
     method: 'explain',
     provider: 'explain',
-  };
+    ...(input.localName !== undefined && { localName: input.localName }),
+  });
   const mine = tenantsOf(snapshot, principal);
   const tenant = input.tenant ?? (snapshot.defaultTenant && mine.includes(snapshot.defaultTenant) ? snapshot.defaultTenant : mine[0]);
   const { experimentId: expId, experimentName: expName, model } = input;

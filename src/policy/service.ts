@@ -74,11 +74,7 @@ export function createPolicyService(
   declared: PolicySources,
   repo: PolicyRepository,
   log: Logger,
-  options: {
-    pollMs: number;
-    /** Called after each reload that found the store's policy version moved (users' changes move it too). */
-    onStoreChange?: () => Promise<void>;
-  },
+  options: { pollMs: number },
 ): PolicyService & { load(): Promise<void> } {
   let version: string | undefined;
   let current: PolicySnapshot | undefined;
@@ -111,7 +107,6 @@ export function createPolicyService(
     version = v;
     current = next;
     log.info({ policyVersion: v, bindings: next.bindings.length, tenants: next.tenantOrder.length }, 'policy reloaded');
-    await options.onStoreChange?.();
   };
   const load = async () => {
     if (current !== undefined) return;

@@ -2,8 +2,8 @@
  * Change notification between replicas over Redis pub/sub: a process that changes the policy,
  * a user, a token or a session publishes one message on `<keyPrefix>changes`; every replica
  * (itself included) reacts at once: the policy snapshot reloads, identity caches forget the
- * user. Pub/sub is fire-and-forget, so the store's `policy_version` poll (1 s) stays as the
- * fallback for a missed message or a change made while Redis was down.
+ * user. Pub/sub is fire-and-forget, so the store's `policy_version` and `users_version` polls
+ * (1 s) stay as the fallback for a missed message or a change made while Redis was down.
  *
  * Tokens and sessions are not cached by any replica (every request reads the store), so their
  * messages need no reaction today; they are published so a future cache has its signal.

@@ -9,6 +9,8 @@ import { createServer } from '../lib/http-server.ts';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ERRORS, mlflowErrorBody } from '../errors.ts';
 import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type FastifySerializerCompiler, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -84,6 +86,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
     schemaController: REFUSE_ROUTE_SCHEMAS,
     serverFactory(fastifyHandler) {
       const options = {
+        maxHeaderSize: config.server.maxHeaderBytes,
         headersTimeout: config.server.headersTimeoutMs,
         requestTimeout: config.server.requestTimeoutMs,
         keepAliveTimeout: config.server.keepAliveTimeoutMs,
@@ -110,6 +113,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
         // The peer certificate is read per request: renegotiation must not swap it mid-connection.
         server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
       } else server = createServer(options, handler);
+      answerHeaderOverflow(server);
       return server;
     },
   });
@@ -146,6 +150,23 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Node's parser refuses a request head over `maxHeaderSize` before any handler runs; answer it
+ * in MLflow's error shape (431, the registry's code) rather than Fastify's default body. Fastify's
+ * own `clientError` listener, added after this one, leaves a destroyed socket alone.
+ */
+function answerHeaderOverflow(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code !== 'HPE_HEADER_OVERFLOW' || socket.destroyed) return;
+    const code = 'GATEHOUSE_REQUEST_HEADERS_TOO_LARGE';
+    const body = mlflowErrorBody(code);
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${ERRORS[code].status} Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  });
 }
 
 function registerHealth(app: FastifyInstance, deps: ServerDeps, draining: () => boolean): void {

@@ -4,8 +4,10 @@
  * `token` provider), shaped as those providers shape them (src/identity/local-basic.ts,
  * src/identity/api-token.ts) — and the stored policy entries that name them. Which entries name
  * a principal is asked of the policy engine, so what a binding subject or a member entry means
- * stays the engine's rule; the services end sessions by these principals' ids.
+ * stays the engine's rule (its identity `<provider>:<name>`, or its local name, the account's own
+ * name: src/identity/local-names.ts); the services end sessions by these principals' ids.
  */
+import { asLocalName } from '../identity/local-names.ts';
 import type { Principal } from '../identity/principal.ts';
 import { bindingsFor } from '../policy/engine.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
@@ -18,15 +20,23 @@ const base = { groups: [], tenants: [], roles: [] } as const;
 const localIds = (ids: ProviderIds) => (ids.local.length > 0 ? ids.local : ['local']);
 const tokenIds = (ids: ProviderIds) => (ids.token.length > 0 ? ids.token : ['token']);
 
+/** The local name these providers give their principals (src/identity/local-names.ts): the account's own name. */
+const withLocalName = (name: string) => {
+  const localName = asLocalName(name);
+  return localName === undefined ? {} : { localName };
+};
+
 export function userPrincipals(ids: ProviderIds, user: { readonly username: string; readonly admin: boolean }): Principal[] {
+  const local = withLocalName(user.username);
   return [
-    ...localIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:${user.username}`, kind: 'user', name: user.username, admin: user.admin, method: 'basic', provider })),
-    ...tokenIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:${user.username}`, kind: 'user', name: user.username, admin: user.admin, method: 'token', provider })),
+    ...localIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:${user.username}`, kind: 'user', name: user.username, ...local, admin: user.admin, method: 'basic', provider })),
+    ...tokenIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:${user.username}`, kind: 'user', name: user.username, ...local, admin: user.admin, method: 'token', provider })),
   ];
 }
 
 export function serviceAccountPrincipals(ids: ProviderIds, name: string): Principal[] {
-  return tokenIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:sa:${name}`, kind: 'service_account', name, admin: false, method: 'token', provider }));
+  const local = withLocalName(name);
+  return tokenIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:sa:${name}`, kind: 'service_account', name, ...local, admin: false, method: 'token', provider }));
 }
 
 /**

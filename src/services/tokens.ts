@@ -6,6 +6,7 @@
  * narrowing. The secret is in the mint result only; nothing else ever carries it or its hash.
  */
 import { changesOf } from '../audit/admin-event.ts';
+import { localUserOf } from '../identity/local-names.ts';
 import type { Principal } from '../identity/principal.ts';
 import { mintToken } from '../identity/token-format.ts';
 import { findServiceAccount, insertToken, listTokens, revokeToken, tokenView, type TokenInfo } from '../store/tokens.ts';
@@ -39,11 +40,14 @@ export function tokensService(deps: ServiceDeps) {
         .map((t) => tokenView(t, now()));
     },
 
-    /** The local user behind a principal (password, session or personal token), for its own tokens; refused for anyone else. */
+    /**
+     * The local user a principal is (its password, a session opened with it, or its personal
+     * token; never a name another provider asserts), for its own tokens; refused for anyone else.
+     */
     async ownUser(p: Principal): Promise<string> {
-      const local = p.kind === 'user' && (deps.providers.local.includes(p.provider) || deps.providers.token.includes(p.provider));
-      if (!local || !(await store.findUserByName(p.name))) throw forbidden('personal tokens are for local users; ask an administrator for a service account token');
-      return p.name;
+      const local = localUserOf(p, [...deps.providers.local, ...deps.providers.token]);
+      if (local === undefined || !(await store.findUserByName(local))) throw forbidden('personal tokens are for local users; ask an administrator for a service account token');
+      return local;
     },
 
     async mint(actor: Actor, owner: TokenOwnerRef, n: Narrowing): Promise<TokenView & { readonly token: string }> {

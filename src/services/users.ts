@@ -7,8 +7,9 @@
  *   advisory lock), so two concurrent changes cannot each leave the other one as the last.
  * - a disabled, demoted or re-passworded user's browser sessions end in the same transaction; its
  *   tokens stop on their next use (the token provider reads the owner on every request); cached
- *   password checks are forgotten here, announced to other gateways (Redis) and, without Redis,
- *   noticed through the policy version they poll.
+ *   password checks are forgotten here and announced to other gateways (Redis); every gateway also
+ *   re-confirms them once the store's users version moves, which the store bumps in the change's
+ *   own transaction (src/store/store.ts, src/identity/local-basic.ts), with or without Redis.
  * - deleting a user removes, in one transaction, what names it: its stored grants, its local group
  *   and tenant member entries (as the policy engine reads them, src/services/grants.ts
  *   `entriesNaming`), its tokens and its sessions. A new user of the same name starts with nothing.
@@ -21,7 +22,6 @@ import { generatePassword, hashPassword, passwordProblems } from '../identity/pa
 import { isAdmin } from '../policy/engine.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import { isPostgres } from '../store/migrations.ts';
-import { policyRepository } from '../store/policy.ts';
 import { revokeSessionsOf } from '../store/sessions.ts';
 import type { Store, User } from '../store/store.ts';
 import { listTokens } from '../store/tokens.ts';
@@ -81,11 +81,9 @@ export function usersService(deps: ServiceDeps) {
     });
   }
 
-  /** Inside a change: the user's sessions end, and every gateway's poll sees the store moved. */
+  /** Inside a change: the user's sessions end. */
   async function endSessions(tx: Store, user: User): Promise<number> {
-    const ended = await revokeSessionsOf(tx.db, userPrincipals(deps.providers, user).map((p) => p.id));
-    await policyRepository(tx.db).touch();
-    return ended;
+    return revokeSessionsOf(tx.db, userPrincipals(deps.providers, user).map((p) => p.id));
   }
 
   return {

@@ -224,4 +224,11 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('audit_journal_created_at').on('audit_journal').column('created_at').execute();
     },
   },
+  '0010_users_version': {
+    async up(db: Kysely<unknown>) {
+      // Bumped by every change to a local user (src/store/store.ts); replicas poll it to drop
+      // remembered password checks of changed users without Redis (src/identity/local-basic.ts).
+      await sql`insert into gatehouse_meta (key, value) values ('users_version', '0')`.execute(db);
+    },
+  },
 };

@@ -32,11 +32,6 @@ export interface PolicyRepository {
   removeRole(name: string): Promise<boolean>;
   addBinding(binding: BindingConfig, createdBy: string): Promise<string>;
   removeBinding(id: string): Promise<boolean>;
-  /**
-   * Moves the policy version without changing the policy: every gateway sharing the store notices
-   * within its poll (a user's admin or disabled flag changed: credential caches must forget it).
-   */
-  touch(): Promise<void>;
   /** Removes these bindings and member entries in one change (a deleted user's or service account's). */
   removeEntries(entries: PolicyEntries): Promise<void>;
 }
@@ -149,7 +144,6 @@ export function policyRepository(db: Kysely<Database>, now: () => Date = () => n
       }),
     removeBinding: (id) =>
       change(async (tx) => Number((await tx.deleteFrom('policy_bindings').where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0),
-    touch: () => change(async () => undefined),
     removeEntries: (e) =>
       change(async (tx) => {
         if (e.bindings.length > 0) await tx.deleteFrom('policy_bindings').where('id', 'in', e.bindings).execute();

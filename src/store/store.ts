@@ -38,6 +38,12 @@ export interface Store {
   setDisabled(username: string, disabled: boolean): Promise<boolean>;
   /** Deletes a local user (its API tokens go with it); false when there is no such user. */
   deleteUser(username: string): Promise<boolean>;
+  /**
+   * A number that every change to a local user (password, admin or disabled flag, deletion)
+   * increases, in the same transaction as the change: every replica polls it to drop what it
+   * remembers of changed users (src/identity/local-basic.ts).
+   */
+  usersVersion(): Promise<number>;
   countAdmins(): Promise<number>;
   /**
    * Runs `fn` in one transaction: the store it is given (and its `db`) reads and writes inside it;
@@ -208,6 +214,19 @@ const toUser = (r: UserRow): User => ({
 });
 
 function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): Store {
+  /**
+   * Runs a change to a user row and bumps `users_version` with it, when a row changed: in the
+   * caller's transaction when this store is one (a service's, `transaction` below), else in its own.
+   */
+  async function changeUser(run: (tx: Kysely<Database>) => Promise<{ numUpdatedRows?: bigint; numDeletedRows?: bigint }>): Promise<boolean> {
+    const inside = async (tx: Kysely<Database>) => {
+      const r = await run(tx);
+      const changed = Number(r.numUpdatedRows ?? r.numDeletedRows ?? 0) > 0;
+      if (changed) await sql`update gatehouse_meta set value = cast(cast(value as integer) + 1 as text) where key = 'users_version'`.execute(tx);
+      return changed;
+    };
+    return db.isTransaction ? inside(db) : db.transaction().execute(inside);
+  }
   return {
     db,
     whenReady: () => gate.whenReady(),
@@ -233,24 +252,20 @@ function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): S
       return toUser(row);
     },
     async setPassword(username, passwordHash) {
-      const r = await db
-        .updateTable('users')
-        .set({ password_hash: passwordHash, updated_at: now().toISOString() })
-        .where('username', '=', username)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      return changeUser((tx) => tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst());
     },
     async setAdmin(username, admin) {
-      const r = await db.updateTable('users').set({ is_admin: admin ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      return changeUser((tx) => tx.updateTable('users').set({ is_admin: admin ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst());
     },
     async setDisabled(username, disabled) {
-      const r = await db.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      return changeUser((tx) => tx.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst());
     },
     async deleteUser(username) {
-      const r = await db.deleteFrom('users').where('username', '=', username).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+      return changeUser((tx) => tx.deleteFrom('users').where('username', '=', username).executeTakeFirst());
+    },
+    async usersVersion() {
+      const row = await db.selectFrom('gatehouse_meta').select('value').where('key', '=', 'users_version').executeTakeFirst();
+      return Number(row?.value ?? 0);
     },
     async countAdmins() {
       const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();

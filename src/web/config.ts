@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { claimMappingSchema } from '../identity/claims.ts';
+import { assertsLocalNamesSchema } from '../identity/local-names.ts';
 
 const seconds = (d: number, min: number, what: string) => z.number().int().min(min).default(d).describe(`${what} (seconds).`);
 
@@ -35,6 +36,7 @@ export const browserOidcSchema = z
       .prefault({})
       .describe('Platform administrators by IdP group or role.'),
     endSession: z.boolean().default(true).describe('On logout, also end the IdP session when it advertises `end_session_endpoint`.'),
+    assertsLocalNames: assertsLocalNamesSchema,
   })
   .refine((c) => !(c.clientSecret !== undefined && c.clientSecretFile !== undefined), { message: 'set clientSecret or clientSecretFile, not both', path: ['clientSecret'] })
   .refine((c) => c.scopes.includes('openid'), { message: 'scopes must include openid', path: ['scopes'] })

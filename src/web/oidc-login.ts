@@ -48,7 +48,7 @@ export function oidcLogin(config: BrowserOidcConfig, log: Logger): OidcLogin {
   const issuer = new URL(config.issuer);
   const insecure = issuer.protocol === 'http:';
   if (insecure) log.warn({ provider: config.id }, `!!! auth.browser.oidc ${config.id}: plain-http issuer ${config.issuer} — tests only !!!`);
-  const toPrincipal = compileMapping({ id: config.id, claims: config.claims, serviceAccount: 'never', admin: config.admin });
+  const toPrincipal = compileMapping({ id: config.id, claims: config.claims, serviceAccount: 'never', admin: config.admin, assertsLocalNames: config.assertsLocalNames });
 
   // Discovery once, shared; a failure is not remembered, so the next login retries.
   let discovered: Promise<oidc.Configuration> | undefined;

@@ -508,6 +508,30 @@ describe('policy explain and who can access', () => {
     assert.equal(entry('user', 'bob'), undefined, 'bob has nothing in team-a');
     for (const e of r.body.entries) assert.ok(e.reasons.every((x: { text: string }) => x.text.length > 0));
 
+    // An identity (an IdP subject) is listed by its id, apart from the local user of the same name.
+    const byIdentity = await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', user: 'corp:frank', tenant: 'team-a', experiment: { id: '7' } });
+    assert.equal(byIdentity.status, 201, byIdentity.text);
+    const before = await api('GET', '/access?experiment_id=7&tenant=team-a', ADMIN_AUTH);
+    const listed = (r: typeof before, name: string) => r.body.entries.find((e: { subject: { kind: string; name: string } }) => e.subject.kind === 'user' && e.subject.name === name);
+    assert.equal(listed(before, 'corp:frank').level, 'READ');
+    assert.deepEqual(listed(before, 'corp:frank').decidingBindings, [byIdentity.body.id]);
+    assert.equal(listed(before, 'frank').level, 'EDIT', 'the local frank keeps his own grant, and only his');
+    assert.deepEqual(listed(before, 'frank').decidingBindings, [grant.body.id]);
+    // A creator from an IdP is listed by its identity, never as the local user of its name.
+    await ownershipRepository(gh.store.db).record({ tenant: 'team-a', kind: 'experiment', resource: '7', principalId: 'corp:frank' });
+    const after = await api('GET', '/access?experiment_id=7&tenant=team-a', ADMIN_AUTH);
+    assert.equal(listed(after, 'corp:frank').level, 'MANAGE');
+    assert.equal(listed(after, 'corp:frank').creator, 'corp:frank');
+    assert.equal(listed(after, 'frank').level, 'EDIT');
+    assert.equal(listed(after, 'frank').creator, undefined);
+    // Explain names them the same way: the identity gets its viewer grant, the local frank his contributor grant.
+    const explain = (principal: string, op: string) => api('POST', '/policy/explain', ADMIN_AUTH, { principal, op, tenant: 'team-a', experimentId: '7' });
+    assert.deepEqual((await explain('corp:frank', 'runs.get')).body.matchedBindings, [byIdentity.body.id]);
+    assert.equal((await explain('corp:frank', 'runs.logMetric')).body.effect, 'deny');
+    assert.deepEqual((await explain('frank', 'runs.logMetric')).body.matchedBindings, [grant.body.id]);
+    await api('DELETE', `/grants/${byIdentity.body.id}`, ADMIN_AUTH);
+    await ownershipRepository(gh.store.db).record({ tenant: 'team-a', kind: 'experiment', resource: '7', principalId: 'local:gina' });
+
     // A registered model: experiment grants do not reach it; a missing experiment is 404.
     const model = await api('GET', '/access?registered_model=churn-model&tenant=team-a', ADMIN_AUTH);
     const inModel = (name: string) => model.body.entries.find((e: { subject: { name: string } }) => e.subject.name === name);

@@ -203,7 +203,7 @@ describe('the decision against a reference', () => {
       fc.property(fc.array(grant, { maxLength: 4 }), request, (grants, r) => {
         const bindings: BindingConfig[] = grants.map((g) => ({ role: g.role, effect: g.effect, user: 'u', tenant: g.tenant, ...(g.id !== undefined && { experiment: { id: g.id } }) }));
         const snapshot = buildSnapshot({ tenants: TENANTS.map((name) => ({ name, members: { users: [], groups: [] } })), groups: [], roles: [], bindings });
-        const principal: Principal = { id: 'local:u', kind: 'user', name: 'u', groups: [], tenants: [], roles: [], admin: false, method: 'basic', provider: 'local' };
+        const principal: Principal = { id: 'local:u', kind: 'user', name: 'u', localName: 'u', groups: [], tenants: [], roles: [], admin: false, method: 'basic', provider: 'local' };
         const req: AccessRequest = {
           op: r.need === 'read' ? 'runs.get' : 'runs.setTag',
           action: r.need,

@@ -18,14 +18,9 @@ import { auditRepository } from '../../src/store/audit.ts';
 import { sessionHandle } from '../../src/store/sessions.ts';
 import { ADMIN_AUTH, ADMIN_PASSWORD, ADMIN_USER, callJson, formSignIn, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { waitFor } from '../harness/ports.ts';
-import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
+import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
 
 const API = '/_gatehouse/api/v1';
-const withWorkspaces: StubHandler = (req, res, r) => {
-  if (req.url !== '/api/3.0/mlflow/server-info') return jsonOk(req, res, r);
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ workspaces_enabled: true }));
-};
 
 let stub: StubUpstream;
 let gh: InProcess;

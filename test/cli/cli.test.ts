@@ -66,6 +66,34 @@ test('policy explain answers with the engine\'s decision, reasons and exit code'
   assert.equal(gatehouse(['policy', 'explain', '-c', policyFile, '--principal', 'x', '--op', 'nope.nope']).code, 2);
 });
 
+test('policy explain names a principal by identity (<provider id>:<subject>) or by local name, never by display name', () => {
+  const file = join(dir, 'identities.yaml');
+  writeFileSync(
+    file,
+    [
+      'auth:',
+      '  providers:',
+      '    - { type: local }',
+      '    - { type: oidc, id: corp, issuer: "https://corp.example", jwksUri: "https://corp.example/jwks", audience: mlflow }',
+      '    - { type: oidc, id: sso, issuer: "https://sso.example", jwksUri: "https://sso.example/jwks", audience: mlflow, assertsLocalNames: true }',
+      'tenants:',
+      '  - { name: team-a, members: { users: ["corp:8f2c", carl] } }',
+      'bindings:',
+      '  - { role: contributor, user: "corp:8f2c", tenant: team-a }',
+      '  - { role: viewer, user: carl, tenant: team-a }',
+    ].join('\n'),
+  );
+  const explain = (...args: string[]) => gatehouse(['policy', 'explain', '-c', file, '--op', 'runs.logMetric', '--json', ...args]);
+  const byId = explain('--principal', 'corp:8f2c');
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.deepEqual((JSON.parse(byId.stdout) as { bindings: { id: string }[] }).bindings.map((b) => b.id), ['config:0']);
+  assert.equal(explain('--principal', 'corp:other', '--name', 'carl').code, 1, 'corp does not assert local names');
+  assert.match(explain('--principal', 'corp:other', '--name', 'carl').stderr, /--name carl is ignored/);
+  const asserted = gatehouse(['policy', 'explain', '-c', file, '--op', 'runs.get', '--json', '--principal', 'sso:x1', '--name', 'carl']);
+  assert.equal(asserted.code, 0, 'sso asserts local names: its carl is the local carl');
+  assert.equal(gatehouse(['policy', 'explain', '-c', file, '--op', 'runs.get', '--principal', 'carl']).code, 0);
+});
+
 test('users add generates a password shown once; users list never shows hashes', () => {
   const add = gatehouse(['users', 'add', 'dora', '--json']);
   assert.equal(add.code, 0, add.stderr);

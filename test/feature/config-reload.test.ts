@@ -12,15 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ADMIN_PASSWORD, basic } from '../harness/gatehouse.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
-import { startStub, jsonOk, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
-
-const withWorkspaces: StubHandler = (req, res, r) => {
-  if (req.url === '/api/3.0/mlflow/server-info') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify({ workspaces_enabled: true }));
-  }
-  return jsonOk(req, res, r);
-};
+import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-reload-'));
 const file = join(dir, 'gatehouse.yaml');

@@ -26,11 +26,15 @@ export interface Account {
   readonly email: string;
   readonly groups: readonly string[];
   readonly tenant: string;
+  /** `preferred_username`; default the subject (the account's key). */
+  readonly username?: string;
 }
 
 export const ACCOUNTS: Readonly<Record<string, Account>> = {
   alice: { email: 'alice@example.test', groups: ['mlflow-admins', 'team-a'], tenant: 'team-a' },
   bob: { email: 'bob@example.test', groups: ['team-b'], tenant: 'team-b' },
+  /** Another subject whose chosen display name is `alice` (IdPs where users pick their username). */
+  mallory: { email: 'mallory@example.test', groups: ['team-b'], tenant: 'team-b', username: 'alice' },
 };
 
 export const CLIENTS = {
@@ -144,12 +148,12 @@ function buildProvider(issuer: string, keys: readonly SigningKey[], browser: Bro
     findAccount: async (_ctx, sub) => {
       const account = ACCOUNTS[sub];
       if (!account) return undefined;
-      return { accountId: sub, claims: async () => ({ sub, email: account.email, preferred_username: sub }) };
+      return { accountId: sub, claims: async () => ({ sub, email: account.email, preferred_username: account.username ?? sub }) };
     },
     extraTokenClaims: async (_ctx, token) => {
       const account = 'accountId' in token && typeof token.accountId === 'string' ? ACCOUNTS[token.accountId] : undefined;
       if (!account) return { tenant: 'team-svc' };
-      return { email: account.email, preferred_username: (token as { accountId: string }).accountId, groups: [...account.groups], tenant: account.tenant };
+      return { email: account.email, preferred_username: account.username ?? (token as { accountId: string }).accountId, groups: [...account.groups], tenant: account.tenant };
     },
   });
   // RFC 8693 §2: a valid SUBJECT_ISSUER token is exchanged for a client-credentials style

@@ -36,6 +36,15 @@ export const jsonOk: StubHandler = (_req, res, r) => {
   res.end(body);
 };
 
+/** `jsonOk`, plus a server-info saying MLflow runs with workspaces (workspace tenancy). */
+export const withWorkspaces: StubHandler = (req, res, r) => {
+  if (req.url === '/api/3.0/mlflow/server-info') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ workspaces_enabled: true }));
+  }
+  return jsonOk(req, res, r);
+};
+
 export async function startStub(handler: StubHandler = jsonOk, options: { readonly keepBodyBytes?: number } = {}): Promise<StubUpstream> {
   const keep = options.keepBodyBytes ?? 65536;
   const requests: Recorded[] = [];

@@ -47,9 +47,11 @@
  *   |                    |           | on a key refetch (test/identity/oidc-bearer.test.ts).        |
  *   | dev-headers        | 5 exempt  | No secret: X-Subject is a claim believed from anyone.        |
  *   | mtls               | 5 exempt  | The secret is a private key that never leaves the client.    |
- *   | local, token, mtls,| 8 exempt  | No `ready()`/`close()`: nothing to load or release (the      |
+ *   | token, mtls,       | 8 exempt  | No `ready()`/`close()`: nothing to load or release (the      |
  *   | trusted-proxy, dev,|           | store's readiness is the gateway's own check). Test 8 fails  |
  *   | session            |           | if one gains either, so this table stays true.               |
+ *   | local              | 8 narrowed| `close()` only (it stops polling the users version); no      |
+ *   |                    |           | `ready()`: the store's readiness is the gateway's own check. |
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -646,7 +648,7 @@ for (const fx of FIXTURES) {
       if (p.ready) assert.deepEqual(await p.ready(), { ok: true });
       if (p.close) await p.close();
       // Behaviour 8 applies only to the providers that implement either (exemptions in the header).
-      assert.equal(p.ready !== undefined || p.close !== undefined, ['c-oidc', 'c-ldap'].includes(fx.name));
+      assert.equal(p.ready !== undefined || p.close !== undefined, ['c-oidc', 'c-ldap', 'c-local'].includes(fx.name));
     });
   });
 }

@@ -28,11 +28,12 @@ const MAPPINGS = [
   { spiffeIdPattern: 'spiffe://example.org/ns/{ns}/sa/{sa}', name: '{ns}-{sa}', tenant: '{ns}', groups: ['workloads'] },
   { subjectCN: '{cn}', kind: 'user' },
 ];
+/** mTLS principals are named by identity, `<provider id>:<name>` (the provider's id is `mtls`). */
 const POLICY = {
-  tenants: [{ name: 'default', members: { users: [SA_NAME, 'alice'] } }],
+  tenants: [{ name: 'default', members: { users: [`mtls:${SA_NAME}`, 'mtls:alice'] } }],
   bindings: [
-    { role: 'contributor', serviceAccount: SA_NAME, tenant: 'default' },
-    { role: 'viewer', user: 'alice', tenant: 'default' },
+    { role: 'contributor', serviceAccount: `mtls:${SA_NAME}`, tenant: 'default' },
+    { role: 'viewer', user: 'mtls:alice', tenant: 'default' },
   ],
 };
 

@@ -20,7 +20,7 @@ import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
 import { runPython } from '../harness/python-client.ts';
-import { jsonOk, startStub, type StubHandler, type StubUpstream } from '../harness/stub-upstream.ts';
+import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
 
 const FAST = { cost: 1024, blockSize: 8, parallelization: 1 };
 const PROVIDERS = [{ type: 'token' }, { type: 'local', scrypt: FAST }];
@@ -46,13 +46,6 @@ function cliConfig(gh: InProcess, policy: Record<string, unknown>): string {
 }
 
 describe('API tokens through the gateway (stub MLflow with workspaces)', () => {
-  const withWorkspaces: StubHandler = (req, res, r) => {
-    if (req.url === '/api/3.0/mlflow/server-info') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ workspaces_enabled: true }));
-    }
-    return jsonOk(req, res, r);
-  };
   const POLICY = {
     tenants: TENANTS,
     bindings: [

@@ -19,8 +19,8 @@ export interface Cluster {
   readonly stub: StubUpstream;
   readonly storeUrl: string;
   readonly configFile: string;
-  /** Starts one replica (`bin/gatehouse serve`) with its own audit chain id. */
-  replica(id: string, env?: Record<string, string>): Promise<Spawned>;
+  /** Starts one replica (`bin/gatehouse serve`) with its own audit chain id; `redis: false` leaves Redis out of its config. */
+  replica(id: string, env?: Record<string, string>, options?: { redis?: boolean }): Promise<Spawned>;
   /** Runs the CLI against the shared store and Redis; resolves with its exit code and output. */
   cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
@@ -56,7 +56,10 @@ export async function startCluster(yaml: string): Promise<Cluster> {
     stub,
     storeUrl,
     configFile,
-    replica: (id, env = {}) => spawnGatehouse(stub.url, { ...shared, GATEHOUSE_AUDIT__REPLICA_ID: id, ...env }),
+    replica: (id, env = {}, options = {}) => {
+      const { GATEHOUSE_REDIS__URL: redisUrl, ...withoutRedis } = shared;
+      return spawnGatehouse(stub.url, { ...withoutRedis, ...(options.redis !== false && { GATEHOUSE_REDIS__URL: redisUrl }), GATEHOUSE_AUDIT__REPLICA_ID: id, ...env });
+    },
     cli,
     async close() {
       await stub.close();

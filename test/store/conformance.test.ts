@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { Client } from 'pg';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { ADMIN_AUTH, startInProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, basic, createUsers, startInProcess } from '../harness/gatehouse.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
 import { migrateStore, openStore, schemaStatus, StoreSchemaError, type Store, type StoreOptions } from '../../src/store/store.ts';
@@ -145,6 +145,45 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
       // Byte order (as SQLite compares): upper case before lower case, whatever the database's collation.
       assert.deepEqual((await store.listUsers()).map((u) => u.username), ['Zed', 'alice', 'bob']);
       await store.ping();
+    });
+
+    test('users version: every change to a user moves it, in the same transaction; a change of nobody does not', async () => {
+      const start = await store.usersVersion();
+      await store.createUser({ username: 'vera', passwordHash: 'scrypt$v1', admin: false });
+      const steps: [string, () => Promise<boolean>][] = [
+        ['setPassword', () => store.setPassword('vera', 'scrypt$v2')],
+        ['setAdmin', () => store.setAdmin('vera', true)],
+        ['setDisabled', () => store.setDisabled('vera', true)],
+        ['deleteUser', () => store.deleteUser('vera')],
+      ];
+      let last = start;
+      for (const [what, step] of steps) {
+        assert.equal(await step(), true, what);
+        const v = await store.usersVersion();
+        assert.ok(v > last, `${what} moves the users version (${last} -> ${v})`);
+        last = v;
+      }
+      for (const nobody of [() => store.setPassword('vera', 'x'), () => store.setDisabled('vera', true), () => store.deleteUser('vera')]) assert.equal(await nobody(), false);
+      assert.equal(await store.usersVersion(), last, 'no row changed, no version moved');
+    });
+
+    test("users version inside a service's transaction: it moves with the commit, and not at all with a rollback", async () => {
+      await store.createUser({ username: 'tess', passwordHash: 'scrypt$t1', admin: false });
+      const start = await store.usersVersion();
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          assert.equal(await tx.setDisabled('tess', true), true);
+          throw new Error('refused after the change (as keep-an-admin refuses)');
+        }),
+        /refused after the change/,
+      );
+      assert.equal(await store.usersVersion(), start, 'rolled back with the change');
+      assert.equal((await store.findUserByName('tess'))?.disabled, false);
+      await store.transaction(async (tx) => {
+        await tx.setPassword('tess', 'scrypt$t2');
+        await tx.deleteUser('tess');
+      });
+      assert.ok((await store.usersVersion()) >= start + 2, 'both changes of the committed transaction count');
     });
 
     test('ownership: record, a reused name moves to its new creator, all', async () => {
@@ -367,8 +406,14 @@ describe('PostgreSQL down: readiness fails and requests fail closed', () => {
     const forwarded = () => stub.requests.filter((r) => r.url.startsWith('/api/2.0/mlflow/experiments/search'));
     await gh.store.ping();
     assert.equal((await fetch(`${gh.url}/readyz`)).status, 200);
+    // A user whose password this process checked before the outage (docs/deployment.md).
+    await createUsers(gh, ['cached'], 'cached-password-0123');
+    const cached = { authorization: basic('cached', 'cached-password-0123') };
+    assert.equal((await fetch(`${gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, { headers: cached })).status, 403, 'authenticated (no grant)');
 
     await pg.stop();
+    const during = await fetch(`${gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, { headers: cached });
+    assert.equal(during.status, 403, 'a remembered password check still authenticates while the store is down');
     await assert.rejects(gh.store.ping());
     const ready = await fetch(`${gh.url}/readyz`);
     assert.equal(ready.status, 503);

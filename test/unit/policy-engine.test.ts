@@ -33,6 +33,7 @@ const user = (name: string, extra: Partial<Principal> = {}): Principal => ({
   id: `local:${name}`,
   kind: 'user',
   name,
+  localName: name,
   groups: [],
   tenants: [],
   roles: [],
@@ -228,5 +229,54 @@ describe('facts shared between principals (the memo behind decide)', () => {
     const narrow = user('oidc-narrow', { groups: wide.groups, tenants: none, restrict: { tenant: 'team-a' } });
     assert.deepEqual(tenantsOf(snapshot, wide), ['team-a', 'team-b']);
     assert.deepEqual(tenantsOf(snapshot, narrow), ['team-a']);
+  });
+});
+
+describe('the policy names identities and local names, never display names (src/identity/local-names.ts)', () => {
+  const idSnapshot = buildSnapshot({
+    tenants: [
+      { name: 'team-a', members: { users: ['corp:8f2c'], groups: [] } },
+      { name: 'team-b', members: { users: ['carl'], groups: [] } },
+    ],
+    groups: [{ name: 'writers', members: ['partner:carl'] }],
+    roles: [],
+    bindings: [
+      { role: 'contributor', effect: 'allow', user: 'corp:8f2c', tenant: 'team-a' },
+      { role: 'contributor', effect: 'allow', user: 'carl', tenant: 'team-b' },
+      { role: 'contributor', effect: 'allow', group: 'writers', tenant: 'team-a' },
+      { role: 'contributor', effect: 'allow', serviceAccount: 'ci', tenant: 'team-b' },
+    ],
+  });
+  const write = (t: string) => req('runs.logMetric', 'edit', t, [exp('edit', { experimentIds: ['1'], experimentNames: ['a'] })]);
+  const can = (p: Principal, t: string) => decide(idSnapshot, p, write(t)).effect;
+  const oidc = (sub: string, name: string, extra: Partial<Principal> = {}): Principal => ({ ...user(name), id: `corp:${sub}`, localName: undefined, method: 'oidc', provider: 'corp', ...extra });
+
+  test('a binding, a tenant membership and a local group naming an identity match that id, whatever its display name', () => {
+    assert.equal(can(oidc('8f2c', 'anything'), 'team-a'), 'allow');
+    assert.deepEqual(tenantsOf(idSnapshot, oidc('8f2c', 'anything')), ['team-a']);
+    assert.equal(can({ ...oidc('x', 'carl'), id: 'partner:carl' }, 'team-a'), 'allow', 'the local group writers holds partner:carl');
+    assert.equal(can(oidc('other', 'corp:8f2c'), 'team-a'), 'deny', 'a display name equal to an identity is not that identity');
+  });
+
+  test('a bare name matches only a principal whose local name it is', () => {
+    assert.equal(can(oidc('c4r1', 'carl'), 'team-b'), 'deny', 'an IdP user named carl is not the local user carl');
+    assert.deepEqual(tenantsOf(idSnapshot, oidc('c4r1', 'carl')), []);
+    assert.equal(can(oidc('c4r1', 'carl', { localName: 'carl' }), 'team-b'), 'allow', 'unless its provider asserts local names');
+    assert.equal(can(user('carl'), 'team-b'), 'allow');
+    assert.equal(can(oidc('y', 'ci', { kind: 'service_account' }), 'team-b'), 'deny', 'an OAuth client named ci is not the service account ci');
+    assert.equal(can(oidc('y', 'ci', { kind: 'service_account', localName: 'ci' }), 'team-b'), 'allow');
+  });
+
+  test("a local name with ':' is ignored: it could read as another provider's identity", () => {
+    assert.equal(can(oidc('z', 'corp:8f2c', { localName: 'corp:8f2c' }), 'team-a'), 'deny');
+    assert.deepEqual(tenantsOf(idSnapshot, oidc('z', 'corp:8f2c', { localName: 'corp:8f2c' })), []);
+  });
+
+  test('principals the policy does not name by identity share the record of their lists, named or not by display name', () => {
+    const none = Object.freeze([]) as readonly string[];
+    // Same (empty) lists; the one named carl by display name is no more named than the stranger.
+    assert.equal(can(oidc('q1', 'stranger', { groups: none, tenants: none }), 'team-b'), 'deny');
+    assert.equal(can(oidc('q2', 'carl', { groups: none, tenants: none }), 'team-b'), 'deny');
+    assert.equal(can(user('carl', { groups: none, tenants: none }), 'team-b'), 'allow');
   });
 });

@@ -24,6 +24,7 @@ const who = (name: string, extra: Partial<Principal> = {}): Principal => ({
   id: `token:${name}`,
   kind: 'user',
   name,
+  localName: name,
   groups: [],
   tenants: [],
   roles: [],

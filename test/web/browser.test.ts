@@ -34,8 +34,8 @@ before(async () => {
     'auth.browser': {
       oidc: [{ id: 'sso', label: 'Test IdP', issuer: idp.issuer, clientId: CLIENTS.browser.id, clientSecret: CLIENTS.browser.secret }],
     },
-    // The IdP's user alice gets the admin role by binding (her ID token carries only `sub`).
-    bindings: [{ role: 'admin', user: 'alice' }],
+    // The IdP's user alice gets the admin role by binding her identity, `<provider id>:<sub>`.
+    bindings: [{ role: 'admin', user: 'sso:alice' }],
   });
   await idp.allowBrowserClient(`${gh.url}/_gatehouse/oidc/callback/sso`, `${gh.url}/_gatehouse/login`);
   const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
