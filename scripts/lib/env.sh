@@ -92,6 +92,15 @@ ensure_postgres() {
   ensure_apt postgresql-server-binaries=postgresql
 }
 
+# ensure_rsyslog: rsyslog with its openssl stream driver, for the syslog audit sink's suite
+# (test/harness/rsyslog.ts runs rsyslogd as the test's own process; the driver is a library,
+# not a binary ensure_apt could look for).
+ensure_rsyslog() {
+  ensure_apt rsyslogd=rsyslog
+  compgen -G '/usr/lib/*/rsyslog/lmnsd_ossl.so' >/dev/null && return 0
+  ensure_apt lmnsd_ossl.so=rsyslog-openssl
+}
+
 # ensure_client_plugin: the MLflow client plugin (clients/python, editable, so it follows the
 # sources) and pytest in the MLflow venv; reinstalled only when either or the plugin's entry
 # point is missing (a venv made before the plugin existed, or a moved checkout).

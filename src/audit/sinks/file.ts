@@ -44,7 +44,7 @@ export async function chainFiles(path: string): Promise<string[]> {
 }
 
 /** First and last complete lines of a file, and the length up to the last newline. */
-async function edges(path: string): Promise<{ first?: string; last?: string; complete: number; size: number }> {
+export async function edges(path: string): Promise<{ first?: string; last?: string; complete: number; size: number }> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
@@ -63,6 +63,16 @@ async function edges(path: string): Promise<{ first?: string; last?: string; com
     return { ...(first !== undefined && { first }), ...(last !== undefined && { last }), complete, size };
   } finally {
     await fh.close();
+  }
+}
+
+/** Flushes a directory, so a file created, renamed or removed in it stays so after a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
   }
 }
 
@@ -88,18 +98,9 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
     await fh!.close();
     fh = undefined;
     await rename(path, `${stemOf(path)}.${String(firstSeqOfActive).padStart(12, '0')}.jsonl`);
-    await syncDir();
+    await syncDir(dirname(path));
     await openActive();
     startedAt = undefined;
-  }
-
-  async function syncDir(): Promise<void> {
-    const d = await open(dirname(path), 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
   }
 
   let activeFirstSeq = 0;
