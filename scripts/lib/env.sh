@@ -101,6 +101,26 @@ ensure_rsyslog() {
   ensure_apt lmnsd_ossl.so=rsyslog-openssl
 }
 
+# ensure_otelcol: an OpenTelemetry Collector (OTLP receiver, file exporter) for the OTLP audit
+# sink's suite, built once per machine through the Go module proxy with the collector's builder
+# (scripts/lib/otelcol-builder.yaml; the module proxy serves no ready-made collector command) and
+# kept in the user's cache, where test/harness/otelcol.ts finds it. About 3 minutes on 2 cores.
+OTELCOL_VERSION="v0.165.0"
+ensure_otelcol() {
+  local cached="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-tools/otelcol-gatehouse-$OTELCOL_VERSION"
+  [ -x "$cached" ] && return 0
+  command -v go >/dev/null || { log "Go is needed to build the OpenTelemetry Collector (OTLP audit sink tests)"; exit 1; }
+  log "building the OpenTelemetry Collector $OTELCOL_VERSION (once per machine; a few minutes)"
+  local build; build=$(mktemp -d)
+  (
+    export GOBIN="$build/bin" GOMODCACHE="$build/gomod" GOCACHE="$build/gocache" GOFLAGS=-modcacherw CGO_ENABLED=0
+    go install -ldflags='-s -w' "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_VERSION" >&2
+    cd "$build" && "$build/bin/builder" --config "$ROOT/scripts/lib/otelcol-builder.yaml" >&2
+  )
+  mkdir -p "$(dirname "$cached")" && cp "$build/out/otelcol-gatehouse" "$cached"
+  rm -rf "$build"   # about 2 GiB of module and build cache, not needed again
+}
+
 # ensure_client_plugin: the MLflow client plugin (clients/python, editable, so it follows the
 # sources) and pytest in the MLflow venv; reinstalled only when either or the plugin's entry
 # point is missing (a venv made before the plugin existed, or a moved checkout).

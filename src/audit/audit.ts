@@ -17,6 +17,7 @@ import { openSinkQueue, type LossReason, type SinkQueue } from './queue.ts';
 import { DURABLE_SINKS, type AuditConfig, type AuditSinkConfig } from './schema.ts';
 import type { AuditSink } from './sink.ts';
 import { fileSink } from './sinks/file.ts';
+import { otlpSink } from './sinks/otlp.ts';
 import { stdoutSink } from './sinks/stdout.ts';
 import { storeSink } from './sinks/store.ts';
 import { syslogSink } from './sinks/syslog.ts';
@@ -39,7 +40,7 @@ export interface Auditor {
   depths(): Array<{ sink: string; depth: number }>;
   /**
    * Readiness checks, `audit:<sink id>`, of the sinks a request waits on (audit.mode required:
-   * file, store, syslog): each passes while the sink's probe passes and its queue has room
+   * file, store, syslog, otlp): each passes while the sink's probe passes and its queue has room
    * (a network sink: its spool has room and its receiver is reachable). None in best-effort mode,
    * where the audit trail never refuses a request.
    */
@@ -87,6 +88,8 @@ function buildSink(config: AuditSinkConfig, deps: AuditDeps & { readonly chain: 
       return webhookSink(config);
     case 'syslog':
       return syslogSink(config, network);
+    case 'otlp':
+      return otlpSink(config, { ...network, chain: deps.chain });
   }
 }
 

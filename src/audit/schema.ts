@@ -1,19 +1,20 @@
 /** The `audit` configuration section; each sink type owns its sub-schema (sinks/*.ts). */
 import { z } from 'zod';
 import { fileSinkSchema } from './sinks/file.ts';
+import { otlpSinkSchema } from './sinks/otlp.ts';
 import { stdoutSinkSchema } from './sinks/stdout.ts';
 import { storeSinkSchema } from './sinks/store.ts';
 import { syslogSinkSchema } from './sinks/syslog.ts';
 import { webhookSinkSchema } from './sinks/webhook.ts';
 
-export const auditSinkSchema = z.discriminatedUnion('type', [stdoutSinkSchema, fileSinkSchema, storeSinkSchema, webhookSinkSchema, syslogSinkSchema]);
+export const auditSinkSchema = z.discriminatedUnion('type', [stdoutSinkSchema, fileSinkSchema, storeSinkSchema, webhookSinkSchema, syslogSinkSchema, otlpSinkSchema]);
 export type AuditSinkConfig = z.infer<typeof auditSinkSchema>;
 
 /**
  * Sink types whose acceptance is durable, so `audit.mode: required` can wait on them: the file,
- * the store, and the syslog sink through its spool (which also wait for delivery).
+ * the store, and the network sinks through their spool (which also wait for delivery).
  */
-export const DURABLE_SINKS: ReadonlySet<AuditSinkConfig['type']> = new Set(['file', 'store', 'syslog']);
+export const DURABLE_SINKS: ReadonlySet<AuditSinkConfig['type']> = new Set(['file', 'store', 'syslog', 'otlp']);
 
 export const auditSchema = z
   .strictObject({
@@ -21,7 +22,7 @@ export const auditSchema = z
       .enum(['best-effort', 'required'])
       .default('best-effort')
       .describe(
-        '`best-effort`: events are queued and written in the background; losses (sink errors, full queues) are counted in `gatehouse_audit_events_lost_total` and logged. `required`: a mutating request (any method but GET) is forwarded only after its `pending` event is durably accepted by every file, store and syslog sink — for syslog: flushed into the spool and handed to the receiver; otherwise it gets 503 GATEHOUSE_AUDIT_UNAVAILABLE and is not forwarded. stdout and webhook sinks stay best effort in both modes.',
+        '`best-effort`: events are queued and written in the background; losses (sink errors, full queues) are counted in `gatehouse_audit_events_lost_total` and logged. `required`: a mutating request (any method but GET) is forwarded only after its `pending` event is durably accepted by every file, store, syslog and otlp sink — for syslog and otlp: flushed into the spool and handed to the receiver; otherwise it gets 503 GATEHOUSE_AUDIT_UNAVAILABLE and is not forwarded. stdout and webhook sinks stay best effort in both modes.',
       ),
     sinks: z
       .array(auditSinkSchema)
@@ -41,7 +42,7 @@ export const auditSchema = z
       if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['sinks', i, 'id'], message: `sink id ${id} is used twice; give each sink of a type its own id` });
     });
     if (a.mode === 'required' && !a.sinks.some((s) => DURABLE_SINKS.has(s.type))) {
-      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'required needs at least one durable sink (file, store or syslog)' });
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'required needs at least one durable sink (file, store, syslog or otlp)' });
     }
   })
   .prefault({});

@@ -23,7 +23,7 @@ test('required without a durable sink, and two sinks with one id, are refused wi
       assert.ok(err instanceof ConfigError);
       assert.deepEqual(
         err.problems.filter((p) => p.startsWith('audit')),
-        ['audit.sinks.2.id: sink id webhook is used twice; give each sink of a type its own id', 'audit.mode: required needs at least one durable sink (file, store or syslog)'],
+        ['audit.sinks.2.id: sink id webhook is used twice; give each sink of a type its own id', 'audit.mode: required needs at least one durable sink (file, store, syslog or otlp)'],
       );
       return true;
     },
