@@ -33,6 +33,11 @@ export const auditSchema = z
       .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits and . _ : - only (1–128)')
       .optional()
       .describe('This process\'s hash chain in the store sink: replicas sharing one store each keep their own chain, named by this id (`gatehouse audit verify --store` checks every chain). Default `<hostname>-<pid>`, so every process starts a new chain.'),
+    checkpointKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Ed25519 private key (PKCS#8 PEM file) that signs retention checkpoints (`gatehouse audit prune`). Default `<dataDir>/audit/checkpoint-key.pem`, generated at the first prune (mode 0600, public key beside it as `.pub`). Keep a copy of the public key away from the gateway and verify with `gatehouse audit verify --public-key`.'),
     queueSize: z.number().int().min(1).default(10_000).describe('Events a sink may have waiting; beyond it events are lost (best effort) or the request gets 503 (required).'),
     userAgentMaxLength: z.number().int().min(16).max(4096).default(256).describe('User agents longer than this are cut (characters, after escaping control characters).'),
   })

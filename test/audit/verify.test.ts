@@ -216,6 +216,7 @@ describe('audit verify on a chain broken everywhere', () => {
     const N = 200_000;
     const repo = {
       chains: async () => ['default'],
+      checkpoint: async () => undefined,
       async *scan() {
         for (let i = 1; i <= N; i++) yield { ...event(i), seq: i, prev: '0'.repeat(64), hash: 'f'.repeat(64) };
       },

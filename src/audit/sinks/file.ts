@@ -19,6 +19,13 @@ export const fileSinkSchema = z
     maxBytes: z.number().int().min(4096).default(100 * 1024 * 1024).describe('Rotate before the active file would grow past this size (bytes).'),
     maxAgeMs: z.number().int().min(0).default(24 * 3600 * 1000).describe('Rotate when the active file\'s first event is older than this (milliseconds; checked on write; 0 disables).'),
     fsync: z.boolean().default(true).describe('fdatasync after every batch. Required for `audit.mode: required` to survive a machine crash, not only a process crash.'),
+    retention: z
+      .strictObject({
+        maxAgeMs: z.number().int().min(1).optional().describe('Prune rotated files whose last event is older than this (milliseconds).'),
+        maxBytes: z.number().int().min(4096).optional().describe('Prune the oldest rotated files while the active and rotated files together are larger than this (bytes).'),
+      })
+      .optional()
+      .describe('Retention policy, applied by `gatehouse audit prune` (docs/operations.md "Retention"): the oldest rotated files go, a signed checkpoint keeps the rest verifiable. None: files are kept.'),
   })
   .describe('JSON lines in a file with size- and time-based rotation; durable, so it can be required.');
 
