@@ -65,6 +65,12 @@ export async function loadCheckpointKey(path: string, create: boolean): Promise<
   return { privateKey, publicKey, fingerprint: fingerprintOf(publicKey) };
 }
 
+/** A key held in memory only: what a dry run signs with when no key exists yet. */
+export function ephemeralCheckpointKey(): CheckpointKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicKey, fingerprint: fingerprintOf(publicKey) };
+}
+
 /** A public key (SPKI PEM, or the private key's PEM) for verification. */
 export async function loadPublicKey(path: string): Promise<KeyObject> {
   const pem = await readFile(path, 'utf8');

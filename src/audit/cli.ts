@@ -1,12 +1,12 @@
 /** `gatehouse audit verify` and `gatehouse audit export` (registered in cli/commands.ts). */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Command, CommandInput } from '../cli/commands.ts';
 import { auditRepository } from '../store/audit.ts';
 import { openStore, type Store } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';
-import { loadCheckpointKey, loadPublicKey } from './checkpoint.ts';
+import { ephemeralCheckpointKey, loadCheckpointKey, loadPublicKey } from './checkpoint.ts';
 import { journalBacklog } from './journal.ts';
 import { pruneFile, pruneStore, type PruneReport, type RetentionPolicy } from './retention.ts';
 import { verifyFile, verifyStore, type VerifyReport } from './verify.ts';
@@ -111,8 +111,10 @@ export const auditCommands: Record<string, Command> = {
         err('no retention policy: set retention on the sink (docs/config.md) or give --max-age-ms, --max-bytes or --max-events');
         return 1;
       }
-      const key = await loadCheckpointKey(keyFile(config!), !values['dry-run']);
-      const options = { now: Date.now(), key, exportTo: values['export-to'] as string | undefined, dryRun: values['dry-run'] === true };
+      // A dry run creates nothing: without a key yet, it signs with one held in memory.
+      const dryRun = values['dry-run'] === true;
+      const key = dryRun && !existsSync(keyFile(config!)) ? ephemeralCheckpointKey() : await loadCheckpointKey(keyFile(config!), !dryRun);
+      const options = { now: Date.now(), key, exportTo: values['export-to'] as string | undefined, dryRun };
       let reports: PruneReport[];
       try {
         reports = file !== undefined ? [await pruneFile(file, policy, options)] : await withStore(input, (repo) => pruneStore(repo, policy, options));

@@ -53,6 +53,14 @@ export interface NetworkSinkDeps {
 /** A spool segment: small enough to read whole, large enough that segments are few. */
 const SEGMENT_BYTES = 1024 * 1024;
 
+/** A receiver's URL for messages and logs: any user name and password in it left out. */
+export function shownUrl(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 /** The event as the receiver gets it, in the sink's format. */
 export function render(format: DeliveryConfig['format'], e: SpooledEvent): string {
   return format === 'native' ? e.line : JSON.stringify(toOcsf(e.event));

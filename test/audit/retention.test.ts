@@ -93,7 +93,9 @@ describe('file sink', () => {
     const { active, data } = copy('by-size');
     const before = readdirSync(join(active, '..')).filter((f) => /\.\d{12}\.jsonl$/.test(f)).length;
     const exported = join(dir, 'by-size-export.jsonl');
-    const pruned = await cli(['audit', 'prune', active, '--max-bytes', '8192', '--export-to', exported], data);
+    // As docs/operations.md tells an operator: the configured file sink, its retention policy, export first.
+    const config = { GATEHOUSE_AUDIT__SINKS: JSON.stringify([{ type: 'file', path: active, retention: { maxBytes: 8192 } }]) };
+    const pruned = await cli(['audit', 'prune', '--export-to', exported], data, config);
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /pruned \d+ events of file:audit\.jsonl \(\d+ files\); checkpoint seq \d+/);
     const after = readdirSync(join(active, '..')).filter((f) => /\.\d{12}\.jsonl$/.test(f)).length;
@@ -101,7 +103,7 @@ describe('file sink', () => {
     assert.ok(existsSync(checkpointPath(active)));
     assert.ok(existsSync(join(data, 'audit', 'checkpoint-key.pem')), 'a key was generated into the data directory');
 
-    const verify = await cli(['audit', 'verify', active], data);
+    const verify = await cli(['audit', 'verify', '--public-key', join(data, 'audit', 'checkpoint-key.pem.pub')], data, config);
     assert.equal(verify.code, 0, verify.stdout);
     assert.match(verify.stdout, /continues from checkpoint file:audit\.jsonl seq \d+/);
     assert.match(verify.stdout, /chain intact/);
@@ -174,6 +176,19 @@ describe('file sink', () => {
     assert.match(removed.stdout, /removed: .*event\(s\) seq 1–\d+ removed/);
   });
 
+  test('a key the operator made with openssl signs the checkpoint (audit.checkpointKey)', async () => {
+    const { active, data } = copy('own-key');
+    const keyFile = join(dir, 'own-key.pem');
+    await run('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', keyFile]);
+    const env = { GATEHOUSE_AUDIT__CHECKPOINT_KEY: keyFile };
+    assert.equal((await cli(['audit', 'prune', active, '--max-bytes', '8192'], data, env)).code, 0);
+    const cp = JSON.parse(readFileSync(checkpointPath(active), 'utf8')) as Checkpoint;
+    assert.equal(cp.key, (await loadCheckpointKey(keyFile, false)).fingerprint);
+    assert.ok(!existsSync(join(data, 'audit', 'checkpoint-key.pem')), 'no key generated when one is configured');
+    const verify = await cli(['audit', 'verify', active], data, env);
+    assert.equal(verify.code, 0, verify.stdout);
+  });
+
   test('a prune refuses a chain that does not verify, and deletes nothing', async () => {
     const { active, data } = copy('broken');
     const first = readdirSync(join(active, '..')).filter((f) => /\.\d{12}\.jsonl$/.test(f)).sort()[0]!;
@@ -209,7 +224,12 @@ for (const driver of ['sqlite', 'postgres'] as const) describe(`store sink (${dr
     try {
       await push(1, 30);
       const exported = join(dir, `store-export-${driver}.jsonl`);
-      const pruned = await cli(['audit', 'prune', '--store', '--max-events', '10', '--export-to', exported], data, env);
+      env = { ...env, GATEHOUSE_AUDIT__SINKS: '[{type: store, retention: {maxEvents: 10}}]' };
+      const dry = await cli(['audit', 'prune', '--store', '--dry-run', '--json'], data, env);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.deepEqual((JSON.parse(dry.stdout) as { reports: Array<{ pruned: number }> }).reports.map((r) => r.pruned), [20]);
+      assert.equal((await verifyStore(auditRepository(store.db))).events, 30, 'a dry run changes nothing');
+      const pruned = await cli(['audit', 'prune', '--store', '--export-to', exported], data, env);
       assert.equal(pruned.code, 0, pruned.stderr);
       assert.match(pruned.stdout, /pruned 20 events of store:default; checkpoint seq 20/);
       assert.deepEqual(jsonLines(exported).map((e) => e.seq), Array.from({ length: 20 }, (_, i) => i + 1));

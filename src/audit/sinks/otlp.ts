@@ -18,7 +18,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { Agent } from 'undici';
 import { z } from 'zod';
 import type { ChainedEvent } from '../event.ts';
-import { deliveryFields, networkSink, render, type NetworkSinkDeps } from '../network-sink.ts';
+import { deliveryFields, networkSink, render, shownUrl, type NetworkSinkDeps } from '../network-sink.ts';
 import { RefusedError, type Transport } from '../shipper.ts';
 import type { AuditSink } from '../sink.ts';
 import type { SpooledEvent } from '../spool.ts';
@@ -57,6 +57,7 @@ function httpTransport(config: OtlpSinkConfig, chain: string): Transport {
   const scope = { name: 'gatehouse.audit' };
   const serializer = config.encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
   const dispatcher = config.ca ? new Agent({ connect: { ca: readFileSync(config.ca) } }) : undefined;
+  const where = `otlp ${shownUrl(config.url)}`;
   const record = (e: SpooledEvent): ReadableLogRecord => {
     const ms = Date.parse(e.event.time);
     const time: [number, number] = [Math.floor(ms / 1000), (ms % 1000) * 1e6];
@@ -94,16 +95,16 @@ function httpTransport(config: OtlpSinkConfig, chain: string): Transport {
         ...(dispatcher && { dispatcher }),
       } as RequestInit);
     } catch (err) {
-      throw new Error(`otlp ${config.url}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
+      throw new Error(`${where}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
     }
     const answer = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
     if (!res.ok) {
-      const why = `otlp ${config.url}: status ${res.status}`;
+      const why = `${where}: status ${res.status}`;
       throw RETRYABLE(res.status) ? new Error(why) : new RefusedError(why);
     }
     // A partial success names records the collector rejected for good: not retried (the specification), counted as lost.
     const rejected = answer.length > 0 ? Number(serializer.deserializeResponse(answer).partialSuccess?.rejectedLogRecords ?? 0) : 0;
-    if (rejected > 0) throw new RefusedError(`otlp ${config.url}: the collector rejected ${rejected} record(s)`, rejected);
+    if (rejected > 0) throw new RefusedError(`${where}: the collector rejected ${rejected} record(s)`, rejected);
   }
 
   return {

@@ -8,7 +8,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
-import { deliveryFields, networkSink, render, type NetworkSinkDeps } from '../network-sink.ts';
+import { deliveryFields, networkSink, render, shownUrl, type NetworkSinkDeps } from '../network-sink.ts';
 import type { Transport } from '../shipper.ts';
 import type { AuditSink } from '../sink.ts';
 import { octetFrame, syslogMessage, type SyslogHeader } from '../syslog.ts';
@@ -43,6 +43,7 @@ function streamTransport(config: SyslogSinkConfig, header: SyslogHeader): Transp
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port);
   const tls = url.protocol === 'tls:';
+  const where = `syslog ${shownUrl(config.url)}`;
   const secure = tls
     ? {
         ...(config.ca && { ca: readFileSync(config.ca) }),
@@ -60,7 +61,7 @@ function streamTransport(config: SyslogSinkConfig, header: SyslogHeader): Transp
   function open(): Promise<Socket> {
     return new Promise<Socket>((resolve, reject) => {
       const s = tls ? tlsConnect({ host, port, servername: host, ...secure }) : tcpConnect({ host, port });
-      const timer = setTimeout(() => s.destroy(new Error(`syslog ${config.url}: no connection within ${config.timeoutMs} ms`)), config.timeoutMs);
+      const timer = setTimeout(() => s.destroy(new Error(`${where}: no connection within ${config.timeoutMs} ms`)), config.timeoutMs);
       let up = false;
       s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
@@ -73,17 +74,17 @@ function streamTransport(config: SyslogSinkConfig, header: SyslogHeader): Transp
       s.once('end', () => {
         peerClosed = true;
         if (closingOurs) s.destroy();
-        else s.destroy(new Error(`syslog ${config.url}: the receiver closed the connection`));
+        else s.destroy(new Error(`${where}: the receiver closed the connection`));
       });
       s.on('error', (err) => {
         clearTimeout(timer);
-        if (!up) reject(new Error(`syslog ${config.url}: ${err.message}`));
+        if (!up) reject(new Error(`${where}: ${err.message}`));
       });
       s.once('close', () => {
         clearTimeout(timer);
         if (socket !== s) return;
         socket = undefined;
-        if (!closingOurs) broken?.(new Error(`syslog ${config.url}: the connection was lost`));
+        if (!closingOurs) broken?.(new Error(`${where}: the connection was lost`));
       });
     });
   }
@@ -107,11 +108,11 @@ function streamTransport(config: SyslogSinkConfig, header: SyslogHeader): Transp
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           s.destroy();
-          reject(new Error(`syslog ${config.url}: write not taken within ${config.timeoutMs} ms`));
+          reject(new Error(`${where}: write not taken within ${config.timeoutMs} ms`));
         }, config.timeoutMs);
         s.write(buf, (err) => {
           clearTimeout(timer);
-          if (err) reject(new Error(`syslog ${config.url}: ${err.message}`));
+          if (err) reject(new Error(`${where}: ${err.message}`));
           else resolve();
         });
       });
