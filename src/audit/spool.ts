@@ -14,7 +14,7 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle 
 import { join } from 'node:path';
 import { EMPTY_HEAD, type ChainHead } from './chain.ts';
 import type { ChainedEvent } from './event.ts';
-import { edges, syncDir } from './sinks/file.ts';
+import { appendAll, intactEdges, syncDir } from './sinks/file.ts';
 
 export interface SpooledEvent {
   readonly event: ChainedEvent;
@@ -125,15 +125,8 @@ export function openSpool(o: SpoolOptions): Spool {
       let head: ChainHead = acked;
       for (const name of names) {
         const path = join(o.dir, name);
-        const e = await edges(path);
-        if (e.complete < e.size) {
-          // A write cut by a crash: never acknowledged, so never counted as written.
-          const t = await open(path, 'r+');
-          await t.truncate(e.complete);
-          await t.close();
-          o.onTornTail?.(e.size - e.complete);
-        }
-        segments.push({ first: Number(SEGMENT.exec(name)![1]), size: e.complete });
+        const e = await intactEdges(path, o.onTornTail);
+        segments.push({ first: Number(SEGMENT.exec(name)![1]), size: e.size });
         if (e.last) {
           const last = JSON.parse(e.last) as ChainedEvent;
           if (last.seq > head.seq) head = { seq: last.seq, hash: last.hash };
@@ -156,14 +149,7 @@ export function openSpool(o: SpoolOptions): Spool {
       if (!current || !fh || current.size >= o.segmentBytes) await startSegment(events[0]!.seq);
       const seg = segments[segments.length - 1]!;
       const before = seg.size;
-      try {
-        const { bytesWritten } = await fh!.write(buf);
-        if (bytesWritten !== buf.length) throw new Error(`spool: short write (${bytesWritten} of ${buf.length} bytes)`);
-        if (o.fsync) await fh!.datasync();
-      } catch (err) {
-        await fh?.truncate(before).catch(() => undefined);
-        throw err;
-      }
+      await appendAll(fh!, buf, before, o.fsync, `audit spool ${o.dir}`);
       seg.size = before + buf.length;
       lastSeq = events[events.length - 1]!.seq;
     },

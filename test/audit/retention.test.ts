@@ -24,6 +24,7 @@ import { verifyFile, verifyStore } from '../../src/audit/verify.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { openStore } from '../../src/store/store.ts';
 import { ROOT } from '../harness/paths.ts';
+import { requestEvent } from './fixture-events.ts';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
 
 const run = promisify(execFile);
@@ -32,27 +33,7 @@ const GATEHOUSE = join(ROOT, 'bin/gatehouse');
 const EPOCH = Date.UTC(2026, 10, 22, 12, 0, 0);
 const at = (i: number) => EPOCH + i * 60_000;
 
-function event(i: number): AuditEvent {
-  return {
-    v: 1,
-    phase: 'complete',
-    time: new Date(at(i)).toISOString(),
-    requestId: `req-${i}`,
-    principal: { id: 'local:alice', kind: 'user', method: 'basic', provider: 'local' },
-    tenant: null,
-    client: { address: '127.0.0.1', userAgent: 'test' },
-    method: 'POST',
-    operation: 'runs.create',
-    action: 'edit',
-    resources: [],
-    decision: { effect: 'allow', reasons: ['platform-admin'] },
-    outcome: 'allowed',
-    error: null,
-    upstreamStatus: 200,
-    status: 200,
-    latencyMs: 1,
-  };
-}
+const event = (i: number): AuditEvent => requestEvent(i, at(i));
 
 let dir: string;
 before(() => (dir = mkdtempSync(join(tmpdir(), 'gh-retention-'))));

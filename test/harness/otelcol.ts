@@ -4,12 +4,13 @@
  * `scripts/lib/env.sh ensure_otelcol` (`scripts/test` runs it) into the user's cache.
  * `stop()`/`start()` take it down and bring it back on the same port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv } from './paths.ts';
-import { freePort, waitFor } from './ports.ts';
+import { supervise } from './child.ts';
+import { freePort } from './ports.ts';
 
 /** OTELCOL_VERSION in scripts/lib/env.sh. */
 const VERSION = 'v0.165.0';
@@ -68,35 +69,20 @@ export async function startCollector(): Promise<Collector> {
       '      exporters: [file]',
       '',
     ].join('\n');
-  let child: ChildProcess | undefined;
-  let exited: string | undefined;
-  let log = '';
+  // SIGTERM: the collector stops receiving, flushes its exporter and exits.
+  const server = supervise(
+    'otelcol',
+    () => {
+      const out = join(dir, `logs-${++runs}.jsonl`);
+      outputs.push(out);
+      writeFileSync(join(dir, 'config.yaml'), config(out));
+      return spawn(BINARY, ['--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    },
+    async () => (await fetch(`http://127.0.0.1:${port}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).ok,
+    { timeoutMs: 20_000, signal: 'SIGTERM' },
+  );
 
-  async function start(): Promise<void> {
-    exited = undefined;
-    const out = join(dir, `logs-${++runs}.jsonl`);
-    outputs.push(out);
-    writeFileSync(join(dir, 'config.yaml'), config(out));
-    const c = spawn(BINARY, ['--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
-    child = c;
-    c.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    c.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    c.on('exit', (code, signal) => (exited = `code ${code} signal ${signal}\n${log}`));
-    await waitFor('otelcol', async () => (await fetch(`http://127.0.0.1:${port}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).ok, 20_000, () => exited);
-  }
-
-  /** SIGTERM: the collector stops receiving, flushes its exporter and exits. */
-  async function stop(): Promise<void> {
-    const c = child;
-    child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    });
-  }
-
-  await start();
+  await server.start();
   return {
     logsUrl: `http://127.0.0.1:${port}/v1/logs`,
     records() {
@@ -113,10 +99,10 @@ export async function startCollector(): Promise<Collector> {
       }
       return records;
     },
-    stop,
-    start,
+    stop: () => server.stop(),
+    start: () => server.start(),
     async close() {
-      await stop();
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -6,14 +6,15 @@
  * JSON object per message (rsyslog's own RFC 5424 fields), to a file of its own.
  * `stop()`/`start()` take it down and bring it back on the same ports (outage tests).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv } from './paths.ts';
 import type { Pki } from './pki.ts';
-import { freePort, waitFor } from './ports.ts';
+import { supervise } from './child.ts';
+import { freePort } from './ports.ts';
 
 /** One message as rsyslog parsed it. */
 export interface Received {
@@ -82,32 +83,15 @@ export async function startRsyslog(pki: Pki): Promise<Rsyslog> {
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | undefined;
-  let exited: string | undefined;
-  let log = '';
+  // SIGTERM: rsyslog closes its listeners and connections, writes what it parsed, and exits.
+  const server = supervise(
+    'rsyslogd',
+    () => spawn(BIN, ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() }),
+    async () => (await tcpOpen(tcpPort)) && (await tcpOpen(tlsPort)),
+    { timeoutMs: 15_000, signal: 'SIGTERM' },
+  );
 
-  async function start(): Promise<void> {
-    exited = undefined;
-    const c = spawn(BIN, ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
-    child = c;
-    c.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    c.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    c.on('exit', (code, signal) => (exited = `code ${code} signal ${signal}\n${log}`));
-    await waitFor('rsyslogd', async () => (await tcpOpen(tcpPort)) && (await tcpOpen(tlsPort)), 15_000, () => exited);
-  }
-
-  /** SIGTERM: rsyslog closes its listeners and connections, writes what it parsed, and exits. */
-  async function stop(): Promise<void> {
-    const c = child;
-    child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    });
-  }
-
-  await start();
+  await server.start();
   return {
     tcpUrl: `tcp://127.0.0.1:${tcpPort}`,
     tlsUrl: `tls://localhost:${tlsPort}`,
@@ -119,12 +103,12 @@ export async function startRsyslog(pki: Pki): Promise<Rsyslog> {
         .map((l) => JSON.parse(l) as Received);
     },
     get running() {
-      return child !== undefined && exited === undefined;
+      return server.running;
     },
-    stop,
-    start,
+    stop: () => server.stop(),
+    start: () => server.start(),
     async close() {
-      await stop();
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -73,6 +73,36 @@ export async function edges(path: string): Promise<{ first?: string; last?: stri
   }
 }
 
+/**
+ * The edges of a file after cutting off a torn last line: a write cut by a crash, never
+ * acknowledged, so never counted as written.
+ */
+export async function intactEdges(path: string, onTornTail?: (bytes: number) => void): Promise<Awaited<ReturnType<typeof edges>>> {
+  const e = await edges(path);
+  if (e.complete < e.size) {
+    const t = await open(path, 'r+');
+    await t.truncate(e.complete);
+    await t.close();
+    onTornTail?.(e.size - e.complete);
+  }
+  return { ...e, size: e.complete };
+}
+
+/**
+ * Appends `buf` to a file of `before` bytes and (with `fsync`) flushes it. On failure the file is
+ * cut back to `before`: no half batch stays, the events were not accepted, the chain head did not move.
+ */
+export async function appendAll(fh: FileHandle, buf: Buffer, before: number, fsync: boolean, what: string): Promise<void> {
+  try {
+    const { bytesWritten } = await fh.write(buf);
+    if (bytesWritten !== buf.length) throw new Error(`${what}: short write (${bytesWritten} of ${buf.length} bytes)`);
+    if (fsync) await fh.datasync();
+  } catch (err) {
+    await fh.truncate(before).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Flushes a directory, so a file created, renamed or removed in it stays so after a crash. */
 export async function syncDir(dir: string): Promise<void> {
   const d = await open(dir, 'r');
@@ -120,14 +150,7 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       let head: ChainHead | undefined;
       const files = await chainFiles(path);
       if (files[files.length - 1] === path) {
-        const e = await edges(path);
-        if (e.complete < e.size) {
-          // A write cut by a crash: never acknowledged, so never counted as written.
-          const t = await open(path, 'r+');
-          await t.truncate(e.complete);
-          await t.close();
-          deps.onTornTail?.(e.size - e.complete);
-        }
+        const e = await intactEdges(path, deps.onTornTail);
         head = headOf(e.last);
         if (e.first) {
           const first = JSON.parse(e.first) as ChainedEvent;
@@ -149,15 +172,7 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       const tooOld = size > 0 && config.maxAgeMs > 0 && startedAt !== undefined && now - startedAt >= config.maxAgeMs;
       if (tooBig || tooOld) await rotate(activeFirstSeq);
       const before = size;
-      try {
-        const { bytesWritten } = await fh!.write(buf);
-        if (bytesWritten !== buf.length) throw new Error(`audit file ${path}: short write (${bytesWritten} of ${buf.length} bytes)`);
-        if (config.fsync) await fh!.datasync();
-      } catch (err) {
-        // Leave no half batch behind: the events were not accepted, the chain head did not move.
-        await fh?.truncate(before).catch(() => undefined);
-        throw err;
-      }
+      await appendAll(fh!, buf, before, config.fsync, `audit file ${path}`);
       size = before + buf.length;
       if (before === 0) {
         startedAt = Date.parse(events[0]!.time);
