@@ -29,3 +29,39 @@ test('required without a durable sink, and two sinks with one id, are refused wi
     },
   );
 });
+
+test('network sinks: defaults, and what their sub-schemas refuse, with paths', () => {
+  const c = loadConfig({ env: { GATEHOUSE_AUDIT__SINKS: '[{type: syslog, url: "tls://siem:6514"}, {type: otlp, url: "http://collector:4318/v1/logs"}]' } });
+  assert.deepEqual(
+    c.audit.sinks.map((s) => (s.type === 'syslog' || s.type === 'otlp' ? [s.type, s.format, s.spool.maxBytes, s.retryBaseMs, s.timeoutMs] : [])),
+    [
+      ['syslog', 'native', 256 * 1024 * 1024, 250, 5000],
+      ['otlp', 'native', 256 * 1024 * 1024, 250, 5000],
+    ],
+  );
+  assert.throws(
+    () =>
+      loadConfig({
+        env: {},
+        overrides: {
+          audit: {
+            sinks: [
+              { type: 'syslog', url: 'udp://siem:514' },
+              { type: 'syslog', id: 'b', url: 'tcp://siem' },
+              { type: 'syslog', id: 'c', url: 'tcp://siem:514', ca: '/ca.pem' },
+              { type: 'syslog', id: 'd', url: 'tls://siem:6514', cert: '/c.pem' },
+              { type: 'otlp', url: 'grpc://collector:4317', format: 'cef' },
+            ],
+          },
+        },
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const problems = err.problems.filter((p) => p.startsWith('audit')).join('\n');
+      for (const path of ['audit.sinks.0.url', 'audit.sinks.1.url', 'audit.sinks.2.url', 'audit.sinks.3.cert', 'audit.sinks.4.url', 'audit.sinks.4.format']) {
+        assert.match(problems, new RegExp(`^${path.replace(/\./g, '\\.')}: `, 'm'), problems);
+      }
+      return true;
+    },
+  );
+});
