@@ -53,13 +53,16 @@ export interface NetworkSinkDeps {
 /** A spool segment: small enough to read whole, large enough that segments are few. */
 const SEGMENT_BYTES = 1024 * 1024;
 
-/** A receiver's URL for messages and logs: any user name and password in it left out. */
-export function shownUrl(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
+/**
+ * A receiver's URL, of the given protocols, with no user name or password: the sinks show their
+ * URL in logs and `/readyz`, and would send such credentials nowhere (syslog has none; OTLP/HTTP
+ * takes them in `headers`, and fetch refuses such a URL with an error that quotes it).
+ */
+export const receiverUrl = (protocol: RegExp) =>
+  z.url({ protocol }).refine((u) => {
+    const parsed = new URL(u);
+    return parsed.username === '' && parsed.password === '';
+  }, 'no user name or password in the url: they would show in logs (otlp: give them in headers)');
 
 /** The event as the receiver gets it, in the sink's format. */
 export function render(format: DeliveryConfig['format'], e: SpooledEvent): string {

@@ -11,7 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { Agent } from 'undici';
 import type { ChainedEvent } from './event.ts';
-import { render, shownUrl, type DeliveryConfig } from './network-sink.ts';
+import { render, type DeliveryConfig } from './network-sink.ts';
 import { RefusedError, type Transport } from './shipper.ts';
 import type { SpooledEvent } from './spool.ts';
 
@@ -42,7 +42,7 @@ export function httpTransport(config: OtlpTransportOptions, chain: string): Tran
   const scope = { name: 'gatehouse.audit' };
   const serializer = config.encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
   const dispatcher = config.ca ? new Agent({ connect: { ca: readFileSync(config.ca) } }) : undefined;
-  const where = `otlp ${shownUrl(config.url)}`;
+  const where = `otlp ${config.url}`;
   const record = (e: SpooledEvent): ReadableLogRecord => {
     const ms = Date.parse(e.event.time);
     const time: [number, number] = [Math.floor(ms / 1000), (ms % 1000) * 1e6];

@@ -65,3 +65,29 @@ test('network sinks: defaults, and what their sub-schemas refuse, with paths', (
     },
   );
 });
+
+test('a receiver url with a user name or password is refused, without echoing it: it would show in logs and /readyz', () => {
+  // OTLP/HTTP takes credentials in `headers` (fetch refuses a url with them, and its error quotes
+  // the url); syslog has none. Either way the password would reach the log and /readyz.
+  assert.throws(
+    () =>
+      loadConfig({
+        env: {},
+        overrides: {
+          audit: {
+            sinks: [
+              { type: 'otlp', url: 'http://collector:s3cret-otlp@collector:4318/v1/logs' },
+              { type: 'syslog', url: 'tls://siem:s3cret-syslog@siem:6514' },
+            ],
+          },
+        },
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const problems = err.problems.filter((p) => p.startsWith('audit'));
+      assert.deepEqual(problems.map((p) => p.split(':')[0]), ['audit.sinks.0.url', 'audit.sinks.1.url'], problems.join('\n'));
+      assert.ok(!`${err.message}\n${problems.join('\n')}`.includes('s3cret'), 'the password is not repeated');
+      return true;
+    },
+  );
+});

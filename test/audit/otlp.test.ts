@@ -10,8 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { verifyChain } from '../../src/audit/chain.ts';
 import type { ChainedEvent } from '../../src/audit/event.ts';
+import { createLogger } from '../../src/lib/logger.ts';
 import { ADMIN_AUTH, basic, callJson, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startCollector, type Collector, type StoredRecord } from '../harness/otelcol.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
@@ -123,20 +125,28 @@ describe('the collector down and back', { timeout: 120_000 }, () => {
     assert.deepEqual(events.filter((e) => e.type !== 'admin').map((e) => e.requestId), ids, 'every request\'s event, in order');
   });
 
-  test('required: mutations 503 while the collector is down, served once it is back', async () => {
-    const gh = await startInProcess(stub.url, {
-      'audit.mode': 'required',
-      'audit.sinks': [{ type: 'otlp', url: col.logsUrl, serviceName: 'gh-required', retryBaseMs: 50, retryMaxMs: 200 }],
-      'rateLimits.enabled': false,
-    });
+  test('required: mutations 503 while the collector is down, served once it is back; its header secret never shown', async () => {
+    const SECRET = 's3cret-collector-token';
+    const logged: string[] = [];
+    const log = createLogger('debug', new Writable({ write: (chunk: Buffer, _e, done) => (logged.push(chunk.toString()), done()) }));
+    const gh = await startInProcess(
+      stub.url,
+      {
+        'audit.mode': 'required',
+        'audit.sinks': [{ type: 'otlp', url: col.logsUrl, headers: { authorization: `Bearer ${SECRET}` }, serviceName: 'gh-required', retryBaseMs: 50, retryMaxMs: 200 }],
+        'rateLimits.enabled': false,
+      },
+      { log },
+    );
     const create = () => callJson(`${gh.url}/api/2.0/mlflow/runs/create`, 'POST', { authorization: ADMIN_AUTH }, { experiment_id: '1' });
+    let ready: Awaited<ReturnType<typeof callJson>>;
     try {
       assert.equal((await create()).status, 200);
       await col.stop();
       const down = await create();
       assert.equal(down.status, 503);
       assert.equal(down.json.gatehouse_code, 'GATEHOUSE_AUDIT_UNAVAILABLE');
-      const ready = await callJson(`${gh.url}/readyz`, 'GET');
+      ready = await callJson(`${gh.url}/readyz`, 'GET');
       assert.equal(ready.status, 503);
       await col.start();
       let back = await create();
@@ -146,5 +156,9 @@ describe('the collector down and back', { timeout: 120_000 }, () => {
       await gh.close();
     }
     distinct((await recordsOf(col, 'gh-required', 5)).map((r) => JSON.parse(r.body.stringValue) as ChainedEvent));
+    // The outage was logged and shown in /readyz, with the collector's URL and never its header.
+    assert.ok(logged.some((l) => l.includes('audit receiver unreachable') && l.includes(col.logsUrl)), logged.join(''));
+    assert.match(JSON.stringify(ready.json), /otlp http:\/\/127\.0\.0\.1/);
+    assert.ok(!logged.join('').includes(SECRET) && !JSON.stringify(ready.json).includes(SECRET), 'the header secret is neither logged nor in /readyz');
   });
 });

@@ -10,7 +10,7 @@
  * event's; a few attributes (`gatehouse.*`) let the collector route and filter without parsing.
  */
 import { z } from 'zod';
-import { deliveryFields, networkSink, type NetworkSinkDeps } from '../network-sink.ts';
+import { deliveryFields, networkSink, receiverUrl, type NetworkSinkDeps } from '../network-sink.ts';
 import type { Transport } from '../shipper.ts';
 import type { AuditSink } from '../sink.ts';
 
@@ -18,7 +18,7 @@ export const otlpSinkSchema = z
   .strictObject({
     type: z.literal('otlp'),
     id: z.string().regex(/^[a-z0-9_-]{1,32}$/).optional().describe('Sink id for metrics and the spool directory (default `otlp`).'),
-    url: z.url({ protocol: /^https?$/ }).describe('The collector\'s OTLP/HTTP logs endpoint, e.g. `http://collector:4318/v1/logs`.'),
+    url: receiverUrl(/^https?$/).describe('The collector\'s OTLP/HTTP logs endpoint, e.g. `http://collector:4318/v1/logs`.'),
     encoding: z.enum(['protobuf', 'json']).default('protobuf').describe('`protobuf` (`application/x-protobuf`, OTLP\'s default) or `json`.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (e.g. an `authorization` for the collector). Values are secrets: never logged.'),
     ca: z.string().min(1).optional().describe('PEM file of the CA(s) that sign the collector\'s certificate (https); default the system CAs.'),

@@ -8,7 +8,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
-import { deliveryFields, networkSink, render, shownUrl, type NetworkSinkDeps } from '../network-sink.ts';
+import { deliveryFields, networkSink, receiverUrl, render, type NetworkSinkDeps } from '../network-sink.ts';
 import type { Transport } from '../shipper.ts';
 import type { AuditSink } from '../sink.ts';
 import { octetFrame, syslogMessage, type SyslogHeader } from '../syslog.ts';
@@ -17,8 +17,7 @@ export const syslogSinkSchema = z
   .strictObject({
     type: z.literal('syslog'),
     id: z.string().regex(/^[a-z0-9_-]{1,32}$/).optional().describe('Sink id for metrics and the spool directory (default `syslog`).'),
-    url: z
-      .url({ protocol: /^(tcp|tls)$/ })
+    url: receiverUrl(/^(tcp|tls)$/)
       .refine((u) => new URL(u).port !== '', 'give the port: tcp://host:514 or tls://host:6514')
       .describe('`tcp://host:port` (RFC 6587) or `tls://host:port` (RFC 5425; the server certificate is verified against `ca`, or the system CAs, and its name against the host).'),
     ca: z.string().min(1).optional().describe('PEM file of the CA(s) that sign the receiver\'s certificate (tls); default the system CAs.'),
@@ -43,7 +42,7 @@ function streamTransport(config: SyslogSinkConfig, header: SyslogHeader): Transp
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port);
   const tls = url.protocol === 'tls:';
-  const where = `syslog ${shownUrl(config.url)}`;
+  const where = `syslog ${config.url}`;
   const secure = tls
     ? {
         ...(config.ca && { ca: readFileSync(config.ca) }),
