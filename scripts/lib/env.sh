@@ -104,7 +104,8 @@ ensure_rsyslog() {
 # ensure_otelcol: an OpenTelemetry Collector (OTLP receiver, file exporter) for the OTLP audit
 # sink's suite, built once per machine through the Go module proxy with the collector's builder
 # (scripts/lib/otelcol-builder.yaml; the module proxy serves no ready-made collector command) and
-# kept in the user's cache, where test/harness/otelcol.ts finds it. About 3 minutes on 2 cores.
+# kept in the user's cache, where test/harness/otelcol.ts finds it. About 3 minutes of CPU; 11 minutes
+# from a clean cache on a busy 2-core machine (measured), once.
 OTELCOL_VERSION="v0.165.0"
 ensure_otelcol() {
   local cached="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-tools/otelcol-gatehouse-$OTELCOL_VERSION"
