@@ -11,12 +11,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { verifyChain } from '../../src/audit/chain.ts';
 import type { ChainedEvent } from '../../src/audit/event.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { ADMIN_AUTH, basic, callJson, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startCollector, type Collector, type StoredRecord } from '../harness/otelcol.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { distinct } from './delivered.ts';
 
 const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChainedEvent);
 const attr = (r: StoredRecord, key: string) => {
@@ -35,19 +35,6 @@ async function recordsOf(col: Collector, service: string, n: number): Promise<St
   return got;
 }
 
-/** Distinct events by seq (a duplicate must be the same event), checked for gaps and verified as a chain. */
-function distinct(events: ChainedEvent[]): ChainedEvent[] {
-  const bySeq = new Map<number, ChainedEvent>();
-  for (const e of events) {
-    const seen = bySeq.get(e.seq);
-    if (seen) assert.equal(seen.hash, e.hash, `a duplicate of seq ${e.seq} is the same event`);
-    bySeq.set(e.seq, e);
-  }
-  const chain = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  assert.deepEqual(chain.map((e) => e.seq), chain.map((_, i) => i + 1), 'seqs 1..n, none missing');
-  assert.deepEqual(verifyChain(chain.map((event) => ({ where: `seq ${event.seq}`, event }))).problems, []);
-  return chain;
-}
 
 let stub: StubUpstream;
 let col: Collector;

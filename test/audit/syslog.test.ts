@@ -3,7 +3,8 @@
  * octet-counting framing over TCP and over TLS (client certificate checked by rsyslog), as rsyslog
  * itself parses them; every audit event of the run arrives, in chain order, the chain verifying
  * from what rsyslog wrote; and with `audit.mode: required`, rsyslog stopped means 503 for
- * mutations, rsyslog back means they resume, and no event is lost (counted end to end).
+ * mutations, rsyslog back means they resume, and no event is lost (counted end to end); killed
+ * (SIGKILL) while events stream, what was written to the dead connection is sent again.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { ADMIN_AUTH, basic, callJson, startInProcess, type InProcess } from '../
 import { createPki, type Pki } from '../harness/pki.ts';
 import { startRsyslog, type Received, type Rsyslog } from '../harness/rsyslog.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { distinct } from './delivered.ts';
 
 const BOM = '\ufeff';
 /** The event a message carries (its MSG, BOM removed). */
@@ -75,52 +77,63 @@ describe('RFC 5424 message and framing', () => {
   });
 });
 
-describe('to a real rsyslog over TCP and TLS', { timeout: 120_000 }, () => {
-  let pki: Pki;
-  let rs: Rsyslog;
-  let stub: StubUpstream;
-  let gh: InProcess;
-  let dir: string;
+/** The handles of one describe's rig: a real rsyslog, a stub MLflow, a gateway, a scratch directory. */
+interface Rig {
+  pki: Pki;
+  rs: Rsyslog;
+  stub: StubUpstream;
+  gh: InProcess;
+  dir: string;
+}
+
+/** Starts the rig before the describe's tests (the gateway configured by `overrides`), stops it after. */
+function rig(overrides: (rs: Rsyslog, pki: Pki, dir: string) => Record<string, unknown>): Rig {
+  const h = {} as Rig;
   before(async () => {
-    pki = createPki();
-    rs = await startRsyslog(pki);
-    stub = await startStub();
-    dir = mkdtempSync(join(tmpdir(), 'gh-syslog-'));
-    gh = await startInProcess(stub.url, {
-      'audit.sinks': [
-        { type: 'file', path: join(dir, 'audit.jsonl'), fsync: false },
-        { type: 'syslog', url: rs.tcpUrl, hostname: 'gw-1' },
-        { type: 'syslog', id: 'syslog-tls', url: rs.tlsUrl, ca: pki.ca.certFile, cert: pki.cn.certFile, key: pki.cn.keyFile, format: 'ocsf' },
-      ],
-    });
+    h.pki = createPki();
+    h.rs = await startRsyslog(h.pki);
+    h.stub = await startStub();
+    h.dir = mkdtempSync(join(tmpdir(), 'gh-syslog-'));
+    h.gh = await startInProcess(h.stub.url, overrides(h.rs, h.pki, h.dir));
   });
   after(async () => {
-    await gh?.close().catch(() => undefined); // the test closed it already to flush its sinks
-    await stub?.close();
-    await rs?.close();
-    pki?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await h.gh?.close().catch(() => undefined); // a test may have closed it already to flush its sinks
+    await h.stub?.close();
+    await h.rs?.close();
+    h.pki?.close();
+    if (h.dir) rmSync(h.dir, { recursive: true, force: true });
   });
+  return h;
+}
+
+describe('to a real rsyslog over TCP and TLS', { timeout: 120_000 }, () => {
+  const h = rig((rs, pki, dir) => ({
+    'audit.sinks': [
+      { type: 'file', path: join(dir, 'audit.jsonl'), fsync: false },
+      { type: 'syslog', url: rs.tcpUrl, hostname: 'gw-1' },
+      { type: 'syslog', id: 'syslog-tls', url: rs.tlsUrl, ca: pki.ca.certFile, cert: pki.cn.certFile, key: pki.cn.keyFile, format: 'ocsf' },
+    ],
+  }));
 
   test('every event of the run arrives on both, parsed by rsyslog as RFC 5424, in chain order', async () => {
     const auth = { authorization: ADMIN_AUTH };
     const calls = [
-      callJson(`${gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, 'GET', auth),
-      callJson(`${gh.url}/api/2.0/mlflow/runs/create`, 'POST', auth, { experiment_id: '1' }),
-      callJson(`${gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, 'GET', { authorization: basic('admin', 'wrong-password') }),
-      callJson(`${gh.url}/api/2.0/mlflow/no-such-route`, 'GET', auth),
-      callJson(`${gh.url}/_gatehouse/api/v1/users`, 'POST', auth, { username: 'ulla' }),
+      callJson(`${h.gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, 'GET', auth),
+      callJson(`${h.gh.url}/api/2.0/mlflow/runs/create`, 'POST', auth, { experiment_id: '1' }),
+      callJson(`${h.gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, 'GET', { authorization: basic('admin', 'wrong-password') }),
+      callJson(`${h.gh.url}/api/2.0/mlflow/no-such-route`, 'GET', auth),
+      callJson(`${h.gh.url}/_gatehouse/api/v1/users`, 'POST', auth, { username: 'ulla' }),
     ];
     for (const c of calls) await c;
-    for (let i = 0; i < 40; i++) await callJson(`${gh.url}/api/2.0/mlflow/runs/get?run_id=r${i}`, 'GET', auth);
+    for (let i = 0; i < 40; i++) await callJson(`${h.gh.url}/api/2.0/mlflow/runs/get?run_id=r${i}`, 'GET', auth);
     // The file sink holds every event the gateway made, each sink's chain in the same order.
-    await gh.close();
-    const made = lines(join(dir, 'audit.jsonl'));
+    await h.gh.close();
+    const made = lines(join(h.dir, 'audit.jsonl'));
     assert.ok(made.length >= 45, `${made.length} events`);
     assert.ok(made.some((e) => e.type === 'admin'), 'an admin event is among them');
 
-    const tcp = await receivedAtLeast(rs, 'tcp', made.length);
-    const tls = await receivedAtLeast(rs, 'tls', made.length);
+    const tcp = await receivedAtLeast(h.rs, 'tcp', made.length);
+    const tls = await receivedAtLeast(h.rs, 'tls', made.length);
     for (const [name, got] of [['tcp', tcp], ['tls', tls]] as const) {
       assert.equal(got.length, made.length, `${name}: one message per event, no more, no less`);
       const first = got[0]!;
@@ -153,46 +166,31 @@ describe('to a real rsyslog over TCP and TLS', { timeout: 120_000 }, () => {
 });
 
 describe('audit.mode required with rsyslog stopped and started again', { timeout: 180_000 }, () => {
-  let pki: Pki;
-  let rs: Rsyslog;
-  let stub: StubUpstream;
-  let gh: InProcess;
-  before(async () => {
-    pki = createPki();
-    rs = await startRsyslog(pki);
-    stub = await startStub();
-    gh = await startInProcess(stub.url, {
-      'audit.mode': 'required',
-      'audit.sinks': [{ type: 'syslog', url: rs.tcpUrl, retryBaseMs: 50, retryMaxMs: 200 }],
-      'rateLimits.enabled': false,
-    });
-  });
-  after(async () => {
-    await gh?.close().catch(() => undefined); // the test closed it already to flush its sinks
-    await stub?.close();
-    await rs?.close();
-    pki?.close();
-  });
+  const h = rig((rs) => ({
+    'audit.mode': 'required',
+    'audit.sinks': [{ type: 'syslog', url: rs.tcpUrl, retryBaseMs: 50, retryMaxMs: 200 }],
+    'rateLimits.enabled': false,
+  }));
 
   type Sent = { id: string; status: number; code: string | undefined };
   const sent: Sent[] = [];
   const createRun = async (i: number): Promise<Sent> => {
-    const r = await callJson(`${gh.url}/api/2.0/mlflow/runs/create`, 'POST', { authorization: ADMIN_AUTH }, { experiment_id: '1', run_name: `r${i}` });
+    const r = await callJson(`${h.gh.url}/api/2.0/mlflow/runs/create`, 'POST', { authorization: ADMIN_AUTH }, { experiment_id: '1', run_name: `r${i}` });
     const s = { id: r.headers.get('x-request-id')!, status: r.status, code: r.json.gatehouse_code as string | undefined };
     sent.push(s);
     return s;
   };
   const ready = async () => {
-    const r = await callJson(`${gh.url}/readyz`, 'GET');
+    const r = await callJson(`${h.gh.url}/readyz`, 'GET');
     return { status: r.status, syslog: (r.json.checks as Record<string, { ok: boolean }>)['audit:syslog'] };
   };
-  const forwarded = () => stub.requests.filter((r) => r.url.endsWith('/runs/create')).length;
+  const forwarded = () => h.stub.requests.filter((r) => r.url.endsWith('/runs/create')).length;
 
   test('503 while rsyslog is down, served again when it is back, every event in rsyslog', async () => {
     for (let i = 0; i < 20; i++) assert.equal((await createRun(i)).status, 200);
     assert.equal((await ready()).status, 200);
 
-    await rs.stop();
+    await h.rs.stop();
     // The sink notices the closed connection; readiness says so (bounded rounds, no clock).
     let r = await ready();
     for (let i = 0; i < 200 && r.status === 200; i++) r = await ready();
@@ -205,31 +203,21 @@ describe('audit.mode required with rsyslog stopped and started again', { timeout
       assert.equal(s.code, 'GATEHOUSE_AUDIT_UNAVAILABLE');
     }
     assert.equal(forwarded(), before, 'nothing was forwarded while the receiver was down');
-    const get = await callJson(`${gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, 'GET', { authorization: ADMIN_AUTH });
+    const get = await callJson(`${h.gh.url}/api/2.0/mlflow/experiments/get?experiment_id=1`, 'GET', { authorization: ADMIN_AUTH });
     assert.equal(get.status, 200, 'reads are not held back');
 
-    await rs.start();
+    await h.rs.start();
     let back = await createRun(200);
     for (let i = 1; i < 200 && back.status !== 200; i++) back = await createRun(200 + i);
     assert.equal(back.status, 200, 'mutations resume once rsyslog is back');
     for (let i = 0; i < 20; i++) assert.equal((await createRun(500 + i)).status, 200);
     assert.equal((await ready()).status, 200);
-    await gh.close();
+    await h.gh.close();
 
     // Count end to end: every request sent has its complete event with the status its client got;
     // every acknowledged one its pending event; seqs 1..n with none missing; the chain verifies.
-    const all = rs.received('tcp').map(eventOf);
-    const bySeq = new Map<number, ChainedEvent>();
-    for (const e of all) {
-      const seen = bySeq.get(e.seq);
-      if (seen) assert.equal(seen.hash, e.hash, `a duplicate of seq ${e.seq} is the same event`);
-      bySeq.set(e.seq, e);
-    }
-    const last = Math.max(...bySeq.keys());
-    const missing = Array.from({ length: last }, (_, i) => i + 1).filter((s) => !bySeq.has(s));
-    assert.deepEqual(missing, [], 'no seq missing');
-    const chain = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-    assert.deepEqual(verifyChain(chain.map((event) => ({ where: `seq ${event.seq}`, event }))).problems, []);
+    const all = h.rs.received('tcp').map(eventOf);
+    const chain = distinct(all);
     const requests = chain.filter((e) => e.type !== 'admin') as Array<ChainedEvent & { phase: string; status: number | null; requestId: string }>;
     for (const s of sent) {
       const complete = requests.filter((e) => e.requestId === s.id && e.phase === 'complete');
@@ -239,6 +227,52 @@ describe('audit.mode required with rsyslog stopped and started again', { timeout
     const acknowledged = sent.filter((s) => s.status === 200).length;
     const refused = sent.filter((s) => s.status === 503).length;
     assert.ok(refused >= 10 && acknowledged >= 41, `${acknowledged} acknowledged, ${refused} refused`);
-    process.stdout.write(`# ${sent.length} writes sent (${acknowledged} acknowledged, ${refused} refused), ${bySeq.size} events, ${all.length - bySeq.size} duplicates\n`);
+    process.stdout.write(`# ${sent.length} writes sent (${acknowledged} acknowledged, ${refused} refused), ${chain.length} events, ${all.length - chain.length} duplicates\n`);
+  });
+});
+
+describe('rsyslog killed (SIGKILL) while events stream, and started again', { timeout: 180_000 }, () => {
+  const h = rig((rs, _pki, dir) => ({
+    'audit.sinks': [
+      { type: 'file', path: join(dir, 'audit.jsonl'), fsync: false },
+      { type: 'syslog', url: rs.tcpUrl, retryBaseMs: 50, retryMaxMs: 200 },
+    ],
+    'rateLimits.enabled': false,
+  }));
+
+  test('every event reaches rsyslog at least once: what was written to the dead connection is sent again', async () => {
+    // Four clients keep sending while rsyslog is killed (no clean close: what it had not read is
+    // gone, and the gateway goes on writing to the connection until it learns it broke).
+    let sent = 0;
+    const client = async () => {
+      while (sent < 300) await callJson(`${h.gh.url}/api/2.0/mlflow/runs/get?run_id=k${++sent}`, 'GET', { authorization: ADMIN_AUTH });
+    };
+    const until = async (n: number) => {
+      for (let i = 0; i < 2000 && sent < n; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    const clients = Promise.all([client(), client(), client(), client()]);
+    await until(100);
+    await h.rs.stop('SIGKILL');
+    await until(200);
+    await h.rs.start();
+    await clients;
+    await h.gh.close();
+
+    // The file sink holds every event the gateway made; its seqs are the syslog sink's (same order).
+    const made = lines(join(h.dir, 'audit.jsonl'));
+    assert.ok(made.length >= 300, `${made.length} events`);
+    let got: ChainedEvent[] = [];
+    let missing: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      got = h.rs.received('tcp').map(eventOf);
+      const seen = new Set(got.map((e) => e.seq));
+      missing = made.map((e) => e.seq).filter((s) => !seen.has(s));
+      if (missing.length === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(missing, [], 'no event lost');
+    const chain = distinct(got);
+    assert.deepEqual(chain.map((e) => e.requestId), made.map((e) => e.requestId));
+    process.stdout.write(`# ${made.length} events, ${got.length} messages received (${got.length - chain.length} duplicates)\n`);
   });
 });

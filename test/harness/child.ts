@@ -9,8 +9,8 @@ export interface Supervised {
   readonly running: boolean;
   /** Launches the process and waits until `ready` says so (or it exits: an error with its output). */
   start(): Promise<void>;
-  /** Stops it with `signal` and waits for it to exit. */
-  stop(): Promise<void>;
+  /** Stops it with `signal` (default the one given to supervise) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export function supervise(what: string, launch: () => ChildProcess, ready: () => Promise<boolean>, o: { readonly timeoutMs: number; readonly signal: NodeJS.Signals }): Supervised {
@@ -30,13 +30,13 @@ export function supervise(what: string, launch: () => ChildProcess, ready: () =>
       c.on('exit', (code, signal) => (exited = `code ${code} signal ${signal}\n${log}`));
       await waitFor(what, ready, o.timeoutMs, () => exited);
     },
-    async stop() {
+    async stop(signal = o.signal) {
       const c = child;
       child = undefined;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         c.once('exit', () => resolve());
-        c.kill(o.signal);
+        c.kill(signal);
       });
     },
   };

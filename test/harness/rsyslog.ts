@@ -35,7 +35,8 @@ export interface Rsyslog {
   /** Messages received so far on the plain or the TLS listener, in order. */
   received(listener: 'tcp' | 'tls'): Received[];
   readonly running: boolean;
-  stop(): Promise<void>;
+  /** SIGTERM: a clean stop; SIGKILL: a crash, losing what it had not read. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -105,7 +106,7 @@ export async function startRsyslog(pki: Pki): Promise<Rsyslog> {
     get running() {
       return server.running;
     },
-    stop: () => server.stop(),
+    stop: (signal) => server.stop(signal),
     start: () => server.start(),
     async close() {
       await server.stop();
