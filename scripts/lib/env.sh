@@ -92,6 +92,36 @@ ensure_postgres() {
   ensure_apt postgresql-server-binaries=postgresql
 }
 
+# ensure_rsyslog: rsyslog with its openssl stream driver, for the syslog audit sink's suite
+# (test/harness/rsyslog.ts runs rsyslogd as the test's own process; the driver is a library,
+# not a binary ensure_apt could look for).
+ensure_rsyslog() {
+  ensure_apt rsyslogd=rsyslog
+  compgen -G '/usr/lib/*/rsyslog/lmnsd_ossl.so' >/dev/null && return 0
+  ensure_apt lmnsd_ossl.so=rsyslog-openssl
+}
+
+# ensure_otelcol: an OpenTelemetry Collector (OTLP receiver, file exporter) for the OTLP audit
+# sink's suite, built once per machine through the Go module proxy with the collector's builder
+# (scripts/lib/otelcol-builder.yaml; the module proxy serves no ready-made collector command) and
+# kept in the user's cache, where test/harness/otelcol.ts finds it. About 3 minutes of CPU; 11 minutes
+# from a clean cache on a busy 2-core machine (measured), once.
+OTELCOL_VERSION="v0.165.0"
+ensure_otelcol() {
+  local cached="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-tools/otelcol-gatehouse-$OTELCOL_VERSION"
+  [ -x "$cached" ] && return 0
+  command -v go >/dev/null || { log "Go is needed to build the OpenTelemetry Collector (OTLP audit sink tests)"; exit 1; }
+  log "building the OpenTelemetry Collector $OTELCOL_VERSION (once per machine; a few minutes)"
+  local build; build=$(mktemp -d)
+  (
+    export GOBIN="$build/bin" GOMODCACHE="$build/gomod" GOCACHE="$build/gocache" GOFLAGS=-modcacherw CGO_ENABLED=0
+    go install -ldflags='-s -w' "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_VERSION" >&2
+    cd "$build" && "$build/bin/builder" --config "$ROOT/scripts/lib/otelcol-builder.yaml" >&2
+  )
+  mkdir -p "$(dirname "$cached")" && cp "$build/out/otelcol-gatehouse" "$cached"
+  rm -rf "$build"   # about 2 GiB of module and build cache, not needed again
+}
+
 # ensure_client_plugin: the MLflow client plugin (clients/python, editable, so it follows the
 # sources) and pytest in the MLflow venv; reinstalled only when either or the plugin's entry
 # point is missing (a venv made before the plugin existed, or a moved checkout).

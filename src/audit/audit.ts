@@ -17,8 +17,10 @@ import { openSinkQueue, type LossReason, type SinkQueue } from './queue.ts';
 import { DURABLE_SINKS, type AuditConfig, type AuditSinkConfig } from './schema.ts';
 import type { AuditSink } from './sink.ts';
 import { fileSink } from './sinks/file.ts';
+import { otlpSink } from './sinks/otlp.ts';
 import { stdoutSink } from './sinks/stdout.ts';
 import { storeSink } from './sinks/store.ts';
+import { syslogSink } from './sinks/syslog.ts';
 import { webhookSink } from './sinks/webhook.ts';
 
 export interface Auditor {
@@ -27,7 +29,7 @@ export interface Auditor {
   /** Durably records the `pending` event of a mutating request; throws GATEHOUSE_AUDIT_UNAVAILABLE when a required sink cannot. */
   pending(ctx: RequestContext): Promise<void>;
   /**
-   * Records an admin event in every sink. Resolves once the durable sinks (file, store) hold it, so
+   * Records an admin event in every sink. Resolves once the durable sinks (file, store, spools) hold it, so
    * a door that awaits it answers after its change is on record; never rejects (a loss is counted
    * and logged like any other, the change it records is already made).
    */
@@ -38,8 +40,9 @@ export interface Auditor {
   depths(): Array<{ sink: string; depth: number }>;
   /**
    * Readiness checks, `audit:<sink id>`, of the sinks a request waits on (audit.mode required:
-   * file and store): each passes while the sink's probe passes and its queue has room. None in
-   * best-effort mode, where the audit trail never refuses a request.
+   * file, store, syslog, otlp): each passes while the sink's probe passes and its queue has room
+   * (a network sink: its spool has room and its receiver is reachable). None in best-effort mode,
+   * where the audit trail never refuses a request.
    */
   readonly readiness: Readonly<Record<string, () => Promise<void>>>;
   close(deadlineMs?: number): Promise<void>;
@@ -60,7 +63,16 @@ export function replicaChain(config: Readonly<AuditConfig>): string {
   return config.replicaId ?? `${hostname()}-${process.pid}`;
 }
 
-function buildSink(config: AuditSinkConfig, deps: AuditDeps & { readonly chain: string }): AuditSink {
+function buildSink(config: AuditSinkConfig, deps: AuditDeps & { readonly chain: string }, onRefused: (id: string, count: number, err: Error) => void): AuditSink {
+  const id = config.id ?? config.type;
+  const network = {
+    dataDir: deps.dataDir,
+    now: deps.now,
+    onRefused: (count: number, err: Error) => onRefused(id, count, err),
+    onState: (err: Error | undefined) =>
+      err ? deps.log.warn({ sink: id, err: err.message }, 'audit receiver unreachable; events wait in the spool') : deps.log.info({ sink: id }, 'audit receiver reachable again'),
+    onTornTail: (bytes: number) => deps.log.warn({ sink: id, bytes }, 'audit spool ended in a partial line (crash during a write); cut it off'),
+  };
   switch (config.type) {
     case 'stdout':
       return stdoutSink(config, deps.stdout);
@@ -74,6 +86,10 @@ function buildSink(config: AuditSinkConfig, deps: AuditDeps & { readonly chain: 
       return storeSink(config, auditRepository(deps.store.db, { chain: deps.chain }));
     case 'webhook':
       return webhookSink(config);
+    case 'syslog':
+      return syslogSink(config, network);
+    case 'otlp':
+      return otlpSink(config, { ...network, chain: deps.chain });
   }
 }
 
@@ -92,9 +108,14 @@ export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDe
     lastLog = now;
   };
   const queues: SinkQueue[] = [];
+  // Events a network sink's receiver refused for good are lost like any other (queue.ts counts the rest).
+  const refused = (id: string, count: number, err: Error) => {
+    const q = queues.find((x) => x.sink.id === id);
+    if (q) onLoss(q.sink, 'error', count, err);
+  };
   try {
     for (const sinkConfig of config.sinks) {
-      queues.push(await openSinkQueue(buildSink(sinkConfig, { ...deps, chain: replicaChain(config) }), { maxQueue: config.queueSize, onLoss }));
+      queues.push(await openSinkQueue(buildSink(sinkConfig, { ...deps, chain: replicaChain(config) }, refused), { maxQueue: config.queueSize, onLoss }));
     }
   } catch (err) {
     await Promise.all(queues.map((q) => q.close(0)));
@@ -130,7 +151,12 @@ export async function createAuditor(config: Readonly<AuditConfig>, deps: AuditDe
     async pending(ctx) {
       const event = build(ctx, 'pending', Number(process.hrtime.bigint() - ctx.startedAt) / 1e6);
       // Urgent on the durable sinks: the client waits, so it fails with a failing write ahead of it (queue.ts).
-      const writes = queues.map((q) => ({ durable: durable.includes(q), done: q.push(event, { urgent: durable.includes(q) }) }));
+      // A network sink's receiver must also have the event: with the SIEM unreachable, the write is refused.
+      const writes = queues.map((q) => {
+        const urgent = durable.includes(q);
+        const written = q.push(event, { urgent });
+        return { durable: urgent, done: urgent && q.sink.delivered ? written.then((seq) => q.sink.delivered!(seq)) : written };
+      });
       for (const w of writes) if (!w.durable) w.done.catch(() => undefined);
       const results = await Promise.allSettled(writes.filter((w) => w.durable).map((w) => w.done));
       const failed = results.find((r) => r.status === 'rejected');

@@ -116,7 +116,7 @@ export interface ChainProblem {
   /** Where the event was read: `audit.jsonl:17`, `store seq 17`. */
   readonly where: string;
   readonly seq: number | null;
-  readonly kind: 'unparseable' | 'changed' | 'removed' | 'reordered' | 'broken-link';
+  readonly kind: 'unparseable' | 'changed' | 'removed' | 'reordered' | 'broken-link' | 'checkpoint';
   readonly message: string;
 }
 
@@ -131,12 +131,16 @@ export interface ChainItem {
  * its own hash; a gap in seq is a removed event unless the missing seq turns up elsewhere
  * (then it was reordered); a wrong `prev` with a consecutive seq means an event was replaced
  * wholesale (rehashed) or the chain was spliced.
+ *
+ * `start`: where the chain continues from — a retention checkpoint's last pruned event
+ * (checkpoint.ts). Events up to it that are still stored (a prune that stopped before deleting
+ * them) are checked against it and otherwise passed over.
  */
-export function verifyChain(items: Iterable<ChainItem>): { count: number; problems: ChainProblem[]; head: ChainHead } {
+export function verifyChain(items: Iterable<ChainItem>, start: ChainHead = EMPTY_HEAD): { count: number; problems: ChainProblem[]; head: ChainHead } {
   const list = [...items];
   const present = new Set(list.flatMap((i) => (typeof i.event?.seq === 'number' ? [i.event.seq] : [])));
   const problems: ChainProblem[] = [];
-  let head: ChainHead = EMPTY_HEAD;
+  let head: ChainHead = start;
   for (const { where, event } of list) {
     if (!event || typeof event.seq !== 'number' || typeof event.hash !== 'string' || typeof event.prev !== 'string') {
       problems.push({ where, seq: null, kind: 'unparseable', message: `${where}: not an audit event (unparseable or missing seq/prev/hash)` });
@@ -145,6 +149,12 @@ export function verifyChain(items: Iterable<ChainItem>): { count: number; proble
     const seq = event.seq;
     if (hashOf(event as ChainedEvent) !== event.hash) {
       problems.push({ where, seq, kind: 'changed', message: `${where}: event seq ${seq} was changed (its hash does not match its content)` });
+    }
+    if (seq <= start.seq) {
+      if (seq === start.seq && event.hash !== start.hash) {
+        problems.push({ where, seq, kind: 'broken-link', message: `${where}: event seq ${seq} is not the event the checkpoint names` });
+      }
+      continue;
     }
     const expected = head.seq + 1;
     if (seq < expected) {

@@ -20,10 +20,11 @@ export interface SinkQueue {
   /** Events waiting to be written. */
   depth(): number;
   /**
-   * Resolves once the event is written (durably, for a durable sink); rejects when it is lost.
-   * `urgent`: fail together with a failing write ahead of it rather than wait for its own attempt.
+   * Resolves with the event's seq in the sink's chain once it is written (durably, for a durable
+   * sink); rejects when it is lost. `urgent`: fail together with a failing write ahead of it rather
+   * than wait for its own attempt.
    */
-  push(event: AuditEvent, options?: { readonly urgent?: boolean }): Promise<void>;
+  push(event: AuditEvent, options?: { readonly urgent?: boolean }): Promise<number>;
   /** Readiness: resolves when the sink passes its probe (or has none) and the queue has room; rejects saying why. */
   ready(): Promise<void>;
   /** Waits for queued events (up to `deadlineMs`), then closes the sink. */
@@ -33,7 +34,7 @@ export interface SinkQueue {
 interface Waiting {
   readonly event: AuditEvent;
   readonly urgent: boolean;
-  resolve(): void;
+  resolve(seq: number): void;
   reject(err: Error): void;
 }
 
@@ -61,7 +62,7 @@ export async function openSinkQueue(
         );
         await sink.write(sealed, lines);
         head = next;
-        for (const w of batch) w.resolve();
+        batch.forEach((w, i) => w.resolve(sealed[i]!.seq));
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         const behind = takeUrgent(queue);
@@ -105,7 +106,7 @@ export async function openSinkQueue(
         options.onLoss(sink, 'overflow', 1, err);
         return Promise.reject(err);
       }
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<number>((resolve, reject) => {
         queue.push({ event, urgent: pushOptions?.urgent === true, resolve, reject });
         kick();
       });

@@ -13,7 +13,7 @@ export interface AuditSink {
   /** Config id (default: the type); the `sink` label of the audit metrics. */
   readonly id: string;
   readonly type: string;
-  /** Once `write` resolves the events survive a crash of the gateway (file with fsync, store). Only durable sinks can be required. */
+  /** Once `write` resolves the events survive a crash of the gateway (file with fsync, store, a network sink's spool). Only durable sinks can be required. */
   readonly durable: boolean;
   /** Batching wishes: up to `size` events per write, waiting up to `intervalMs` to fill a batch. */
   readonly batch?: { readonly size: number; readonly intervalMs: number };
@@ -34,5 +34,10 @@ export interface AuditSink {
    * sink); rejects saying why not. Durable sinks have one.
    */
   probe?(): Promise<void>;
+  /**
+   * Network sinks (syslog, OTLP): resolves once the event with this seq was handed to the
+   * receiver; rejects while the receiver is unreachable. A required write waits for it.
+   */
+  delivered?(seq: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { EMPTY_HEAD, type ChainHead } from '../audit/chain.ts';
+import type { Checkpoint } from '../audit/checkpoint.ts';
 import type { ChainedEvent } from '../audit/event.ts';
 import type { Database } from './schema.ts';
 
@@ -52,12 +53,19 @@ export interface AuditRepository {
   scan(q?: Pick<AuditQuery, 'from' | 'to' | 'chain'>): AsyncGenerator<ChainedEvent>;
   /** The chains in the store, in order. */
   chains(): Promise<string[]>;
+  /** The retention checkpoint of a chain (src/audit/checkpoint.ts), kept in `gatehouse_meta`. */
+  checkpoint(chain: string): Promise<Checkpoint | undefined>;
+  /** In one transaction: stores `checkpoint` for `chain` and deletes its events up to `checkpoint.seq`; resolves with how many. */
+  prune(chain: string, checkpoint: Checkpoint): Promise<number>;
   /**
    * Inserts a row and rolls the transaction back: the table takes writes now (no lock held
    * against it past the statement timeout, the server accepts writes). Nothing is stored.
    */
   probe(): Promise<void>;
 }
+
+/** The `gatehouse_meta` key of a chain's checkpoint. */
+const checkpointKey = (chain: string) => `audit_checkpoint:${chain}`;
 
 /** The chain name of `probe`'s row; never committed. */
 const PROBE_CHAIN = 'gatehouse:readiness-probe';
@@ -136,10 +144,28 @@ export function auditRepository(db: Kysely<Database>, options: { readonly chain?
       nextCursor: rows.length > limit && last ? encodeCursor(last.chain, Number(last.seq)) : null,
     };
   }
+  async function checkpoint(of: string): Promise<Checkpoint | undefined> {
+    const row = await db.selectFrom('gatehouse_meta').select('value').where('key', '=', checkpointKey(of)).executeTakeFirst();
+    return row ? (JSON.parse(row.value) as Checkpoint) : undefined;
+  }
   return {
     async head() {
       const row = await db.selectFrom('audit_events').select(['seq', 'hash']).where('chain', '=', chain).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      return row ? { seq: Number(row.seq), hash: row.hash } : EMPTY_HEAD;
+      if (row) return { seq: Number(row.seq), hash: row.hash };
+      // Every event pruned: the chain continues from its checkpoint.
+      const cp = await checkpoint(chain);
+      return cp ? { seq: cp.seq, hash: cp.hash } : EMPTY_HEAD;
+    },
+    checkpoint,
+    async prune(of, cp) {
+      return db.transaction().execute(async (trx) => {
+        const value = JSON.stringify(cp);
+        const key = checkpointKey(of);
+        const updated = await trx.updateTable('gatehouse_meta').set({ value }).where('key', '=', key).executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) await trx.insertInto('gatehouse_meta').values({ key, value }).execute();
+        const deleted = await trx.deleteFrom('audit_events').where('chain', '=', of).where('seq', '<=', cp.seq).executeTakeFirst();
+        return Number(deleted.numDeletedRows);
+      });
     },
     async append(events) {
       if (events.length === 0) return;

@@ -30,7 +30,7 @@ function handSink() {
 
 const event = (requestId: string) => ({ requestId, phase: 'pending' }) as unknown as AuditEvent;
 /** A promise's state, read after the microtasks queued so far have run. */
-async function state(p: Promise<void>): Promise<'pending' | 'resolved' | 'rejected'> {
+async function state(p: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
   let s: 'pending' | 'resolved' | 'rejected' = 'pending';
   p.then(
     () => (s = 'resolved'),

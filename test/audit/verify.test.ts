@@ -18,6 +18,7 @@ import { verifyFile, verifyStore } from '../../src/audit/verify.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { ROOT } from '../harness/paths.ts';
+import { requestEvent } from './fixture-events.ts';
 
 const run = promisify(execFile);
 /** The CLI's environment: this process's, without a config file. */
@@ -32,27 +33,7 @@ let clean: string;
 /** The fixture's calendar: event `i` happened `i` seconds after this. */
 const EPOCH = Date.UTC(2026, 10, 22, 12, 0, 0);
 
-function event(i: number): AuditEvent {
-  return {
-    v: 1,
-    phase: 'complete',
-    time: new Date(EPOCH + i * 1000).toISOString(),
-    requestId: `req-${i}`,
-    principal: { id: 'local:alice', kind: 'user', method: 'basic', provider: 'local' },
-    tenant: null,
-    client: { address: '127.0.0.1', userAgent: 'test' },
-    method: 'POST',
-    operation: 'runs.create',
-    action: 'edit',
-    resources: [{ kind: 'experiment', id: String(i), key: { experiment_id: String(i) }, from: 'params:experiment_id' }],
-    decision: { effect: 'allow', reasons: ['platform-admin'] },
-    outcome: 'allowed',
-    error: null,
-    upstreamStatus: 200,
-    status: 200,
-    latencyMs: 1.5,
-  };
-}
+const event = (i: number): AuditEvent => requestEvent(i, EPOCH + i * 1000);
 
 /**
  * Writes `n` events through the real file sink, small files so it rotates (by size only: the
@@ -216,6 +197,7 @@ describe('audit verify on a chain broken everywhere', () => {
     const N = 200_000;
     const repo = {
       chains: async () => ['default'],
+      checkpoint: async () => undefined,
       async *scan() {
         for (let i = 1; i <= N; i++) yield { ...event(i), seq: i, prev: '0'.repeat(64), hash: 'f'.repeat(64) };
       },

@@ -19,6 +19,13 @@ export const fileSinkSchema = z
     maxBytes: z.number().int().min(4096).default(100 * 1024 * 1024).describe('Rotate before the active file would grow past this size (bytes).'),
     maxAgeMs: z.number().int().min(0).default(24 * 3600 * 1000).describe('Rotate when the active file\'s first event is older than this (milliseconds; checked on write; 0 disables).'),
     fsync: z.boolean().default(true).describe('fdatasync after every batch. Required for `audit.mode: required` to survive a machine crash, not only a process crash.'),
+    retention: z
+      .strictObject({
+        maxAgeMs: z.number().int().min(1).optional().describe('Prune rotated files whose last event is older than this (milliseconds).'),
+        maxBytes: z.number().int().min(4096).optional().describe('Prune the oldest rotated files while the active and rotated files together are larger than this (bytes).'),
+      })
+      .optional()
+      .describe('Retention policy, applied by `gatehouse audit prune` (docs/operations.md "Retention"): the oldest rotated files go, a signed checkpoint keeps the rest verifiable. None: files are kept.'),
   })
   .describe('JSON lines in a file with size- and time-based rotation; durable, so it can be required.');
 
@@ -44,7 +51,7 @@ export async function chainFiles(path: string): Promise<string[]> {
 }
 
 /** First and last complete lines of a file, and the length up to the last newline. */
-async function edges(path: string): Promise<{ first?: string; last?: string; complete: number; size: number }> {
+export async function edges(path: string): Promise<{ first?: string; last?: string; complete: number; size: number }> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
@@ -63,6 +70,46 @@ async function edges(path: string): Promise<{ first?: string; last?: string; com
     return { ...(first !== undefined && { first }), ...(last !== undefined && { last }), complete, size };
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The edges of a file after cutting off a torn last line: a write cut by a crash, never
+ * acknowledged, so never counted as written.
+ */
+export async function intactEdges(path: string, onTornTail?: (bytes: number) => void): Promise<Awaited<ReturnType<typeof edges>>> {
+  const e = await edges(path);
+  if (e.complete < e.size) {
+    const t = await open(path, 'r+');
+    await t.truncate(e.complete);
+    await t.close();
+    onTornTail?.(e.size - e.complete);
+  }
+  return { ...e, size: e.complete };
+}
+
+/**
+ * Appends `buf` to a file of `before` bytes and (with `fsync`) flushes it. On failure the file is
+ * cut back to `before`: no half batch stays, the events were not accepted, the chain head did not move.
+ */
+export async function appendAll(fh: FileHandle, buf: Buffer, before: number, fsync: boolean, what: string): Promise<void> {
+  try {
+    const { bytesWritten } = await fh.write(buf);
+    if (bytesWritten !== buf.length) throw new Error(`${what}: short write (${bytesWritten} of ${buf.length} bytes)`);
+    if (fsync) await fh.datasync();
+  } catch (err) {
+    await fh.truncate(before).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Flushes a directory, so a file created, renamed or removed in it stays so after a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
   }
 }
 
@@ -88,18 +135,9 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
     await fh!.close();
     fh = undefined;
     await rename(path, `${stemOf(path)}.${String(firstSeqOfActive).padStart(12, '0')}.jsonl`);
-    await syncDir();
+    await syncDir(dirname(path));
     await openActive();
     startedAt = undefined;
-  }
-
-  async function syncDir(): Promise<void> {
-    const d = await open(dirname(path), 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
   }
 
   let activeFirstSeq = 0;
@@ -112,14 +150,7 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       let head: ChainHead | undefined;
       const files = await chainFiles(path);
       if (files[files.length - 1] === path) {
-        const e = await edges(path);
-        if (e.complete < e.size) {
-          // A write cut by a crash: never acknowledged, so never counted as written.
-          const t = await open(path, 'r+');
-          await t.truncate(e.complete);
-          await t.close();
-          deps.onTornTail?.(e.size - e.complete);
-        }
+        const e = await intactEdges(path, deps.onTornTail);
         head = headOf(e.last);
         if (e.first) {
           const first = JSON.parse(e.first) as ChainedEvent;
@@ -141,15 +172,7 @@ export function fileSink(config: FileSinkConfig, deps: { dataDir: string; now: (
       const tooOld = size > 0 && config.maxAgeMs > 0 && startedAt !== undefined && now - startedAt >= config.maxAgeMs;
       if (tooBig || tooOld) await rotate(activeFirstSeq);
       const before = size;
-      try {
-        const { bytesWritten } = await fh!.write(buf);
-        if (bytesWritten !== buf.length) throw new Error(`audit file ${path}: short write (${bytesWritten} of ${buf.length} bytes)`);
-        if (config.fsync) await fh!.datasync();
-      } catch (err) {
-        // Leave no half batch behind: the events were not accepted, the chain head did not move.
-        await fh?.truncate(before).catch(() => undefined);
-        throw err;
-      }
+      await appendAll(fh!, buf, before, config.fsync, `audit file ${path}`);
       size = before + buf.length;
       if (before === 0) {
         startedAt = Date.parse(events[0]!.time);

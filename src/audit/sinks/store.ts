@@ -12,6 +12,13 @@ export const storeSinkSchema = z
   .strictObject({
     type: z.literal('store'),
     id: z.string().regex(/^[a-z0-9_-]{1,32}$/).optional().describe('Sink id for metrics (default `store`).'),
+    retention: z
+      .strictObject({
+        maxAgeMs: z.number().int().min(1).optional().describe('Prune events older than this (milliseconds).'),
+        maxEvents: z.number().int().min(1).optional().describe('Keep at most this many events per chain (the oldest go).'),
+      })
+      .optional()
+      .describe('Retention policy, applied by `gatehouse audit prune --store` (docs/operations.md "Retention"): the oldest events of each chain go, a signed checkpoint keeps the rest verifiable. None: events are kept.'),
   })
   .describe('The gateway store (table `audit_events`); queryable, durable, so it can be required.');
 
