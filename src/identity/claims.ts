@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 
-const path = z.string().min(1).regex(/^[^.].*[^.]$|^[^.]$/, 'a dotted claim path');
+/** A dotted claim path (`realm_access.roles`); SAML attribute names are paths too. */
+export const claimPath = z.string().min(1).regex(/^[^.].*[^.]$|^[^.]$/, 'a dotted claim path');
+const path = claimPath;
 
 export const listClaimSourceSchema = z
   .strictObject({

@@ -164,4 +164,11 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_journal: AuditJournalTable;
   sessions: SessionsTable;
+  saml_assertions: SamlAssertionsTable;
+}
+
+/** SAML assertion ids used to sign in (src/store/saml-replay.ts), `<provider>:<ID>`, until `expires_at` (epoch ms). */
+export interface SamlAssertionsTable {
+  id: string;
+  expires_at: number;
 }

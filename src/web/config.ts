@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { claimMappingSchema } from '../identity/claims.ts';
 import { assertsLocalNamesSchema } from '../identity/local-names.ts';
+import { samlIdpSchema } from '../identity/saml-config.ts';
 
 const seconds = (d: number, min: number, what: string) => z.number().int().min(min).default(d).describe(`${what} (seconds).`);
 
@@ -62,6 +63,11 @@ export const browserSchema = z
       .default([])
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique')
       .describe('OIDC identity providers shown as buttons on the login page.'),
+    saml: z
+      .array(samlIdpSchema)
+      .default([])
+      .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique')
+      .describe('SAML 2.0 identity providers shown as buttons on the login page (docs/identity.md, "SAML 2.0").'),
   })
   .prefault({})
   .describe('The login page and browser sessions for the MLflow UI.');
