@@ -17,9 +17,9 @@ export function samlReplayCache(db: Kysely<Database>, now: () => number) {
         lastSweep = t;
         await db.deleteFrom('saml_assertions').where('expires_at', '<=', t).execute();
       }
-      // numInsertedRows: SQLite's `changes`, PostgreSQL's row count — 0 when the id was there.
+      // SQLite's `changes`, PostgreSQL's row count: 0 when the id was already there.
       const inserted = await db.insertInto('saml_assertions').values({ id, expires_at: expiresAt }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
-      return Number((inserted as { numInsertedRows?: bigint }).numInsertedRows ?? 0) > 0;
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
     },
   };
 }
