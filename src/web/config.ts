@@ -67,7 +67,7 @@ export const browserSchema = z
       .array(samlIdpSchema)
       .default([])
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique')
-      .describe('SAML 2.0 identity providers shown as buttons on the login page (docs/identity.md, "SAML 2.0").'),
+      .describe('SAML 2.0 identity providers shown as buttons on the login page (docs/identity.md, "SAML 2.0 sign-in").'),
   })
   .prefault({})
   .describe('The login page and browser sessions for the MLflow UI.');
