@@ -209,6 +209,35 @@ describe('SAML responses refused, each with its reason id', () => {
   });
 });
 
+describe('wantResponseSigned', () => {
+  test('a response whose assertion alone is signed is refused when the Response must be signed too', async () => {
+    const config = samlIdpSchema.parse({ id: 'corp', label: 'Corp', baseUrl: BASE, metadataFile: idp.metadataFile, wantResponseSigned: true });
+    const strict = samlServiceProvider(config, { now: Date.now, firstUse: async () => true });
+    const requestId = newRequest();
+    const outcome = await strict.finish(await idp.respond(ALICE, { inResponseTo: requestId }), requestId);
+    assert.equal(outcome.kind === 'refused' && outcome.reason, 'response-unsigned', JSON.stringify(outcome));
+  });
+});
+
+describe('IdP-initiated sign-in when the operator turns it on', () => {
+  test('an unsolicited response is accepted once; the replay cache is then all that stops a replay', async () => {
+    const config = samlIdpSchema.parse({ id: 'corp', label: 'Corp', baseUrl: BASE, metadataFile: idp.metadataFile, idpInitiated: true });
+    const open = samlServiceProvider(config, {
+      now: Date.now,
+      firstUse: async (id) => {
+        if (used.has(id)) return false;
+        used.set(id, 0);
+        return true;
+      },
+    });
+    const response = await idp.respond(ALICE, {});
+    const outcome = await open.finish(response, undefined);
+    assert.equal(outcome.kind, 'principal', JSON.stringify(outcome));
+    const again = await open.finish(response, undefined);
+    assert.equal(again.kind === 'refused' && again.reason, 'replayed');
+  });
+});
+
 describe('SAML single logout messages', () => {
   test('an unsigned LogoutRequest is refused; one signed by the IdP names the principal', async () => {
     const signed = new URL(idp.logoutRequestUrl(ALICE));

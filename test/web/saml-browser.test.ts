@@ -221,5 +221,8 @@ describe('the assertion consumer service refuses attacks, each audited with its 
     assert.equal(back.origin + back.pathname, `${idp.url}/slo`);
     assert.ok(back.searchParams.get('SAMLResponse') && back.searchParams.get('Signature'), 'a signed LogoutResponse to the IdP');
     assert.equal((await ui()).status, 401, 'the session is gone');
+    const signOut = (await adminEvents()).filter((e) => e.action === 'session.signOut').at(-1);
+    assert.equal(signOut?.actor.id, 'corp', 'recorded with the IdP as actor');
+    assert.deepEqual(signOut?.target, { kind: 'user', id: `corp:${ALICE.nameId}` });
   });
 });
