@@ -33,6 +33,15 @@ export type ListClaim = z.input<typeof listClaimSchema>;
 export type ListClaimSource = z.output<typeof listClaimSourceSchema>;
 type Source = ListClaimSource;
 
+/** Platform administrators of a browser sign-in provider (OIDC or SAML) by IdP group or role. */
+export const browserAdminSchema = z
+  .strictObject({
+    groups: z.array(z.string()).default([]).describe('Group names that make the user a platform administrator.'),
+    roles: z.array(z.string()).default([]).describe('Role names (after mapping) that make the user a platform administrator.'),
+  })
+  .prefault({})
+  .describe('Platform administrators by IdP group or role.');
+
 export const claimMappingSchema = z
   .strictObject({
     subject: path.default('sub').describe('Claim holding the stable subject id.'),

@@ -6,7 +6,7 @@
  * its entity id, SSO URL and signing certificates.
  */
 import { z } from 'zod';
-import { claimPath, listClaimSchema } from './claims.ts';
+import { browserAdminSchema, claimPath, listClaimSchema } from './claims.ts';
 import { assertsLocalNamesSchema } from './local-names.ts';
 
 export const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
@@ -57,13 +57,7 @@ export const samlIdpSchema = z
       .default(false)
       .describe('Accept IdP-initiated (unsolicited) responses. Off by default: such a response is not bound to a browser that asked to sign in (login CSRF) and has no `InResponseTo` to check.'),
     attributes: samlAttributesSchema,
-    admin: z
-      .strictObject({
-        groups: z.array(z.string()).default([]).describe('Group names that make the user a platform administrator.'),
-        roles: z.array(z.string()).default([]).describe('Role names (after mapping) that make the user a platform administrator.'),
-      })
-      .prefault({})
-      .describe('Platform administrators by IdP group or role.'),
+    admin: browserAdminSchema,
     assertsLocalNames: assertsLocalNamesSchema,
   })
   .refine((c) => (c.privateKeyFile === undefined) === (c.certificateFile === undefined), { message: 'set privateKeyFile and certificateFile together', path: ['privateKeyFile'] })
