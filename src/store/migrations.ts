@@ -243,4 +243,10 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('saml_assertions_expires_at').on('saml_assertions').column('expires_at').execute();
     },
   },
+  '0012_password_expiry': {
+    async up(db: Kysely<unknown>) {
+      // A break-glass password (`gatehouse admin restore`) works until then (epoch ms); null: no expiry.
+      await db.schema.alterTable('users').addColumn('password_expires_at', 'bigint').execute();
+    },
+  },
 };

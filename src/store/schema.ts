@@ -11,6 +11,8 @@ export interface UsersTable {
   disabled: number;
   created_at: string;
   updated_at: string;
+  /** Epoch ms after which the password no longer works (a break-glass password); null: never. */
+  password_expires_at: number | null;
 }
 
 export interface MetaTable {

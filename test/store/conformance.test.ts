@@ -130,7 +130,12 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
     test('users: create, find, duplicate name refused, set password, count admins, byte-order listing', async () => {
       const alice = await store.createUser({ username: 'alice', passwordHash: 'scrypt$h1', admin: true });
       assert.equal(alice.admin, true);
-      assert.deepEqual(await store.findUserByName('alice'), { id: alice.id, username: 'alice', passwordHash: 'scrypt$h1', admin: true, disabled: false });
+      assert.deepEqual(await store.findUserByName('alice'), { id: alice.id, username: 'alice', passwordHash: 'scrypt$h1', admin: true, disabled: false, passwordExpiresAt: null });
+      // A break-glass password's expiry (epoch ms, a bigint column) reads back as a number; a plain set clears it.
+      await store.setPassword('alice', 'scrypt$h1', 1_800_000_000_123);
+      assert.equal((await store.findUserByName('alice'))?.passwordExpiresAt, 1_800_000_000_123);
+      await store.setPassword('alice', 'scrypt$h1');
+      assert.equal((await store.findUserByName('alice'))?.passwordExpiresAt, null);
       assert.equal(await store.findUserByName('ALICE'), undefined);
       assert.equal(await store.findUserByName('nobody'), undefined);
       await assert.rejects(store.createUser({ username: 'alice', passwordHash: 'other', admin: false }));
