@@ -217,6 +217,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     rateLimits,
     policy: policy.snapshot,
     services,
+    now,
     readiness: { startup: startup.check, ...auditor.readiness, ...(redis && { redis: redis.ping }) },
   });
   const address = await server.listen();

@@ -265,6 +265,33 @@ export const commands: Record<string, Command> = {
       });
     },
   },
+  'admin restore': {
+    summary: 'break-glass: re-enable or create an administrator with a one-time password (no gateway needed)',
+    usage: [
+      'gatehouse admin restore <username> [--expires-minutes N] [--json]',
+      '',
+      'Works on the store directly. Makes <username> an enabled platform administrator (creating it when',
+      'missing), ends its sessions and prints a generated password once; the password stops working after',
+      '--expires-minutes (default 60, at most 1440): sign in and set a new one (console, admin API or',
+      '`gatehouse users set-password`). The admin event user.restore is written to the store\'s audit journal',
+      'in the same transaction: when it cannot be written, nothing changes and the command fails.',
+    ].join('\n'),
+    options: { 'expires-minutes': { type: 'string' } },
+    async run(input) {
+      const username = input.positionals[0];
+      const minutes = input.values['expires-minutes'] === undefined ? 60 : Number(input.values['expires-minutes']);
+      if (!username) return usage('a user name is required');
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) return usage('--expires-minutes: a whole number from 1 to 1440');
+      return withServices(input, async (services, actor) => {
+        const expiresAt = Date.now() + minutes * 60_000;
+        const r = await services.users.restore(actor, username, expiresAt);
+        const expires = new Date(expiresAt).toISOString();
+        if (input.values.json) out(JSON.stringify({ username: r.username, created: r.created, password: r.password, expiresAt: expires }));
+        else out(`${r.username}: ${r.created ? 'created' : 'restored'} as an enabled administrator; one-time password (expires ${expires}, shown once): ${r.password}`);
+        return 0;
+      });
+    },
+  },
   'users delete': {
     summary: 'delete a local user with its grants, group and tenant memberships, tokens and sessions',
     usage: 'gatehouse users delete <username>\n\nThe last enabled platform administrator cannot be deleted.',

@@ -162,7 +162,7 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
-    for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc, c.auth.browser.saml)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.auth.providers.forEach((p, i) => {
       if (p.type === 'mtls' && (c.server.tls?.clientCertificates ?? 'none') === 'none') {
         ctx.addIssue({ code: 'custom', path: ['auth', 'providers', i], message: 'an mtls provider needs server.tls with clientCertificates request or require' });

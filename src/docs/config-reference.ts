@@ -48,6 +48,11 @@ function rows(schema: JsonSchema, prefix: string, out: string[][]): void {
       }
       continue;
     }
+    if (child.type === 'array' && child.items?.type === 'object' && child.items.properties) {
+      out.push([`\`${path}\``, 'list', `\`${JSON.stringify(child.default)}\``, `\`${env}\``, child.description ?? '']);
+      rows(child.items, `${path}[]`, out);
+      continue;
+    }
     const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``;
     const envCell = path.includes('[') ? '' : `\`${env}\``;
     out.push([`\`${path}\``, typeOf(child), def, envCell, (child.description ?? '').replace(/\n/g, ' ')]);

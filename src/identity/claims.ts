@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 
-const path = z.string().min(1).regex(/^[^.].*[^.]$|^[^.]$/, 'a dotted claim path');
+/** A dotted claim path (`realm_access.roles`); SAML attribute names are paths too. */
+export const claimPath = z.string().min(1).regex(/^[^.].*[^.]$|^[^.]$/, 'a dotted claim path');
+const path = claimPath;
 
 export const listClaimSourceSchema = z
   .strictObject({
@@ -30,6 +32,15 @@ export const listClaimSchema = z.union([path, listClaimSourceSchema, z.array(z.u
 export type ListClaim = z.input<typeof listClaimSchema>;
 export type ListClaimSource = z.output<typeof listClaimSourceSchema>;
 type Source = ListClaimSource;
+
+/** Platform administrators of a browser sign-in provider (OIDC or SAML) by IdP group or role. */
+export const browserAdminSchema = z
+  .strictObject({
+    groups: z.array(z.string()).default([]).describe('Group names that make the user a platform administrator.'),
+    roles: z.array(z.string()).default([]).describe('Role names (after mapping) that make the user a platform administrator.'),
+  })
+  .prefault({})
+  .describe('Platform administrators by IdP group or role.');
 
 export const claimMappingSchema = z
   .strictObject({

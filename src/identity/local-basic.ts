@@ -139,10 +139,11 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
       }
       if (!(await verifyPassword(password, user.passwordHash))) return { kind: 'invalid', reason: 'bad-password' };
       if (user.disabled) return { kind: 'invalid', reason: 'user-disabled' };
+      if (user.passwordExpiresAt !== null && now() >= user.passwordExpiresAt) return { kind: 'invalid', reason: 'password-expired' };
       // An imported MLflow (werkzeug) hash is replaced by Gatehouse's own on the first good login.
       if (needsRehash(user.passwordHash)) {
         await hashPassword(password, config.scrypt)
-          .then((h) => store.setPassword(user.username, h))
+          .then((h) => store.setPassword(user.username, h, user.passwordExpiresAt))
           .catch(() => {});
       }
       const local = asLocalName(user.username);
@@ -159,7 +160,8 @@ export function localBasicProvider(options: LocalBasicOptions): IdentityProvider
         provider: config.id,
       };
       if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value!);
-      cache.set(key, { principal, expires: now() + config.cacheTtlMs, stamp: stampOf(user), version });
+      // A remembered check never outlives the password (a break-glass password expires).
+      cache.set(key, { principal, expires: Math.min(now() + config.cacheTtlMs, user.passwordExpiresAt ?? Infinity), stamp: stampOf(user), version });
       return { kind: 'principal', principal };
     },
     async close() {

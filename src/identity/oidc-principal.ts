@@ -16,6 +16,8 @@ export interface MappingConfig {
   readonly admin: { readonly groups: readonly string[]; readonly roles: readonly string[] };
   /** The user name claim also names the local user or service account of that name (src/identity/local-names.ts). */
   readonly assertsLocalNames: boolean;
+  /** The principal's `method`: `oidc` (the default) or `saml` (attributes of an assertion, src/identity/saml.ts). */
+  readonly method?: 'oidc' | 'saml';
 }
 
 export function compileMapping(config: MappingConfig): (payload: JWTPayload) => Principal | undefined {
@@ -29,6 +31,7 @@ export function compileMapping(config: MappingConfig): (payload: JWTPayload) => 
   // One frozen copy of each distinct list (nearly every token of an issuer carries one of a few
   // group lists): a cache of 100k verified tokens holds a few arrays, not 100k (src/lib/intern.ts).
   const lists = createListInterner();
+  const method = config.method ?? 'oidc';
 
   return (payload) => {
     const subject = stringClaim(payload, claims.subject);
@@ -49,12 +52,12 @@ export function compileMapping(config: MappingConfig): (payload: JWTPayload) => 
     // properties inside it (a spread in the middle grows a separate property array per principal).
     if (localName !== undefined) {
       return email === undefined
-        ? { id, kind, name, localName, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id }
-        : { id, kind, name, localName, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id };
+        ? { id, kind, name, localName, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id }
+        : { id, kind, name, localName, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id };
     }
     return email === undefined
-      ? { id, kind, name, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id }
-      : { id, kind, name, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method: 'oidc', provider: config.id };
+      ? { id, kind, name, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id }
+      : { id, kind, name, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id };
   };
 }
 

@@ -36,7 +36,11 @@ export interface ProviderDeps {
  * would be one principal. Ids must differ; a login-page OIDC entry may share the id of the
  * bearer provider of the same issuer (the same people, the same ids either way).
  */
-export function providerIdProblems(providers: readonly ProviderConfig[], browserOidc: readonly { id: string; issuer: string }[]): { path: (string | number)[]; message: string }[] {
+export function providerIdProblems(
+  providers: readonly ProviderConfig[],
+  browserOidc: readonly { id: string; issuer: string }[],
+  saml: readonly { id: string }[] = [],
+): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const byId = new Map<string, ProviderConfig>();
   providers.forEach((p, i) => {
@@ -48,6 +52,11 @@ export function providerIdProblems(providers: readonly ProviderConfig[], browser
     if (same && !(same.type === 'oidc' && same.issuer === b.issuer)) {
       problems.push({ path: ['auth', 'browser', 'oidc', i, 'id'], message: `provider id ${b.id} is taken by an auth.providers entry that is not the oidc provider of issuer ${b.issuer}; principal ids would collide` });
     }
+  });
+  // A SAML provider's principals are `<id>:<NameID>`: its id is its own, shared with nobody.
+  const oidcIds = new Set(browserOidc.map((b) => b.id));
+  saml.forEach((s, i) => {
+    if (byId.has(s.id) || oidcIds.has(s.id)) problems.push({ path: ['auth', 'browser', 'saml', i, 'id'], message: `provider id ${s.id} is taken by another provider; principal ids (<id>:<NameID>) would collide` });
   });
   return problems;
 }
@@ -63,12 +72,15 @@ export function localAccountProviders(providers: readonly ProviderConfig[], type
  * `assertsLocalNames`, else undefined (src/identity/local-names.ts).
  */
 export function assertedLocalName(
-  auth: { readonly providers: readonly ProviderConfig[]; readonly browser: { readonly oidc: readonly { id: string; assertsLocalNames: boolean }[] } },
+  auth: {
+    readonly providers: readonly ProviderConfig[];
+    readonly browser: { readonly oidc: readonly { id: string; assertsLocalNames: boolean }[]; readonly saml?: readonly { id: string; assertsLocalNames: boolean }[] };
+  },
   ref: string,
   name: string | undefined,
 ): string | undefined {
   const id = providerOf(ref);
-  const asserts = [...auth.providers, ...auth.browser.oidc].some((p) => p.id === id && 'assertsLocalNames' in p && p.assertsLocalNames);
+  const asserts = [...auth.providers, ...auth.browser.oidc, ...(auth.browser.saml ?? [])].some((p) => p.id === id && 'assertsLocalNames' in p && p.assertsLocalNames);
   return asserts ? asLocalName(name) : undefined;
 }
 

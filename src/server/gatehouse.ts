@@ -20,6 +20,7 @@ import type { Upstreams } from '../upstream/upstreams.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import { registerLogin } from '../web/login.ts';
+import { samlReplayCache } from '../store/saml-replay.ts';
 import { registerUsage } from '../admin/usage.ts';
 import { isMlflowAuthCompatRequest, registerMlflowAuthCompat } from '../compat/mlflow-auth.ts';
 import { registerAdminApi } from '../admin/api.ts';
@@ -59,6 +60,8 @@ export interface ServerDeps {
   readonly policy: () => PolicySnapshot;
   /** The control plane's services: the admin API, console, compat API and login page change things only through them. */
   readonly services: Services;
+  /** The gateway's clock (SAML conditions and replay cache); default `Date.now`. */
+  readonly now?: (() => number) | undefined;
   /** Shared back ends besides the store and MLflow (Redis), each a readiness check. */
   readonly readiness?: Readonly<Record<string, () => Promise<void>>> | undefined;
 }
@@ -118,7 +121,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
     },
   });
   registerHealth(app, deps, () => draining);
-  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits, audit: deps.services.sessions });
+  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits, audit: deps.services.sessions, now: deps.now ?? Date.now, firstUse: samlReplayCache(deps.store.db, deps.now ?? Date.now).firstUse });
   registerUsage(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits });
   registerMlflowAuthCompat(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits, services: deps.services });
   registerAdminApi(app, { config, providers: deps.providers, store: deps.store, upstreams: deps.upstreams, policy: deps.policy, services: deps.services, rateLimits: deps.rateLimits, log: deps.log });

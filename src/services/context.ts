@@ -95,9 +95,14 @@ export function declaredEntry(deps: ServiceDeps, what: string): ServiceError {
   return new ServiceError('GATEHOUSE_ADMIN_DECLARED', `${what} is declared in ${where} (source: config); change it there`);
 }
 
-/** Records the one admin event of a change. */
-export function recordChange(deps: ServiceDeps, actor: Actor, input: Omit<AdminEventInput, 'door' | 'actor' | 'requestId' | 'client'>): Promise<void> {
+/** The admin event of a change by `actor`. */
+export function adminEventOf(deps: ServiceDeps, actor: Actor, input: Omit<AdminEventInput, 'door' | 'actor' | 'requestId' | 'client'>): AdminAuditEvent {
   const { principal, door, requestId, client, id } = actor;
   const who = principal ? { id, kind: principal.kind, provider: principal.provider, method: principal.method } : { id };
-  return deps.record(buildAdminEvent({ ...input, door, actor: who, requestId, client }, new Date(deps.now()), deps.userAgentMaxLength));
+  return buildAdminEvent({ ...input, door, actor: who, requestId, client }, new Date(deps.now()), deps.userAgentMaxLength);
+}
+
+/** Records the one admin event of a change. */
+export function recordChange(deps: ServiceDeps, actor: Actor, input: Omit<AdminEventInput, 'door' | 'actor' | 'requestId' | 'client'>): Promise<void> {
+  return deps.record(adminEventOf(deps, actor, input));
 }

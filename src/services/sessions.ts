@@ -62,6 +62,15 @@ export function sessionsService(deps: ServiceDeps & { readonly sessions: Pick<Se
       });
     },
 
+    /** The identity provider ended a principal's sessions (SAML single logout it started): how many ended. */
+    signedOutByIdp(principalId: string, provider: string, ended: number, http: LoginRequest): Promise<void> {
+      return recordChange(deps, { id: provider, door: 'login', ...http }, {
+        action: 'session.signOut',
+        target: { kind: 'user', id: principalId },
+        changes: { sessions: { before: ended, after: 0 } },
+      });
+    },
+
     /** A sign-in was refused: the name typed (never the password), the provider that refused and why. */
     signInFailed(attempt: { readonly username: string; readonly provider: string | undefined; readonly reason: string }, http: LoginRequest): Promise<void> {
       return recordChange(deps, { id: 'anonymous', door: 'login', ...http }, {

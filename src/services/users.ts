@@ -15,6 +15,11 @@
  *   `entriesNaming`), its tokens and its sessions. A new user of the same name starts with nothing.
  *
  * A generated password is returned once; no view carries a hash.
+ *
+ * Break-glass (`restore`, `gatehouse admin restore`): when no administrator can sign in, the CLI
+ * re-enables or creates one straight on the store with a one-time password that expires. Its
+ * admin event is written to the store's audit journal inside the change's own transaction, whatever
+ * `audit.sinks` says: if the event cannot be written, nothing changes.
  */
 import { sql } from 'kysely';
 import { changesOf, SECRET_SET } from '../audit/admin-event.ts';
@@ -25,7 +30,8 @@ import { isPostgres } from '../store/migrations.ts';
 import { revokeSessionsOf } from '../store/sessions.ts';
 import type { Store, User } from '../store/store.ts';
 import { listTokens } from '../store/tokens.ts';
-import { policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
+import { writeJournal } from '../audit/journal.ts';
+import { adminEventOf, policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { conflict, invalid, lastAdmin, notFound } from './errors.ts';
 import { entriesNaming, userPrincipals } from './principals.ts';
 
@@ -137,6 +143,33 @@ export function usersService(deps: ServiceDeps) {
       await deps.principalChanged(user.username);
       await recordChange(deps, actor, { action: 'user.password', target: { kind: 'user', id: user.username }, changes: changesOf(fieldsOf(user), { ...fieldsOf(user), password: hash }) });
       return { username: user.username, ...(generated !== undefined && { generatedPassword: generated }) };
+    },
+
+    /**
+     * Break-glass: makes `name` an enabled administrator (created when missing) with a generated
+     * password that works until `expiresAt` (epoch ms); its sessions end. The admin event
+     * `user.restore` goes to the audit journal in the same transaction: no event, no change.
+     */
+    async restore(actor: Actor, name: string, expiresAt: number): Promise<{ username: string; created: boolean; password: string }> {
+      if (!USERNAME.test(name)) throw invalid('username', 'letters, digits and . _ @ - (at most 128)');
+      const password = generatePassword();
+      const hash = await hashOf(password);
+      const created = await store.transaction(async (tx) => {
+        const before = await tx.findUserByName(name);
+        if (before === undefined) await tx.createUser({ username: name, passwordHash: hash, admin: true });
+        await tx.setAdmin(name, true);
+        await tx.setDisabled(name, false);
+        await tx.setPassword(name, hash, expiresAt);
+        const after = await mustFind(name, tx);
+        if (before) await endSessions(tx, before);
+        const changes = changesOf(before ? fieldsOf(before) : null, { ...fieldsOf(after), password: hash, passwordExpiresAt: new Date(expiresAt).toISOString() });
+        await writeJournal(tx.db, adminEventOf(deps, actor, { action: 'user.restore', target: { kind: 'user', id: name }, changes })).catch((e: Error) => {
+          throw new Error(`the audit event could not be recorded, so nothing was changed (${e.message})`);
+        });
+        return before === undefined;
+      });
+      await deps.principalChanged(name);
+      return { username: name, created, password };
     },
 
     /** Deletes a user with its grants, member entries, tokens and sessions. */

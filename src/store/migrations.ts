@@ -231,4 +231,22 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`insert into gatehouse_meta (key, value) values ('users_version', '0')`.execute(db);
     },
   },
+  '0011_saml_assertions': {
+    async up(db: Kysely<unknown>) {
+      // SAML assertion ids already used to sign in, until they expire (src/store/saml-replay.ts):
+      // shared by every replica through the store, so a response replayed to another one fails too.
+      await db.schema
+        .createTable('saml_assertions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('saml_assertions_expires_at').on('saml_assertions').column('expires_at').execute();
+    },
+  },
+  '0012_password_expiry': {
+    async up(db: Kysely<unknown>) {
+      // A break-glass password (`gatehouse admin restore`) works until then (epoch ms); null: no expiry.
+      await db.schema.alterTable('users').addColumn('password_expires_at', 'bigint').execute();
+    },
+  },
 };

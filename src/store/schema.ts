@@ -11,6 +11,8 @@ export interface UsersTable {
   disabled: number;
   created_at: string;
   updated_at: string;
+  /** Epoch ms after which the password no longer works (a break-glass password); null: never. */
+  password_expires_at: number | null;
 }
 
 export interface MetaTable {
@@ -164,4 +166,11 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_journal: AuditJournalTable;
   sessions: SessionsTable;
+  saml_assertions: SamlAssertionsTable;
+}
+
+/** SAML assertion ids used to sign in (src/store/saml-replay.ts), `<provider>:<ID>`, until `expires_at` (epoch ms). */
+export interface SamlAssertionsTable {
+  id: string;
+  expires_at: number;
 }

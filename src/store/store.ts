@@ -20,6 +20,8 @@ export interface User {
   readonly passwordHash: string | null;
   readonly admin: boolean;
   readonly disabled: boolean;
+  /** Epoch ms after which the password stops working (a break-glass password, `gatehouse admin restore`); null: never. */
+  readonly passwordExpiresAt: number | null;
 }
 
 export interface Store {
@@ -31,7 +33,8 @@ export interface Store {
   findUserByName(username: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
   createUser(input: { username: string; passwordHash: string | null; admin: boolean }): Promise<User>;
-  setPassword(username: string, passwordHash: string): Promise<boolean>;
+  /** Sets the password, with an expiry for a break-glass one (default none, which also clears an old expiry). */
+  setPassword(username: string, passwordHash: string, expiresAt?: number | null): Promise<boolean>;
   /** Grants or removes platform administration; false when there is no such user. */
   setAdmin(username: string, admin: boolean): Promise<boolean>;
   /** Disables (or re-enables) a local user: a disabled user's password and tokens stop working; false when there is no such user. */
@@ -211,6 +214,7 @@ const toUser = (r: UserRow): User => ({
   passwordHash: r.password_hash,
   admin: r.is_admin === 1,
   disabled: r.disabled === 1,
+  passwordExpiresAt: r.password_expires_at === null || r.password_expires_at === undefined ? null : Number(r.password_expires_at),
 });
 
 function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): Store {
@@ -247,12 +251,15 @@ function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): S
         disabled: 0,
         created_at: ts,
         updated_at: ts,
+        password_expires_at: null,
       };
       await db.insertInto('users').values(row).execute();
       return toUser(row);
     },
-    async setPassword(username, passwordHash) {
-      return changeUser((tx) => tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst());
+    async setPassword(username, passwordHash, expiresAt = null) {
+      return changeUser((tx) =>
+        tx.updateTable('users').set({ password_hash: passwordHash, password_expires_at: expiresAt, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst(),
+      );
     },
     async setAdmin(username, admin) {
       return changeUser((tx) => tx.updateTable('users').set({ is_admin: admin ? 1 : 0, updated_at: now().toISOString() }).where('username', '=', username).executeTakeFirst());

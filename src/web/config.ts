@@ -4,8 +4,9 @@
  * (`auth.providers[].type: oidc`); one IdP may appear in both.
  */
 import { z } from 'zod';
-import { claimMappingSchema } from '../identity/claims.ts';
+import { browserAdminSchema, claimMappingSchema } from '../identity/claims.ts';
 import { assertsLocalNamesSchema } from '../identity/local-names.ts';
+import { samlIdpSchema } from '../identity/saml-config.ts';
 
 const seconds = (d: number, min: number, what: string) => z.number().int().min(min).default(d).describe(`${what} (seconds).`);
 
@@ -28,13 +29,7 @@ export const browserOidcSchema = z
     extraAuthParams: z.record(z.string(), z.string()).default({}).describe('Extra authorization request parameters (`resource`, `audience`, `prompt`).'),
     userinfo: z.boolean().default(true).describe('Also read the userinfo endpoint (claims there override the ID token\'s); a failure falls back to the ID token.'),
     claims: claimMappingSchema,
-    admin: z
-      .strictObject({
-        groups: z.array(z.string()).default([]).describe('Group names that make the user a platform administrator.'),
-        roles: z.array(z.string()).default([]).describe('Role names (after mapping) that make the user a platform administrator.'),
-      })
-      .prefault({})
-      .describe('Platform administrators by IdP group or role.'),
+    admin: browserAdminSchema,
     endSession: z.boolean().default(true).describe('On logout, also end the IdP session when it advertises `end_session_endpoint`.'),
     assertsLocalNames: assertsLocalNamesSchema,
   })
@@ -62,6 +57,11 @@ export const browserSchema = z
       .default([])
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique')
       .describe('OIDC identity providers shown as buttons on the login page.'),
+    saml: z
+      .array(samlIdpSchema)
+      .default([])
+      .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique')
+      .describe('SAML 2.0 identity providers shown as buttons on the login page (docs/identity.md, "SAML 2.0 sign-in").'),
   })
   .prefault({})
   .describe('The login page and browser sessions for the MLflow UI.');

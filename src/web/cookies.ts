@@ -12,6 +12,14 @@ export const SESSION_COOKIE = 'gatehouse_session';
 /** A login in progress (CSRF token, OIDC state); only the login endpoints need it. */
 export const LOGIN_COOKIE = 'gatehouse_login';
 export const LOGIN_COOKIE_PATH = '/_gatehouse/';
+/**
+ * A SAML sign-in in progress (request id, relay state): the IdP posts the response back from its
+ * own site, and a SameSite=Lax cookie is not sent on a cross-site POST, so this one is
+ * SameSite=None (which browsers accept only with Secure: over plain http it stays Lax, enough when
+ * IdP and gateway share a site, as in tests). Only the assertion consumer service needs it.
+ */
+export const SAML_COOKIE = 'gatehouse_saml';
+export const SAML_COOKIE_PATH = '/_gatehouse/saml/';
 
 /** The first cookie of that name (RFC 6265 §5.4 sorts longer paths first), or undefined. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -33,6 +41,8 @@ export interface CookieOptions {
   readonly secure: boolean;
   /** Seconds; 0 deletes the cookie; undefined makes a browser-session cookie. */
   readonly maxAge?: number;
+  /** Default `Lax`; `None` only with `secure` (browsers drop it otherwise). */
+  readonly sameSite?: 'Lax' | 'None';
 }
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
@@ -40,7 +50,7 @@ export function serializeCookie(name: string, value: string, o: CookieOptions): 
     `${name}=${value}`,
     `Path=${o.path}`,
     'HttpOnly',
-    'SameSite=Lax',
+    `SameSite=${o.sameSite === 'None' && o.secure ? 'None' : 'Lax'}`,
     ...(o.secure ? ['Secure'] : []),
     ...(o.maxAge !== undefined ? [`Max-Age=${o.maxAge}`] : []),
   ].join('; ');

@@ -6,6 +6,7 @@
  *   POST /_gatehouse/login                username/password against the Basic providers
  *   GET  /_gatehouse/oidc/start/:id       to the IdP (authorization code + PKCE + state + nonce)
  *   GET  /_gatehouse/oidc/callback/:id    back from the IdP
+ *   GET  /_gatehouse/saml/start/:id       to a SAML IdP; POST .../saml/acs/:id back (src/web/saml-login.ts)
  *   GET  /_gatehouse/logout               a confirmation form (logout is a POST)
  *   POST /_gatehouse/logout               ends the session, and the IdP's where it can
  *
@@ -29,6 +30,8 @@ import type { BrowserConfig } from './config.ts';
 import { isTls, LOGIN_COOKIE, LOGIN_COOKIE_PATH, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';
 import { LOGIN_PATH, safeNext } from './next.ts';
 import { oidcLogin, type OidcFlow, type OidcLogin } from './oidc-login.ts';
+import { registerSamlLogin, samlProviders, type SamlFlow } from './saml-login.ts';
+import type { SamlSessionRef } from '../identity/saml.ts';
 import { sameOriginCheck } from './origin.ts';
 import { loginPage, logoutPage, pageHeaders } from './pages.ts';
 
@@ -42,19 +45,37 @@ export interface LoginDeps {
   /** Brute-force lockouts shared with HTTP Basic (src/ratelimit/limits.ts); absent when rate limits are off. */
   readonly rateLimits?: RateLimits | undefined;
   /** Records sign-ins, sign-outs and refused sign-ins (admin audit events). */
-  readonly audit: Pick<SessionsService, 'signedIn' | 'signedOut' | 'signInFailed'>;
+  readonly audit: Pick<SessionsService, 'signedIn' | 'signedOut' | 'signInFailed' | 'signedOutByIdp'>;
+  /** The gateway's clock (SAML conditions, the replay cache). */
+  readonly now: () => number;
+  /** SAML assertion ids already used (src/store/saml-replay.ts). */
+  readonly firstUse: (assertionId: string, expiresAt: number) => Promise<boolean>;
 }
 
-interface PendingData {
+export interface PendingData {
   readonly csrf: string;
   readonly next: string;
   readonly oidc?: OidcFlow;
+  readonly saml?: SamlFlow;
 }
 
-interface UserData {
+export interface UserData {
   readonly csrf: string;
   readonly oidc?: string;
   readonly idToken?: string;
+  /** A SAML session: what single logout needs. */
+  readonly saml?: SamlSessionRef;
+}
+
+/** What the login page lends the SAML flow (src/web/saml-login.ts): one way to show the page, sign in and record a refusal. */
+export interface LoginKit {
+  showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string): Promise<FastifyReply>;
+  signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'>, extraCookies: string[]): Promise<FastifyReply>;
+  failed(req: FastifyRequest, reply: FastifyReply, username: string, provider: string | undefined, reason: string): Promise<void>;
+  attempt(req: FastifyRequest, reply: FastifyReply): LoginRequest;
+  secure(req: IncomingMessage): boolean;
+  sessionCookie(req: IncomingMessage, id: string, maxAge?: number): string;
+  signedOutByIdp: SessionsService['signedOutByIdp'];
 }
 
 const token = (): string => randomBytes(32).toString('base64url');
@@ -67,6 +88,8 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
   const passwordProviders = deps.providers.filter((p) => p.verifyPassword !== undefined);
   const idps = new Map<string, OidcLogin>(browser.oidc.map((c) => [c.id, oidcLogin(c, log)]));
   const buttons = [...idps.values()].map((i) => ({ id: i.id, label: i.label }));
+  const sps = samlProviders(browser.saml, { now: deps.now, firstUse: deps.firstUse });
+  const samlButtons = [...sps.values()].map((i) => ({ id: i.id, label: i.label }));
   const sameOrigin = sameOriginCheck(deps.publicOrigins);
 
   const secure = (req: IncomingMessage) => browser.secureCookies || isTls(req);
@@ -96,12 +119,12 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     if (old !== undefined) await sessions.delete(old);
     const csrf = token();
     const id = await sessions.create<PendingData>('pending', { csrf, next });
-    const page = loginPage({ csrf, next, passwordForm: passwordProviders.length > 0, oidc: buttons, error, username });
+    const page = loginPage({ csrf, next, passwordForm: passwordProviders.length > 0, oidc: buttons, saml: samlButtons, error, username });
     return html(reply, status, page, [loginCookie(req.raw, id)]);
   }
 
   /** Ends the pending login and starts the user session under a new id. */
-  async function signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'> = {}) {
+  async function signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'> = {}, extraCookies: string[] = []) {
     const pending = readCookie(req.headers.cookie, LOGIN_COOKIE);
     if (pending !== undefined) await sessions.delete(pending);
     const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
@@ -110,9 +133,11 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     log.info({ principal: principal.id, provider: principal.provider, method: principal.method }, 'browser login');
     await deps.audit.signedIn(principal, id, attempt(req, reply));
     reply.code(303).header('location', next).header('cache-control', 'no-store');
-    reply.header('set-cookie', [sessionCookie(req.raw, id), loginCookie(req.raw, '', 0)]);
+    reply.header('set-cookie', [sessionCookie(req.raw, id), loginCookie(req.raw, '', 0), ...extraCookies]);
     return reply.send();
   }
+
+  registerSamlLogin(app, { sessions, log, sps }, { showLogin, signIn, failed, attempt, secure, sessionCookie, signedOutByIdp: deps.audit.signedOutByIdp });
 
   app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_req, body, done) => {
@@ -219,7 +244,9 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       if (!session?.principal) return reply.code(303).header('location', LOGIN_PATH).send();
       const idp = session.data.oidc === undefined ? undefined : idps.get(session.data.oidc);
       const endSession = idp && (await idp.endSessionUrl(undefined, `${origin(req.raw)}${LOGIN_PATH}`).catch(() => undefined));
-      return html(reply, 200, logoutPage({ csrf: session.data.csrf, name: session.principal.name }), [], endSession ? [new URL(endSession).origin] : []);
+      const samlSlo = session.data.saml && sps.get(session.data.saml.provider)?.idp.sloUrl;
+      const leaving = [endSession, samlSlo].flatMap((u) => (u ? [new URL(u).origin] : []));
+      return html(reply, 200, logoutPage({ csrf: session.data.csrf, name: session.principal.name }), [], leaving);
     });
 
     scope.post('/_gatehouse/logout', async (req, reply) => {
@@ -238,6 +265,14 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
         if (idp) {
           location = (await idp.endSessionUrl(session.data.idToken, `${origin(req.raw)}${LOGIN_PATH}`).catch((err: Error) => {
               log.warn({ provider: idp.id, err: err.message }, 'IdP logout URL unavailable: local logout only');
+              return undefined;
+            })) ?? LOGIN_PATH;
+        }
+        const sp = session.data.saml && sps.get(session.data.saml.provider);
+        if (sp) {
+          // SP-initiated single logout: the IdP ends its session and sends a LogoutResponse to our SLO endpoint.
+          location = (await sp.logoutUrl(session.data.saml!, token()).catch((err: Error) => {
+              log.warn({ provider: sp.id, err: err.message }, 'SAML logout request failed: local logout only');
               return undefined;
             })) ?? LOGIN_PATH;
         }

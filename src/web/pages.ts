@@ -62,6 +62,8 @@ export interface LoginPageInput {
   /** Show the username/password form (a local or LDAP provider is configured). */
   readonly passwordForm: boolean;
   readonly oidc: readonly { readonly id: string; readonly label: string }[];
+  /** SAML identity providers (src/web/saml-login.ts), shown like the OIDC buttons. */
+  readonly saml?: readonly { readonly id: string; readonly label: string }[];
   readonly error?: string | undefined;
   readonly username?: string | undefined;
 }
@@ -80,11 +82,12 @@ export function loginPage(p: LoginPageInput): string {
 <button type="submit">Sign in</button>
 </form>`
     : '';
-  const or = p.passwordForm && p.oidc.length > 0 ? '<p class="or">or</p>\n' : '';
-  const buttons = p.oidc
-    .map((o) => `<a class="button secondary" href="/_gatehouse/oidc/start/${escapeHtml(o.id)}?next=${escapeHtml(next)}">Sign in with ${escapeHtml(o.label)}</a>`)
+  const idps = [...p.oidc.map((o) => ({ ...o, kind: 'oidc' })), ...(p.saml ?? []).map((o) => ({ ...o, kind: 'saml' }))];
+  const or = p.passwordForm && idps.length > 0 ? '<p class="or">or</p>\n' : '';
+  const buttons = idps
+    .map((o) => `<a class="button secondary" href="/_gatehouse/${o.kind}/start/${escapeHtml(o.id)}?next=${escapeHtml(next)}">Sign in with ${escapeHtml(o.label)}</a>`)
     .join('\n');
-  const none = !p.passwordForm && p.oidc.length === 0 ? '<p class="note">No browser sign-in method is configured.</p>' : '';
+  const none = !p.passwordForm && idps.length === 0 ? '<p class="note">No browser sign-in method is configured.</p>' : '';
   return page('Sign in', `<h1>Sign in to MLflow</h1>\n${error}${form}\n${or}${buttons}${none}`);
 }
 

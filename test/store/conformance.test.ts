@@ -24,6 +24,7 @@ import { ownershipRepository } from '../../src/store/ownership.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 import { usageByDay } from '../../src/store/usage.ts';
 import { createSessionRepository } from '../../src/store/sessions.ts';
+import { samlReplayCache } from '../../src/store/saml-replay.ts';
 import {
   createServiceAccount,
   findServiceAccount,
@@ -129,7 +130,12 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
     test('users: create, find, duplicate name refused, set password, count admins, byte-order listing', async () => {
       const alice = await store.createUser({ username: 'alice', passwordHash: 'scrypt$h1', admin: true });
       assert.equal(alice.admin, true);
-      assert.deepEqual(await store.findUserByName('alice'), { id: alice.id, username: 'alice', passwordHash: 'scrypt$h1', admin: true, disabled: false });
+      assert.deepEqual(await store.findUserByName('alice'), { id: alice.id, username: 'alice', passwordHash: 'scrypt$h1', admin: true, disabled: false, passwordExpiresAt: null });
+      // A break-glass password's expiry (epoch ms, a bigint column) reads back as a number; a plain set clears it.
+      await store.setPassword('alice', 'scrypt$h1', 1_800_000_000_123);
+      assert.equal((await store.findUserByName('alice'))?.passwordExpiresAt, 1_800_000_000_123);
+      await store.setPassword('alice', 'scrypt$h1');
+      assert.equal((await store.findUserByName('alice'))?.passwordExpiresAt, null);
       assert.equal(await store.findUserByName('ALICE'), undefined);
       assert.equal(await store.findUserByName('nobody'), undefined);
       await assert.rejects(store.createUser({ username: 'alice', passwordHash: 'other', admin: false }));
@@ -336,6 +342,29 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
       assert.equal(await repo.revokePrincipal(carol.id), 2);
       assert.equal(await repo.get(s1, 'user'), undefined);
       assert.equal(await repo.get(s3, 'user'), undefined);
+    });
+
+    test('SAML replay cache: an assertion id is accepted once, by any replica, until it expires', async () => {
+      let t = Date.parse('2026-11-22T12:00:00.000Z');
+      const replicaA = samlReplayCache(store.db, () => t);
+      const other = await openStore({ ...options, now: () => clock });
+      try {
+        const replicaB = samlReplayCache(other.db, () => t);
+        assert.equal(await replicaA.firstUse('corp:_a1', t + 300_000), true);
+        assert.equal(await replicaA.firstUse('corp:_a1', t + 300_000), false, 'replayed to the same replica');
+        assert.equal(await replicaB.firstUse('corp:_a1', t + 300_000), false, 'replayed to another replica');
+        assert.equal(await replicaB.firstUse('corp:_a2', t + 300_000), true);
+        // Both at once: exactly one wins.
+        const race = await Promise.all([replicaA.firstUse('corp:_a3', t + 300_000), replicaB.firstUse('corp:_a3', t + 300_000)]);
+        assert.deepEqual(race.sort(), [false, true]);
+        // Past its expiry the row is swept (the assertion itself is expired by then).
+        t += 600_000;
+        await replicaA.firstUse('corp:_sweep', t + 300_000);
+        const left = await store.db.selectFrom('saml_assertions').select('id').execute();
+        assert.deepEqual(left.map((r) => r.id).sort(), ['corp:_sweep']);
+      } finally {
+        await other.close();
+      }
     });
   });
 }
