@@ -4,12 +4,12 @@
  * force. `GET /me`: the caller's own principal, tenants and effective roles.
  */
 import { z } from 'zod';
-import { REASONS } from '../policy/decision.ts';
 import { bindingsFor, groupsOf, isAdmin, tenantsOf } from '../policy/engine.ts';
 import { explain } from '../policy/explain.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import type { AdminDeps } from './deps.ts';
 import { invalid, route, type RouteSpec } from './http.ts';
+import { REASONS } from '../model/decision.ts';
 
 const explainBody = z.strictObject({
   principal: z

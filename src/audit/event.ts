@@ -7,8 +7,8 @@
 import type { ErrorCode } from '../errors.ts';
 import { escapeText } from '../lib/escape-text.ts';
 import type { RequestContext } from '../pipeline/context.ts';
-import type { ReasonId } from '../policy/decision.ts';
 import type { AdminAuditEvent } from './admin-event.ts';
+import type { ReasonId } from '../model/decision.ts';
 
 export { escapeText };
 

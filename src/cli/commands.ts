@@ -9,7 +9,6 @@ import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/ex
 import { explain } from '../policy/explain.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
-import { REASONS } from '../policy/decision.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { importCommands } from './import-mlflow.ts';
@@ -18,6 +17,7 @@ import { initCommands } from './init.ts';
 import { mergeSources } from '../policy/service.ts';
 import { policyRepository } from '../store/policy.ts';
 import { withServices } from './services.ts';
+import { REASONS } from '../model/decision.ts';
 
 export interface CommandInput {
   readonly config: Readonly<Config> | undefined;

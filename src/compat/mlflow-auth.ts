@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, GatehouseError } from '../errors.ts';
 import { passwordProblems, verifyPassword } from '../identity/password.ts';
-import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import type { IdentityProvider } from '../identity/principal.ts';
 import { describedPrincipal, localUserOf } from '../identity/local-names.ts';
 import { decide, isAdmin, tenantsOf } from '../policy/engine.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
@@ -30,6 +30,7 @@ import { policyRepository } from '../store/policy.ts';
 import type { Store, User } from '../store/store.ts';
 import { apiAuthenticator } from '../admin/auth.ts';
 import { canonicalResource, familyOfResourceType, LEVELS_DESCENDING, listGrants, parsePermission, UnmappableGrant, type ResourceRef } from './mlflow-permissions.ts';
+import type { Principal } from '../model/principal.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface CompatRoute {

@@ -2,14 +2,16 @@
  * Renders docs/authorization.md: the model, the built-in roles, and the permission matrix
  * computed by the engine itself for every row of the route table.
  */
-import { decide, type Check } from '../policy/engine.ts';
-import { BUILTIN_ROLES, familyOfKind, familyOfOp } from '../policy/model.ts';
+import { decide } from '../policy/engine.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
-import { REASONS } from '../policy/decision.ts';
-import type { Principal } from '../identity/principal.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
 import type { RouteRow } from '../routes/mlflow/types.ts';
 import { concretePaths } from '../routes/mlflow/expand.ts';
+import type { Check } from '../model/access.ts';
+import { REASONS } from '../model/decision.ts';
+import type { Principal } from '../model/principal.ts';
+import { familyOfKind } from '../model/resource.ts';
+import { BUILTIN_ROLES, familyOfOp } from '../policy/roles.ts';
 
 const NEEDS = new Set(['read', 'use', 'edit', 'manage', 'create']);
 

@@ -3,14 +3,17 @@
  * gateway uses, asked about a principal described by name rather than authenticated.
  * Shared by `gatehouse policy explain` (src/cli/commands.ts) and `POST /_gatehouse/api/v1/policy/explain`.
  */
-import type { Principal } from '../identity/principal.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import type { RouteRow } from '../routes/mlflow/types.ts';
-import type { Decision } from './decision.ts';
-import { decide, tenantsOf, type Anchors, type Check } from './engine.ts';
-import { familyOfKind, familyOfOp, type Binding } from './model.ts';
+import { decide, tenantsOf } from './engine.ts';
 import type { PolicySnapshot } from './snapshot.ts';
+import type { Check } from '../model/access.ts';
+import type { Decision } from '../model/decision.ts';
+import type { Binding } from '../model/policy.ts';
+import type { Principal } from '../model/principal.ts';
+import { familyOfKind, type Anchors } from '../model/resource.ts';
+import { familyOfOp } from './roles.ts';
 
 export interface ExplainInput {
   /**

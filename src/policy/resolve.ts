@@ -17,11 +17,10 @@
 import { GatehouseError } from '../errors.ts';
 import { createStringInterner } from '../lib/intern.ts';
 import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
-import type { ResourceId } from '../pipeline/context.ts';
-import type { ResourceKind, ResourceRef } from '../routes/mlflow/types.ts';
+import type { ResourceRef } from '../routes/mlflow/types.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
-import type { Anchors } from './engine.ts';
+import type { ResourceId, ResourceKind, Anchors } from '../model/resource.ts';
 
 export interface Resolver {
   /** Anchors for one ref's identifiers; undefined when this kind cannot be resolved. */

@@ -23,8 +23,9 @@ import { basic, startInProcess, type InProcess, createUsers } from '../harness/g
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/types.ts';
 import { everyMessage, idFieldValue, type ResourceIds } from '../harness/tenant-resources.ts';
+import type { ResourceKind } from '../../src/model/resource.ts';
 
 const PASSWORD = 'sweep-password-123';
 const TAG = 'gatehouse.tenant';

@@ -4,7 +4,8 @@
  * identifier field of the route table takes for them, and one MLflow answer that holds every
  * message the gateway's lookups and response filters read.
  */
-import type { IdSource, ResourceKind } from '../../src/routes/mlflow/types.ts';
+import type { IdSource } from '../../src/routes/mlflow/types.ts';
+import type { ResourceKind } from '../../src/model/resource.ts';
 
 export interface ResourceIds {
   readonly experiment: string;

@@ -4,18 +4,19 @@
  * depend on it, and asks the engine. Default deny; a lookup or policy error denies.
  */
 import { GatehouseError } from '../../errors.ts';
-import { decide, hasResourceScopedBindings, isAdmin, type AccessRequest, type Check } from '../../policy/engine.ts';
-import { familyOfKind, familyOfOp } from '../../policy/model.ts';
+import { decide, hasResourceScopedBindings, isAdmin } from '../../policy/engine.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { OwnershipIndex } from '../../policy/ownership.ts';
 import { SEARCH_FILTERS, type SearchFilterSpec } from '../../routes/mlflow/search-filter.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
-import type { Decision } from '../../policy/decision.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { graphqlAccessRequests } from '../../routes/mlflow/graphql.ts';
 import { tagValue } from '../../policy/resolve.ts';
 import { STAMPED_CREATES, isTenantKey, refuseTenantTagWrite, tagKeysWritten, type TagTenancy } from '../../policy/tag-tenancy.ts';
-import type { Anchors } from '../../policy/engine.ts';
+import type { AccessRequest, Check } from '../../model/access.ts';
+import type { Decision } from '../../model/decision.ts';
+import { familyOfKind, type Anchors } from '../../model/resource.ts';
+import { familyOfOp } from '../../policy/roles.ts';
 
 export type AuthorizationMode = 'policy' | 'dev-allow-all';
 

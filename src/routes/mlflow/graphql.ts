@@ -32,12 +32,11 @@ import type {
   SelectionSetNode,
 } from 'graphql';
 import { GatehouseError } from '../../errors.ts';
-import type { ResourceId } from '../../pipeline/context.ts';
-import type { AccessRequest, Check } from '../../policy/engine.ts';
-import type { Family } from '../../policy/model.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { ResourceRef } from './types.ts';
 import { MLFLOW_GRAPHQL_SDL } from './graphql-schema.ts';
+import type { AccessRequest, Check } from '../../model/access.ts';
+import type { ResourceId, Family } from '../../model/resource.ts';
 
 export const GRAPHQL_OP = 'graphql.query';
 
