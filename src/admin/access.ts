@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { bindingsFor, decide } from '../policy/engine.ts';
+import { levelRequest } from '../policy/access-request.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import { ownershipRepository } from '../store/ownership.ts';
 import type { AdminDeps } from './deps.ts';
@@ -151,14 +152,7 @@ export function accessRoutes(deps: AdminDeps): RouteSpec[] {
           let matched: readonly string[] = [];
           let denied = false;
           for (const [need, lvl] of NEEDS) {
-            const d = decide(snapshot, c.principal, {
-              op: 'access.check',
-              action: need,
-              search: false,
-              tenant,
-              checks: [{ family, need, anchors }],
-              owned: c.owner !== undefined ? [ownedScope] : [],
-            });
+            const d = decide(snapshot, c.principal, levelRequest('access.check', family, need, anchors, tenant, c.owner !== undefined ? [ownedScope] : []));
             if (d.effect === 'allow') [level, reasons, matched] = [lvl, d.reasons, d.matchedBindings];
             else if (level === 'NO_PERMISSIONS' && d.reasons.includes('explicit-deny')) [denied, reasons, matched] = [true, d.reasons, d.matchedBindings];
             if (d.effect === 'deny') break;

@@ -204,7 +204,7 @@ export const commands: Record<string, Command> = {
         experimentId: values['experiment-id'] as string | undefined,
         experimentName: values['experiment-name'] as string | undefined,
         model: values.model as string | undefined,
-      })!;
+      }, { tag: config!.tenancy.mode === 'tag' })!;
       const { tenant, tenants: mine, bindings } = decision;
       if (values.json) out(JSON.stringify(decision, null, 2));
       else {

@@ -21,6 +21,7 @@ import { passwordProblems, verifyPassword } from '../identity/password.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { describedPrincipal, localUserOf } from '../identity/local-names.ts';
 import { decide, isAdmin, tenantsOf } from '../policy/engine.ts';
+import { levelRequest } from '../policy/access-request.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import { principalActor, type Actor } from '../services/context.ts';
@@ -141,7 +142,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
     let explicitDeny = false;
     for (const level of LEVELS_DESCENDING) {
       const need = level.toLowerCase() as 'read' | 'use' | 'edit' | 'manage';
-      const d = decide(snapshot, principal, { op: 'mlflowAuth.check', action: need, search: false, tenant, checks: [{ family, need, anchors }] });
+      const d = decide(snapshot, principal, levelRequest('mlflowAuth.check', family, need, anchors, tenant));
       if (d.effect === 'allow') return level;
       if (d.reasons.includes('explicit-deny')) explicitDeny = true;
     }

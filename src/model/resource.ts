@@ -98,3 +98,18 @@ export interface Anchors {
    */
   readonly tenants?: readonly string[];
 }
+
+/**
+ * The kinds whose identifiers the gateway traces to the root bindings name (src/policy/resolve.ts
+ * looks each one up): an experiment (runs, logged models, traces, ... by id) or a registered
+ * model (versions and prompts by name). Other kinds of those families (datasets, issues, review
+ * queues, ...) cannot be traced, so a resource-scoped binding never covers them.
+ */
+export const EXPERIMENT_ROOTED = ['experiment', 'artifact', 'run', 'logged_model', 'trace', 'assessment', 'scorer'] as const satisfies readonly ResourceKind[];
+export const MODEL_ROOTED = ['registered_model', 'model_version', 'prompt'] as const satisfies readonly ResourceKind[];
+export type ExperimentRooted = (typeof EXPERIMENT_ROOTED)[number];
+export type ModelRooted = (typeof MODEL_ROOTED)[number];
+
+const ROOTED: ReadonlySet<ResourceKind> = new Set<ResourceKind>([...EXPERIMENT_ROOTED, ...MODEL_ROOTED]);
+export const isRooted = (kind: ResourceKind): kind is ExperimentRooted | ModelRooted => ROOTED.has(kind);
+export const isModelRooted = (kind: ResourceKind): kind is ModelRooted => (MODEL_ROOTED as readonly ResourceKind[]).includes(kind);

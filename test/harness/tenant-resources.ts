@@ -4,7 +4,7 @@
  * identifier field of the route table takes for them, and one MLflow answer that holds every
  * message the gateway's lookups and response filters read.
  */
-import type { IdSource } from '../../src/routes/mlflow/types.ts';
+import type { IdSource, RouteRow } from '../../src/routes/mlflow/types.ts';
 import type { ResourceKind } from '../../src/model/resource.ts';
 
 export interface ResourceIds {
@@ -76,4 +76,58 @@ export function everyMessage(ids: ResourceIds, tags: readonly { key: string; val
     models: [{ info: { model_id: ids.loggedModel, experiment_id: ids.experiment } }],
     traces: [traceInfo],
   });
+}
+
+/** Sets a dotted field; a repeated field is a list, and a dotted repeated field crosses a list at its first segment. */
+function setField(target: Record<string, unknown>, field: string, value: string, many: boolean): void {
+  const parts = field.split('.');
+  if (parts.length === 1) {
+    target[field] = many ? [value] : value;
+    return;
+  }
+  const leaf: Record<string, unknown> = {};
+  let cur = leaf;
+  for (const p of parts.slice(1, -1)) cur = (cur[p] = {}) as Record<string, unknown>;
+  cur[parts.at(-1)!] = value;
+  target[parts[0]!] = many ? [leaf] : leaf;
+}
+
+export interface Built {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+}
+
+/** A concrete request for a route naming `ids` in every place the route's handler reads an identifier. */
+export function requestNaming(row: RouteRow, template: string, ids: ResourceIds): Built {
+  const query: [string, string][] = [];
+  const json: Record<string, unknown> = {};
+  const headers: Record<string, string> = {};
+  const pathValues: Record<string, string> = {};
+  for (const ref of row.resources ?? []) {
+    ref.ids.forEach((src, index) => {
+      const value = idFieldValue(ref.kind, src, index, ids);
+      const where = src.in === 'params' ? (row.method === 'GET' || row.body !== 'json' ? 'query' : 'body') : src.in;
+      if (where === 'path' || where === 'artifact-path') pathValues[src.field] = value;
+      else if (where === 'header') headers[src.field] = value;
+      else if (where === 'query') query.push([src.field, value]);
+      else setField(json, src.field, value, src.many === true);
+    });
+  }
+  if (row.op === 'experiments.create') json.name = 'made-by-caller';
+  if (row.op === 'registeredModels.create') json.name = 'model-made-by-caller';
+  if (row.op === 'graphql.query') {
+    json.query = `{ mlflowGetRun(input: {runId: "${ids.run}"}) { run { info { runUuid } } } }`;
+  }
+  const path = template.replace(/\{([A-Za-z_]+)(:path)?\}/g, (_, name: string, isPath?: string) => pathValues[name] ?? (isPath ? 'a/b' : `${name}-1`));
+  const qs = query.length ? `?${new URLSearchParams(query).toString()}` : '';
+  let body: string | undefined;
+  if (row.body === 'json') {
+    body = JSON.stringify(json);
+    headers['content-type'] = 'application/json';
+  } else if (row.body === 'stream' && row.method !== 'GET') {
+    body = 'bytes';
+    headers['content-type'] = 'application/octet-stream';
+  }
+  return { path: `${path}${qs}`, headers, body };
 }

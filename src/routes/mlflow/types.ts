@@ -2,7 +2,7 @@
  * The shape of one row of the MLflow route table. The table itself is data
  * (`table.ts`); the matcher, the resource extractor and the docs generator read it.
  */
-import type { Action } from '../../model/permission.ts';
+import type { Action, ResourceAction } from '../../model/permission.ts';
 import type { ResourceKind } from '../../model/resource.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -51,7 +51,7 @@ export interface ResourceRef {
   readonly kind: ResourceKind;
   readonly ids: readonly IdSource[];
   /** The caller must be allowed `action` on this reference too (e.g. a model version's source run: `read`). */
-  readonly action?: Exclude<Action, 'public' | 'authenticated' | 'deny'>;
+  readonly action?: ResourceAction;
 }
 
 /**
