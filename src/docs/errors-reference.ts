@@ -3,7 +3,7 @@ import { ERRORS, type ErrorSpec } from '../errors.ts';
 
 export function renderErrorsMarkdown(): string {
   const rows = Object.entries(ERRORS as Record<string, ErrorSpec>).map(
-    ([code, e]) => `| \`${code}\` | ${e.status} | \`${e.mlflowCode}\` | ${e.message.replace(/\|/g, '\\|')}${e.hint ? ` ${e.hint}` : ''} |`,
+    ([code, e]) => `| \`${code}\` | ${e.status} | \`${e.mlflowCode}\` | \`${e.outcome}\`${e.reason ? ` (\`${e.reason}\`)` : ''} | ${e.message.replace(/\|/g, '\\|')}${e.hint ? ` ${e.hint}` : ''} |`,
   );
   return [
     '# Errors',
@@ -20,8 +20,11 @@ export function renderErrorsMarkdown(): string {
     'The message is public and never contains a credential; the private detail (why exactly) goes to the log, keyed by',
     'the `X-Request-ID` echoed on every response. The MLflow client retries 408, 429, 502, 503 and 504 with backoff.',
     '',
-    '| code | HTTP | MLflow `error_code` | message |',
-    '|---|---|---|---|',
+    'The audit column is the event\'s `outcome` for a request this error ends, and for a refusal the reason id its',
+    '`decision` carries when the policy had not decided ([operations.md](operations.md), "Audit trail").',
+    '',
+    '| code | HTTP | MLflow `error_code` | audit | message |',
+    '|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');
