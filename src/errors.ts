@@ -386,6 +386,19 @@ export const ERRORS = {
     mlflowCode: 'CANCELLED',
     message: 'The client closed the connection before the answer was complete (mid-upload, waiting for the answer, or mid-download); nothing was sent back. Audited as `aborted`, never as a gateway or MLflow failure.',
   },
+  GATEHOUSE_CLIENT_TIMEOUT: {
+    status: 408,
+    outcome: 'aborted',
+    mlflowCode: 'DEADLINE_EXCEEDED',
+    message: 'The gateway closed the connection: the client kept it waiting longer than server.clientIdleTimeoutMs (no byte of its upload arrived, or none of its answer was taken), or a body for Gatehouse\'s own endpoints was not complete within server.jsonBodyTimeoutMs. Nothing more was sent back. Audited as `aborted`, the gateway\'s cut, not as a client that left.',
+  },
+  GATEHOUSE_DRAIN_DEADLINE: {
+    status: 503,
+    outcome: 'aborted',
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The gateway was shutting down and closed the connection at the drain deadline, before the answer was complete.',
+    hint: 'Retry: the replicas that stay serve it.',
+  },
   GATEHOUSE_INTERNAL_ERROR: {
     status: 500,
     outcome: 'failed',
