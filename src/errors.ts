@@ -212,6 +212,7 @@ export const ERRORS = {
     reason: 'no-grant',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Permission denied.',
+    hint: 'The answer to an MLflow call names the operation, the level it needs on which kind of resource, the reason ids and the request id (`Permission denied: runs.logMetric needs EDIT on run (no-grant). Request id: …`).',
   },
   GATEHOUSE_AUTHZ_GRAPHQL_UNSUPPORTED: {
     status: 403,
@@ -431,6 +432,16 @@ export class GatehouseError extends Error {
   get spec(): ErrorSpec {
     return ERRORS[this.code];
   }
+}
+
+/**
+ * The engine's refusal, explaining itself (issue 20): the operation, what it needs on which kind
+ * of resource, the reason ids and the request id. It never names a resource: another tenant's is
+ * answered as not found before this (GATEHOUSE_RESOURCE_NOT_FOUND), so nothing here tells which exist.
+ */
+export function permissionDenied(op: string, needs: readonly string[] | undefined, reasons: readonly string[], requestId: string): GatehouseError {
+  const what = needs && needs.length > 0 ? `${op} needs ${needs.join(' and ')}` : `${op} is not allowed`;
+  return new GatehouseError('GATEHOUSE_AUTHZ_DENIED', reasons.join(','), undefined, `Permission denied: ${what} (${reasons.join(', ')}). Request id: ${requestId}.`);
 }
 
 /** MLflow's error JSON (`mlflow/exceptions.py` serialize_as_json), as the Python client expects. */

@@ -156,3 +156,18 @@ export function describedRequest(row: RouteRow, d: DescribedRequest): AccessRequ
 export function levelRequest(op: string, family: Family, need: ResourceAction, anchors: Anchors | undefined, tenant: string, owned: readonly Scope[] = []): AccessRequest {
   return { op, action: need, search: false, tenant, checks: [{ family, need, anchors }], owned };
 }
+
+/**
+ * What a call of `row` needs, in words for a refusal that explains itself (`EDIT on run`, `READ on
+ * registered_model`, `CREATE on experiment`, `platform administrator`): the level on each kind of
+ * resource the request names (`named`: indexes of the row's refs, as checksOf reads them), never
+ * which resource. Undefined for a call a level does not decide.
+ */
+export function needsOf(row: RouteRow, named: readonly number[]): string[] | undefined {
+  if (row.action === 'admin') return ['platform administrator'];
+  const action = row.action;
+  if (!isResourceAction(action)) return undefined;
+  const refs = row.resources ?? [];
+  const needs = named.map((i) => `${(refs[i]!.action ?? action).toUpperCase()} on ${refs[i]!.kind}`);
+  return needs.length > 0 ? [...new Set(needs)] : [`${action.toUpperCase()} on ${familyOfOp(row.op)}`];
+}

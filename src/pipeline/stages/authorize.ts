@@ -3,7 +3,7 @@
  * resources, resolves resources to what bindings name only when the principal's bindings
  * depend on it, and asks the engine. Default deny; a lookup or policy error denies.
  */
-import { GatehouseError } from '../../errors.ts';
+import { GatehouseError, permissionDenied } from '../../errors.ts';
 import { decide, hasResourceScopedBindings, isAdmin } from '../../policy/engine.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { OwnershipIndex } from '../../policy/ownership.ts';
@@ -17,7 +17,7 @@ import type { AccessRequest } from '../../model/access.ts';
 import type { Decision } from '../../model/decision.ts';
 import type { Anchors } from '../../model/resource.ts';
 import { isResourceAction } from '../../model/permission.ts';
-import { accessRequest, graphqlRequests, isCrossReference, namedRefs, resultRequest, type NamedRef } from '../../policy/access-request.ts';
+import { accessRequest, graphqlRequests, isCrossReference, namedRefs, needsOf, resultRequest, type NamedRef } from '../../policy/access-request.ts';
 
 export type AuthorizationMode = 'policy' | 'dev-allow-all';
 
@@ -96,8 +96,9 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
       if (decision.effect !== 'allow') {
         // Another tenant's resource answers exactly like a missing one (the resolver's own 404).
         if (decision.reasons.includes('foreign-tenant')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'foreign-tenant');
-        const code = decision.reasons.includes('route-denied') ? 'GATEHOUSE_ROUTE_DISABLED' : 'GATEHOUSE_AUTHZ_DENIED';
-        throw new GatehouseError(code, decision.reasons.join(','));
+        if (decision.reasons.includes('route-denied')) throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', decision.reasons.join(','));
+        // A GraphQL document reads through its REST twins: what it needs is read access to what it reads.
+        throw permissionDenied(row.op, ctx.graphql ? ['READ on what the query reads'] : needsOf(row, namedRefs(row, ctx.resources).map((n) => n.index)), decision.reasons, ctx.requestId);
       }
       const spec = SEARCH_FILTERS[row.op];
       if ((decision.filter || tagged) && spec && !ctx.graphql) {
