@@ -18,21 +18,7 @@ import { mergeSources } from '../policy/service.ts';
 import { policyRepository } from '../store/policy.ts';
 import { withServices } from './services.ts';
 import { REASONS } from '../model/decision.ts';
-
-export interface CommandInput {
-  readonly config: Readonly<Config> | undefined;
-  readonly values: Record<string, unknown>;
-  readonly positionals: string[];
-  readonly configFile: string | undefined;
-}
-
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  readonly needsConfig?: boolean;
-  readonly options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
-  run(input: CommandInput): Promise<number>;
-}
+import { flag, type Command, type CommandInput } from './command.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -279,12 +265,6 @@ export const commands: Record<string, Command> = {
     },
   },
 };
-
-/** `true` / `false` → boolean; absent → undefined; anything else → null (a usage error). */
-export function flag(v: unknown): boolean | undefined | null {
-  if (v === undefined) return undefined;
-  return v === 'true' ? true : v === 'false' ? false : null;
-}
 
 function usage(text: string): number {
   err(text);

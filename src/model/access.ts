@@ -27,3 +27,10 @@ export interface AccessRequest {
   /** The gateway can filter this search's results item by item (src/routes/mlflow/search-filter.ts). */
   readonly filterable?: boolean;
 }
+
+/** One read a GraphQL document makes, as its REST twin's operation on a family (anchors: the resources named, once resolved). */
+export interface TwinRead {
+  readonly op: string;
+  readonly family: Family;
+  readonly anchors: Anchors | undefined;
+}

@@ -11,7 +11,7 @@
  * is a difference in what is known, never in how it is turned into a question: a test sweeps
  * the route table and holds explain's verdict to the gateway's (test/feature/explain-differential.test.ts).
  */
-import type { AccessRequest, Check } from '../model/access.ts';
+import type { AccessRequest, Check, TwinRead } from '../model/access.ts';
 import { isResourceAction, type ResourceAction } from '../model/permission.ts';
 import type { Scope } from '../model/policy.ts';
 import { familyOfKind, isRooted, type Anchors, type Family, type ResourceId } from '../model/resource.ts';
@@ -67,13 +67,6 @@ function checksOf(row: RouteRow, named: readonly NamedRef[]): Check[] {
 /** One result of a search allowed item by item (decision.filter): may the principal read it. */
 export function resultRequest(row: RouteRow, family: Family, anchors: Anchors, tenant: string | undefined, owned: readonly Scope[]): AccessRequest {
   return { op: row.op, action: row.action, search: false, tenant, checks: [{ family, need: 'read', anchors }], owned };
-}
-
-/** One read a GraphQL document makes, as its REST twin's operation on a family (anchors: the resources named, once resolved). */
-export interface TwinRead {
-  readonly op: string;
-  readonly family: Family;
-  readonly anchors: Anchors | undefined;
 }
 
 /**

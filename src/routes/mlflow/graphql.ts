@@ -35,7 +35,7 @@ import { GatehouseError } from '../../errors.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { ResourceRef } from './types.ts';
 import { MLFLOW_GRAPHQL_SDL } from './graphql-schema.ts';
-import type { TwinRead } from '../../policy/access-request.ts';
+import type { TwinRead } from '../../model/access.ts';
 import type { ResourceId, Family } from '../../model/resource.ts';
 
 export const GRAPHQL_OP = 'graphql.query';
