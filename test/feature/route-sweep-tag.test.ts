@@ -18,13 +18,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { basic, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
 import type { RouteRow } from '../../src/routes/mlflow/types.ts';
-import { everyMessage, requestNaming as build, type Built, type ResourceIds } from '../harness/tenant-resources.ts';
+import { everyMessage, requestNaming as build, sendBuilt, isForwarded, type Built, type ResourceIds, type Sent } from '../harness/tenant-resources.ts';
 import type { ResourceKind } from '../../src/model/resource.ts';
 
 const PASSWORD = 'sweep-password-123';
@@ -74,31 +73,9 @@ after(async () => {
   await stub?.close();
 });
 
-interface Sent {
-  readonly status: number;
-  readonly text: string;
-  /** Everything the upstream received while the call was handled. */
-  readonly upstream: Recorded[];
-}
+const send = (method: string, b: Built, auth: Record<string, string>): Promise<Sent> => sendBuilt(gh.url, stub, method, b, auth);
 
-function send(method: string, b: Built, auth: Record<string, string>): Promise<Sent> {
-  stub.requests.length = 0;
-  const u = new URL(gh.url);
-  const headers: Record<string, string> = { ...b.headers, ...auth };
-  if (b.body !== undefined) headers['content-length'] = String(Buffer.byteLength(b.body));
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path: b.path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), upstream: [...stub.requests] }));
-    });
-    req.on('error', reject);
-    req.end(b.body);
-  });
-}
-
-/** A call the gateway forwarded (the forward stage adds X-Forwarded-For; its own lookups do not). */
-const forwarded = (r: Recorded) => r.headers['x-forwarded-for'] !== undefined;
+const forwarded = isForwarded;
 /** The gateway's own lookups: GETs it makes without the client's request. */
 const lookup = (r: Recorded) => r.method === 'GET' && !forwarded(r);
 

@@ -4,7 +4,9 @@
  * identifier field of the route table takes for them, and one MLflow answer that holds every
  * message the gateway's lookups and response filters read.
  */
+import { request } from 'node:http';
 import type { IdSource, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { Recorded, StubUpstream } from './stub-upstream.ts';
 import type { ResourceKind } from '../../src/model/resource.ts';
 
 export interface ResourceIds {
@@ -131,3 +133,30 @@ export function requestNaming(row: RouteRow, template: string, ids: ResourceIds)
   }
   return { path: `${path}${qs}`, headers, body };
 }
+
+export interface Sent {
+  readonly status: number;
+  readonly text: string;
+  /** Everything the upstream received while the call was handled. */
+  readonly upstream: Recorded[];
+}
+
+/** Sends a built request to the gateway at `url`, recording what `stub` received meanwhile. */
+export function sendBuilt(url: string, stub: StubUpstream, method: string, b: Built, auth: Record<string, string>): Promise<Sent> {
+  stub.requests.length = 0;
+  const u = new URL(url);
+  const headers: Record<string, string> = { ...b.headers, ...auth };
+  if (b.body !== undefined) headers['content-length'] = String(Buffer.byteLength(b.body));
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method, path: b.path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), upstream: [...stub.requests] }));
+    });
+    req.on('error', reject);
+    req.end(b.body);
+  });
+}
+
+/** A call the gateway forwarded: the forward stage adds X-Forwarded-For; the gateway's own lookups do not. */
+export const isForwarded = (r: Recorded): boolean => r.headers['x-forwarded-for'] !== undefined;
