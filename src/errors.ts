@@ -5,6 +5,7 @@
  * A private `detail` may accompany an error for logs and audit; it never reaches the caller.
  * `docs/errors.md` is generated from this table and checked against it by a test.
  */
+import type { ReasonId } from './model/decision.ts';
 
 export interface ErrorSpec {
   readonly status: number;
@@ -13,90 +14,120 @@ export interface ErrorSpec {
   readonly message: string;
   /** When the client may retry, and how. */
   readonly hint?: string;
+  /** How the audit event of a request this error ends records it (src/audit/event.ts). */
+  readonly outcome: ErrorOutcome;
+  /**
+   * A refusal's reason id: what the audit event's decision carries when the request was refused
+   * before (or instead of) a decision of the engine: an unknown route, a foreign workspace, a
+   * resource not found in the caller's tenant, ...
+   */
+  readonly reason?: ReasonId;
 }
+
+/**
+ * `denied`: refused (authentication, authorization, tenancy, rate limits); `malformed`: refused as
+ * ambiguous or invalid; `failed`: the gateway or MLflow could not serve it; `aborted`: the exchange
+ * was cut before the answer was complete (the client left, or the gateway cut it).
+ */
+export type ErrorOutcome = 'denied' | 'malformed' | 'failed' | 'aborted';
 
 export const ERRORS = {
   GATEHOUSE_REQUEST_BAD_TARGET: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'The request target is not in origin form (an absolute URL, `*`, or a fragment was sent).',
   },
   GATEHOUSE_REQUEST_AMBIGUOUS_PATH: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'The request path is ambiguous (encoded "/", "\\" or ".", dot segments, "//", backslashes, control characters or invalid percent-encoding); send it in plain canonical form.',
   },
   GATEHOUSE_REQUEST_AMBIGUOUS_QUERY: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'The query string is ambiguous (a parameter MLflow reads once is repeated, a field is spelled two ways, or it is malformed).',
   },
   GATEHOUSE_REQUEST_UNEXPECTED_QUERY: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'This endpoint reads its parameters from the JSON body; a query string is not accepted.',
   },
   GATEHOUSE_REQUEST_UNEXPECTED_BODY: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'This endpoint takes no request body (a body on GET is refused).',
   },
   GATEHOUSE_REQUEST_BAD_JSON: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'The request body is not strict JSON: it must be UTF-8 without a byte-order mark, a single JSON object, with no NaN/Infinity, no duplicate keys and no integers beyond 2^53.',
   },
   GATEHOUSE_REQUEST_AMBIGUOUS_FIELD: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'The request names the same field twice (snake_case and camelCase spellings, or run_id and run_uuid with different values).',
   },
   GATEHOUSE_REQUEST_BAD_CONTENT_TYPE: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'This endpoint expects Content-Type: application/json.',
   },
   GATEHOUSE_REQUEST_NONCANONICAL_ID: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'An identifier is not in canonical form: an experiment id must be a plain decimal integer (no sign, spaces, leading zeros or non-ASCII digits), and an artifact path must be relative, without "..", ".", "%", "\\", "#" or another workspace\'s prefix.',
   },
   GATEHOUSE_REQUEST_AMBIGUOUS_REFERENCE: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'A reference MLflow parses (a model version source or run_link, a models:/, runs:/, mlflow-artifacts:/ or file: URI, an artifact or attachment path) is in a form two parsers could read differently: control characters, leading or trailing whitespace, "%", "\\", "?", "#", an upper-case scheme, an empty authority ("models:///"), or empty, "." or ".." segments.',
   },
   GATEHOUSE_REQUEST_UNRESOLVED_SOURCE: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'The model version source does not lie inside what the request names: a runs:/ source must name its run_id, a models:/<model_id> source its model_id, and any other artifact location must lie inside the artifact root of its run_id or model_id (the answer carries MLflow\'s own message).',
   },
   GATEHOUSE_REQUEST_INVALID_ID_TYPE: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'An identifier field holds a JSON number, boolean, list or object where MLflow reads a string; it is not converted (the answer carries MLflow\'s own message for it).',
   },
   GATEHOUSE_REQUEST_BAD_GRAPHQL: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message:
       'The GraphQL request is not valid: the body needs a `query` string that parses and validates against MLflow\'s schema, an object `variables` that fits it, an `operationName` that names one of its operations, and at most server.graphql.maxDepth levels and server.graphql.maxFields fields.',
   },
   GATEHOUSE_REQUEST_BAD_PAGE_TOKEN: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'The page_token was not issued by this gateway for this search; start again without one.',
   },
   GATEHOUSE_REQUEST_UNSAFE_FILTER: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'The search filter cannot be parsed safely; tag-mode tenancy must add its tenant constraint to it.',
     hint:
@@ -104,209 +135,274 @@ export const ERRORS = {
   },
   GATEHOUSE_REQUEST_TOO_LARGE: {
     status: 413,
+    outcome: 'malformed',
     mlflowCode: 'RESOURCE_EXHAUSTED',
     message: 'The JSON request body is larger than the gateway accepts (server.maxJsonBodyBytes).',
   },
   GATEHOUSE_REQUEST_JSON_TOO_COMPLEX: {
     status: 413,
+    outcome: 'malformed',
     mlflowCode: 'RESOURCE_EXHAUSTED',
     message: 'The JSON request body nests arrays and objects deeper than the gateway accepts (server.maxJsonDepth), or holds an array or object with more items than it accepts (server.maxJsonElements).',
   },
   GATEHOUSE_REQUEST_BODY_TIMEOUT: {
     status: 408,
+    outcome: 'malformed',
     mlflowCode: 'DEADLINE_EXCEEDED',
     message: 'The request body did not arrive in time (server.jsonBodyTimeoutMs); the connection is closed.',
     hint: 'Retry; the MLflow client retries 408 by itself.',
   },
   GATEHOUSE_REQUEST_HEADERS_TOO_LARGE: {
     status: 431,
+    outcome: 'malformed',
     mlflowCode: 'RESOURCE_EXHAUSTED',
     message: 'The request headers are larger than the gateway accepts (server.maxHeaderBytes); a bearer token carrying many groups is the usual cause.',
   },
   GATEHOUSE_REQUEST_BAD_HEADERS: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'The request headers are ambiguous (a header the gateway reads once is repeated, or both Content-Length and Transfer-Encoding are set).',
   },
   GATEHOUSE_REQUEST_FOREIGN_ORIGIN: {
     status: 403,
+    outcome: 'denied',
+    reason: 'foreign-origin',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'State-changing requests from another origin are refused.',
   },
   GATEHOUSE_ROUTE_UNKNOWN: {
     status: 404,
+    outcome: 'denied',
+    reason: 'unknown-route',
     mlflowCode: 'ENDPOINT_NOT_FOUND',
     message: 'No such MLflow endpoint is exposed by this gateway.',
   },
   GATEHOUSE_ROUTE_DISABLED: {
     status: 403,
+    outcome: 'denied',
+    reason: 'route-denied',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'This MLflow endpoint is disabled by the gateway.',
   },
   GATEHOUSE_AUTHN_REQUIRED: {
     status: 401,
+    outcome: 'denied',
+    reason: 'unauthenticated',
     mlflowCode: 'UNAUTHENTICATED',
     message: 'Authentication is required: send HTTP Basic credentials or a bearer token.',
   },
   GATEHOUSE_AUTHN_INVALID: {
     status: 401,
+    outcome: 'denied',
+    reason: 'invalid-credentials',
     mlflowCode: 'UNAUTHENTICATED',
     message: 'The credentials sent are not valid.',
   },
   GATEHOUSE_AUTHN_UNAVAILABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The identity provider (directory or IdP) is not reachable or did not answer in time; the credentials could not be checked.',
     hint: 'Retry with backoff.',
   },
   GATEHOUSE_AUTHZ_DENIED: {
     status: 403,
+    outcome: 'denied',
+    reason: 'no-grant',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Permission denied.',
+    hint: 'The answer to an MLflow call names the operation, the level it needs on which kind of resource, the reason ids and the request id (`Permission denied: runs.logMetric needs EDIT on run (no-grant). Request id: …`).',
   },
   GATEHOUSE_AUTHZ_GRAPHQL_UNSUPPORTED: {
     status: 403,
+    outcome: 'denied',
+    reason: 'graphql-unsupported',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'The GraphQL request selects a field the gateway cannot check, so it was refused.',
   },
   GATEHOUSE_AUTHZ_ARTIFACT_LOCATION: {
     status: 403,
+    outcome: 'denied',
+    reason: 'artifact-location',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Only platform administrators may choose an experiment\'s artifact_location; leave it unset and MLflow places the artifacts under the tenant\'s own root.',
   },
   GATEHOUSE_AUTHZ_TENANT_TAG: {
     status: 403,
+    outcome: 'denied',
+    reason: 'tenant-tag',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'The tenant tag (tenancy.tagKey) is set by Gatehouse; only platform administrators may set, change or delete it.',
     hint: 'Leave the tag out: experiments and registered models created through Gatehouse get it automatically.',
   },
   GATEHOUSE_TENANT_WORKSPACES_VIRTUAL: {
     status: 400,
+    outcome: 'failed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'In tag and instance tenancy the workspaces MLflow clients see are Gatehouse\'s tenants; create, change and delete them with the admin API, the CLI or the configuration file.',
   },
   GATEHOUSE_TENANT_FORBIDDEN: {
     status: 403,
+    outcome: 'denied',
+    reason: 'not-member',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'The workspace named in X-MLFLOW-WORKSPACE is not one of yours.',
   },
   GATEHOUSE_TENANT_UNAVAILABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'This tenant cannot be served: the MLflow server behind the gateway does not have workspaces enabled.',
   },
   GATEHOUSE_RESOURCE_NOT_FOUND: {
     status: 404,
+    outcome: 'denied',
+    reason: 'not-in-tenant',
     mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
     message: 'A resource named in the request does not exist.',
   },
   GATEHOUSE_RESOURCE_UNRESOLVABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'A resource named in the request could not be looked up to check access.',
     hint: 'Retry with backoff.',
   },
   GATEHOUSE_UPSTREAM_UNAVAILABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The MLflow server is not reachable.',
     hint: 'Retry with backoff; the MLflow client does this by itself.',
   },
   GATEHOUSE_UPSTREAM_TIMEOUT: {
     status: 504,
+    outcome: 'failed',
     mlflowCode: 'DEADLINE_EXCEEDED',
     message: 'The MLflow server did not answer in time.',
     hint: 'Retry with backoff.',
   },
   GATEHOUSE_UPSTREAM_BAD_RESPONSE: {
     status: 502,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The MLflow server closed the connection or sent an invalid response.',
     hint: 'Retry with backoff.',
   },
   GATEHOUSE_STORE_UNAVAILABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The gateway store is not reachable.',
   },
   GATEHOUSE_AUDIT_UNAVAILABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The audit trail cannot record this change right now (audit.mode is required), so it was not made.',
     hint: 'Retry with backoff.',
   },
   GATEHOUSE_RATE_LIMITED: {
     status: 429,
+    outcome: 'denied',
+    reason: 'rate-limited',
     mlflowCode: 'REQUEST_LIMIT_EXCEEDED',
     message: 'Too many requests (or too many failed sign-in attempts); slow down and retry after the time in Retry-After.',
     hint: 'Wait for Retry-After seconds; the MLflow client retries 429 with backoff.',
   },
   GATEHOUSE_RATE_LIMIT_UNAVAILABLE: {
     status: 503,
+    outcome: 'failed',
     mlflowCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The shared rate-limit store (Redis) is not reachable, so the request was refused rather than let through unlimited (rateLimits.onBackendError is deny).',
     hint: 'Retry with backoff.',
   },
   GATEHOUSE_ADMIN_INVALID_PARAMETER: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'An admin API request is invalid; `details` names each field and what is wrong with it.',
   },
   GATEHOUSE_ADMIN_NOT_FOUND: {
     status: 404,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
     message: 'The user, service account, token, tenant, group, role, grant or session named does not exist.',
   },
   GATEHOUSE_ADMIN_CONFLICT: {
     status: 409,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_CONFLICT',
     message: 'The change conflicts with what exists (a name already taken, something still referenced, or the last administrator).',
   },
   GATEHOUSE_ADMIN_DECLARED: {
     status: 409,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_CONFLICT',
     message: 'This entry is declared in the configuration file (source: config); change it there, not through the API.',
   },
   GATEHOUSE_ADMIN_LAST_ADMIN: {
     status: 409,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_CONFLICT',
     message:
       'The change would leave no enabled platform administrator among local users (demoting, disabling or deleting the last one is refused through every door); make another administrator first.',
   },
   GATEHOUSE_ADMIN_MLFLOW_REFUSED: {
     status: 409,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_CONFLICT',
     message:
       'MLflow refused the change to the tenant\'s workspace (the message says why: a reserved name, workspaces not enabled, resources still in it); nothing was changed in Gatehouse.',
   },
   GATEHOUSE_ADMIN_NO_TOKEN_PROVIDER: {
     status: 409,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_CONFLICT',
     message:
       'No enabled identity provider of type `token` would accept this token, so it is not minted: add `- type: token` to `auth.providers` (it is there by default).',
   },
   GATEHOUSE_COMPAT_INVALID_PARAMETER: {
     status: 400,
+    outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
     message: 'A parameter of this MLflow auth API call is missing or invalid, or names something Gatehouse cannot map (see docs/migrating-from-mlflow-auth.md).',
   },
   GATEHOUSE_COMPAT_ALREADY_EXISTS: {
     status: 400,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_ALREADY_EXISTS',
     message: 'The user or permission already exists (MLflow auth API).',
   },
   GATEHOUSE_COMPAT_NOT_FOUND: {
     status: 404,
+    outcome: 'failed',
     mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
     message: 'The user or permission does not exist (MLflow auth API).',
   },
   GATEHOUSE_CLIENT_ABORTED: {
     status: 499,
+    outcome: 'aborted',
     mlflowCode: 'CANCELLED',
     message: 'The client closed the connection before the answer was complete (mid-upload, waiting for the answer, or mid-download); nothing was sent back. Audited as `aborted`, never as a gateway or MLflow failure.',
   },
+  GATEHOUSE_CLIENT_TIMEOUT: {
+    status: 408,
+    outcome: 'aborted',
+    mlflowCode: 'DEADLINE_EXCEEDED',
+    message: 'The gateway closed the connection: the client kept it waiting longer than server.clientIdleTimeoutMs (no byte of its upload arrived, or none of its answer was taken), or a body for Gatehouse\'s own endpoints was not complete within server.jsonBodyTimeoutMs. Nothing more was sent back. Audited as `aborted`, the gateway\'s cut, not as a client that left.',
+  },
+  GATEHOUSE_DRAIN_DEADLINE: {
+    status: 503,
+    outcome: 'aborted',
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The gateway was shutting down and closed the connection at the drain deadline, before the answer was complete.',
+    hint: 'Retry: the replicas that stay serve it.',
+  },
   GATEHOUSE_INTERNAL_ERROR: {
     status: 500,
+    outcome: 'failed',
     mlflowCode: 'INTERNAL_ERROR',
     message: 'Internal gateway error.',
   },
@@ -336,6 +432,16 @@ export class GatehouseError extends Error {
   get spec(): ErrorSpec {
     return ERRORS[this.code];
   }
+}
+
+/**
+ * The engine's refusal, explaining itself (issue 20): the operation, what it needs on which kind
+ * of resource, the reason ids and the request id. It never names a resource: another tenant's is
+ * answered as not found before this (GATEHOUSE_RESOURCE_NOT_FOUND), so nothing here tells which exist.
+ */
+export function permissionDenied(op: string, needs: readonly string[] | undefined, reasons: readonly string[], requestId: string): GatehouseError {
+  const what = needs && needs.length > 0 ? `${op} needs ${needs.join(' and ')}` : `${op} is not allowed`;
+  return new GatehouseError('GATEHOUSE_AUTHZ_DENIED', reasons.join(','), undefined, `Permission denied: ${what} (${reasons.join(', ')}). Request id: ${requestId}.`);
 }
 
 /** MLflow's error JSON (`mlflow/exceptions.py` serialize_as_json), as the Python client expects. */

@@ -10,10 +10,8 @@
  * for people the gateway has no record of (the response says so in `notes`).
  */
 import { z } from 'zod';
-import type { Principal } from '../identity/principal.ts';
-import { REASONS, type ReasonId } from '../policy/decision.ts';
-import { bindingsFor, decide, type Anchors, type Check } from '../policy/engine.ts';
-import { globMatch, LEVELS, type Binding, type Family, type Level } from '../policy/model.ts';
+import { bindingsFor, decide } from '../policy/engine.ts';
+import { levelRequest } from '../policy/access-request.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import { ownershipRepository } from '../store/ownership.ts';
 import type { AdminDeps } from './deps.ts';
@@ -21,6 +19,13 @@ import { localAccountProviders } from '../identity/providers.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
 import { AdminError, invalid, notFound, route, type RouteSpec } from './http.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
+import { globMatch } from '../lib/glob.ts';
+import type { Check } from '../model/access.ts';
+import { REASONS, type ReasonId } from '../model/decision.ts';
+import { LEVELS, type Level } from '../model/permission.ts';
+import type { Binding } from '../model/policy.ts';
+import type { Principal } from '../model/principal.ts';
+import type { Anchors, Family } from '../model/resource.ts';
 
 const accessQuery = z
   .strictObject({
@@ -147,14 +152,7 @@ export function accessRoutes(deps: AdminDeps): RouteSpec[] {
           let matched: readonly string[] = [];
           let denied = false;
           for (const [need, lvl] of NEEDS) {
-            const d = decide(snapshot, c.principal, {
-              op: 'access.check',
-              action: need,
-              search: false,
-              tenant,
-              checks: [{ family, need, anchors }],
-              owned: c.owner !== undefined ? [ownedScope] : [],
-            });
+            const d = decide(snapshot, c.principal, levelRequest('access.check', family, need, anchors, tenant, c.owner !== undefined ? [ownedScope] : []));
             if (d.effect === 'allow') [level, reasons, matched] = [lvl, d.reasons, d.matchedBindings];
             else if (level === 'NO_PERMISSIONS' && d.reasons.includes('explicit-deny')) [denied, reasons, matched] = [true, d.reasons, d.matchedBindings];
             if (d.effect === 'deny') break;

@@ -18,7 +18,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERRORS, GatehouseError } from '../errors.ts';
-import type { Principal } from '../identity/principal.ts';
 import { isAdmin } from '../policy/engine.ts';
 import { principalActor } from '../services/context.ts';
 import { SESSION_PROVIDER_METHOD } from '../identity/session.ts';
@@ -37,6 +36,7 @@ import { sessionRoutes } from './sessions.ts';
 import { tenantRoutes } from './tenants.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
+import type { Principal } from '../model/principal.ts';
 
 export type { AdminDeps } from './deps.ts';
 

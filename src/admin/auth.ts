@@ -7,8 +7,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
-import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import type { IdentityProvider } from '../identity/principal.ts';
 import { basicAttempt, type RateLimits } from '../ratelimit/limits.ts';
+import type { Principal } from '../model/principal.ts';
 
 /** "Unavailable" reasons of providers whose lookup is the gateway's own store (as in the pipeline). */
 const STORE_REASONS = new Set(['store-unavailable', 'session-store-unavailable']);

@@ -6,9 +6,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../errors.ts';
-import type { Principal } from '../identity/principal.ts';
 import type { Actor } from '../services/context.ts';
 import { ServiceError, type FieldProblem } from '../services/errors.ts';
+import type { Principal } from '../model/principal.ts';
 
 export { conflict, invalid, notFound } from '../services/errors.ts';
 export type { FieldProblem };

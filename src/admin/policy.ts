@@ -4,12 +4,12 @@
  * force. `GET /me`: the caller's own principal, tenants and effective roles.
  */
 import { z } from 'zod';
-import { REASONS } from '../policy/decision.ts';
 import { bindingsFor, groupsOf, isAdmin, tenantsOf } from '../policy/engine.ts';
 import { explain } from '../policy/explain.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import type { AdminDeps } from './deps.ts';
 import { invalid, route, type RouteSpec } from './http.ts';
+import { REASONS } from '../model/decision.ts';
 
 const explainBody = z.strictObject({
   principal: z
@@ -36,7 +36,7 @@ export function policyRoutes(deps: AdminDeps): RouteSpec[] {
       response: z.object({ effect: z.enum(['allow', 'deny']), reasons: z.array(z.string()), matchedBindings: z.array(z.string()), bindings: z.array(z.unknown()) }),
       handler: async ({ body }) => {
         const admin = body.admin ?? (body.serviceAccount ? false : ((await deps.store.findUserByName(body.principal))?.admin ?? false));
-        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) });
+        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) }, { tag: deps.config.tenancy.mode === 'tag' });
         if (!result) throw invalid('op', `unknown operation ${body.op} (see docs/routes.md)`);
         return { ...result, reasonText: Object.fromEntries(result.reasons.map((r) => [r, REASONS[r]])) };
       },

@@ -2,7 +2,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import type { Command, CommandInput } from '../cli/commands.ts';
+import type { Command, CommandInput } from '../cli/command.ts';
 import { auditRepository } from '../store/audit.ts';
 import { openStore, type Store } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';

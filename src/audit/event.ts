@@ -4,19 +4,19 @@
  * gateway established are recorded; no header but the user agent, no body, no credential.
  * Admin events (admin-event.ts) share the chain and the sinks; they carry `type: 'admin'`.
  */
-import type { ErrorCode } from '../errors.ts';
+import { ERRORS, type ErrorCode, type ErrorOutcome, type ErrorSpec } from '../errors.ts';
 import { escapeText } from '../lib/escape-text.ts';
 import type { RequestContext } from '../pipeline/context.ts';
-import type { ReasonId } from '../policy/decision.ts';
 import type { AdminAuditEvent } from './admin-event.ts';
+import type { ReasonId } from '../model/decision.ts';
 
 export { escapeText };
 
 /** `pending`: written before a mutating request is forwarded (audit.mode required); `complete`: after it ended. */
 export type AuditPhase = 'pending' | 'complete';
 
-/** How the request ended, for auditors: `allowed` (forwarded), `denied`, `malformed` (refused as ambiguous or invalid), `failed`, `aborted` (the client left first). */
-export type AuditOutcome = 'allowed' | 'denied' | 'malformed' | 'failed' | 'aborted' | 'pending';
+/** How the request ended, for auditors: `allowed` (forwarded), or how its error ended it (src/errors.ts ErrorOutcome). */
+export type AuditOutcome = 'allowed' | ErrorOutcome | 'pending';
 
 export interface RequestAuditEvent {
   /** Event format version. */
@@ -83,25 +83,20 @@ export interface BuildOptions {
   readonly userAgentMaxLength: number;
 }
 
-const MALFORMED_PREFIXES = ['GATEHOUSE_REQUEST_'];
-const DENIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'GATEHOUSE_REQUEST_FOREIGN_ORIGIN',
-  'GATEHOUSE_ROUTE_UNKNOWN',
-  'GATEHOUSE_ROUTE_DISABLED',
-  'GATEHOUSE_AUTHN_REQUIRED',
-  'GATEHOUSE_AUTHN_INVALID',
-  'GATEHOUSE_AUTHZ_DENIED',
-  'GATEHOUSE_RATE_LIMITED',
-]);
-
-const ABORTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['GATEHOUSE_CLIENT_ABORTED']);
-
+/** How the request ended: the error registry says it for each code (src/errors.ts `outcome`). */
 export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext['decision']): AuditOutcome {
   if (error === undefined) return decision?.effect === 'deny' ? 'denied' : 'allowed';
-  if (DENIED.has(error)) return 'denied';
-  if (ABORTED.has(error)) return 'aborted';
-  if (MALFORMED_PREFIXES.some((p) => error.startsWith(p))) return 'malformed';
-  return 'failed';
+  return ERRORS[error].outcome;
+}
+
+/**
+ * The engine's decision, or for a request refused before (or instead of) one, the refusal's
+ * reason id from the registry: every denied request's event says why.
+ */
+function decisionOf(ctx: RequestContext): RequestAuditEvent['decision'] {
+  if (ctx.decision) return { effect: ctx.decision.effect, reasons: [...ctx.decision.reasons] };
+  const reason = ctx.errorCode === undefined ? undefined : (ERRORS[ctx.errorCode] as ErrorSpec).reason;
+  return reason === undefined ? null : { effect: 'deny', reasons: [reason] };
 }
 
 /** The most of MLflow's withheld error text an event keeps (characters). */
@@ -127,7 +122,7 @@ export function buildAuditEvent(ctx: RequestContext, o: BuildOptions): RequestAu
       key: Object.fromEntries(Object.entries(r.key).map(([k, v]) => [k, escapeText(v, 512)])),
       from: r.from,
     })),
-    decision: ctx.decision ? { effect: ctx.decision.effect, reasons: [...ctx.decision.reasons] } : null,
+    decision: decisionOf(ctx),
     outcome: o.phase === 'pending' ? 'pending' : outcomeOf(ctx.errorCode, ctx.decision),
     error: ctx.errorCode ?? null,
     upstreamStatus: ctx.upstreamStatus ?? null,

@@ -9,7 +9,6 @@ import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/ex
 import { explain } from '../policy/explain.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
-import { REASONS } from '../policy/decision.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { importCommands } from './import-mlflow.ts';
@@ -18,21 +17,8 @@ import { initCommands } from './init.ts';
 import { mergeSources } from '../policy/service.ts';
 import { policyRepository } from '../store/policy.ts';
 import { withServices } from './services.ts';
-
-export interface CommandInput {
-  readonly config: Readonly<Config> | undefined;
-  readonly values: Record<string, unknown>;
-  readonly positionals: string[];
-  readonly configFile: string | undefined;
-}
-
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  readonly needsConfig?: boolean;
-  readonly options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
-  run(input: CommandInput): Promise<number>;
-}
+import { REASONS } from '../model/decision.ts';
+import { flag, type Command, type CommandInput } from './command.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -204,7 +190,7 @@ export const commands: Record<string, Command> = {
         experimentId: values['experiment-id'] as string | undefined,
         experimentName: values['experiment-name'] as string | undefined,
         model: values.model as string | undefined,
-      })!;
+      }, { tag: config!.tenancy.mode === 'tag' })!;
       const { tenant, tenants: mine, bindings } = decision;
       if (values.json) out(JSON.stringify(decision, null, 2));
       else {
@@ -306,12 +292,6 @@ export const commands: Record<string, Command> = {
     },
   },
 };
-
-/** `true` / `false` → boolean; absent → undefined; anything else → null (a usage error). */
-export function flag(v: unknown): boolean | undefined | null {
-  if (v === undefined) return undefined;
-  return v === 'true' ? true : v === 'false' ? false : null;
-}
 
 function usage(text: string): number {
   err(text);

@@ -20,7 +20,7 @@ import { policyRepository, type StoredPolicy } from '../store/policy.ts';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
 import { canonicalResource, grantsFor, listGrants, parsePermission, UnmappableGrant, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
 import { cliActor } from '../services/context.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 import { cliServices } from './services.ts';
 import { LOCAL_NAME } from '../identity/local-names.ts';
 

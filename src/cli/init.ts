@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 import { cliActor } from '../services/context.ts';
 import { recordBootstrapAdmin } from '../services/users.ts';
 import { cliServices } from './services.ts';

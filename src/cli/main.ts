@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config/load.ts';
-import { commands, type Command } from './commands.ts';
+import { commands } from './commands.ts';
+import type { Command } from './command.ts';
 
 const USAGE = `gatehouse — policy enforcement gateway for MLflow
 

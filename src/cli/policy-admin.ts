@@ -6,7 +6,7 @@
  * MLflow workspace too (MLflow from this configuration's `mlflow.url`), and `tenants remove`
  * deletes it.
  */
-import type { Command, CommandInput } from './commands.ts';
+import type { Command, CommandInput } from './command.ts';
 import { bindingSchema, roleSchema, type BindingConfig } from '../policy/config.ts';
 import { withServices } from './services.ts';
 

@@ -23,7 +23,7 @@ import { createSessionRepository } from '../store/sessions.ts';
 import { openStore, type Store } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';
 import { createUpstreams, type Upstreams } from '../upstream/upstreams.ts';
-import type { CommandInput } from './commands.ts';
+import type { CommandInput } from './command.ts';
 
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 

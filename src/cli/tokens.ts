@@ -3,7 +3,7 @@
  * (registered in cli/commands.ts), over the tokens and service-accounts services. A token is
  * printed once, at creation; nothing else ever prints a secret.
  */
-import { flag, type Command } from './commands.ts';
+import { flag, type Command } from './command.ts';
 import { withServices } from './services.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);

@@ -18,9 +18,10 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, GatehouseError } from '../errors.ts';
 import { passwordProblems, verifyPassword } from '../identity/password.ts';
-import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import type { IdentityProvider } from '../identity/principal.ts';
 import { describedPrincipal, localUserOf } from '../identity/local-names.ts';
 import { decide, isAdmin, tenantsOf } from '../policy/engine.ts';
+import { levelRequest } from '../policy/access-request.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import { principalActor, type Actor } from '../services/context.ts';
@@ -30,6 +31,7 @@ import { policyRepository } from '../store/policy.ts';
 import type { Store, User } from '../store/store.ts';
 import { apiAuthenticator } from '../admin/auth.ts';
 import { canonicalResource, familyOfResourceType, LEVELS_DESCENDING, listGrants, parsePermission, UnmappableGrant, type ResourceRef } from './mlflow-permissions.ts';
+import type { Principal } from '../model/principal.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface CompatRoute {
@@ -140,7 +142,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
     let explicitDeny = false;
     for (const level of LEVELS_DESCENDING) {
       const need = level.toLowerCase() as 'read' | 'use' | 'edit' | 'manage';
-      const d = decide(snapshot, principal, { op: 'mlflowAuth.check', action: need, search: false, tenant, checks: [{ family, need, anchors }] });
+      const d = decide(snapshot, principal, levelRequest('mlflowAuth.check', family, need, anchors, tenant));
       if (d.effect === 'allow') return level;
       if (d.reasons.includes('explicit-deny')) explicitDeny = true;
     }

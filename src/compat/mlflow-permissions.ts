@@ -11,8 +11,9 @@
  * in Gatehouse takes away every access to that resource.
  */
 import type { BindingConfig, RoleConfig } from '../policy/config.ts';
-import { LEVELS, type Family, type Level } from '../policy/model.ts';
 import type { PolicyRepository, StoredBinding, StoredPolicy } from '../store/policy.ts';
+import { LEVELS, type Level } from '../model/permission.ts';
+import type { Family } from '../model/resource.ts';
 
 export const GRANT_LEVELS = ['READ', 'USE', 'EDIT', 'MANAGE'] as const;
 export type GrantLevel = (typeof GRANT_LEVELS)[number];

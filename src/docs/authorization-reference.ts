@@ -2,23 +2,15 @@
  * Renders docs/authorization.md: the model, the built-in roles, and the permission matrix
  * computed by the engine itself for every row of the route table.
  */
-import { decide, type Check } from '../policy/engine.ts';
-import { BUILTIN_ROLES, familyOfKind, familyOfOp } from '../policy/model.ts';
+import { decide } from '../policy/engine.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
-import { REASONS } from '../policy/decision.ts';
-import type { Principal } from '../identity/principal.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
 import type { RouteRow } from '../routes/mlflow/types.ts';
 import { concretePaths } from '../routes/mlflow/expand.ts';
-
-const NEEDS = new Set(['read', 'use', 'edit', 'manage', 'create']);
-
-function checksFor(row: RouteRow): Check[] {
-  if (!NEEDS.has(row.action)) return [];
-  const refs = row.resources ?? [];
-  const checks = refs.map((r) => ({ family: familyOfKind(r.kind), need: (r.action ?? row.action) as Check['need'] }));
-  return checks.length > 0 ? checks : [{ family: familyOfOp(row.op), need: row.action as Check['need'] }];
-}
+import { REASONS } from '../model/decision.ts';
+import type { Principal } from '../model/principal.ts';
+import { BUILTIN_ROLES } from '../policy/roles.ts';
+import { describedRequest } from '../policy/access-request.ts';
 
 export function renderAuthorizationMarkdown(rows: readonly RouteRow[]): string {
   const roles = BUILTIN_ROLES.map((r) => r.name);
@@ -30,7 +22,7 @@ export function renderAuthorizationMarkdown(rows: readonly RouteRow[]): string {
   });
   const principal = (name: string): Principal => describedPrincipal(name, { kind: 'user', method: 'basic', provider: 'x' });
   const cell = (row: RouteRow, role: string) => {
-    const d = decide(snapshot, principal(`as-${role}`), { op: row.op, action: row.action, search: row.tenancy === 'search', tenant: 'team', checks: checksFor(row), ...(row.op === 'workspaces.get' && { workspace: 'team' }) });
+    const d = decide(snapshot, principal(`as-${role}`), describedRequest(row, { tenant: 'team' }));
     return d.effect === 'allow' ? '✓' : '·';
   };
   const lines = [

@@ -13,9 +13,10 @@ import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import { findTokenForAuth, touchToken, type TokenForAuth } from '../store/tokens.ts';
-import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import type { AuthResult, IdentityProvider } from './principal.ts';
 import { looksLikeToken, parseToken, sameHash } from './token-format.ts';
 import { asLocalName } from './local-names.ts';
+import type { Principal } from '../model/principal.ts';
 
 export const apiTokenSchema = z
   .strictObject({

@@ -17,10 +17,11 @@ import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import { close, connector, deadline, isCredentialsRejection, LdapUnavailable, readBindPassword, serviceConnection, unavailable } from './ldap-conn.ts';
 import { escapeDnValue, firstRdnValue, normalizeDn } from './ldap-dn.ts';
 import type { LdapConfig } from './ldap-schema.ts';
-import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import type { AuthResult, IdentityProvider } from './principal.ts';
 import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
 import { looksLikeToken } from './token-format.ts';
 import { asLocalName } from './local-names.ts';
+import type { Principal } from '../model/principal.ts';
 
 export { ldapSchema, type LdapConfig } from './ldap-schema.ts';
 

@@ -18,10 +18,11 @@ import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
 import type { Store, User } from '../store/store.ts';
 import { watchUsersVersion } from './users-version.ts';
 import { verifyPassword, hashPassword, needsRehash } from './password.ts';
-import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import type { AuthResult, IdentityProvider } from './principal.ts';
 import { readBasicCredentials, withBasicCredentials } from './basic-request.ts';
 import { looksLikeToken } from './token-format.ts';
 import { asLocalName } from './local-names.ts';
+import type { Principal } from '../model/principal.ts';
 
 export const localBasicSchema = z
   .strictObject({

@@ -9,7 +9,7 @@
  * an identity always has a `:`, a local name never.
  */
 import { z } from 'zod';
-import type { Principal } from './principal.ts';
+import type { Principal } from '../model/principal.ts';
 
 /** A local user or service account name as the policy writes it (letters, digits, `. _ @ -`; no `:`). */
 export const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;

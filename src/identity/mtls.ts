@@ -16,8 +16,9 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { z } from 'zod';
-import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import type { AuthResult, IdentityProvider } from './principal.ts';
 import { asLocalName, assertsLocalNamesSchema } from './local-names.ts';
+import type { Principal } from '../model/principal.ts';
 
 /** Reason ids for certificates that do not yield a principal (audit-ready). */
 export type MtlsReason =

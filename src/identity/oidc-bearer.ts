@@ -23,9 +23,10 @@ import { createKeySource, KeysUnavailableError } from './jwks.ts';
 import { createIntrospector, introspectionSchema } from './introspection.ts';
 import { looksLikeToken } from './token-format.ts';
 import { compileMapping } from './oidc-principal.ts';
-import type { AuthResult, IdentityProvider, Principal } from './principal.ts';
+import type { AuthResult, IdentityProvider } from './principal.ts';
 import { peerCertificateThumbprint } from './mtls.ts';
 import { lifetimeReason, reasonFor, type OidcReason } from './jwt-reasons.ts';
+import type { Principal } from '../model/principal.ts';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 const int = (def: number, min: number, text: string) => z.number().int().min(min).default(def).describe(text);

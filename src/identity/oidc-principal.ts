@@ -5,9 +5,9 @@
  */
 import type { JWTPayload } from 'jose';
 import { compileListClaim, listClaim, stringClaim, type ClaimMapping } from './claims.ts';
-import type { Principal } from './principal.ts';
 import { asLocalName } from './local-names.ts';
 import { createListInterner } from '../lib/intern.ts';
+import type { Principal } from '../model/principal.ts';
 
 export interface MappingConfig {
   readonly id: string;

@@ -5,25 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CanonicalTarget } from '../lib/target.ts';
 import type { RouteMatch } from '../routes/mlflow/match.ts';
-import type { Principal } from '../identity/principal.ts';
-import type { Decision } from '../policy/decision.ts';
 import type { ErrorCode } from '../errors.ts';
-import type { ResourceKind } from '../routes/mlflow/types.ts';
 import type { GraphqlInspection } from '../routes/mlflow/graphql.ts';
 import type { UriParts } from '../routes/mlflow/references.ts';
-
-/** A resource identifier read from the request, exactly where MLflow's handler reads it. */
-export interface ResourceId {
-  readonly kind: ResourceKind;
-  /** Index of the route row's resource ref it was read for. */
-  readonly ref: number;
-  /** The identifier; for composite keys, the first part (a model version's registered model name). */
-  readonly id: string;
-  /** Every part of a composite key, by field (`{name, version}`); just the id otherwise. */
-  readonly key: Readonly<Record<string, string>>;
-  /** Where it was read: `params:run_id`, `path:model_id`, `header:x-mlflow-experiment-id`, ... */
-  readonly from: string;
-}
+import type { Decision } from '../model/decision.ts';
+import type { Principal } from '../model/principal.ts';
+import type { ResourceId } from '../model/resource.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;

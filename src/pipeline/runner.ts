@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, GatehouseError, mlflowErrorBody, toGatehouseError } from '../errors.ts';
+import { cutOf } from '../lib/connection-cuts.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RequestContext, Stage } from './context.ts';
 
@@ -111,12 +112,19 @@ function clientLeft(ctx: RequestContext): boolean {
   return ctx.res.destroyed && !ctx.res.writableFinished;
 }
 
-/** The one error a client's departure becomes, whatever symptom reported it (an aborted upload, a closed response). */
+/**
+ * The one error a closed connection becomes, whatever symptom reported it (an aborted upload, a
+ * closed response): the gateway's own cut (lib/connection-cuts.ts) when it cut it, else the
+ * client's departure.
+ */
 function aborted(ctx: RequestContext, cause: unknown): GatehouseError {
-  ctx.clientGone = ctx.res.headersSent ? 'response' : 'request';
-  if (cause instanceof GatehouseError && cause.code === 'GATEHOUSE_CLIENT_ABORTED') return cause;
+  const phase = ctx.res.headersSent ? 'response' : 'request';
   const what = cause instanceof Error ? `${(cause as NodeJS.ErrnoException).code ?? cause.name}: ${cause.message}` : String(cause);
-  return new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `${ctx.clientGone}: ${what}`);
+  const cut = cutOf(ctx.req.socket);
+  if (cut !== undefined) return new GatehouseError(cut === 'drain' ? 'GATEHOUSE_DRAIN_DEADLINE' : 'GATEHOUSE_CLIENT_TIMEOUT', `${cut}, ${phase}: ${what}`);
+  ctx.clientGone = phase;
+  if (cause instanceof GatehouseError && cause.code === 'GATEHOUSE_CLIENT_ABORTED') return cause;
+  return new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `${phase}: ${what}`);
 }
 
 function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger): void {

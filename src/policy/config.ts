@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { IDENTITY, LOCAL_NAME } from '../identity/local-names.ts';
-import { FAMILIES, LEVELS } from './model.ts';
+import { LEVELS } from '../model/permission.ts';
+import { FAMILIES } from '../model/resource.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/, 'letters, digits and . _ @ : - (at most 128)');
 /**

@@ -4,46 +4,15 @@
  * The result is data: effect, reason ids and the bindings that matched (audit, logs and
  * `gatehouse policy explain` all read the same thing).
  */
-import type { Principal } from '../identity/principal.ts';
-import type { Action } from '../routes/mlflow/types.ts';
-import type { Decision, ReasonId } from './decision.ts';
-import { globMatch, levelRank, type Binding, type Family, type Level, type Role, type Scope } from './model.ts';
 import { subjectKey, type PolicySnapshot } from './snapshot.ts';
 import { OWNER_ROLE } from './ownership.ts';
-
-/** What one part of a call needs: a level (or creation) in a family, on some resources. */
-export interface Check {
-  readonly family: Family;
-  readonly need: Exclude<Action, 'public' | 'authenticated' | 'deny' | 'admin'>;
-  /** Resources the check is about, resolved to what bindings name; undefined when unknown. */
-  readonly anchors?: Anchors | undefined;
-}
-
-export interface Anchors {
-  readonly experimentIds?: readonly string[];
-  readonly experimentNames?: readonly string[];
-  readonly modelNames?: readonly string[];
-  /**
-   * Tag mode: the tenant tag of each root (experiment or registered model) the check touches,
-   * '' for a root without one. Every one must be the request's tenant, or the call is refused as
-   * if the resource did not exist (platform administrators excepted).
-   */
-  readonly tenants?: readonly string[];
-}
-
-export interface AccessRequest {
-  readonly op: string;
-  readonly action: Action;
-  readonly search: boolean;
-  readonly tenant: string | undefined;
-  readonly checks: readonly Check[];
-  /** For workspace get/list: the workspace asked about. */
-  readonly workspace?: string | undefined;
-  /** What the principal created (policy/ownership.ts): MANAGE there. */
-  readonly owned?: readonly Scope[];
-  /** The gateway can filter this search's results item by item (routes/mlflow/search-filter.ts). */
-  readonly filterable?: boolean;
-}
+import { globMatch } from '../lib/glob.ts';
+import type { Decision, ReasonId } from '../model/decision.ts';
+import { levelRank, type Action, type Level } from '../model/permission.ts';
+import type { Binding, Role, Scope } from '../model/policy.ts';
+import type { Principal } from '../model/principal.ts';
+import type { Anchors, Family } from '../model/resource.ts';
+import type { AccessRequest, Check } from '../model/access.ts';
 
 const NEED_LEVEL: Record<Check['need'], Level | undefined> = { read: 'READ', use: 'USE', edit: 'EDIT', manage: 'MANAGE', create: undefined };
 

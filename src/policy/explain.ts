@@ -3,14 +3,16 @@
  * gateway uses, asked about a principal described by name rather than authenticated.
  * Shared by `gatehouse policy explain` (src/cli/commands.ts) and `POST /_gatehouse/api/v1/policy/explain`.
  */
-import type { Principal } from '../identity/principal.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import type { RouteRow } from '../routes/mlflow/types.ts';
-import type { Decision } from './decision.ts';
-import { decide, tenantsOf, type Anchors, type Check } from './engine.ts';
-import { familyOfKind, familyOfOp, type Binding } from './model.ts';
+import { describedRequest } from './access-request.ts';
+import { decide, isAdmin, tenantsOf } from './engine.ts';
 import type { PolicySnapshot } from './snapshot.ts';
+import { inTenantTag, namesTaggedRoots } from './tag-tenancy.ts';
+import type { Decision } from '../model/decision.ts';
+import type { Binding, Scope } from '../model/policy.ts';
+import type { Principal } from '../model/principal.ts';
 
 export interface ExplainInput {
   /**
@@ -34,6 +36,16 @@ export interface ExplainInput {
   readonly experimentId?: string | undefined;
   readonly experimentName?: string | undefined;
   readonly model?: string | undefined;
+  /** For the workspace routes: the workspace asked about; default: the tenant. */
+  readonly workspace?: string | undefined;
+  /** What the principal created (src/policy/ownership.ts), as the gateway would find it. */
+  readonly owned?: readonly Scope[] | undefined;
+}
+
+/** How the deployment keeps tenants apart, as far as a decision depends on it. */
+export interface ExplainTenancy {
+  /** Tag mode: roots carry the tenant tag, and a call must name roots whose tag can be checked. */
+  readonly tag: boolean;
 }
 
 export interface Explanation extends Decision {
@@ -48,7 +60,7 @@ export interface Explanation extends Decision {
 }
 
 /** Undefined when `op` is not an operation of the route table. */
-export function explain(snapshot: PolicySnapshot, input: ExplainInput): Explanation | undefined {
+export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: ExplainTenancy = { tag: false }): Explanation | undefined {
   const row = MLFLOW_ROUTES.find((r) => r.op === input.op);
   if (!row) return undefined;
   const principal: Principal = describedPrincipal(input.principal, {
@@ -61,25 +73,17 @@ export function explain(snapshot: PolicySnapshot, input: ExplainInput): Explanat
   });
   const mine = tenantsOf(snapshot, principal);
   const tenant = input.tenant ?? (snapshot.defaultTenant && mine.includes(snapshot.defaultTenant) ? snapshot.defaultTenant : mine[0]);
-  const { experimentId: expId, experimentName: expName, model } = input;
-  const anchors: Anchors | undefined =
-    expId || expName || model ? { ...(expId && { experimentIds: [expId] }), ...(expName && { experimentNames: [expName] }), ...(model && { modelNames: [model] }) } : undefined;
-  const decision = decide(snapshot, principal, {
-    op: input.op,
-    action: row.action,
-    search: row.tenancy === 'search',
+  // Tag mode binds a principal who is not an administrator to its tenant's tag (as the authorize stage does).
+  const tagged = tenancy.tag && isAdmin(snapshot, principal) === undefined && !row.op.startsWith('workspaces.');
+  const request = describedRequest(row, {
     tenant,
-    checks: explainChecks(row, anchors),
-    ...(input.op === 'workspaces.get' && tenant && { workspace: tenant }),
+    workspace: input.workspace,
+    owned: input.owned,
+    experiment: input.experimentId !== undefined || input.experimentName !== undefined ? { id: input.experimentId, name: input.experimentName } : undefined,
+    model: input.model,
+    inTenant: tagged && tenant !== undefined ? (anchors) => inTenantTag(anchors, tenant) : undefined,
   });
+  const decision: Decision = tagged && !namesTaggedRoots(request, false) ? { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] } : decide(snapshot, principal, request);
   const bindings = decision.matchedBindings.flatMap((id) => snapshot.bindings.filter((b) => b.id === id));
   return { principal: input.principal, op: input.op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings };
-}
-
-/** The engine's checks for a row, with the resources given. */
-function explainChecks(row: RouteRow, anchors: Anchors | undefined): Check[] {
-  if (!['read', 'use', 'edit', 'manage', 'create'].includes(row.action)) return [];
-  const refs = row.resources ?? [];
-  const checks: Check[] = refs.map((r) => ({ family: familyOfKind(r.kind), need: (r.action ?? row.action) as Check['need'], anchors }));
-  return checks.length > 0 ? checks : [{ family: familyOfOp(row.op), need: row.action as Check['need'], anchors }];
 }

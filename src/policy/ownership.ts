@@ -6,7 +6,7 @@
  */
 import { GatehouseError } from '../errors.ts';
 import type { OwnedResource, OwnershipRepository } from '../store/ownership.ts';
-import type { Role, Scope } from './model.ts';
+import type { Role, Scope } from '../model/policy.ts';
 
 export const OWNER_ROLE: Role = {
   name: 'owner',

@@ -17,11 +17,10 @@
 import { GatehouseError } from '../errors.ts';
 import { createStringInterner } from '../lib/intern.ts';
 import { NO_METRICS, type CacheMetrics } from '../metrics/definitions.ts';
-import type { ResourceId } from '../pipeline/context.ts';
-import type { ResourceKind, ResourceRef } from '../routes/mlflow/types.ts';
+import type { ResourceRef } from '../routes/mlflow/types.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
-import type { Anchors } from './engine.ts';
+import { isModelRooted, isRooted, type Anchors, type ExperimentRooted, type ResourceId, type ResourceKind } from '../model/resource.ts';
 
 export interface Resolver {
   /** Anchors for one ref's identifiers; undefined when this kind cannot be resolved. */
@@ -45,8 +44,6 @@ interface Entry {
 
 /** Longer than any id or name MLflow issues or accepts: "does not exist" without a lookup URL of that size. */
 const MAX_ID_BYTES = 1024;
-
-const MODEL_KINDS = new Set(['registered_model', 'model_version', 'prompt']);
 
 export interface ResolverOptions {
   readonly ttlMs: number;
@@ -141,7 +138,7 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
   const dig = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
   const q = encodeURIComponent;
 
-  const experimentOf: Record<string, ((id: string, tenant: string | undefined) => Promise<string>) | undefined> = {
+  const experimentOf: Record<ExperimentRooted, (id: string, tenant: string | undefined) => Promise<string>> = {
     experiment: async (id) => id,
     artifact: async (id) => id, // the extractor already read the experiment id out of the artifact path
     run: (id, t) => lookup(t, 'run', id, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => str(dig(b, 'run', 'info', 'experiment_id'))),
@@ -182,13 +179,13 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
       }
     },
     async anchors(ref, ids, tenant) {
-      if (MODEL_KINDS.has(ref.kind)) {
+      if (!isRooted(ref.kind)) return undefined;
+      if (isModelRooted(ref.kind)) {
         const modelNames = ids.map((r) => r.id);
         if (tagKey === undefined) return { modelNames };
         return { modelNames, tenants: await Promise.all(modelNames.map((n) => modelTenant(n, tenant))) };
       }
       const toExperiment = experimentOf[ref.kind];
-      if (!toExperiment) return undefined;
       const byName = ref.kind === 'experiment' && ref.ids[0]?.field.includes('name');
       if (byName) {
         const experimentNames = ids.map((r) => r.id);

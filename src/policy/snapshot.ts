@@ -4,7 +4,8 @@
  * store) and swapped whole when something changes; a decision never touches a database.
  */
 import type { BindingConfig, GroupConfig, RoleConfig, TenantConfig } from './config.ts';
-import { BUILTIN_ROLES, type Binding, type Role, type Scope, type Subject, type Tenant } from './model.ts';
+import type { Binding, Role, Scope, Subject, Tenant } from '../model/policy.ts';
+import { BUILTIN_ROLES } from './roles.ts';
 
 export interface PolicySnapshot {
   readonly roles: ReadonlyMap<string, Role>;

@@ -15,6 +15,10 @@
 import { GatehouseError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { constrainFilter } from '../routes/mlflow/filter-grammar.ts';
+import { SEARCH_FILTERS } from '../routes/mlflow/search-filter.ts';
+import type { AccessRequest } from '../model/access.ts';
+import { isResourceAction } from '../model/permission.ts';
+import type { Anchors } from '../model/resource.ts';
 
 export interface TagTenancy {
   readonly key: string;
@@ -116,4 +120,22 @@ export function constrainedSearchParams(ctx: RequestContext, tag: TagTenancy, te
   }
   if (filter !== undefined && filter !== null && typeof filter !== 'string') throw new GatehouseError('GATEHOUSE_REQUEST_UNSAFE_FILTER', 'filter must be a string');
   return { filter: constrainFilter(filter, tag.key, tenant) };
+}
+
+/** A root found in the request's tenant, as the resolver reads it in tag mode: its tag names that tenant. */
+export function inTenantTag(anchors: Anchors, tenant: string): Anchors {
+  const roots = (anchors.experimentIds ?? anchors.experimentNames ?? anchors.modelNames ?? []).length;
+  return { ...anchors, tenants: Array.from({ length: roots }, () => tenant) };
+}
+
+/**
+ * Tag mode: every check of a call must name a root whose tenant tag could be read (anchors with
+ * `tenants`); a call that names none is refused, except the creates that stamp the tag and the
+ * REST searches that are constrained and filtered item by item. GraphQL results are not
+ * filtered: there, a search must name what it reads.
+ */
+export function namesTaggedRoots(request: AccessRequest, graphql: boolean): boolean {
+  if (!isResourceAction(request.action)) return true;
+  if (!graphql && (STAMPED_CREATES.has(request.op) || request.op in SEARCH_FILTERS)) return true;
+  return request.checks.length > 0 && request.checks.every((c) => c.anchors?.tenants !== undefined);
 }

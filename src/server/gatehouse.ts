@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from '../lib/http-server.ts';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ERRORS, mlflowErrorBody } from '../errors.ts';
 import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type FastifySerializerCompiler, type FastifyServerOptions } from 'fastify';
@@ -30,6 +30,7 @@ import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { Services } from '../services/index.ts';
 import { tlsServerOptions } from './tls.ts';
 import { guardClient } from './slow-clients.ts';
+import { markCut } from '../lib/connection-cuts.ts';
 
 export interface GatehouseServer {
   readonly server: Server;
@@ -81,6 +82,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
   const { config, runner } = deps;
   let server!: Server;
   let draining = false;
+  const open = new Set<Socket>();
   const app = Fastify({
     logger: false,
     // Gatehouse's own routes validate with zod (src/admin/), never with Fastify's JSON-schema
@@ -117,6 +119,11 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
         server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
       } else server = createServer(options, handler);
       answerHeaderOverflow(server);
+      // The connections a drain's deadline may have to cut (the sockets requests see: TLS ones once secured).
+      server.on(config.server.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+        open.add(socket);
+        socket.once('close', () => open.delete(socket));
+      });
       return server;
     },
   });
@@ -146,7 +153,11 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
       const closing = app.close();
       // A connection whose request was in flight when the drain began becomes idle later: close it then.
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
+      // At the deadline, what is still in flight is cut: audited as the drain's cut, not as clients that left.
+      const timer = setTimeout(() => {
+        for (const socket of open) markCut(socket, 'drain');
+        server.closeAllConnections();
+      }, deadlineMs);
       timer.unref();
       await closing;
       clearInterval(sweep);

@@ -11,9 +11,12 @@
  *   yet, MLflow's backpressure, MLflow still computing its answer) does not count;
  * - a body for Gatehouse's own endpoints (login form, admin API) must be complete within
  *   `jsonBodyTimeoutMs`, as the MLflow API's JSON bodies must (read-body answers those with 408).
- * A cut closes the connection: the streaming forward then aborts MLflow's side of the exchange.
+ * A cut closes the connection: the streaming forward then aborts MLflow's side of the exchange,
+ * and the request is audited as the gateway's cut (`GATEHOUSE_CLIENT_TIMEOUT`), not as a client
+ * that left.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { cutConnection } from '../lib/connection-cuts.ts';
 
 export interface ClientDeadlines {
   /** Longest the client may keep the gateway waiting; 0: none. */
@@ -33,12 +36,12 @@ export function guardClient(req: IncomingMessage, res: ServerResponse, deadlines
     res.setTimeout(deadlines.idleMs, () => {
       const uploading = !req.complete && req.readableFlowing === true;
       const unread = req.complete && (res.writableNeedDrain || socket.writableLength > 0);
-      if (uploading || unread) socket.destroy();
+      if (uploading || unread) cutConnection(socket, 'client-idle');
       else socket.setTimeout(deadlines.idleMs);
     });
   }
   if (deadlines.bodyMs > 0 && !req.complete && expectsBody(req)) {
-    const timer = setTimeout(() => req.complete || socket.destroy(), deadlines.bodyMs);
+    const timer = setTimeout(() => req.complete || cutConnection(socket, 'client-body'), deadlines.bodyMs);
     req.once('end', () => clearTimeout(timer));
     req.once('close', () => clearTimeout(timer));
   }

@@ -6,7 +6,6 @@
  */
 import { userInfo } from 'node:os';
 import { buildAdminEvent, type AdminAuditEvent, type AdminEventInput, type Door } from '../audit/admin-event.ts';
-import type { Principal } from '../identity/principal.ts';
 import type { ScryptParams } from '../identity/password.ts';
 import { mergeSources } from '../policy/service.ts';
 import { buildSnapshot, type PolicySnapshot, type PolicySources } from '../policy/snapshot.ts';
@@ -14,6 +13,7 @@ import { policyRepository, type PolicyRepository, type StoredPolicy } from '../s
 import type { Store } from '../store/store.ts';
 import { ServiceError } from './errors.ts';
 import type { Workspaces } from './workspaces.ts';
+import type { Principal } from '../model/principal.ts';
 
 /** Who makes a change, through which door, and (over HTTP) in which request from where. */
 export interface Actor {

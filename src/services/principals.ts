@@ -8,11 +8,11 @@
  * name: src/identity/local-names.ts); the services end sessions by these principals' ids.
  */
 import { asLocalName } from '../identity/local-names.ts';
-import type { Principal } from '../identity/principal.ts';
 import { bindingsFor } from '../policy/engine.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import type { PolicyEntries } from '../store/policy.ts';
 import type { PolicyView, ProviderIds } from './context.ts';
+import type { Principal } from '../model/principal.ts';
 
 const base = { groups: [], tenants: [], roles: [] } as const;
 

@@ -4,10 +4,10 @@
  */
 import { changesOf } from '../audit/admin-event.ts';
 import type { RoleConfig } from '../policy/config.ts';
-import { BUILTIN_ROLES } from '../policy/model.ts';
 import { changeProblems } from '../policy/service.ts';
 import { declaredEntry, policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { conflict, notFound } from './errors.ts';
+import { BUILTIN_ROLES } from '../policy/roles.ts';
 
 export type RoleView = RoleConfig & { readonly admin: boolean; readonly source: 'built-in' | 'config' | 'api' };
 

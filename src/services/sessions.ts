@@ -3,10 +3,10 @@
  * events of signing in, signing out and failing to sign in. A session is named by its handle (the
  * SHA-256 the store keeps), never by the cookie value.
  */
-import type { Principal } from '../identity/principal.ts';
 import { sessionHandle, type SessionInfo, type SessionRepository } from '../store/sessions.ts';
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { notFound } from './errors.ts';
+import type { Principal } from '../model/principal.ts';
 
 export interface SessionView {
   readonly handle: string;

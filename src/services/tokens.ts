@@ -7,11 +7,11 @@
  */
 import { changesOf } from '../audit/admin-event.ts';
 import { localUserOf } from '../identity/local-names.ts';
-import type { Principal } from '../identity/principal.ts';
 import { mintToken } from '../identity/token-format.ts';
 import { findServiceAccount, insertToken, listTokens, revokeToken, tokenView, type TokenInfo } from '../store/tokens.ts';
 import { policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { forbidden, invalid, notFound, ServiceError } from './errors.ts';
+import type { Principal } from '../model/principal.ts';
 
 export type TokenView = ReturnType<typeof tokenView>;
 

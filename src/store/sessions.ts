@@ -13,8 +13,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Principal } from '../identity/principal.ts';
 import type { Database } from './schema.ts';
+import type { Principal } from '../model/principal.ts';
 
 export type SessionKind = 'pending' | 'user';
 

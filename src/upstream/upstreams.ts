@@ -7,9 +7,8 @@
  * - `instance`: each tenant has its own MLflow, with its own keep-alive pool; isolation is
  *   physical and no workspace header is sent. `mlflow.url` serves tenant-less routes (UI shell).
  */
-import type { Config } from '../config/schema.ts';
 import { serverInfoProbe } from './server-info.ts';
-import { createUpstream, type Upstream } from './upstream.ts';
+import { createUpstream, type Upstream, type UpstreamOptions } from './upstream.ts';
 
 export interface Upstreams {
   /** The MLflow that serves this tenant; the main one for tenant-less requests. */
@@ -25,7 +24,14 @@ export interface Upstreams {
 
 export const DEFAULT_WORKSPACE = 'default';
 
-export function createUpstreams(config: Readonly<Config>): Upstreams {
+/** What the upstreams are made from (the configuration's `mlflow`, `tenancy` and `tenants`). */
+export interface UpstreamsOptions {
+  readonly mlflow: UpstreamOptions;
+  readonly tenancy: { readonly mode: 'workspace' | 'tag' | 'instance' };
+  readonly tenants: readonly { readonly name: string; readonly mlflowUrl?: string | undefined }[];
+}
+
+export function createUpstreams(config: UpstreamsOptions): Upstreams {
   const main = createUpstream(config.mlflow);
   const info = serverInfoProbe(main);
   const perTenant = new Map<string, Upstream>();

@@ -21,7 +21,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IdentityProvider, Principal } from '../identity/principal.ts';
+import type { IdentityProvider } from '../identity/principal.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
@@ -34,6 +34,7 @@ import { registerSamlLogin, samlProviders, type SamlFlow } from './saml-login.ts
 import type { SamlSessionRef } from '../identity/saml.ts';
 import { sameOriginCheck } from './origin.ts';
 import { loginPage, logoutPage, pageHeaders } from './pages.ts';
+import type { Principal } from '../model/principal.ts';
 
 export interface LoginDeps {
   readonly browser: BrowserConfig;

@@ -9,8 +9,8 @@ import * as oidc from 'openid-client';
 import type { Logger } from '../lib/logger.ts';
 import { Secret } from '../lib/logger.ts';
 import { compileMapping } from '../identity/oidc-principal.ts';
-import type { Principal } from '../identity/principal.ts';
 import type { BrowserOidcConfig } from './config.ts';
+import type { Principal } from '../model/principal.ts';
 
 /** What a pending login remembers between the redirect to the IdP and the callback. */
 export interface OidcFlow {

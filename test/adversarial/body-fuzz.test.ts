@@ -26,9 +26,10 @@ import { basic, createUsers, startInProcess, type InProcess } from '../harness/g
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { IdSource, ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { IdSource, RouteRow } from '../../src/routes/mlflow/types.ts';
 import { pyInt } from './world.ts';
 import { everyMessage, idFieldValue, type ResourceIds } from '../harness/tenant-resources.ts';
+import type { ResourceKind } from '../../src/model/resource.ts';
 
 const PASSWORD = 'fuzz-password-123';
 const TAG = 'gatehouse.tenant';

@@ -11,10 +11,11 @@ import { canonicalizeTarget, parseQuery } from '../../src/lib/target.ts';
 import { parseStrictJson, StrictJsonError } from '../../src/lib/strict-json.ts';
 import { GatehouseError } from '../../src/errors.ts';
 import { inspectGraphql } from '../../src/routes/mlflow/graphql.ts';
-import { decide, type AccessRequest } from '../../src/policy/engine.ts';
+import { decide } from '../../src/policy/engine.ts';
 import { buildSnapshot } from '../../src/policy/snapshot.ts';
 import type { BindingConfig } from '../../src/policy/config.ts';
-import type { Principal } from '../../src/identity/principal.ts';
+import type { AccessRequest } from '../../src/model/access.ts';
+import type { Principal } from '../../src/model/principal.ts';
 
 const RUNS = { numRuns: 1500, seed: 20261122 };
 

@@ -18,13 +18,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { basic, startInProcess, type InProcess, createUsers } from '../harness/gatehouse.ts';
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { ResourceKind, RouteRow } from '../../src/routes/mlflow/types.ts';
-import { everyMessage, idFieldValue, type ResourceIds } from '../harness/tenant-resources.ts';
+import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import { everyMessage, requestNaming as build, sendBuilt, isForwarded, type Built, type ResourceIds, type Sent } from '../harness/tenant-resources.ts';
+import type { ResourceKind } from '../../src/model/resource.ts';
 
 const PASSWORD = 'sweep-password-123';
 const TAG = 'gatehouse.tenant';
@@ -73,87 +73,9 @@ after(async () => {
   await stub?.close();
 });
 
-const valueFor = idFieldValue;
+const send = (method: string, b: Built, auth: Record<string, string>): Promise<Sent> => sendBuilt(gh.url, stub, method, b, auth);
 
-/** Sets a dotted field; a repeated field is a list, and a dotted repeated field crosses a list at its first segment. */
-function setField(target: Record<string, unknown>, field: string, value: string, many: boolean): void {
-  const parts = field.split('.');
-  if (parts.length === 1) {
-    target[field] = many ? [value] : value;
-    return;
-  }
-  const leaf: Record<string, unknown> = {};
-  let cur = leaf;
-  for (const p of parts.slice(1, -1)) cur = (cur[p] = {}) as Record<string, unknown>;
-  cur[parts.at(-1)!] = value;
-  target[parts[0]!] = many ? [leaf] : leaf;
-}
-
-interface Built {
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: string | undefined;
-}
-
-/** A concrete request for a route naming `ids` in every place the route's handler reads an identifier. */
-function build(row: RouteRow, template: string, ids: Ids): Built {
-  const query: [string, string][] = [];
-  const json: Record<string, unknown> = {};
-  const headers: Record<string, string> = {};
-  const pathValues: Record<string, string> = {};
-  for (const ref of row.resources ?? []) {
-    ref.ids.forEach((src, index) => {
-      const value = valueFor(ref.kind, src, index, ids);
-      const where = src.in === 'params' ? (row.method === 'GET' || row.body !== 'json' ? 'query' : 'body') : src.in;
-      if (where === 'path' || where === 'artifact-path') pathValues[src.field] = value;
-      else if (where === 'header') headers[src.field] = value;
-      else if (where === 'query') query.push([src.field, value]);
-      else setField(json, src.field, value, src.many === true);
-    });
-  }
-  if (row.op === 'experiments.create') json.name = 'made-by-b';
-  if (row.op === 'registeredModels.create') json.name = 'model-made-by-b';
-  if (row.op === 'graphql.query') {
-    json.query = `{ mlflowGetRun(input: {runId: "${ids.run}"}) { run { info { runUuid } } } }`;
-  }
-  const path = template.replace(/\{([A-Za-z_]+)(:path)?\}/g, (_, name: string, isPath?: string) => pathValues[name] ?? (isPath ? 'a/b' : `${name}-1`));
-  const qs = query.length ? `?${new URLSearchParams(query).toString()}` : '';
-  let body: string | undefined;
-  if (row.body === 'json') {
-    body = JSON.stringify(json);
-    headers['content-type'] = 'application/json';
-  } else if (row.body === 'stream' && row.method !== 'GET') {
-    body = 'bytes';
-    headers['content-type'] = 'application/octet-stream';
-  }
-  return { path: `${path}${qs}`, headers, body };
-}
-
-interface Sent {
-  readonly status: number;
-  readonly text: string;
-  /** Everything the upstream received while the call was handled. */
-  readonly upstream: Recorded[];
-}
-
-function send(method: string, b: Built, auth: Record<string, string>): Promise<Sent> {
-  stub.requests.length = 0;
-  const u = new URL(gh.url);
-  const headers: Record<string, string> = { ...b.headers, ...auth };
-  if (b.body !== undefined) headers['content-length'] = String(Buffer.byteLength(b.body));
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path: b.path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), upstream: [...stub.requests] }));
-    });
-    req.on('error', reject);
-    req.end(b.body);
-  });
-}
-
-/** A call the gateway forwarded (the forward stage adds X-Forwarded-For; its own lookups do not). */
-const forwarded = (r: Recorded) => r.headers['x-forwarded-for'] !== undefined;
+const forwarded = isForwarded;
 /** The gateway's own lookups: GETs it makes without the client's request. */
 const lookup = (r: Recorded) => r.method === 'GET' && !forwarded(r);
 

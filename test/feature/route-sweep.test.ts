@@ -12,8 +12,8 @@ import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.t
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
 import type { RouteRow } from '../../src/routes/mlflow/types.ts';
-import { BUILTIN_ROLES, familyOfOp } from '../../src/policy/model.ts';
 import { hashPassword } from '../../src/identity/password.ts';
+import { BUILTIN_ROLES, familyOfOp } from '../../src/policy/roles.ts';
 
 let stub: StubUpstream;
 let gh: InProcess;

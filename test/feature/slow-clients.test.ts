@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { ADMIN_AUTH, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { jsonOk, startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
+import { buildAuditEvent, type RequestAuditEvent } from '../../src/audit/event.ts';
 
 let stub: StubUpstream;
 let gh: InProcess;
@@ -56,8 +57,8 @@ interface Conversation {
   readonly closed: Promise<void>;
 }
 
-function open(): Promise<Conversation> {
-  const u = new URL(gh.url);
+function open(gateway = gh): Promise<Conversation> {
+  const u = new URL(gateway.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(u.port), u.hostname);
     const chunks: Buffer[] = [];
@@ -91,6 +92,19 @@ const head = (method: string, path: string, headers: Record<string, string | num
   `${method} ${path} HTTP/1.1\r\nHost: gatehouse\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
+
+/** The audit event of the last request to `path` on `gateway`, built as the audit observer builds it, once the runner is done with it. */
+async function auditOf(gateway: InProcess, path: string): Promise<RequestAuditEvent> {
+  let done = gateway.events.findLast((e) => e.ctx.req.url === path);
+  while (!done) {
+    await new Promise((r) => setTimeout(r, TICK_MS));
+    done = gateway.events.findLast((e) => e.ctx.req.url === path);
+  }
+  return buildAuditEvent(done.ctx, { phase: 'complete', now: new Date(0), status: done.status, durationMs: done.durationMs, userAgentMaxLength: 64 });
+}
+
+/** What an audit event says about how the exchange ended. */
+const ending = (e: RequestAuditEvent) => ({ outcome: e.outcome, error: e.error, status: e.status });
 
 // A cut that never comes fails the test rather than hanging the suite.
 describe('slow and idle clients', { timeout: 20_000 }, () => {
@@ -130,6 +144,8 @@ describe('slow and idle clients', { timeout: 20_000 }, () => {
     // The stub records a request once its body ended: here, cut short.
     while (forwarded().length === 0) await new Promise((r) => setTimeout(r, TICK_MS));
     assert.deepEqual(forwarded().map((r) => [r.url, r.bytes, r.aborted]), [['/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/stalled.bin', 100, true]]);
+    // Audited as the gateway's cut of an idle client, not as a client that left.
+    assert.deepEqual(ending(await auditOf(gh, '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/stalled.bin')), { outcome: 'aborted', error: 'GATEHOUSE_CLIENT_TIMEOUT', status: 408 });
   });
 
   test('a streamed upload that keeps sending, slower than the JSON deadline but never idle that long, completes', async () => {
@@ -157,6 +173,7 @@ describe('slow and idle clients', { timeout: 20_000 }, () => {
     c.socket.resume();
     await c.closed;
     assert.ok(bytes < 1 << 30, `${bytes} bytes`);
+    assert.deepEqual(ending(await auditOf(gh, '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/big.bin')), { outcome: 'aborted', error: 'GATEHOUSE_CLIENT_TIMEOUT', status: 408 });
   });
 
   test('request headers never finished: 408 from Node, the connection is closed', async () => {
@@ -177,5 +194,25 @@ describe('slow and idle clients', { timeout: 20_000 }, () => {
     c.socket.write(head('GET', '/healthz', {}));
     await c.closed;
     assert.match(c.received(), /^HTTP\/1\.1 200 /);
+  });
+});
+
+describe('the drain deadline', { timeout: 20_000 }, () => {
+  test('a request still in flight when the drain deadline passes is cut, and audited as the drain\'s cut', async () => {
+    // An MLflow that answers the gateway's own server-info lookup but never the forwarded request:
+    // the request is in flight until the drain cuts it.
+    const hanging = await startStub((req, res, r) => (req.headers['x-forwarded-for'] === undefined ? withWorkspaces(req, res, r) : undefined));
+    const draining = await startInProcess(hanging.url, { 'rateLimits.enabled': false });
+    try {
+      const c = await open(draining);
+      c.socket.write(head('GET', '/api/2.0/mlflow/experiments/get?experiment_id=1', { authorization: ADMIN_AUTH }));
+      while (!hanging.requests.some((r) => r.headers['x-forwarded-for'] !== undefined)) await new Promise((r) => setTimeout(r, TICK_MS));
+      await draining.server.close(200);
+      await c.closed;
+      assert.deepEqual(ending(await auditOf(draining, '/api/2.0/mlflow/experiments/get?experiment_id=1')), { outcome: 'aborted', error: 'GATEHOUSE_DRAIN_DEADLINE', status: 503 });
+    } finally {
+      await draining.close();
+      await hanging.close();
+    }
   });
 });

@@ -4,7 +4,10 @@
  * identifier field of the route table takes for them, and one MLflow answer that holds every
  * message the gateway's lookups and response filters read.
  */
-import type { IdSource, ResourceKind } from '../../src/routes/mlflow/types.ts';
+import { request } from 'node:http';
+import type { IdSource, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { Recorded, StubUpstream } from './stub-upstream.ts';
+import type { ResourceKind } from '../../src/model/resource.ts';
 
 export interface ResourceIds {
   readonly experiment: string;
@@ -76,3 +79,84 @@ export function everyMessage(ids: ResourceIds, tags: readonly { key: string; val
     traces: [traceInfo],
   });
 }
+
+/** Sets a dotted field; a repeated field is a list, and a dotted repeated field crosses a list at its first segment. */
+function setField(target: Record<string, unknown>, field: string, value: string, many: boolean): void {
+  const parts = field.split('.');
+  if (parts.length === 1) {
+    target[field] = many ? [value] : value;
+    return;
+  }
+  const leaf: Record<string, unknown> = {};
+  let cur = leaf;
+  for (const p of parts.slice(1, -1)) cur = (cur[p] = {}) as Record<string, unknown>;
+  cur[parts.at(-1)!] = value;
+  target[parts[0]!] = many ? [leaf] : leaf;
+}
+
+export interface Built {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+}
+
+/** A concrete request for a route naming `ids` in every place the route's handler reads an identifier. */
+export function requestNaming(row: RouteRow, template: string, ids: ResourceIds): Built {
+  const query: [string, string][] = [];
+  const json: Record<string, unknown> = {};
+  const headers: Record<string, string> = {};
+  const pathValues: Record<string, string> = {};
+  for (const ref of row.resources ?? []) {
+    ref.ids.forEach((src, index) => {
+      const value = idFieldValue(ref.kind, src, index, ids);
+      const where = src.in === 'params' ? (row.method === 'GET' || row.body !== 'json' ? 'query' : 'body') : src.in;
+      if (where === 'path' || where === 'artifact-path') pathValues[src.field] = value;
+      else if (where === 'header') headers[src.field] = value;
+      else if (where === 'query') query.push([src.field, value]);
+      else setField(json, src.field, value, src.many === true);
+    });
+  }
+  if (row.op === 'experiments.create') json.name = 'made-by-caller';
+  if (row.op === 'registeredModels.create') json.name = 'model-made-by-caller';
+  if (row.op === 'graphql.query') {
+    json.query = `{ mlflowGetRun(input: {runId: "${ids.run}"}) { run { info { runUuid } } } }`;
+  }
+  const path = template.replace(/\{([A-Za-z_]+)(:path)?\}/g, (_, name: string, isPath?: string) => pathValues[name] ?? (isPath ? 'a/b' : `${name}-1`));
+  const qs = query.length ? `?${new URLSearchParams(query).toString()}` : '';
+  let body: string | undefined;
+  if (row.body === 'json') {
+    body = JSON.stringify(json);
+    headers['content-type'] = 'application/json';
+  } else if (row.body === 'stream' && row.method !== 'GET') {
+    body = 'bytes';
+    headers['content-type'] = 'application/octet-stream';
+  }
+  return { path: `${path}${qs}`, headers, body };
+}
+
+export interface Sent {
+  readonly status: number;
+  readonly text: string;
+  /** Everything the upstream received while the call was handled. */
+  readonly upstream: Recorded[];
+}
+
+/** Sends a built request to the gateway at `url`, recording what `stub` received meanwhile. */
+export function sendBuilt(url: string, stub: StubUpstream, method: string, b: Built, auth: Record<string, string>): Promise<Sent> {
+  stub.requests.length = 0;
+  const u = new URL(url);
+  const headers: Record<string, string> = { ...b.headers, ...auth };
+  if (b.body !== undefined) headers['content-length'] = String(Buffer.byteLength(b.body));
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method, path: b.path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), upstream: [...stub.requests] }));
+    });
+    req.on('error', reject);
+    req.end(b.body);
+  });
+}
+
+/** A call the gateway forwarded: the forward stage adds X-Forwarded-For; the gateway's own lookups do not. */
+export const isForwarded = (r: Recorded): boolean => r.headers['x-forwarded-for'] !== undefined;

@@ -66,7 +66,7 @@ import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { SignJWT, type JWTPayload } from 'jose';
 import { hashPassword } from '../../src/identity/password.ts';
-import type { AuthResult, IdentityProvider, Principal } from '../../src/identity/principal.ts';
+import type { AuthResult, IdentityProvider } from '../../src/identity/principal.ts';
 import { buildProvider, providerSchema } from '../../src/identity/providers.ts';
 import { sessionProvider } from '../../src/identity/session.ts';
 import { mintToken, type TokenKind } from '../../src/identity/token-format.ts';
@@ -77,6 +77,7 @@ import { createServiceAccount, insertToken, revokeToken } from '../../src/store/
 import { RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
 import { createPki, type Issued, type Pki } from '../harness/pki.ts';
 import { PEOPLE, GROUPS, ADMINS_GROUP, SERVICE_DN, SERVICE_PASSWORD, startSlapd, USERS, type Slapd } from '../harness/slapd.ts';
+import type { Principal } from '../../src/model/principal.ts';
 
 /** What a test client sends: the parts of one HTTP request, and the secrets in it. */
 interface RequestParts {

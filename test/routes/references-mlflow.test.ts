@@ -21,10 +21,11 @@ import fc from 'fast-check';
 
 import { GatehouseError } from '../../src/errors.ts';
 import { extractResource } from '../../src/pipeline/stages/extract-resource.ts';
-import type { RequestContext, ResourceId } from '../../src/pipeline/context.ts';
+import type { RequestContext } from '../../src/pipeline/context.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { runPython } from '../harness/python-client.ts';
 import { splitUri, type UriParts } from '../../src/routes/mlflow/references.ts';
+import type { ResourceId } from '../../src/model/resource.ts';
 
 const ORACLE = path.join(import.meta.dirname, 'references_oracle.py');
 const TENANT = 'team-a';

@@ -39,7 +39,7 @@ import { EMPTY_HEAD, seal } from '../../src/audit/chain.ts';
 import type { AuditEvent } from '../../src/audit/event.ts';
 import { verifyStore } from '../../src/audit/verify.ts';
 import { mintToken } from '../../src/identity/token-format.ts';
-import type { Principal } from '../../src/identity/principal.ts';
+import type { Principal } from '../../src/model/principal.ts';
 
 const execFile = promisify(execFileCb);
 const ALL_MIGRATIONS = Object.keys(MIGRATIONS).sort();

@@ -7,8 +7,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isObjectType } from 'graphql';
 import { GatehouseError, type ErrorCode } from '../../src/errors.ts';
-import { FIELD_RULES, graphqlAccessRequests, graphqlResourceIds, inspectGraphql, mlflowGraphqlSchema, type GraphqlUse } from '../../src/routes/mlflow/graphql.ts';
+import { FIELD_RULES, graphqlReads, graphqlResourceIds, inspectGraphql, mlflowGraphqlSchema, type GraphqlUse } from '../../src/routes/mlflow/graphql.ts';
 import type { Resolver } from '../../src/policy/resolve.ts';
+import { graphqlRequests } from '../../src/policy/access-request.ts';
+import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
+
+const GRAPHQL_ROW = MLFLOW_ROUTES.find((r) => r.op === 'graphql.query')!;
 
 const LIMITS = { maxDepth: 12, maxFields: 200 };
 const inspect = (body: unknown, limits = LIMITS) => inspectGraphql(body, limits);
@@ -231,7 +235,7 @@ describe('access requests', () => {
     const resolver = fakeResolver();
     const r = inspect({ query: `{ a: mlflowGetRun(input: {runId: "r1"}) { run { modelVersions { name } } } b: mlflowGetRun(input: {runId: "r1"}) { run { info { runId } } }
                                    c: mlflowSearchRuns(input: {experimentIds: ["2"]}) { runs { info { runId } } } }` });
-    const requests = await graphqlAccessRequests(r, resolver, 'team-a');
+    const requests = graphqlRequests(GRAPHQL_ROW, await graphqlReads(r, resolver, 'team-a'), 'team-a', []);
     assert.deepEqual(resolver.calls.sort(), ['experiment:2', 'run:r1']);
     assert.deepEqual(
       requests.map((q) => [q.op, q.action, q.search, q.tenant, q.checks.map((c) => `${c.family}:${c.need}:${c.anchors?.experimentIds?.join(',') ?? '*'}`)]),
@@ -244,13 +248,13 @@ describe('access requests', () => {
   });
 
   test('a query that names no resource needs only an authenticated caller', async () => {
-    const requests = await graphqlAccessRequests(inspect({ query: '{ __schema { queryType { name } } }' }), fakeResolver(), 'team-a');
-    assert.deepEqual(requests, [{ op: 'graphql.query', action: 'authenticated', search: false, tenant: 'team-a', checks: [] }]);
+    const requests = graphqlRequests(GRAPHQL_ROW, await graphqlReads(inspect({ query: '{ __schema { queryType { name } } }' }), fakeResolver(), 'team-a'), 'team-a', []);
+    assert.deepEqual(requests, [{ op: 'graphql.query', action: 'authenticated', search: false, tenant: 'team-a', checks: [], owned: [] }]);
   });
 
   test('an id that does not resolve in the tenant fails the whole request', async () => {
     await assert.rejects(
-      graphqlAccessRequests(inspect({ query: '{ mlflowGetRun(input: {runId: "mine"}) { run { info { runId } } } x: mlflowGetRun(input: {runId: "foreign"}) { run { info { runId } } } }' }), fakeResolver(), 't'),
+      graphqlReads(inspect({ query: '{ mlflowGetRun(input: {runId: "mine"}) { run { info { runId } } } x: mlflowGetRun(input: {runId: "foreign"}) { run { info { runId } } } }' }), fakeResolver(), 't'),
       (err: unknown) => err instanceof GatehouseError && err.code === 'GATEHOUSE_RESOURCE_NOT_FOUND',
     );
   });

@@ -1,9 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, tenantsOf, type AccessRequest, type Check } from '../../src/policy/engine.ts';
+import { decide, tenantsOf } from '../../src/policy/engine.ts';
 import { buildSnapshot, referenceProblems, type PolicySources } from '../../src/policy/snapshot.ts';
-import type { Principal } from '../../src/identity/principal.ts';
-import type { Action } from '../../src/routes/mlflow/types.ts';
+import type { AccessRequest, Check } from '../../src/model/access.ts';
+import type { Action } from '../../src/model/permission.ts';
+import type { Principal } from '../../src/model/principal.ts';
 
 const sources: PolicySources = {
   tenants: [

@@ -1,10 +1,11 @@
 /** The engine honours a credential's narrowing (`Principal.restrict`): tenant only, grants capped to a role. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, isAdmin, tenantsOf, type AccessRequest, type Check } from '../../src/policy/engine.ts';
+import { decide, isAdmin, tenantsOf } from '../../src/policy/engine.ts';
 import { buildSnapshot } from '../../src/policy/snapshot.ts';
-import type { Principal } from '../../src/identity/principal.ts';
-import type { Action } from '../../src/routes/mlflow/types.ts';
+import type { AccessRequest, Check } from '../../src/model/access.ts';
+import type { Action } from '../../src/model/permission.ts';
+import type { Principal } from '../../src/model/principal.ts';
 
 const snapshot = buildSnapshot({
   tenants: [

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { createResolver, type Resolver, type ResolverOptions } from '../../src/policy/resolve.ts';
 import { GatehouseError } from '../../src/errors.ts';
 import type { Upstreams } from '../../src/upstream/upstreams.ts';
-import type { ResourceId } from '../../src/pipeline/context.ts';
 import type { ResourceRef } from '../../src/routes/mlflow/types.ts';
+import type { ResourceId } from '../../src/model/resource.ts';
 
 interface Answer {
   readonly status: number;

@@ -3,49 +3,45 @@
  * resources, resolves resources to what bindings name only when the principal's bindings
  * depend on it, and asks the engine. Default deny; a lookup or policy error denies.
  */
-import { GatehouseError } from '../../errors.ts';
-import { decide, hasResourceScopedBindings, isAdmin, type AccessRequest, type Check } from '../../policy/engine.ts';
-import { familyOfKind, familyOfOp } from '../../policy/model.ts';
+import { GatehouseError, permissionDenied } from '../../errors.ts';
+import { decide, hasResourceScopedBindings, isAdmin } from '../../policy/engine.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { OwnershipIndex } from '../../policy/ownership.ts';
 import { SEARCH_FILTERS, type SearchFilterSpec } from '../../routes/mlflow/search-filter.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
-import type { Decision } from '../../policy/decision.ts';
 import type { RequestContext, Stage } from '../context.ts';
-import { graphqlAccessRequests } from '../../routes/mlflow/graphql.ts';
+import { graphqlReads } from '../../routes/mlflow/graphql.ts';
 import { tagValue } from '../../policy/resolve.ts';
-import { STAMPED_CREATES, isTenantKey, refuseTenantTagWrite, tagKeysWritten, type TagTenancy } from '../../policy/tag-tenancy.ts';
-import type { Anchors } from '../../policy/engine.ts';
+import { isTenantKey, namesTaggedRoots, refuseTenantTagWrite, tagKeysWritten, type TagTenancy } from '../../policy/tag-tenancy.ts';
+import type { AccessRequest } from '../../model/access.ts';
+import type { Decision } from '../../model/decision.ts';
+import type { Anchors } from '../../model/resource.ts';
+import { isResourceAction } from '../../model/permission.ts';
+import { accessRequest, graphqlRequests, isCrossReference, namedRefs, needsOf, resultRequest, type NamedRef } from '../../policy/access-request.ts';
 
 export type AuthorizationMode = 'policy' | 'dev-allow-all';
 
-type Need = Check['need'];
-const NEEDS = new Set(['read', 'use', 'edit', 'manage', 'create']);
-
 /**
- * The checks a call needs: one per resource ref it carries, or one for the route. Resources are
- * resolved (looked up in the caller's tenant) when the principal's bindings depend on which
- * resource it is, and always for cross references (a model version's source run, a linked
- * trace): a reference into another tenant does not resolve, and is refused as not existing.
+ * The refs the call names, each resolved (looked up in the caller's tenant) when the principal's
+ * bindings depend on which resource it is, and always for cross references (a model version's
+ * source run, a linked trace): a reference into another tenant does not resolve, and is refused
+ * as not existing. Undefined in tag mode when a ref cannot be traced to a tagged root: such a
+ * resource is never guessed at (fail closed).
  */
-export async function buildChecks(ctx: RequestContext, resolver: Resolver, resolveAll: boolean, tagMode = false): Promise<Check[]> {
+async function resolveNamed(ctx: RequestContext, resolver: Resolver, resolveAll: boolean, tagMode: boolean): Promise<NamedRef[] | undefined> {
+  const named: NamedRef[] = [];
   const row = ctx.route!.row;
-  if (!NEEDS.has(row.action) || ctx.graphql) return [];
-  const checks: Check[] = [];
-  const refs = row.resources ?? [];
-  for (const [index, ref] of refs.entries()) {
-    const ids = ctx.resources.filter((r) => r.ref === index);
-    if (ids.length === 0) continue;
-    const need = (ref.action ?? row.action) as Need;
-    const crossReference = index > 0 && ref.action !== undefined;
-    const anchors = resolveAll || crossReference ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
-    // Tag mode: a resource that cannot be traced to a tagged root is never guessed at (fail closed).
-    if (tagMode && anchors === undefined) throw new GatehouseError('GATEHOUSE_AUTHZ_DENIED', `tag-unsupported: ${ref.kind} has no experiment or registered model to check`);
-    checks.push({ family: familyOfKind(ref.kind), need, anchors });
+  // Only a call that needs a level is checked on what it names (access-request.ts checksOf).
+  if (!isResourceAction(row.action)) return named;
+  for (const { index, ref, ids } of namedRefs(row, ctx.resources)) {
+    const anchors = resolveAll || isCrossReference(ref, index) ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
+    if (tagMode && anchors === undefined) return undefined;
+    named.push({ index, anchors });
   }
-  if (checks.length === 0) checks.push({ family: familyOfOp(row.op), need: row.action as Need });
-  return checks;
+  return named;
 }
+
+const TAG_UNSUPPORTED: Decision = { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] };
 
 /** Several requests decided as one: the first denial, else an allow with every reason and binding. */
 export function decideAll(policy: PolicySnapshot, principal: RequestContext['principal'], requests: readonly AccessRequest[]): Decision {
@@ -85,39 +81,34 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
       } else {
         const owned = ctx.principal ? ownership.scopesOf(ctx.principal.id) : [];
         const needsResolution = tagged !== undefined || (ctx.principal !== undefined && hasResourceScopedBindings(policy, ctx.principal, owned));
-        const request: AccessRequest = {
-          op: row.op,
-          action: row.action,
-          // A search over explicitly named experiments (runs, traces, logged models) is decided on
-          // those experiments; only an unconstrained one needs tenant-wide read.
-          search: row.tenancy === 'search' && !ctx.resources.some((r) => r.ref === 0),
-          tenant: ctx.tenant,
-          checks: await buildChecks(ctx, resolver, needsResolution, tagged !== undefined),
-          workspace: ctx.resources.find((r) => r.kind === 'workspace')?.id,
-          owned,
-          filterable: row.op in SEARCH_FILTERS,
-        };
-        // GraphQL: one request per field's REST twin (routes/mlflow/graphql.ts); all must allow.
-        const requests = ctx.graphql ? (await graphqlAccessRequests(ctx.graphql, resolver, ctx.tenant)).map((r) => ({ ...r, owned })) : [request];
-        if (tagged) for (const r of requests) checkTagScoped(r, ctx.graphql !== undefined);
-        decision = ctx.graphql ? decideAll(policy, ctx.principal, requests) : decide(policy, ctx.principal, request);
+        if (ctx.graphql) {
+          // GraphQL: one request per field's REST twin (routes/mlflow/graphql.ts); all must allow.
+          const requests = graphqlRequests(row, await graphqlReads(ctx.graphql, resolver, ctx.tenant), ctx.tenant, owned);
+          decision = tagged && !requests.every((r) => namesTaggedRoots(r, true)) ? TAG_UNSUPPORTED : decideAll(policy, ctx.principal, requests);
+        } else {
+          const named = await resolveNamed(ctx, resolver, needsResolution, tagged !== undefined);
+          const request = named && accessRequest(row, { tenant: ctx.tenant, named, workspace: ctx.resources.find((r) => r.kind === 'workspace')?.id, owned });
+          // Tag mode: a call that names no root whose tenant tag could be checked is refused (policy/tag-tenancy.ts).
+          decision = !request || (tagged && !namesTaggedRoots(request, false)) ? TAG_UNSUPPORTED : decide(policy, ctx.principal, request);
+        }
       }
       ctx.decision = decision;
       if (decision.effect !== 'allow') {
         // Another tenant's resource answers exactly like a missing one (the resolver's own 404).
         if (decision.reasons.includes('foreign-tenant')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'foreign-tenant');
-        const code = decision.reasons.includes('route-denied') ? 'GATEHOUSE_ROUTE_DISABLED' : 'GATEHOUSE_AUTHZ_DENIED';
-        throw new GatehouseError(code, decision.reasons.join(','));
+        if (decision.reasons.includes('route-denied')) throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', decision.reasons.join(','));
+        // A GraphQL document reads through its REST twins: what it needs is read access to what it reads.
+        throw permissionDenied(row.op, ctx.graphql ? ['READ on what the query reads'] : needsOf(row, namedRefs(row, ctx.resources).map((n) => n.index)), decision.reasons, ctx.requestId);
       }
       const spec = SEARCH_FILTERS[row.op];
       if ((decision.filter || tagged) && spec && !ctx.graphql) {
         // Allowed item by item: the forward stage pages through MLflow's results with this predicate.
         const principal = ctx.principal;
-        const base = { op: row.op, action: row.action, search: false, tenant: ctx.tenant, owned: principal ? ownership.scopesOf(principal.id) : [] };
+        const owned = principal ? ownership.scopesOf(principal.id) : [];
         const anchorsOf = tagged ? tenantAnchors(spec, tagged, resolver, ctx.tenant) : async (item: Record<string, unknown>) => spec.anchors(item);
         ctx.searchFilter = async (item) => {
           const anchors = await anchorsOf(item);
-          return anchors !== undefined && decide(policy, principal, { ...base, checks: [{ family: spec.family, need: 'read', anchors }] }).effect === 'allow';
+          return anchors !== undefined && decide(policy, principal, resultRequest(row, spec.family, anchors, ctx.tenant, owned)).effect === 'allow';
         };
       }
       checkArtifactLocation(ctx, policy);
@@ -127,19 +118,6 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
       }
     },
   };
-}
-
-/**
- * Tag mode: every check of a call must name a root whose tenant tag could be read (anchors with
- * `tenants`); a call that names none is refused, except the creates that stamp the tag and the
- * REST searches that are constrained and filtered item by item.
- */
-function checkTagScoped(request: AccessRequest, graphql: boolean): void {
-  if (!NEEDS.has(request.action)) return;
-  // GraphQL results are not filtered: there, a search must name what it reads.
-  if (!graphql && (STAMPED_CREATES.has(request.op) || request.op in SEARCH_FILTERS)) return;
-  if (request.checks.length > 0 && request.checks.every((c) => c.anchors?.tenants !== undefined)) return;
-  throw new GatehouseError('GATEHOUSE_AUTHZ_DENIED', `tag-unsupported: ${request.op} names no experiment or registered model whose tenant tag can be checked`);
 }
 
 /** One search result's anchors with its root's tenant tag: its own tags, or (model versions) its model's. */

@@ -18,7 +18,8 @@ import {
   type ModelVersionSource,
 } from '../../routes/mlflow/references.ts';
 import type { IdSource, ReferenceField, ResourceRef } from '../../routes/mlflow/types.ts';
-import type { RequestContext, ResourceId, Stage } from '../context.ts';
+import type { RequestContext, Stage } from '../context.ts';
+import type { ResourceId } from '../../model/resource.ts';
 
 export const extractResource: Stage = {
   name: 'extract-resource',

@@ -4,7 +4,8 @@
  * committed document with a fresh rendering.
  */
 import { concretePaths } from './expand.ts';
-import type { Action, IdSource, ResourceRef, RouteRow } from './types.ts';
+import type { IdSource, ResourceRef, RouteRow } from './types.ts';
+import type { Action } from '../../model/permission.ts';
 
 const ACTIONS: readonly Action[] = ['public', 'authenticated', 'read', 'use', 'edit', 'manage', 'create', 'admin', 'deny'];
 

@@ -32,12 +32,11 @@ import type {
   SelectionSetNode,
 } from 'graphql';
 import { GatehouseError } from '../../errors.ts';
-import type { ResourceId } from '../../pipeline/context.ts';
-import type { AccessRequest, Check } from '../../policy/engine.ts';
-import type { Family } from '../../policy/model.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { ResourceRef } from './types.ts';
 import { MLFLOW_GRAPHQL_SDL } from './graphql-schema.ts';
+import type { TwinRead } from '../../model/access.ts';
+import type { ResourceId, Family } from '../../model/resource.ts';
 
 export const GRAPHQL_OP = 'graphql.query';
 
@@ -370,24 +369,19 @@ export function graphqlResourceIds(inspection: GraphqlInspection): ResourceId[] 
  * A request that names no resource (introspection, `__typename`, the echo fields) needs only
  * an authenticated caller.
  */
-export async function graphqlAccessRequests(inspection: GraphqlInspection, resolver: Resolver, tenant: string | undefined): Promise<AccessRequest[]> {
-  if (inspection.uses.length === 0) return [{ op: GRAPHQL_OP, action: 'authenticated', search: false, tenant, checks: [] }];
+export async function graphqlReads(inspection: GraphqlInspection, resolver: Resolver, tenant: string | undefined): Promise<TwinRead[]> {
   const distinct = new Map<string, GraphqlUse>();
   for (const use of inspection.uses) {
     const key = [use.op, use.family, use.resource?.kind ?? '*', ...[...(use.resource?.ids ?? [])].sort()].join('\0');
     if (!distinct.has(key)) distinct.set(key, use);
   }
-  const resolved = await Promise.all(
-    [...distinct.values()].map(async (use): Promise<[string, Check]> => {
+  return Promise.all(
+    [...distinct.values()].map(async (use): Promise<TwinRead> => {
       // Without a tenant the engine denies anyway; nothing is looked up (no oracle in another workspace).
       const anchors = use.resource && tenant !== undefined
         ? await resolver.anchors(REFS[use.resource.kind], use.resource.ids.map((id) => ({ kind: use.resource!.kind, ref: -1, id, key: { id }, from: `graphql:${use.path}` })), tenant)
         : undefined;
-      return [use.op, { family: use.family, need: 'read', anchors }];
+      return { op: use.op, family: use.family, anchors };
     }),
   );
-  const byOp = new Map<string, Check[]>();
-  for (const [op, check] of resolved) byOp.set(op, [...(byOp.get(op) ?? []), check]);
-  // search: false — a check without anchors already needs the family tenant-wide.
-  return [...byOp].map(([op, checks]) => ({ op, action: 'read', search: false, tenant, checks }));
 }

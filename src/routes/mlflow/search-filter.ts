@@ -7,10 +7,9 @@
  * bound the page may be short, but its token always continues exactly where it stopped.
  */
 import { GatehouseError } from '../../errors.ts';
-import type { Anchors } from '../../policy/engine.ts';
-import type { Family } from '../../policy/model.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { parseAnswer, type Upstream } from '../../upstream/upstream.ts';
+import type { Anchors, Family } from '../../model/resource.ts';
 
 export interface SearchFilterSpec {
   /** The array of results in MLflow's answer. */

@@ -36,7 +36,8 @@
  * `GET .../skills/@acme/versions` is the organization skill `acme/versions` (not the versions of
  * a skill `@acme`), and how the greedy `{name:path}` routes of the MCP server registry split.
  */
-import type { IdSource, ReferenceField, ResourceKind, ResourceRef, RouteRow } from './types.ts';
+import type { IdSource, ReferenceField, ResourceRef, RouteRow } from './types.ts';
+import type { ResourceKind } from '../../model/resource.ts';
 
 type RefAction = ResourceRef['action'];
 type IdOptions = Omit<IdSource, 'in' | 'field'>;

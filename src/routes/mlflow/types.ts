@@ -2,48 +2,10 @@
  * The shape of one row of the MLflow route table. The table itself is data
  * (`table.ts`); the matcher, the resource extractor and the docs generator read it.
  */
+import type { Action, ResourceAction } from '../../model/permission.ts';
+import type { ResourceKind } from '../../model/resource.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/**
- * What a caller needs to be allowed to make the call. Levels follow MLflow's permission
- * model (`NO_PERMISSIONS < READ < USE < EDIT < MANAGE`), plus:
- * - `create`: create a top-level resource (experiment, registered model, prompt, ...) in a tenant;
- * - `admin`: platform administrators only;
- * - `deny`: never forwarded, whoever asks (features Gatehouse does not expose);
- * - `authenticated`: any authenticated principal, no resource involved (server info, UI shell);
- * - `public`: no authentication at all (health probe, static UI assets).
- */
-export type Action = 'public' | 'authenticated' | 'read' | 'use' | 'edit' | 'manage' | 'create' | 'admin' | 'deny';
-
-/** The MLflow resource kinds an identifier can name. Children resolve to parents in the policy stage. */
-export type ResourceKind =
-  | 'experiment'
-  | 'run'
-  | 'logged_model'
-  | 'trace'
-  | 'assessment'
-  | 'dataset'
-  | 'scorer'
-  | 'issue'
-  | 'registered_model'
-  | 'model_version'
-  | 'prompt'
-  | 'webhook'
-  | 'gateway_secret'
-  | 'gateway_endpoint'
-  | 'gateway_model_definition'
-  | 'gateway_budget'
-  | 'workspace'
-  | 'job'
-  | 'artifact'
-  | 'mcp_server'
-  | 'skill'
-  | 'label_schema'
-  | 'review_app'
-  | 'review_queue'
-  | 'prompt_optimization_job'
-  | 'server';
 
 /**
  * Where an identifier is read, exactly as MLflow's handler reads it:
@@ -89,7 +51,7 @@ export interface ResourceRef {
   readonly kind: ResourceKind;
   readonly ids: readonly IdSource[];
   /** The caller must be allowed `action` on this reference too (e.g. a model version's source run: `read`). */
-  readonly action?: Exclude<Action, 'public' | 'authenticated' | 'deny'>;
+  readonly action?: ResourceAction;
 }
 
 /**

@@ -20,6 +20,15 @@ export const REASONS = {
   'tag-unsupported': 'tag mode: the call names no experiment or registered model whose tenant tag could be checked',
   'unresolvable-resource': 'a resource the call names could not be resolved',
   'dev-allow-all': 'authorization.mode is dev-allow-all',
+  // Refusals before (or instead of) the engine's decision: src/errors.ts names each code's reason.
+  'foreign-origin': 'a state-changing browser request came from another origin',
+  'unknown-route': 'the gateway exposes no such MLflow route',
+  'invalid-credentials': 'the credentials sent are not valid',
+  'rate-limited': 'the principal or client address is over its rate limit',
+  'graphql-unsupported': 'the GraphQL document selects a field the gateway cannot check',
+  'artifact-location': 'only platform administrators may choose an experiment\'s artifact_location',
+  'tenant-tag': 'tag mode: only platform administrators may set, change or delete the tenant tag',
+  'not-in-tenant': "a resource the call names does not exist in the caller's tenant (or belongs to another: answered as not found)",
 } as const;
 
 export type ReasonId = keyof typeof REASONS;
