@@ -13,7 +13,7 @@ import { inflateRawSync } from 'node:zlib';
 import { SAML, ValidateInResponseTo, type Profile, type SamlConfig } from '@node-saml/node-saml';
 import { compileMapping } from './oidc-principal.ts';
 import { IDENTITY } from './local-names.ts';
-import type { Principal } from './principal.ts';
+import type { Principal } from '../model/principal.ts';
 import { destinationOf, messageRefusal, parseSamlXml, responseRefusal, SIGNATURE_ALGORITHMS } from './saml-checks.ts';
 import type { SamlIdpConfig } from './saml-config.ts';
 import { REDIRECT, trustedIdp, type TrustedIdp } from './saml-metadata.ts';

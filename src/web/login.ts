@@ -30,8 +30,8 @@ import type { BrowserConfig } from './config.ts';
 import { isTls, LOGIN_COOKIE, LOGIN_COOKIE_PATH, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';
 import { LOGIN_PATH, safeNext } from './next.ts';
 import { oidcLogin, type OidcFlow, type OidcLogin } from './oidc-login.ts';
-import { registerSamlLogin, samlProviders, type SamlFlow } from './saml-login.ts';
-import type { SamlSessionRef } from '../identity/saml.ts';
+import { registerSamlLogin, samlProviders } from './saml-login.ts';
+import type { LoginKit, PendingData, UserData } from './login-kit.ts';
 import { sameOriginCheck } from './origin.ts';
 import { loginPage, logoutPage, pageHeaders } from './pages.ts';
 import type { Principal } from '../model/principal.ts';
@@ -51,32 +51,6 @@ export interface LoginDeps {
   readonly now: () => number;
   /** SAML assertion ids already used (src/store/saml-replay.ts). */
   readonly firstUse: (assertionId: string, expiresAt: number) => Promise<boolean>;
-}
-
-export interface PendingData {
-  readonly csrf: string;
-  readonly next: string;
-  readonly oidc?: OidcFlow;
-  readonly saml?: SamlFlow;
-}
-
-export interface UserData {
-  readonly csrf: string;
-  readonly oidc?: string;
-  readonly idToken?: string;
-  /** A SAML session: what single logout needs. */
-  readonly saml?: SamlSessionRef;
-}
-
-/** What the login page lends the SAML flow (src/web/saml-login.ts): one way to show the page, sign in and record a refusal. */
-export interface LoginKit {
-  showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string): Promise<FastifyReply>;
-  signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'>, extraCookies: string[]): Promise<FastifyReply>;
-  failed(req: FastifyRequest, reply: FastifyReply, username: string, provider: string | undefined, reason: string): Promise<void>;
-  attempt(req: FastifyRequest, reply: FastifyReply): LoginRequest;
-  secure(req: IncomingMessage): boolean;
-  sessionCookie(req: IncomingMessage, id: string, maxAge?: number): string;
-  signedOutByIdp: SessionsService['signedOutByIdp'];
 }
 
 const token = (): string => randomBytes(32).toString('base64url');

@@ -21,15 +21,9 @@ import type { SamlIdpConfig } from '../identity/saml-config.ts';
 import { SAML_REASONS } from '../identity/saml-reasons.ts';
 import { readCookie, SAML_COOKIE, SAML_COOKIE_PATH, serializeCookie, SESSION_COOKIE } from './cookies.ts';
 import { LOGIN_PATH, safeNext } from './next.ts';
-import type { LoginKit, PendingData } from './login.ts';
+import type { LoginKit, PendingData, SamlFlow } from './login-kit.ts';
 
 /** What a pending SAML login remembers between the redirect to the IdP and the response. */
-export interface SamlFlow {
-  readonly provider: string;
-  readonly requestId: string;
-  readonly relayState: string;
-}
-
 const token = (): string => randomBytes(32).toString('base64url');
 /** An xsd:ID (NCName) for the AuthnRequest: `_` and 40 hex digits. */
 const requestId = (): string => `_${randomBytes(20).toString('hex')}`;
