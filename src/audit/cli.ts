@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Command, CommandInput } from '../cli/commands.ts';
 import { auditRepository } from '../store/audit.ts';
-import { openStore, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { openCliStore } from '../cli/services.ts';
 import { journalBacklog } from './journal.ts';
 import { verifyFile, verifyStore, type VerifyReport } from './verify.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-async function withStore<T>({ config }: CommandInput, fn: (repo: ReturnType<typeof auditRepository>, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
+async function withStore<T>(input: CommandInput, fn: (repo: ReturnType<typeof auditRepository>, store: Store) => Promise<T>): Promise<T> {
+  const store = await openCliStore(input);
   try {
     return await fn(auditRepository(store.db), store);
   } finally {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { migrateStore, openStore } from '../store/store.ts';
+import { migrateStore } from '../store/store.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
@@ -17,19 +17,30 @@ import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
 import { mergeSources } from '../policy/service.ts';
 import { policyRepository } from '../store/policy.ts';
-import { withServices } from './services.ts';
+import { openCliStore, withServices } from './services.ts';
 
 export interface CommandInput {
   readonly config: Readonly<Config> | undefined;
   readonly values: Record<string, unknown>;
   readonly positionals: string[];
+  /** The configuration file in use (src/config/locate.ts); undefined: built-in defaults. */
   readonly configFile: string | undefined;
+  /** The file named with `-c`, if one was. */
+  readonly configFlag?: string | undefined;
+  /** The command changes the store: it may create and migrate it (else an absent store is an error). */
+  readonly writes?: boolean;
 }
 
 export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly needsConfig?: boolean;
+  /**
+   * Changes the store (users, tokens, policy, migrations): the CLI prints which configuration file
+   * and store it uses first, and may create the store. Commands without it only read, and refuse a
+   * store that does not exist rather than create an empty one.
+   */
+  readonly writes?: boolean;
   readonly options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
   run(input: CommandInput): Promise<number>;
 }
@@ -96,6 +107,7 @@ export const commands: Record<string, Command> = {
   },
   migrate: {
     summary: 'apply pending store schema migrations (for store.migrate: never)',
+    writes: true,
     usage:
       'gatehouse migrate [-c config.yaml]\n\nApplies the store migrations this version knows and the store lacks, then exits (0). On PostgreSQL it\ntakes the same advisory lock as a starting gateway, so it is safe while replicas run or start.',
     async run({ config }) {
@@ -177,7 +189,8 @@ export const commands: Record<string, Command> = {
       'experiment-name': { type: 'string' },
       model: { type: 'string' },
     },
-    async run({ config, values }) {
+    async run(input) {
+      const { config, values } = input;
       const name = values.principal as string | undefined;
       const op = values.op as string | undefined;
       if (!name || !op) {
@@ -188,7 +201,7 @@ export const commands: Record<string, Command> = {
         err(`unknown operation ${op} (see gatehouse routes list)`);
         return 2;
       }
-      const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
+      const store = await openCliStore(input);
       const [user, stored] = await Promise.all([store.findUserByName(name), policyRepository(store.db).load()]).finally(() => store.close());
       const snapshot = buildSnapshot(mergeSources({ ...config!, defaultTenant: config!.tenancy.defaultTenant }, stored));
       const asserted = assertedLocalName(config!.auth, name, values.name as string | undefined);
@@ -229,6 +242,7 @@ export const commands: Record<string, Command> = {
   },
   'users add': {
     summary: 'create a local user (password from stdin, or generated)',
+    writes: true,
     usage: 'gatehouse users add <username> [--admin] [--password-stdin] [--json]\n\nWithout --password-stdin a password is generated and printed once.',
     options: { admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' } },
     async run(input) {
@@ -237,6 +251,7 @@ export const commands: Record<string, Command> = {
   },
   'users set-password': {
     summary: "set a local user's password (from stdin, or generated); ends its browser sessions",
+    writes: true,
     usage: 'gatehouse users set-password <username> [--password-stdin] [--json]',
     options: { 'password-stdin': { type: 'boolean' } },
     async run(input) {
@@ -245,6 +260,7 @@ export const commands: Record<string, Command> = {
   },
   'users update': {
     summary: 'make a local user an administrator or not, disable or re-enable it',
+    writes: true,
     usage: [
       'gatehouse users update <username> [--admin true|false] [--disabled true|false] [--json]',
       '',
@@ -267,6 +283,7 @@ export const commands: Record<string, Command> = {
   },
   'users delete': {
     summary: 'delete a local user with its grants, group and tenant memberships, tokens and sessions',
+    writes: true,
     usage: 'gatehouse users delete <username>\n\nThe last enabled platform administrator cannot be deleted.',
     async run(input) {
       const username = input.positionals[0];
