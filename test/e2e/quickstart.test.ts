@@ -6,48 +6,32 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, ROOT, withoutFakeClock } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 import { freePort } from '../harness/ports.ts';
+import { startQuickstart, type Quickstart } from '../harness/quickstart.ts';
 
 const data = mkdtempSync(join(tmpdir(), 'gh-quickstart-'));
 const PASSWORD = 'quickstart-test-password-1';
 const ADMIN = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
-let running: ChildProcess | undefined;
+let running: Quickstart | undefined;
 after(async () => {
   await stop();
   rmSync(data, { recursive: true, force: true });
 });
 
-/** The quickstart in its own process group, resolved once it printed its closing line. */
-async function start(env: Record<string, string>, args: string[] = []): Promise<{ stdout: () => string; stderr: () => string }> {
-  // MLflow is a third-party server that cannot run under libfaketime; nothing here reads the date.
-  const child = spawn(join(ROOT, 'scripts/quickstart'), args, { env: withoutFakeClock(childEnv({ GATEHOUSE_DATA_DIR: data, GATEHOUSE_ADMIN_PASSWORD: PASSWORD, ...env })), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  running = child;
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('Ctrl-C stops both.')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the quickstart ended (${code}):\n${stderr}`)));
-  });
-  return { stdout: () => stdout, stderr: () => stderr };
+async function start(env: Record<string, string>, args: string[] = []): Promise<Quickstart> {
+  running = await startQuickstart({ GATEHOUSE_DATA_DIR: data, GATEHOUSE_ADMIN_PASSWORD: PASSWORD, ...env }, args);
+  return running;
 }
 
-/** Ctrl-C: the whole group, as a terminal sends it; the quickstart stops both processes and exits 0. */
 async function stop(): Promise<number | null> {
-  const child = running;
+  const q = running;
   running = undefined;
-  if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  process.kill(-child.pid!, 'SIGINT');
-  return exited;
+  return q ? q.stop() : null;
 }
 
 /** A line the quickstart printed for the operator to run, run as printed (`npx gatehouse` is this checkout's bin). */
