@@ -1,6 +1,7 @@
 /**
- * The operator guide is a test (issue 20): every `bash` block of docs/admin.md, and the README's
- * block that points the MLflow client at the quickstart, run in order and as written against a
+ * The operator guide is a test (issue 20): every `bash` block of docs/admin.md, the README's
+ * block that points the MLflow client at the quickstart, and docs/identity.md's CLI token
+ * examples (`gatehouse` is bin/gatehouse, as `npx gatehouse` runs it), run in order and as written against a
  * freshly started ./scripts/quickstart. The conventions are the guide's own (its opening
  * paragraphs): `<placeholders>` are values an earlier step printed, substituted here from that
  * output; `localhost:8080` becomes the free port the quickstart was given; a block opening with
@@ -39,6 +40,7 @@ const CAPTURES: [string, RegExp][] = [
   ['trainer-token', /^(gth_sat_[0-9a-f]{12}_\S+)$/m],
   ['evaluator-token-id', /"token":"gth_sat_([0-9a-f]{12})_/],
   ['alice-token-id', /"token":"gth_pat_([0-9a-f]{12})_/],
+  ['ci-token-id', /^token ([0-9a-f]{12}) for service account ci /m],
 ];
 const values = new Map<string, string>();
 const capture = (output: string) => {
@@ -62,19 +64,22 @@ function run(block: string, port: string): { code: number | null; out: string } 
   const text = block.replaceAll('localhost:8080', `localhost:${port}`).split('\n').map(substitute).join('\n');
   const script = `set -euo pipefail\nsource ${envFile}\n${text}\nexport -p > ${envFile}\n`;
   // --norc, and no stdin: bash given a socket as stdin reads ~/.bashrc (as under rshd), which may put another python first.
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ PATH: `${join(ROOT, '.tools/mlflow-venv/bin')}:${process.env.PATH}`, GATEHOUSE_DATA_DIR: data }) });
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ PATH: `${join(ROOT, '.tools/mlflow-venv/bin')}:${join(ROOT, 'bin')}:${process.env.PATH}`, GATEHOUSE_DATA_DIR: data }) });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-test('docs/admin.md and the README quickstart, every bash block as written, end with the stock client creating a run with the service account token', { timeout: 900_000 }, async () => {
+test('docs/admin.md, the README quickstart and docs/identity.md token examples, every bash block as written, end with the stock client creating a run with the service account token', { timeout: 900_000 }, async () => {
   const guide = bashBlocks('docs/admin.md');
   const readme = bashBlocks('README.md').filter((b) => b.includes('MLFLOW_TRACKING_URI'));
+  // docs/identity.md's CLI examples (API tokens), after the guide made alice and team-a.
+  const identity = bashBlocks('docs/identity.md').filter((b) => /^gatehouse /m.test(b));
+  assert.equal(identity.length, 2, 'the token examples of docs/identity.md');
   assert.equal(readme.length, 1, 'the README block that points the client at the quickstart');
   assert.ok(guide.length >= 12, `${guide.length} blocks`);
   const port = String(await freePort());
   writeFileSync(envFile, '');
   let ran = 0;
-  for (const [i, block] of [...guide.slice(0, 1), ...readme, ...guide.slice(1)].entries()) {
+  for (const [i, block] of [...guide.slice(0, 1), ...readme, ...guide.slice(1), ...identity].entries()) {
     if (/^\.\/scripts\/quickstart$/m.test(block)) {
       // The guide's first step runs in the background: the others talk to it.
       quickstart = await startQuickstart({ GATEHOUSE_DATA_DIR: data, GATEHOUSE_SERVER__PUBLIC__PORT: port, MLFLOW_PORT: String(await freePort()), GATEHOUSE_SERVER__INTERNAL__PORT: String(await freePort()) });
