@@ -105,6 +105,9 @@ test('tenants, members and custom roles made with the CLI', async () => {
   const grant = await cli('grants', 'add', '--role', 'tagger', '--group', 'zeds', '--tenant', 'team-z', '--json');
   assert.equal(grant.code, 0, grant.stderr);
   assert.equal((await cli('grants', 'remove', (JSON.parse(grant.stdout) as { id: string }).id)).code, 0);
+  const tenant = await cli('tenants', 'add', 'team-y', '--default-role', 'tagger');
+  assert.equal(tenant.code, 0, tenant.stderr);
+  assert.equal((await cli('tenants', 'remove', 'team-y')).code, 0);
   const removed = await cli('roles', 'remove', 'tagger');
   assert.equal(removed.code, 0, removed.stderr);
   assert.ok(!(JSON.parse((await cli('roles', 'list', '--json')).stdout) as { name: string }[]).some((r) => r.name === 'tagger'));
