@@ -76,3 +76,15 @@ test('the quickstart: its audit is in the store and verifies, the terminal stays
   assert.equal(await stop(), 0);
   assert.ok(existsSync(join(data, 'gatehouse.db')));
 });
+
+test('Ctrl-C after the terminal went away still stops MLflow and the gateway', { timeout: 600_000 }, async () => {
+  const ports = { MLFLOW_PORT: String(await freePort()), GATEHOUSE_SERVER__PUBLIC__PORT: String(await freePort()), GATEHOUSE_SERVER__INTERNAL__PORT: String(await freePort()) };
+  const q = await start({ ...ports, GATEHOUSE_DATA_DIR: join(data, 'another') });
+  const up = (port: string, path: string) => fetch(`http://127.0.0.1:${port}${path}`).then(() => true, () => false);
+  assert.ok(await up(ports.MLFLOW_PORT, '/health'));
+  q.closeOutput();
+  await stop();
+  // Its stop handler writes 'stopping' first: on a closed pipe that must not end it before it stopped both.
+  assert.equal(await up(ports.MLFLOW_PORT, '/health'), false, 'MLflow was left running');
+  assert.equal(await up(ports.GATEHOUSE_SERVER__PUBLIC__PORT, '/readyz'), false, 'the gateway was left running');
+});

@@ -12,6 +12,8 @@ export interface Quickstart {
   stderr(): string;
   /** Ctrl-C; resolves with its exit code (0: a normal end). */
   stop(): Promise<number | null>;
+  /** The terminal goes away (a closed window, a reader that quit): its output pipes are closed. */
+  closeOutput(): void;
 }
 
 export async function startQuickstart(env: Record<string, string | undefined>, args: string[] = []): Promise<Quickstart> {
@@ -31,6 +33,10 @@ export async function startQuickstart(env: Record<string, string | undefined>, a
   return {
     stdout: () => stdout,
     stderr: () => stderr,
+    closeOutput() {
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGINT');
       return exited;
