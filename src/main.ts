@@ -43,6 +43,7 @@ import { CONFIG_ACTOR, providerIdsOf } from './services/context.ts';
 import { applyDeclared } from './services/declared.ts';
 import { recordBootstrapAdmin } from './services/users.ts';
 import { mlflowWorkspaces } from './services/workspaces.ts';
+import { listenOrExplain } from './server/listen-error.ts';
 
 export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -220,13 +221,35 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     now,
     readiness: { startup: startup.check, ...auditor.readiness, ...(redis && { redis: redis.ping }) },
   });
-  const address = await server.listen();
+  const internal = createInternalServer(metrics);
+  const close = async (deadlineMs?: number, delayMs?: number) => {
+    await server.close(deadlineMs, delayMs);
+    await internal.close();
+    await journal.close();
+    await auditor.close();
+    await bus?.close();
+    await redis?.close();
+    await Promise.all(providers.map((p) => p.close?.()));
+    declaredReloader?.close();
+    startup.close();
+    policy.close();
+    await upstreams.close();
+    await store.close();
+  };
+  // Every listener or none (src/server/listen-error.ts): a bind failure ends the start, naming the setting.
+  let address: AddressInfo;
+  let internalAddress: AddressInfo;
+  try {
+    address = await listenOrExplain('server.public', config.server.public, config.server.tls !== undefined, () => server.listen());
+    internalAddress = await listenOrExplain('server.internal', config.server.internal, false, () => internal.listen(config.server.internal.host, config.server.internal.port));
+  } catch (err) {
+    await close(0, 0);
+    throw err;
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.server.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-  const internal = createInternalServer(metrics);
-  const internalAddress = await internal.listen(config.server.internal.host, config.server.internal.port);
   const internalUrl = `http://${internalAddress.family === 'IPv6' ? `[${internalAddress.address}]` : internalAddress.address}:${internalAddress.port}`;
-  log.info({ url, internalUrl, mlflow: config.mlflow.url, authorization: config.authorization.mode }, 'gatehouse listening');
+  log.info({ url, internalUrl, mlflow: config.mlflow.url, authorization: { mode: config.authorization.mode } }, 'gatehouse listening');
   return {
     url,
     address,
@@ -237,20 +260,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     metrics,
     audit: auditor,
     services,
-    async close(deadlineMs, delayMs) {
-      await server.close(deadlineMs, delayMs);
-      await internal.close();
-      await journal.close();
-      await auditor.close();
-      await bus?.close();
-      await redis?.close();
-      await Promise.all(providers.map((p) => p.close?.()));
-      declaredReloader?.close();
-      startup.close();
-      policy.close();
-      await upstreams.close();
-      await store.close();
-    },
+    close,
   };
 }
 

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Command, CommandInput } from '../cli/command.ts';
 import { auditRepository } from '../store/audit.ts';
-import { openStore, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';
 import { ephemeralCheckpointKey, loadCheckpointKey, loadPublicKey } from './checkpoint.ts';
+import { openCliStore } from '../cli/services.ts';
 import { journalBacklog } from './journal.ts';
 import { pruneFile, pruneStore, type PruneReport, type RetentionPolicy } from './retention.ts';
 import { verifyFile, verifyStore, type VerifyReport } from './verify.ts';
@@ -14,8 +15,8 @@ import { verifyFile, verifyStore, type VerifyReport } from './verify.ts';
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-async function withStore<T>({ config }: CommandInput, fn: (repo: ReturnType<typeof auditRepository>, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
+async function withStore<T>(input: CommandInput, fn: (repo: ReturnType<typeof auditRepository>, store: Store) => Promise<T>): Promise<T> {
+  const store = await openCliStore(input);
   try {
     return await fn(auditRepository(store.db), store);
   } finally {
@@ -83,6 +84,7 @@ export const auditCommands: Record<string, Command> = {
     },
   },
   'audit prune': {
+    writes: true,
     summary: 'prune old audit events by the retention policy, leaving a signed checkpoint',
     usage: [
       'gatehouse audit prune [FILE] [--store] [--export-to FILE] [--dry-run] [--max-age-ms N] [--max-bytes N] [--max-events N] [--json]',

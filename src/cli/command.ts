@@ -9,13 +9,24 @@ export interface CommandInput {
   readonly config: Readonly<Config> | undefined;
   readonly values: Record<string, unknown>;
   readonly positionals: string[];
+  /** The configuration file in use (src/config/locate.ts); undefined: built-in defaults. */
   readonly configFile: string | undefined;
+  /** The file named with `-c`, if one was. */
+  readonly configFlag?: string | undefined;
+  /** The command changes the store: it may create and migrate it (else an absent store is an error). */
+  readonly writes?: boolean;
 }
 
 export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly needsConfig?: boolean;
+  /**
+   * Changes the store (users, tokens, policy, migrations): the CLI prints which configuration file
+   * and store it uses first, and may create the store. Commands without it only read, and refuse a
+   * store that does not exist rather than create an empty one.
+   */
+  readonly writes?: boolean;
   readonly options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
   run(input: CommandInput): Promise<number>;
 }

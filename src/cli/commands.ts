@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { migrateStore, openStore } from '../store/store.ts';
+import { migrateStore } from '../store/store.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
@@ -16,7 +16,7 @@ import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
 import { mergeSources } from '../policy/service.ts';
 import { policyRepository } from '../store/policy.ts';
-import { withServices } from './services.ts';
+import { openCliStore, withServices } from './services.ts';
 import { REASONS } from '../model/decision.ts';
 import { flag, type Command, type CommandInput } from './command.ts';
 
@@ -82,6 +82,7 @@ export const commands: Record<string, Command> = {
   },
   migrate: {
     summary: 'apply pending store schema migrations (for store.migrate: never)',
+    writes: true,
     usage:
       'gatehouse migrate [-c config.yaml]\n\nApplies the store migrations this version knows and the store lacks, then exits (0). On PostgreSQL it\ntakes the same advisory lock as a starting gateway, so it is safe while replicas run or start.',
     async run({ config }) {
@@ -163,7 +164,8 @@ export const commands: Record<string, Command> = {
       'experiment-name': { type: 'string' },
       model: { type: 'string' },
     },
-    async run({ config, values }) {
+    async run(input) {
+      const { config, values } = input;
       const name = values.principal as string | undefined;
       const op = values.op as string | undefined;
       if (!name || !op) {
@@ -174,7 +176,7 @@ export const commands: Record<string, Command> = {
         err(`unknown operation ${op} (see gatehouse routes list)`);
         return 2;
       }
-      const store = await openStore({ ...config!.store, dataDir: config!.dataDir });
+      const store = await openCliStore(input);
       const [user, stored] = await Promise.all([store.findUserByName(name), policyRepository(store.db).load()]).finally(() => store.close());
       const snapshot = buildSnapshot(mergeSources({ ...config!, defaultTenant: config!.tenancy.defaultTenant }, stored));
       const asserted = assertedLocalName(config!.auth, name, values.name as string | undefined);
@@ -215,6 +217,7 @@ export const commands: Record<string, Command> = {
   },
   'users add': {
     summary: 'create a local user (password from stdin, or generated)',
+    writes: true,
     usage: 'gatehouse users add <username> [--admin] [--password-stdin] [--json]\n\nWithout --password-stdin a password is generated and printed once.',
     options: { admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' } },
     async run(input) {
@@ -223,6 +226,7 @@ export const commands: Record<string, Command> = {
   },
   'users set-password': {
     summary: "set a local user's password (from stdin, or generated); ends its browser sessions",
+    writes: true,
     usage: 'gatehouse users set-password <username> [--password-stdin] [--json]',
     options: { 'password-stdin': { type: 'boolean' } },
     async run(input) {
@@ -231,6 +235,7 @@ export const commands: Record<string, Command> = {
   },
   'users update': {
     summary: 'make a local user an administrator or not, disable or re-enable it',
+    writes: true,
     usage: [
       'gatehouse users update <username> [--admin true|false] [--disabled true|false] [--json]',
       '',
@@ -252,6 +257,7 @@ export const commands: Record<string, Command> = {
     },
   },
   'admin restore': {
+    writes: true,
     summary: 'break-glass: re-enable or create an administrator with a one-time password (no gateway needed)',
     usage: [
       'gatehouse admin restore <username> [--expires-minutes N] [--json]',
@@ -280,6 +286,7 @@ export const commands: Record<string, Command> = {
   },
   'users delete': {
     summary: 'delete a local user with its grants, group and tenant memberships, tokens and sessions',
+    writes: true,
     usage: 'gatehouse users delete <username>\n\nThe last enabled platform administrator cannot be deleted.',
     async run(input) {
       const username = input.positionals[0];

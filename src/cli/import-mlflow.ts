@@ -236,6 +236,7 @@ function printPlan(plan: ImportPlan): void {
 export const importCommands: Record<string, Command> = {
   'import mlflow-basic-auth': {
     summary: "migrate users and permissions from MLflow's basic-auth database",
+    writes: true,
     usage: [
       'gatehouse import mlflow-basic-auth <basic_auth.db> [--dry-run] [--tenant NAME] [--progress-every N] [--json]',
       '',

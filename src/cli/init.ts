@@ -134,8 +134,9 @@ export const initCommands: Record<string, Command> = {
     ].join('\n'),
     needsConfig: false,
     options: { force: { type: 'boolean' } },
-    async run({ values, configFile }) {
-      const file = resolve(configFile ?? 'gatehouse.yaml');
+    async run({ values, configFlag }) {
+      // Never a file found elsewhere (the quickstart's): init writes where it is told, or here.
+      const file = resolve(configFlag ?? (process.env.GATEHOUSE_CONFIG || 'gatehouse.yaml'));
       try {
         // 'wx' fails when the file exists, with no window between a check and the write.
         writeFileSync(file, STARTER_CONFIG, { flag: values.force ? 'w' : 'wx', mode: 0o640 });

@@ -4,8 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config/load.ts';
+import { locateConfig } from '../config/locate.ts';
 import { commands } from './commands.ts';
 import type { Command } from './command.ts';
+import { describeStore, StoreAccessError } from './services.ts';
+
+/** Command names in one column, as wide as the longest name plus two spaces. */
+const NAME_WIDTH = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
 
 const USAGE = `gatehouse — policy enforcement gateway for MLflow
 
@@ -13,11 +18,14 @@ Usage: gatehouse <command> [options]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(22)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(NAME_WIDTH)}${c.summary}`)
   .join('\n')}
 
 Common options:
-  -c, --config <file>   YAML configuration (default: $GATEHOUSE_CONFIG, else built-in defaults)
+  -c, --config <file>   YAML configuration. Default: $GATEHOUSE_CONFIG, else ./gatehouse.yaml, else
+                        gatehouse.yaml in the quickstart's data directory ($GATEHOUSE_DATA_DIR, else
+                        .data/quickstart of this checkout), else built-in defaults. Commands that
+                        change something print which file and store they use.
       --json            machine-readable output
   -h, --help            this help, or a command's help
 
@@ -57,12 +65,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
-  const configFile = (parsed.values.config as string | undefined) ?? process.env.GATEHOUSE_CONFIG;
+  const flag = parsed.values.config as string | undefined;
+  const located = locateConfig({ flag });
+  const configFile = located.file;
   try {
     const config = command.needsConfig === false ? undefined : loadConfig({ file: configFile });
-    return await command.run({ config, values: parsed.values, positionals: parsed.positionals, configFile });
+    // Which gateway a change reaches is never a guess: the file and the store, before anything is changed.
+    if (config && command.writes) process.stderr.write(`gatehouse: configuration ${configFile ?? '(none)'} (${located.via}); store ${describeStore(config)}\n`);
+    return await command.run({ config, values: parsed.values, positionals: parsed.positionals, configFile, configFlag: flag, writes: command.writes === true });
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StoreAccessError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }

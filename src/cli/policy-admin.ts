@@ -34,6 +34,7 @@ export const policyCommands: Record<string, Command> = {
   },
   'tenants add': {
     summary: 'add a tenant (and, in workspace tenancy, its MLflow workspace)',
+    writes: true,
     usage: [
       'gatehouse tenants add <name> [--default-role ROLE]',
       '',
@@ -53,6 +54,7 @@ export const policyCommands: Record<string, Command> = {
   },
   'tenants remove': {
     summary: 'remove a tenant made here, and its MLflow workspace',
+    writes: true,
     usage: [
       'gatehouse tenants remove <name> [--force]',
       '',
@@ -70,23 +72,27 @@ export const policyCommands: Record<string, Command> = {
   },
   'tenants add-member': {
     summary: 'add a user or group to a tenant made here',
+    writes: true,
     usage: 'gatehouse tenants add-member <tenant> (--user NAME | --group NAME)',
     options: { user: { type: 'string' }, group: { type: 'string' } },
     run: (input) => setTenantMember(input, true),
   },
   'tenants remove-member': {
     summary: 'remove a user or group from a tenant made here',
+    writes: true,
     usage: 'gatehouse tenants remove-member <tenant> (--user NAME | --group NAME)',
     options: { user: { type: 'string' }, group: { type: 'string' } },
     run: (input) => setTenantMember(input, false),
   },
   'groups add-member': {
     summary: 'add a principal to a local group',
+    writes: true,
     usage: 'gatehouse groups add-member <group> <principal>',
     run: (input) => setGroupMember(input, true),
   },
   'groups remove-member': {
     summary: 'remove a principal from a local group',
+    writes: true,
     usage: 'gatehouse groups remove-member <group> <principal>',
     run: (input) => setGroupMember(input, false),
   },
@@ -114,6 +120,7 @@ export const policyCommands: Record<string, Command> = {
   },
   'roles add': {
     summary: 'add a custom role',
+    writes: true,
     usage: "gatehouse roles add --json-role '{\"name\":\"tagger\",\"levels\":{\"experiment\":\"READ\"},\"operations\":[\"runs.setTag\"]}'",
     options: { 'json-role': { type: 'string' } },
     run: async (input) => {
@@ -136,6 +143,7 @@ export const policyCommands: Record<string, Command> = {
   },
   'roles remove': {
     summary: 'remove a custom role made here (refused while a grant or tenant names it)',
+    writes: true,
     usage: 'gatehouse roles remove <name>',
     run: (input) =>
       withServices(input, async (services, actor) => {
@@ -158,6 +166,7 @@ export const policyCommands: Record<string, Command> = {
   },
   'grants add': {
     summary: 'bind a role to a user, group or service account at a scope',
+    writes: true,
     usage: [
       'gatehouse grants add --role ROLE (--user N | --group N | --service-account N) [--tenant T]',
       '                     [--experiment-id ID | --experiment-pattern P | --model-pattern P] [--deny] [--json]',
@@ -200,6 +209,7 @@ export const policyCommands: Record<string, Command> = {
   },
   'grants remove': {
     summary: 'remove a grant made here',
+    writes: true,
     usage: 'gatehouse grants remove <api:ID>',
     run: (input) =>
       withServices(input, async (services, actor) => {

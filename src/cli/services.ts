@@ -20,7 +20,9 @@ import { ServiceError } from '../services/errors.ts';
 import { createServices, type Services } from '../services/index.ts';
 import { mlflowWorkspaces } from '../services/workspaces.ts';
 import { createSessionRepository } from '../store/sessions.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';
 import { createUpstreams, type Upstreams } from '../upstream/upstreams.ts';
 import type { CommandInput } from './command.ts';
@@ -59,10 +61,53 @@ export function refusal(e: ServiceError): number {
   return e.code === 'GATEHOUSE_ADMIN_INVALID_PARAMETER' || e.code === 'GATEHOUSE_ADMIN_DECLARED' ? 2 : 1;
 }
 
+/** The store a command would open, or could not use: reported on stderr, exit code 2. */
+export class StoreAccessError extends Error {
+  override readonly name = 'StoreAccessError';
+}
+
+const sqlitePath = (config: Readonly<Config>) => resolve(config.store.path ?? join(config.dataDir, 'gatehouse.db'));
+
+/** The store as the line before a change names it: the SQLite file, or PostgreSQL without its password. */
+export function describeStore(config: Readonly<Config>): string {
+  const s = config.store;
+  if (s.driver === 'sqlite') return `sqlite ${sqlitePath(config)}`;
+  if (s.url !== undefined) {
+    const u = new URL(s.url);
+    return `postgres ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  }
+  if (s.urlFile !== undefined) return `postgres (URL in ${s.urlFile})`;
+  return `postgres ${s.host ?? '$PGHOST'}${s.port ? `:${s.port}` : ''}/${s.database ?? '$PGDATABASE'}`;
+}
+
+/**
+ * Opens the configured store for a command. One that writes (`Command.writes`) may create and
+ * migrate it, as a starting gateway would. One that only reads never does: a store that does not
+ * exist (no SQLite file; no Gatehouse schema in PostgreSQL) or is behind this version is an error
+ * naming the configuration, since an empty new store would answer "nothing here" about a gateway
+ * that keeps its data elsewhere.
+ */
+export async function openCliStore(input: Pick<CommandInput, 'config' | 'configFile' | 'writes'>): Promise<Store> {
+  const config = input.config!;
+  const options = { ...config.store, dataDir: config.dataDir };
+  if (input.writes) return openStore(options);
+  const where = `configuration ${input.configFile ?? '(none: built-in defaults and GATEHOUSE_* variables)'}`;
+  const hint = "name the running gateway's configuration with -c or GATEHOUSE_CONFIG, or start the gateway with this one first";
+  if (config.store.driver === 'sqlite' && !existsSync(sqlitePath(config))) {
+    throw new StoreAccessError(`no store at ${sqlitePath(config)} (${where}): nothing was ever stored there; ${hint}`);
+  }
+  try {
+    return await openStore({ ...options, migrate: 'never' });
+  } catch (e) {
+    if (e instanceof StoreSchemaError) throw new StoreAccessError(`${describeStore(config)} (${where}): ${e.message}; ${hint}`);
+    throw e;
+  }
+}
+
 /** Runs `fn` with the services over the configured store; closes everything after. */
 export async function withServices(input: CommandInput, fn: (services: Services, actor: Actor) => Promise<number>): Promise<number> {
   const config = input.config!;
-  const store = await openStore({ ...config.store, dataDir: config.dataDir });
+  const store = await openCliStore(input);
   const { services, close } = cliServices(config, input.configFile, store);
   try {
     return await fn(services, cliActor());

@@ -20,6 +20,7 @@ export function parseDuration(text: string): number | undefined {
 export const tokenCommands: Record<string, Command> = {
   'tokens create': {
     summary: 'create an API token (printed once)',
+    writes: true,
     usage: [
       'gatehouse tokens create (--user NAME | --service-account NAME) [options] [--json]',
       '',
@@ -86,6 +87,7 @@ export const tokenCommands: Record<string, Command> = {
   },
   'tokens revoke': {
     summary: 'revoke an API token by id (effective on the next request)',
+    writes: true,
     usage: 'gatehouse tokens revoke <id>\n\nThe id is the 12 hex digits after gth_pat_ / gth_sat_ (see tokens list).',
     async run(input) {
       const id = input.positionals[0];
@@ -102,6 +104,7 @@ export const tokenCommands: Record<string, Command> = {
   },
   'service-accounts add': {
     summary: 'create a service account (a non-human principal that holds tokens)',
+    writes: true,
     usage: 'gatehouse service-accounts add <name> [--description TEXT] [--json]\n\nBind roles to it with `serviceAccount: <name>` in bindings.',
     options: { description: { type: 'string' } },
     async run(input) {
@@ -132,6 +135,7 @@ export const tokenCommands: Record<string, Command> = {
   },
   'service-accounts update': {
     summary: 'disable or re-enable a service account (its tokens stop or work again on their next use)',
+    writes: true,
     usage: 'gatehouse service-accounts update <name> --disabled true|false [--json]',
     options: { disabled: { type: 'string' } },
     async run(input) {
@@ -151,6 +155,7 @@ export const tokenCommands: Record<string, Command> = {
   },
   'service-accounts delete': {
     summary: 'delete a service account with its tokens, grants and memberships',
+    writes: true,
     usage: 'gatehouse service-accounts delete <name>',
     async run(input) {
       const name = input.positionals[0];

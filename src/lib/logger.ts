@@ -7,19 +7,11 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+/** Field names whose values are credentials, censored at the top level and one level down. */
+const SECRET_NAMES = ['password', 'token', 'secret', 'clientSecret', 'authorization', 'cookie'];
+
 const REDACT = [
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'secret',
-  '*.secret',
-  'clientSecret',
-  '*.clientSecret',
-  'authorization',
-  '*.authorization',
-  'cookie',
-  '*.cookie',
+  ...SECRET_NAMES.flatMap((n) => [n, `*.${n}`]),
   'headers.authorization',
   'headers.cookie',
   'headers["set-cookie"]',
@@ -27,9 +19,22 @@ const REDACT = [
   '*.headers.cookie',
 ];
 
+/**
+ * Header names among SECRET_NAMES that are also configuration sections (`authorization: { mode }`):
+ * a header's value is a string (or a list of them) and is censored; a mapping under the name is
+ * configuration and is shown, with its own secret-named fields censored the same way.
+ */
+const ALSO_SECTIONS = new Set(['authorization', 'cookie']);
+
+function censor(value: unknown, path: string[]): unknown {
+  const mapping = typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Secret);
+  if (!mapping || !ALSO_SECTIONS.has(path.at(-1)!)) return '[redacted]';
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAMES.includes(k) ? censor(v, [...path, k]) : v]));
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
-    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'gatehouse' } },
+    { level, redact: { paths: REDACT, censor }, base: { service: 'gatehouse' } },
     destination as pino.DestinationStream | undefined,
   );
 }

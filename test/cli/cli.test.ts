@@ -2,16 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, ROOT } from '../harness/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-cli-'));
-function gatehouse(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+function gatehouse(args: string[], options: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {}) {
   const r = spawnSync(join(ROOT, 'bin/gatehouse'), args, {
     encoding: 'utf8',
     input: options.input ?? '',
+    cwd: options.cwd ?? dir,
     env: childEnv({ GATEHOUSE_DATA_DIR: join(dir, 'data'), ...options.env }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -29,11 +30,22 @@ writeFileSync(
   ].join('\n'),
 );
 
+test('the store of these tests is made by a command that writes (migrate)', () => {
+  const r = gatehouse(['migrate']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`store sqlite ${join(dir, 'data', 'gatehouse.db')}`));
+});
+
 test('--help lists the commands; an unknown command is a usage error', () => {
   const help = gatehouse(['--help']);
   assert.equal(help.code, 0);
   for (const c of ['serve', 'config check', 'routes check', 'policy explain', 'users add']) assert.match(help.stdout, new RegExp(c));
   assert.equal(gatehouse(['frobnicate']).code, 2);
+  // Each command's name, then at least two spaces, then its summary: the longest name too.
+  const listed = help.stdout.split('Commands:\n')[1]!.split('\n\n')[0]!.split('\n');
+  assert.ok(listed.length > 20, help.stdout);
+  for (const line of listed) assert.match(line, /^  [a-z-]+(?: [a-z-]+)* {2,}\S/, line);
+  assert.match(help.stdout, /^  import mlflow-basic-auth {2,}migrate users/m);
 });
 
 test('config check: valid file exits 0; an invalid one exits 2 listing every problem with its path', () => {
@@ -126,4 +138,43 @@ test('users update and delete: an administrator made, then refused as the last o
   assert.match(deleted.stdout, /user ivy deleted/);
   assert.deepEqual((JSON.parse(gatehouse(['users', 'list', '--json']).stdout) as { username: string }[]).map((u) => u.username), ['dora']);
   assert.equal(gatehouse(['users', 'delete', 'ivy']).code, 1, 'no such user');
+});
+
+test('a read-only command on a store that does not exist is an error naming it, and creates nothing', () => {
+  const empty = join(dir, 'never-started');
+  for (const args of [['users', 'list'], ['tokens', 'list'], ['audit', 'verify', '--store'], ['policy', 'explain', '--principal', 'x', '--op', 'runs.get']]) {
+    const r = gatehouse(args, { env: { GATEHOUSE_DATA_DIR: empty } });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`no store at ${join(empty, 'gatehouse.db')} .*nothing was ever stored there`), args.join(' '));
+  }
+  assert.equal(existsSync(join(empty, 'gatehouse.db')), false, 'no empty store was made');
+});
+
+test('the CLI finds the configuration without flags: GATEHOUSE_CONFIG, then ./gatehouse.yaml, then the quickstart data directory; a change names file and store', () => {
+  const quickstart = join(dir, 'qs');
+  const elsewhere = join(dir, 'elsewhere');
+  const cwd = join(dir, 'cwd');
+  for (const d of [quickstart, elsewhere, cwd]) mkdirSync(d, { recursive: true });
+  // As scripts/quickstart writes it: the data directory holds the file and the store.
+  writeFileSync(join(quickstart, 'gatehouse.yaml'), `dataDir: ${quickstart}\n`);
+  writeFileSync(join(elsewhere, 'gatehouse.yaml'), `dataDir: ${join(elsewhere, 'store')}\n`);
+  const users = (r: { stdout: string }) => (JSON.parse(r.stdout) as { username: string }[]).map((u) => u.username);
+  // The quickstart's data directory (GATEHOUSE_DATA_DIR names it here; unset, .data/quickstart of the checkout).
+  const qs = gatehouse(['users', 'add', 'quinn'], { cwd, env: { GATEHOUSE_DATA_DIR: quickstart } });
+  assert.equal(qs.code, 0, qs.stderr);
+  assert.match(qs.stderr, new RegExp(`^gatehouse: configuration ${join(quickstart, 'gatehouse.yaml')} \\(GATEHOUSE_DATA_DIR\\); store sqlite ${join(quickstart, 'gatehouse.db')}$`, 'm'));
+  const listed = gatehouse(['users', 'list', '--json'], { cwd, env: { GATEHOUSE_DATA_DIR: quickstart } });
+  assert.deepEqual(users(listed), ['quinn']);
+  assert.doesNotMatch(listed.stderr, /configuration/, 'a read-only command says nothing extra');
+  // ./gatehouse.yaml comes first when there is one.
+  writeFileSync(join(cwd, 'gatehouse.yaml'), `dataDir: ${join(elsewhere, 'store')}\n`);
+  const local = gatehouse(['users', 'add', 'lou'], { cwd, env: { GATEHOUSE_DATA_DIR: undefined } });
+  assert.equal(local.code, 0, local.stderr);
+  assert.match(local.stderr, new RegExp(`configuration ${join(cwd, 'gatehouse.yaml')} \\(\\./gatehouse\\.yaml\\); store sqlite ${join(elsewhere, 'store', 'gatehouse.db')}`));
+  // GATEHOUSE_CONFIG comes before ./gatehouse.yaml; -c before everything.
+  const named = gatehouse(['users', 'add', 'gil'], { cwd, env: { GATEHOUSE_DATA_DIR: undefined, GATEHOUSE_CONFIG: join(quickstart, 'gatehouse.yaml') } });
+  assert.match(named.stderr, new RegExp(`\\(GATEHOUSE_CONFIG\\); store sqlite ${join(quickstart, 'gatehouse.db')}`));
+  const flagged = gatehouse(['users', 'list', '--json', '-c', join(elsewhere, 'gatehouse.yaml')], { cwd, env: { GATEHOUSE_DATA_DIR: undefined, GATEHOUSE_CONFIG: join(quickstart, 'gatehouse.yaml') } });
+  assert.deepEqual(users(flagged), ['lou']);
+  assert.deepEqual(users(gatehouse(['users', 'list', '--json'], { cwd: dir, env: { GATEHOUSE_DATA_DIR: quickstart } })), ['gil', 'quinn']);
 });

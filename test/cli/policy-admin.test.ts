@@ -97,6 +97,17 @@ test('tenants, members and custom roles made with the CLI', async () => {
   const roles = JSON.parse((await cli('roles', 'list', '--json')).stdout) as { name: string; source: string }[];
   assert.equal(roles.find((r) => r.name === 'tagger')?.source, 'store');
   assert.equal((await cli('roles', 'add', '--json-role', '{"name":"viewer"}')).code, 2, 'a built-in name');
+  // Flags that name a tenant or role accept the ones made in the store, not only the configuration's.
+  const token = await cli('tokens', 'create', '--user', 'dana', '--tenant', 'team-z', '--max-role', 'tagger', '--json');
+  assert.equal(token.code, 0, token.stderr);
+  assert.deepEqual((({ tenant, maxRole }) => ({ tenant, maxRole }))(JSON.parse(token.stdout) as { tenant: string; maxRole: string }), { tenant: 'team-z', maxRole: 'tagger' });
+  assert.equal((await cli('tokens', 'revoke', (JSON.parse(token.stdout) as { id: string }).id)).code, 0);
+  const grant = await cli('grants', 'add', '--role', 'tagger', '--group', 'zeds', '--tenant', 'team-z', '--json');
+  assert.equal(grant.code, 0, grant.stderr);
+  assert.equal((await cli('grants', 'remove', (JSON.parse(grant.stdout) as { id: string }).id)).code, 0);
+  const tenant = await cli('tenants', 'add', 'team-y', '--default-role', 'tagger');
+  assert.equal(tenant.code, 0, tenant.stderr);
+  assert.equal((await cli('tenants', 'remove', 'team-y')).code, 0);
   const removed = await cli('roles', 'remove', 'tagger');
   assert.equal(removed.code, 0, removed.stderr);
   assert.ok(!(JSON.parse((await cli('roles', 'list', '--json')).stdout) as { name: string }[]).some((r) => r.name === 'tagger'));
