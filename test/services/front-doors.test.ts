@@ -747,7 +747,11 @@ describe("8. an administrator lists a user's browser sessions and ends them", ()
       assert.equal(listed.kind, 'ok', listed.message);
       assert.deepEqual([...listed.handles].sort(), cookies.map(sessionHandle).sort(), 'one handle per session');
       for (const c of cookies) assert.ok(!listed.raw.includes(c), 'no cookie value is shown');
-      for (const h of listed.handles) assert.equal(await browse(h), 'login', 'a handle is not a cookie');
+      for (const h of listed.handles) {
+        // Hex: a handle never starts with "-", which the CLI's option parser would read as an option.
+        assert.match(h, /^[0-9a-f]{64}$/);
+        assert.equal(await browse(h), 'login', 'a handle is not a cookie');
+      }
       const [first, ...rest] = cookies as [string, ...string[]];
 
       const one = await door.sessions!.revoke(name, sessionHandle(first));
