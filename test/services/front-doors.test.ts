@@ -30,9 +30,9 @@
  *   |         | 2, 4, 5,  | No disable, no tenants, no service accounts, no sessions, and its      |
  *   |         | 7, 8      | grants are its own per-resource rows; it never names a declared entry. |
  *   | config  | 1–4, 7, 8 | Config reload is where declared entries change; it manages no users.   |
- *   | console | 1 delete, | The console acts as the signed-in person: a service account (the       |
- *   |         | SA cases  | actor of the delete case elsewhere) has no browser session; the         |
- *   |         |           | console's own delete of the last admin is case 1 as that admin.        |
+ *
+ * The console runs every case; where the API door acts as `ops` (a service account, which has no
+ * browser session), the console acts as the signed-in administrator.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
