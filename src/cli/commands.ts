@@ -11,6 +11,7 @@ import { assertedLocalName } from '../identity/providers.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
+import { sessionCommands } from './sessions.ts';
 import { importCommands } from './import-mlflow.ts';
 import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
@@ -131,6 +132,7 @@ export const commands: Record<string, Command> = {
   },
   ...auditCommands,
   ...tokenCommands,
+  ...sessionCommands,
   ...importCommands,
   ...policyCommands,
   ...initCommands,

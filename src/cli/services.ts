@@ -20,6 +20,7 @@ import { ServiceError } from '../services/errors.ts';
 import { createServices, type Services } from '../services/index.ts';
 import { mlflowWorkspaces } from '../services/workspaces.ts';
 import { createSessionRepository } from '../store/sessions.ts';
+import { sessionTimeouts } from '../web/config.ts';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
@@ -35,8 +36,8 @@ export function cliServices(config: Readonly<Config>, configFile: string | undef
   const announce = (change: Parameters<typeof announceChange>[1]) => announceChange(config.redis, change, err);
   const services = createServices({
     store,
-    // Only revoking and listing (the timeouts matter to reading a session, which the CLI never does).
-    sessions: createSessionRepository(store.db, { idleMs: 0, absoluteMs: 0, pendingMs: 0 }, Date.now),
+    // Listing and revoking: the configured timeouts decide which sessions are still live, as in the gateway.
+    sessions: createSessionRepository(store.db, sessionTimeouts(config.auth.browser), Date.now),
     async record(event) {
       if (config.audit.sinks.length === 0) return;
       await writeJournal(store.db, event);

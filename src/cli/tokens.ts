@@ -1,9 +1,9 @@
 /**
- * `gatehouse tokens create|list|revoke` and `gatehouse service-accounts add|list|update|delete`
+ * `gatehouse tokens create|list|revoke` and `gatehouse service-accounts add|list|update|disable|enable|delete`
  * (registered in cli/commands.ts), over the tokens and service-accounts services. A token is
  * printed once, at creation; nothing else ever prints a secret.
  */
-import { flag, type Command } from './command.ts';
+import { flag, type Command, type CommandInput } from './command.ts';
 import { withServices } from './services.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -139,19 +139,25 @@ export const tokenCommands: Record<string, Command> = {
     usage: 'gatehouse service-accounts update <name> --disabled true|false [--json]',
     options: { disabled: { type: 'string' } },
     async run(input) {
-      const name = input.positionals[0];
       const disabled = flag(input.values.disabled);
-      if (!name || disabled === undefined || disabled === null) {
+      if (disabled === undefined || disabled === null) {
         err('a service account name and --disabled true or false are required');
         return 2;
       }
-      return withServices(input, async (services, actor) => {
-        const sa = await services.serviceAccounts.update(actor, name, { disabled });
-        if (input.values.json) out(JSON.stringify(sa));
-        else out(`${sa.name}${sa.disabled ? ' (disabled)' : ''}`);
-        return 0;
-      });
+      return setDisabled(input, disabled);
     },
+  },
+  'service-accounts disable': {
+    summary: 'disable a service account: its tokens are refused from their next use',
+    writes: true,
+    usage: 'gatehouse service-accounts disable <name> [--json]\n\nThe same as `service-accounts update <name> --disabled true`.',
+    run: (input) => setDisabled(input, true),
+  },
+  'service-accounts enable': {
+    summary: 're-enable a service account: its tokens work again from their next use',
+    writes: true,
+    usage: 'gatehouse service-accounts enable <name> [--json]\n\nThe same as `service-accounts update <name> --disabled false`.',
+    run: (input) => setDisabled(input, false),
   },
   'service-accounts delete': {
     summary: 'delete a service account with its tokens, grants and memberships',
@@ -171,3 +177,17 @@ export const tokenCommands: Record<string, Command> = {
     },
   },
 };
+
+async function setDisabled(input: CommandInput, disabled: boolean): Promise<number> {
+  const name = input.positionals[0];
+  if (!name) {
+    err('a service account name is required');
+    return 2;
+  }
+  return withServices(input, async (services, actor) => {
+    const sa = await services.serviceAccounts.update(actor, name, { disabled });
+    if (input.values.json) out(JSON.stringify(sa));
+    else out(`${sa.name}${sa.disabled ? ' (disabled)' : ' (enabled)'}`);
+    return 0;
+  });
+}

@@ -34,6 +34,11 @@ export function userPrincipals(ids: ProviderIds, user: { readonly username: stri
   ];
 }
 
+/** The principal ids a local user's browser sessions carry (its sign-ins through each local provider): listed, ended and revoked by these. */
+export function userSessionOwners(ids: ProviderIds, user: { readonly username: string; readonly admin: boolean }): string[] {
+  return userPrincipals(ids, user).map((p) => p.id);
+}
+
 export function serviceAccountPrincipals(ids: ProviderIds, name: string): Principal[] {
   const local = withLocalName(name);
   return tokenIds(ids).map((provider): Principal => ({ ...base, id: `${provider}:sa:${name}`, kind: 'service_account', name, ...local, admin: false, method: 'token', provider }));

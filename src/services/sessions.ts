@@ -1,11 +1,19 @@
 /**
- * Browser sessions: listed and revoked by administrators, and — from the login door — the admin
- * events of signing in, signing out and failing to sign in. A session is named by its handle (the
- * SHA-256 the store keeps), never by the cookie value.
+ * Browser sessions: listed and revoked by administrators — all of them, or a local user's — and,
+ * from the login door, the admin events of signing in, signing out and failing to sign in.
+ *
+ * A session is named by its handle: the SHA-256 of the cookie value, which is what the store keeps
+ * and what the admin events `session.signIn` / `session.signOut` name as their target, so a revocation
+ * can be matched with the sign-in it ends. The cookie value itself is never shown: a handle sent as a
+ * cookie is hashed again and matches nothing.
+ *
+ * A local user's sessions are those of its principals (src/services/principals.ts
+ * `userSessionOwners`), the same ones that end when it is disabled, demoted, re-passworded or deleted.
  */
-import { sessionHandle, type SessionInfo, type SessionRepository } from '../store/sessions.ts';
+import { revokeSessionsOf, sessionHandle, type SessionInfo, type SessionRepository } from '../store/sessions.ts';
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { notFound } from './errors.ts';
+import { userSessionOwners } from './principals.ts';
 import type { Principal } from '../model/principal.ts';
 
 export interface SessionView {
@@ -30,6 +38,18 @@ export type LoginRequest = Pick<Actor, 'requestId' | 'client'>;
 
 export function sessionsService(deps: ServiceDeps & { readonly sessions: Pick<SessionRepository, 'list' | 'revokeHandle'> }) {
   const login = (principal: Principal, http: LoginRequest): Actor => ({ id: principal.id, door: 'login', principal, ...http });
+  /** The live sessions of local user `name` (not found: no such user), and its principal ids. */
+  async function ofUser(name: string): Promise<{ owners: string[]; sessions: SessionInfo[] }> {
+    const user = await deps.store.findUserByName(name);
+    if (!user) throw notFound(`user ${name}`);
+    const owners = userSessionOwners(deps.providers, user);
+    return { owners, sessions: (await deps.sessions.list()).filter((s) => owners.includes(s.principal.id)) };
+  }
+  /** Ends a listed session (undefined: none to end) with its admin event. */
+  async function end(actor: Actor, session: SessionInfo | undefined, what: string): Promise<void> {
+    if (!session || !(await deps.sessions.revokeHandle(session.handle))) throw notFound(what);
+    await recordChange(deps, actor, { action: 'session.revoke', target: { kind: 'session', id: session.handle }, changes: { principal: { before: session.principal.id, after: null } } });
+  }
   return {
     async list(filter: { readonly user?: string | undefined; readonly principal?: string | undefined } = {}): Promise<SessionView[]> {
       return (await deps.sessions.list())
@@ -39,9 +59,25 @@ export function sessionsService(deps: ServiceDeps & { readonly sessions: Pick<Se
 
     /** Ends a session: the next request with its cookie is signed out. */
     async revoke(actor: Actor, handle: string): Promise<void> {
-      const session = (await deps.sessions.list()).find((s) => s.handle === handle);
-      if (!session || !(await deps.sessions.revokeHandle(handle))) throw notFound(`session ${handle}`);
-      await recordChange(deps, actor, { action: 'session.revoke', target: { kind: 'session', id: handle }, changes: { principal: { before: session.principal.id, after: null } } });
+      await end(actor, (await deps.sessions.list()).find((s) => s.handle === handle), `session ${handle}`);
+    },
+
+    /** Local user `name`'s live browser sessions, newest first. */
+    async listOfUser(name: string): Promise<SessionView[]> {
+      return (await ofUser(name)).sessions.map(view);
+    },
+
+    /** Ends one of local user `name`'s sessions: not found unless the handle names a live one of its. */
+    async revokeOfUser(actor: Actor, name: string, handle: string): Promise<void> {
+      await end(actor, (await ofUser(name)).sessions.find((s) => s.handle === handle), `session ${handle} of user ${name}`);
+    },
+
+    /** Ends every session of local user `name`; one admin event lists the handles that were live. */
+    async revokeAllOfUser(actor: Actor, name: string): Promise<{ revoked: number }> {
+      const { owners, sessions } = await ofUser(name);
+      const revoked = await revokeSessionsOf(deps.store.db, owners);
+      await recordChange(deps, actor, { action: 'session.revoke', target: { kind: 'user', id: name }, changes: { sessions: { before: sessions.map((s) => s.handle).sort(), after: [] } } });
+      return { revoked };
     },
 
     /** A browser session began (password form or OIDC). */

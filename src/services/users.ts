@@ -33,7 +33,7 @@ import { listTokens } from '../store/tokens.ts';
 import { writeJournal } from '../audit/journal.ts';
 import { adminEventOf, policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { conflict, invalid, lastAdmin, notFound } from './errors.ts';
-import { entriesNaming, userPrincipals } from './principals.ts';
+import { entriesNaming, userPrincipals, userSessionOwners } from './principals.ts';
 
 export const USERNAME = /^[A-Za-z0-9._@-]{1,128}$/;
 /** Serializes changes that could remove the last administrator (PostgreSQL; SQLite has one writer). */
@@ -89,7 +89,7 @@ export function usersService(deps: ServiceDeps) {
 
   /** Inside a change: the user's sessions end. */
   async function endSessions(tx: Store, user: User): Promise<number> {
-    return revokeSessionsOf(tx.db, userPrincipals(deps.providers, user).map((p) => p.id));
+    return revokeSessionsOf(tx.db, userSessionOwners(deps.providers, user));
   }
 
   return {

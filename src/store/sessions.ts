@@ -45,7 +45,7 @@ export interface SessionRepository {
   delete(id: string): Promise<void>;
   /** Ends every session of a principal (password change, account disabled). */
   revokePrincipal(principalId: string): Promise<number>;
-  /** Live user sessions (admin API), newest first; `handle` is the stored hash, never the id itself. */
+  /** Live user sessions (admin API), newest first; `handle` is the id's hash, never the id itself. */
   list(): Promise<SessionInfo[]>;
   /** Ends the session with this handle (from `list`); false when there is none. */
   revokeHandle(handle: string): Promise<boolean>;
@@ -53,7 +53,7 @@ export interface SessionRepository {
 
 /** A user session as an administrator sees it: who and when, never the cookie value. */
 export interface SessionInfo {
-  /** The SHA-256 of the session id, as stored: names the session, cannot be replayed as a cookie. */
+  /** The SHA-256 of the session id in hex (`sessionHandle`): names the session, cannot be replayed as a cookie. */
   readonly handle: string;
   readonly principal: Principal;
   readonly createdAt: number;
@@ -66,8 +66,14 @@ const TOUCH_EVERY_MS = 5_000;
 
 export const newSessionId = (): string => randomBytes(32).toString('base64url');
 const hash = (id: string): string => createHash('sha256').update(id).digest('base64url');
-/** The handle of a session id: what the store keeps and an administrator sees; it cannot be replayed as a cookie. */
-export const sessionHandle = hash;
+/**
+ * The handle of a session id: its SHA-256 in hex, what an administrator sees and admin events name.
+ * It cannot be replayed as a cookie (a cookie is hashed again), and unlike the stored base64url form
+ * it never starts with `-`, so a command line cannot read it as an option.
+ */
+export const sessionHandle = (id: string): string => createHash('sha256').update(id).digest('hex');
+const handleOfHash = (idHash: string): string => Buffer.from(idHash, 'base64url').toString('hex');
+const HANDLE = /^[0-9a-f]{64}$/;
 /** Session ids are 43 base64url characters; anything else is not ours (no store round trip). */
 const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
 
@@ -139,10 +145,11 @@ export function createSessionRepository(db: Kysely<Database>, timeouts: SessionT
       const rows = await db.selectFrom('sessions').selectAll().where('kind', '=', 'user').where('expires_at', '>', t).orderBy('created_at', 'desc').execute();
       return rows
         .filter((r) => r.principal !== null && t - Number(r.last_seen_at) < timeouts.idleMs)
-        .map((r) => ({ handle: r.id_hash, principal: JSON.parse(r.principal!) as Principal, createdAt: Number(r.created_at), lastSeenAt: Number(r.last_seen_at), expiresAt: Number(r.expires_at) }));
+        .map((r) => ({ handle: handleOfHash(r.id_hash), principal: JSON.parse(r.principal!) as Principal, createdAt: Number(r.created_at), lastSeenAt: Number(r.last_seen_at), expiresAt: Number(r.expires_at) }));
     },
     async revokeHandle(handle) {
-      const r = await db.deleteFrom('sessions').where('id_hash', '=', handle).where('kind', '=', 'user').executeTakeFirst();
+      if (!HANDLE.test(handle)) return false;
+      const r = await db.deleteFrom('sessions').where('id_hash', '=', Buffer.from(handle, 'hex').toString('base64url')).where('kind', '=', 'user').executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     },
     revokePrincipal: (principalId) => revokeSessionsOf(db, [principalId]),

@@ -140,6 +140,22 @@ test('users update and delete: an administrator made, then refused as the last o
   assert.equal(gatehouse(['users', 'delete', 'ivy']).code, 1, 'no such user');
 });
 
+test('sessions revoke: a handle or --all, not both, not neither (exit 2); an unknown user is not found (exit 1)', () => {
+  for (const args of [['sessions', 'revoke', 'dora'], ['sessions', 'revoke', 'dora', 'ab'.repeat(32), '--all'], ['sessions', 'list']]) {
+    const r = gatehouse(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  }
+  const unknown = gatehouse(['sessions', 'list', 'nobody-here']);
+  assert.equal(unknown.code, 1, unknown.stderr);
+  assert.match(unknown.stderr, /user nobody-here does not exist/);
+  const none = gatehouse(['sessions', 'revoke', 'dora', 'ab'.repeat(32)]);
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(none.stderr, /session abab.* of user dora does not exist/);
+  const all = gatehouse(['sessions', 'revoke', 'dora', '--all']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /0 session\(s\) of dora ended/);
+});
+
 test('a read-only command on a store that does not exist is an error naming it, and creates nothing', () => {
   const empty = join(dir, 'never-started');
   for (const args of [['users', 'list'], ['tokens', 'list'], ['audit', 'verify', '--store'], ['policy', 'explain', '--principal', 'x', '--op', 'runs.get']]) {

@@ -17,19 +17,22 @@
  *   4. a declared (configuration file) entry cannot be changed from a door (409 naming the file);
  *   5. a tenant created from a door exists in MLflow at once (also when the workspace already
  *      existed), and one MLflow refuses is not made at all;
- *   6. every case produces exactly the expected admin audit events, and both chains verify.
+ *   6. every case produces exactly the expected admin audit events, and both chains verify;
+ *   7. re-enabling a service account makes its tokens work again at once;
+ *   8. an administrator lists a user's browser sessions by handle (never a value usable as the
+ *      cookie), ends one, then all: each ended session is refused on its next browser request.
  *
  * Cases a door cannot express are not generated (not skipped):
  *
  *   | door    | cases     | why                                                                   |
  *   |---------|-----------|-----------------------------------------------------------------------|
  *   | compat  | 1 disable | MLflow's auth API has no disable (users/update-admin, delete only).     |
- *   |         | 2, 4, 5   | No disable, no tenants, and its grants are its own per-resource rows;  |
- *   |         |           | it never names a declared entry.                                       |
- *   | config  | 1–4       | Config reload is where declared entries change; it manages no users.   |
- *   | console | 1 delete, | The console acts as the signed-in person: a service account (the       |
- *   |         | SA cases  | actor of the delete case elsewhere) has no browser session; the         |
- *   |         |           | console's own delete of the last admin is case 1 as that admin.        |
+ *   |         | 2, 4, 5,  | No disable, no tenants, no service accounts, no sessions, and its      |
+ *   |         | 7, 8      | grants are its own per-resource rows; it never names a declared entry. |
+ *   | config  | 1–4, 7, 8 | Config reload is where declared entries change; it manages no users.   |
+ *
+ * The console runs every case; where the API door acts as `ops` (a service account, which has no
+ * browser session), the console acts as the signed-in administrator.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +46,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { startGatehouse, type Gatehouse } from '../../src/main.ts';
 import { auditRepository } from '../../src/store/audit.ts';
+import { sessionHandle } from '../../src/store/sessions.ts';
 import { verifyFile, verifyStore } from '../../src/audit/verify.ts';
 import { ADMIN_PASSWORD, ADMIN_USER, basic, callJson, formSignIn } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
@@ -267,6 +271,13 @@ interface Door {
   /** As `ops` (a service account administrator) where the door can, else as the administrator. */
   deleteUser?(user: string): Promise<Outcome>;
   disableServiceAccount?(name: string): Promise<Outcome>;
+  enableServiceAccount?(name: string): Promise<Outcome>;
+  /** A user's browser sessions: their handles, one ended by handle, all ended. */
+  sessions?: {
+    list(user: string): Promise<Outcome & { readonly handles: readonly string[]; readonly raw: string }>;
+    revoke(user: string, handle: string): Promise<Outcome>;
+    revokeAll(user: string): Promise<Outcome>;
+  };
   deleteServiceAccount?(name: string): Promise<Outcome>;
   /** Attempts on declared entries: every one must be refused. */
   changeDeclared?(): Promise<Outcome>[];
@@ -283,7 +294,16 @@ function apiDoor(name: 'api' | 'console', headers: () => Record<string, string>,
     disableUser: (u) => call('PATCH', `/users/${u}`, { disabled: true }),
     deleteUser: (u) => call('DELETE', `/users/${u}`, undefined, opsHeaders),
     disableServiceAccount: (s) => call('PATCH', `/service-accounts/${s}`, { disabled: true }),
+    enableServiceAccount: (s) => call('PATCH', `/service-accounts/${s}`, { disabled: false }),
     deleteServiceAccount: (s) => call('DELETE', `/service-accounts/${s}`),
+    sessions: {
+      async list(u) {
+        const r = await http('GET', `${API}/users/${u}/sessions`, headers());
+        return { ...outcomeOfApi(r), handles: ((r.body?.sessions ?? []) as { handle: string }[]).map((s) => s.handle), raw: JSON.stringify(r.body) };
+      },
+      revoke: (u, h) => call('DELETE', `/users/${u}/sessions/${h}`),
+      revokeAll: (u) => call('DELETE', `/users/${u}/sessions`),
+    },
     changeDeclared: () => [
       call('DELETE', '/grants/config:0'),
       call('DELETE', '/tenants/declared-team'),
@@ -302,8 +322,20 @@ const cliDoor: Door = {
   setAdmin: (u, value) => cli(['users', 'update', u, '--admin', String(value)]),
   disableUser: (u) => cli(['users', 'update', u, '--disabled', 'true']),
   deleteUser: (u) => cli(['users', 'delete', u]),
-  disableServiceAccount: (s) => cli(['service-accounts', 'update', s, '--disabled', 'true']),
+  disableServiceAccount: (s) => cli(['service-accounts', 'disable', s]),
+  enableServiceAccount: (s) => cli(['service-accounts', 'enable', s]),
   deleteServiceAccount: (s) => cli(['service-accounts', 'delete', s]),
+  sessions: {
+    async list(u) {
+      const r = await cli(['sessions', 'list', u, '--json']);
+      const handles = r.kind === 'ok' ? (JSON.parse(r.stdout) as { handle: string }[]).map((s) => s.handle) : [];
+      // The plain listing too: it is what an operator reads.
+      const plain = await cli(['sessions', 'list', u]);
+      return { ...r, handles, raw: `${r.stdout}\n${plain.stdout}` };
+    },
+    revoke: (u, h) => cli(['sessions', 'revoke', u, h]),
+    revokeAll: (u) => cli(['sessions', 'revoke', u, '--all']),
+  },
   changeDeclared: () => [
     cli(['grants', 'remove', 'config:0']),
     cli(['tenants', 'remove', 'declared-team']),
@@ -667,6 +699,83 @@ describe('6. removing a tenant removes its workspace, refused while MLflow holds
       assert.ok(!(await inMlflow(name)), 'the workspace is gone (MLflow deleted what it held)');
       const [event] = await expectEvents(since, [{ action: 'tenant.delete', door: door.name, target: `tenant:${name}`, actor: door.actor.admin }]);
       assert.deepEqual(event!.changes.workspace, { before: 'existed', after: 'deleted (forced)' });
+    });
+  }
+});
+
+describe('7. re-enabling a service account makes its tokens work again at once', () => {
+  for (const door of doors()) {
+    if (!door.disableServiceAccount || !door.enableServiceAccount) continue;
+    test(`${door.name}: disabled, refused; enabled, served`, async () => {
+      const name = `sa-back-${door.name}`;
+      const token = await seedServiceAccount(name);
+      const since = await mark();
+      assert.equal((await door.disableServiceAccount!(name)).kind, 'ok');
+      assert.equal((await experimentsSearch({ authorization: token })).status, 401, 'disabled: its token is refused on the next MLflow call');
+      const r = await door.enableServiceAccount!(name);
+      assert.equal(r.kind, 'ok', r.message);
+      assert.equal((await experimentsSearch({ authorization: token })).status, 200, 'enabled: the same token works on the next MLflow call');
+      const events = await expectEvents(since, [
+        { action: 'serviceAccount.update', door: door.name, target: `service_account:${name}`, actor: door.actor.admin },
+        { action: 'serviceAccount.update', door: door.name, target: `service_account:${name}`, actor: door.actor.admin },
+      ]);
+      assert.deepEqual(events[1]!.changes.disabled, { before: true, after: false });
+    });
+  }
+});
+
+/** A browser's next page load with this session cookie: `ui` (MLflow's UI served) or `login` (sent to sign in). */
+async function browse(session: string): Promise<'ui' | 'login' | string> {
+  const r = await fetch(`${gh.url}/`, { redirect: 'manual', headers: { accept: 'text/html', cookie: `gatehouse_session=${session}` } });
+  await r.arrayBuffer();
+  if (r.status === 200) return 'ui';
+  if (r.status >= 300 && r.status < 400 && (r.headers.get('location') ?? '').startsWith('/_gatehouse/login')) return 'login';
+  return `${r.status}`;
+}
+
+describe("8. an administrator lists a user's browser sessions and ends them", () => {
+  for (const door of doors()) {
+    if (!door.sessions) continue;
+    test(`${door.name}: listed by handle, one ended, then all; each refused on its next browser request`, async () => {
+      const name = `sess-${door.name}`;
+      assert.equal((await admin('POST', '/users', { username: name, password: PASSWORD })).status, 201);
+      const cookies = [await signIn(name, PASSWORD), await signIn(name, PASSWORD), await signIn(name, PASSWORD)];
+      for (const c of cookies) assert.equal(await browse(c), 'ui');
+      const since = await mark();
+
+      const listed = await door.sessions!.list(name);
+      assert.equal(listed.kind, 'ok', listed.message);
+      assert.deepEqual([...listed.handles].sort(), cookies.map(sessionHandle).sort(), 'one handle per session');
+      for (const c of cookies) assert.ok(!listed.raw.includes(c), 'no cookie value is shown');
+      for (const h of listed.handles) {
+        // Hex: a handle never starts with "-", which the CLI's option parser would read as an option.
+        assert.match(h, /^[0-9a-f]{64}$/);
+        assert.equal(await browse(h), 'login', 'a handle is not a cookie');
+      }
+      const [first, ...rest] = cookies as [string, ...string[]];
+
+      const one = await door.sessions!.revoke(name, sessionHandle(first));
+      assert.equal(one.kind, 'ok', one.message);
+      assert.equal(await browse(first), 'login', 'the ended session is refused on its next request');
+      for (const c of rest) assert.equal(await browse(c), 'ui', 'the others go on');
+      assert.equal((await door.sessions!.revoke(name, sessionHandle(first))).kind, 'other', 'an ended session is not found');
+      const other = await signIn(ADMIN_USER, ADMIN_PASSWORD);
+      assert.equal((await door.sessions!.revoke(name, sessionHandle(other))).kind, 'other', "another user's session is not this user's");
+      assert.equal(await browse(other), 'ui');
+
+      const all = await door.sessions!.revokeAll(name);
+      assert.equal(all.kind, 'ok', all.message);
+      for (const c of rest) assert.equal(await browse(c), 'login', 'every session ended');
+      assert.deepEqual((await door.sessions!.list(name)).handles, []);
+      assert.equal((await door.sessions!.list('no-such-user')).kind, 'other', 'an unknown user is not found');
+
+      const events = await expectEvents(since, [
+        { action: 'session.revoke', door: door.name, target: `session:${sessionHandle(first)}`, actor: door.actor.admin },
+        { action: 'session.signIn', door: 'login', target: `session:${sessionHandle(other)}`, actor: `local:${ADMIN_USER}` },
+        { action: 'session.revoke', door: door.name, target: `user:${name}`, actor: door.actor.admin },
+      ]);
+      assert.deepEqual(events[2]!.changes.sessions, { before: rest.map(sessionHandle).sort(), after: [] });
+      await admin('DELETE', `/users/${name}`);
     });
   }
 });
