@@ -33,7 +33,10 @@ async function resolveNamed(ctx: RequestContext, resolver: Resolver, resolveAll:
   const row = ctx.route!.row;
   // Only a call that needs a level is checked on what it names (access-request.ts checksOf).
   if (!isResourceAction(row.action)) return named;
-  for (const { index, ref, ids } of namedRefs(row, ctx.resources)) {
+  for (const { index, ref, ids: sent } of namedRefs(row, ctx.resources)) {
+    // Ids MLflow stores nowhere name nothing (a trace linked before the async client stored it).
+    const ids = ref.unstoredNamesNothing ? await resolver.stored(ref, sent, ctx.tenant) : sent;
+    if (ids.length === 0) continue;
     const anchors = resolveAll || isCrossReference(ref, index) ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
     if (tagMode && anchors === undefined) return undefined;
     named.push({ index, anchors });

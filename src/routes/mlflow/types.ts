@@ -52,6 +52,13 @@ export interface ResourceRef {
   readonly ids: readonly IdSource[];
   /** The caller must be allowed `action` on this reference too (e.g. a model version's source run: `read`). */
   readonly action?: ResourceAction;
+  /**
+   * An id MLflow stores in no tenant names nothing, and is not checked (the rest of the call
+   * still is); an id stored in another tenant is refused like a missing one (src/policy/resolve.ts
+   * `stored`). For ids a client may send before MLflow has stored them: the 3.18 client logs
+   * traces asynchronously and links them to runs at once. Default: every id must resolve.
+   */
+  readonly unstoredNamesNothing?: true;
 }
 
 /**
