@@ -99,7 +99,11 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
       if (decision.effect !== 'allow') {
         // Another tenant's resource answers exactly like a missing one (the resolver's own 404).
         if (decision.reasons.includes('foreign-tenant')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'foreign-tenant');
-        if (decision.reasons.includes('route-denied')) throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', decision.reasons.join(','));
+        if (decision.reasons.includes('route-denied')) {
+          // A disabled feature's list: the forward stage answers it as MLflow with nothing configured.
+          if (row.disabledAnswer !== undefined && ctx.principal !== undefined) return;
+          throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', decision.reasons.join(','));
+        }
         // A GraphQL document reads through its REST twins: what it needs is read access to what it reads.
         throw permissionDenied(row.op, ctx.graphql ? ['READ on what the query reads'] : needsOf(row, namedRefs(row, ctx.resources).map((n) => n.index)), decision.reasons, ctx.requestId);
       }

@@ -606,7 +606,8 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [gatewayEndpoint(path('endpoint_name'))],
     note: `${GATEWAY_PATH_NAME} raw_proxy forwards the caller-chosen upstream path, the query string and the request headers to the provider.` },
   { op: 'gateway.deploymentsProxyGet', method: 'GET', path: '/mlflow/gateway-proxy', version: 2, prefixes: AJAX, app: 'flask', action: 'deny', tenancy: 'global', body: 'none',
-    note: 'gateway_proxy_handler relays to MLFLOW_DEPLOYMENTS_TARGET (legacy deployments server).' },
+    disabledAnswer: { endpoints: [] },
+    note: 'gateway_proxy_handler relays to MLFLOW_DEPLOYMENTS_TARGET (legacy deployments server); without one it answers {"endpoints": []}, which the UI lists on every runs page.' },
   { op: 'gateway.deploymentsProxy', method: 'POST', path: '/mlflow/gateway-proxy', version: 2, prefixes: AJAX, app: 'flask', action: 'deny', tenancy: 'global', body: 'json',
     note: 'gateway_proxy_handler relays gateway/<name>/invocations calls to MLFLOW_DEPLOYMENTS_TARGET.' },
 
@@ -728,7 +729,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'jobs.submit', method: 'POST', path: '/jobs/', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'json',
     note: 'job_api.submit_job runs any registered job function with caller-chosen params.' },
   { op: 'jobs.search', method: 'POST', path: '/jobs/search', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'json',
-    note: 'job_api.search_jobs lists every job of every user and experiment.' },
+    disabledAnswer: { jobs: [] }, note: 'job_api.search_jobs lists every job of every user and experiment.' },
   { op: 'jobs.get', method: 'GET', path: '/jobs/{job_id}', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'none',
     note: 'Jobs carry no tenant; MLflow gates them on the recorded creator only.' },
   { op: 'jobs.cancel', method: 'PATCH', path: '/jobs/cancel/{job_id}', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'none',

@@ -110,6 +110,14 @@ export interface RouteRow {
    * MLflow has answered 2xx, no remembered "missing" of that id may hide it (src/policy/resolve.ts).
    */
   readonly creates?: ResourceRef;
+  /**
+   * For a route the gateway disables (action `deny`) that lists what the switched-off feature holds:
+   * the answer MLflow 3.18 gives when the feature has nothing to show. The gateway sends it itself
+   * to any authenticated caller (the decision stays `route-denied`, nothing is forwarded): MLflow's
+   * UI lists from these on ordinary pages, where a refusal shows as an error toast. Absent: the
+   * call is refused with GATEHOUSE_ROUTE_DISABLED (writes, invocations, reads of one item).
+   */
+  readonly disabledAnswer?: Readonly<Record<string, unknown>>;
   /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
