@@ -112,7 +112,7 @@ export function stampTenantTag(ctx: RequestContext, tag: TagTenancy, tenant: str
   const text = ctx.body !== undefined && ctx.body.length > 0 ? ctx.body.toString('utf8') : '{}';
   ctx.json = { ...body, tags: [...tags, stamp] };
   // The body was decoded as strict UTF-8 (read-body), so this re-encoding gives back the bytes sent.
-  ctx.body = Buffer.from(appendToArrayMember(text, 'tags', JSON.stringify(stamp)));
+  ctx.body = Buffer.from(appendToArrayMember(text, 'tags', stamp));
 }
 
 /** The search parameters to send instead of the caller's: its filter with the tenant clause added. */

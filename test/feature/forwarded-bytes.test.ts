@@ -73,8 +73,30 @@ describe('tag mode stamps the tenant tag into the bytes the client sent', () => 
       const tags = sentJson.tags ?? [];
       if (sentJson.tags === null) assert.equal(forwarded, sent.replace('null', `[${STAMP}]`));
       else if ('tags' in sentJson) assert.equal(insertion(sent, forwarded), `${tags.length > 0 ? ',' : ''}${STAMP}`);
-      else assert.equal(insertion(sent, forwarded), `${Object.keys(sentJson).length > 0 ? ',' : ''}"tags":[${STAMP}]`);
+      else assert.equal(insertion(sent, forwarded), `${Object.keys(sentJson).length > 0 ? ',' : ''}"tags": [${STAMP}]`);
       assert.deepEqual(JSON.parse(forwarded), { ...sentJson, tags: [...tags, { key: TAG, value: 'team-a' }] });
     });
   }
+});
+
+describe('tag mode constrains a search in the bytes the client sent', () => {
+  test('only filter and max_results change; order_by, escapes, number forms and whitespace reach MLflow as sent', async () => {
+    stub.requests.length = 0;
+    const sent = '{ "order_by" : [ "name ASC" , "last_update_time DESC" ] ,\n "view_type":"ACTIVE_ONLY", "x_float": 9.0, "x_exp": 1e3,\n "filter" : "name LIKE \'\\u0065%\'" , "max_results" : 5 }';
+    const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/search`, {
+      method: 'POST',
+      headers: { authorization: basic('alice', PASSWORD), 'content-type': 'application/json' },
+      body: sent,
+    });
+    assert.equal(res.status, 200, await res.text());
+    const arrived = stub.requests.find((r) => r.url === '/api/2.0/mlflow/experiments/search');
+    assert.ok(arrived, 'forwarded');
+    const forwarded = arrived.body;
+    const json = JSON.parse(forwarded) as { filter: string; max_results: number };
+    assert.ok(json.filter.includes(TAG) && json.filter.includes("'team-a'"), json.filter);
+    // Every byte outside the two values the gateway sets is the client's.
+    const filterText = JSON.stringify(json.filter);
+    const expected = sent.replace('"name LIKE \'\\u0065%\'"', filterText).replace('"max_results" : 5', `"max_results" : ${json.max_results}`);
+    assert.equal(forwarded, expected);
+  });
 });
