@@ -41,6 +41,17 @@ const VARIANTS = [
   '{"tags":[{"key":"k","value":"v"}  ,  {"key":"k2","value":"\\"q\\""}\r\n]  , "name":"e-6"}',
 ];
 
+/** Sends `sent` as alice; the body MLflow would receive (its Content-Length checked). */
+async function forwardedBody(path: string, sent: string): Promise<string> {
+  stub.requests.length = 0;
+  const res = await fetch(`${gh.url}${path}`, { method: 'POST', headers: { authorization: basic('alice', PASSWORD), 'content-type': 'application/json' }, body: sent });
+  assert.equal(res.status, 200, await res.text());
+  const arrived = stub.requests.find((r) => r.url === path);
+  assert.ok(arrived, 'forwarded');
+  assert.equal(Number(arrived.headers['content-length']), Buffer.byteLength(arrived.body));
+  return arrived.body;
+}
+
 /** The stamped tag, as the gateway writes it. */
 const STAMP = JSON.stringify({ key: TAG, value: 'team-a' });
 
@@ -57,17 +68,7 @@ function insertion(sent: string, forwarded: string): string {
 describe('tag mode stamps the tenant tag into the bytes the client sent', () => {
   for (const [i, sent] of VARIANTS.entries()) {
     test(`variant ${i}: ${sent.slice(0, 60).replace(/\s+/g, ' ')}`, async () => {
-      stub.requests.length = 0;
-      const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
-        method: 'POST',
-        headers: { authorization: basic('alice', PASSWORD), 'content-type': 'application/json' },
-        body: sent,
-      });
-      assert.equal(res.status, 200, await res.text());
-      const arrived = stub.requests.find((r) => r.url === '/api/2.0/mlflow/experiments/create');
-      assert.ok(arrived, 'forwarded');
-      const forwarded = arrived.body;
-      assert.equal(Number(arrived.headers['content-length']), Buffer.byteLength(forwarded));
+      const forwarded = await forwardedBody('/api/2.0/mlflow/experiments/create', sent);
       const sentJson = JSON.parse(sent) as { tags?: unknown[] | null };
       // The one change: the stamp appended to the tags list, a tags member added, or a null tags replaced.
       const tags = sentJson.tags ?? [];
@@ -81,17 +82,8 @@ describe('tag mode stamps the tenant tag into the bytes the client sent', () => 
 
 describe('tag mode constrains a search in the bytes the client sent', () => {
   test('only filter and max_results change; order_by, escapes, number forms and whitespace reach MLflow as sent', async () => {
-    stub.requests.length = 0;
     const sent = '{ "order_by" : [ "name ASC" , "last_update_time DESC" ] ,\n "view_type":"ACTIVE_ONLY", "x_float": 9.0, "x_exp": 1e3,\n "filter" : "name LIKE \'\\u0065%\'" , "max_results" : 5 }';
-    const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/search`, {
-      method: 'POST',
-      headers: { authorization: basic('alice', PASSWORD), 'content-type': 'application/json' },
-      body: sent,
-    });
-    assert.equal(res.status, 200, await res.text());
-    const arrived = stub.requests.find((r) => r.url === '/api/2.0/mlflow/experiments/search');
-    assert.ok(arrived, 'forwarded');
-    const forwarded = arrived.body;
+    const forwarded = await forwardedBody('/api/2.0/mlflow/experiments/search', sent);
     const json = JSON.parse(forwarded) as { filter: string; max_results: number };
     assert.ok(json.filter.includes(TAG) && json.filter.includes("'team-a'"), json.filter);
     // Every byte outside the two values the gateway sets is the client's.
