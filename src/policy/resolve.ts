@@ -31,6 +31,13 @@ export interface Resolver {
   artifactRoot(kind: 'run' | 'logged_model', id: string, tenant: string | undefined): Promise<string>;
   /** MLflow created `id` (the gateway forwarded the create): no remembered "missing" may hide it, in any tenant. */
   created(kind: ResourceKind, id: string): void;
+  /**
+   * The ids of a trace ref MLflow stores: those found in the tenant (or, in tag mode, anywhere);
+   * one stored in no tenant is left out (it names nothing); one stored in another workspace is
+   * refused exactly like a missing resource (GATEHOUSE_RESOURCE_NOT_FOUND). Route rows opt in
+   * with `unstoredNamesNothing`.
+   */
+  stored(ref: ResourceRef, ids: readonly ResourceId[], tenant: string | undefined): Promise<ResourceId[]>;
 }
 
 /** What a lookup found, or that MLflow answered "does not exist". */
@@ -162,7 +169,31 @@ export function createResolver(upstreams: Upstreams, options: ResolverOptions): 
   const modelTenant = (name: string, t: string | undefined) =>
     lookup(t, 'registered_model', name, `/api/2.0/mlflow/registered-models/get?name=${q(name)}`, (b) => (str(dig(b, 'registered_model', 'name')) === undefined ? undefined : tagValue(dig(b, 'registered_model', 'tags'), tagKey!)), 'nothing');
 
+  const isNotFound = (err: unknown) => err instanceof GatehouseError && err.code === 'GATEHOUSE_RESOURCE_NOT_FOUND';
+  const found = (p: Promise<unknown>) => p.then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)));
+
+  /**
+   * Whether another workspace of the MLflow behind the gateway stores this trace. Workspace mode
+   * only: lookups there see one workspace each; in tag mode the tenant's lookup already saw every
+   * tenant, and in instance mode another tenant's MLflow is another server.
+   */
+  async function traceInOtherWorkspace(id: string, tenant: string | undefined): Promise<boolean> {
+    if (tenant === undefined || (await upstreams.workspaceHeader(tenant)) === undefined) return false;
+    const r = await upstreams.forTenant(undefined).get('/api/3.0/mlflow/workspaces', {});
+    if (r.status !== 200) throw new GatehouseError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `/api/3.0/mlflow/workspaces answered ${r.status}`);
+    const listed = dig(parseAnswer(r.body, 'workspaces', 'GATEHOUSE_RESOURCE_UNRESOLVABLE'), 'workspaces');
+    const others = (Array.isArray(listed) ? listed : []).map((w) => str(dig(w, 'name'))).filter((w): w is string => w !== undefined && w !== tenant);
+    return (await Promise.all(others.map((w) => found(experimentOf.trace(id, w))))).some(Boolean);
+  }
+
   return {
+    async stored(ref, ids, tenant) {
+      if (ref.kind !== 'trace') throw new TypeError(`stored(): kind ${ref.kind} is not looked up across tenants`);
+      const inTenant = await Promise.all(ids.map((r) => found(experimentOf.trace(r.id, tenant))));
+      const elsewhere = await Promise.all(ids.map((r, i) => (inTenant[i] ? false : traceInOtherWorkspace(r.id, tenant))));
+      if (elsewhere.some(Boolean)) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'trace stored in another workspace');
+      return ids.filter((_, i) => inTenant[i]);
+    },
     artifactRoot(kind, id, tenant) {
       return kind === 'run'
         ? lookup(tenant, 'run_root', id, `/api/2.0/mlflow/runs/get?run_id=${q(id)}`, (b) => str(dig(b, 'run', 'info', 'artifact_uri')))

@@ -13,6 +13,7 @@
  * Everything here applies to principals who are not platform administrators.
  */
 import { GatehouseError } from '../errors.ts';
+import { appendToArrayMember } from '../lib/json-splice.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { constrainFilter } from '../routes/mlflow/filter-grammar.ts';
 import { SEARCH_FILTERS } from '../routes/mlflow/search-filter.ts';
@@ -96,17 +97,22 @@ export function refuseTenantTagWrite(ctx: RequestContext, tag: TagTenancy): void
 
 /**
  * Adds the tenant tag to a create body (`tags: [{key, value}]` in both messages). What MLflow
- * receives is exactly this re-serialised body; the rewrite stage sets its length.
+ * receives is the client's own bytes with the tag spliced into them (lib/json-splice.ts), every
+ * other byte as sent; the rewrite stage sets its length.
  */
 export function stampTenantTag(ctx: RequestContext, tag: TagTenancy, tenant: string): void {
-  const body = (ctx.json && typeof ctx.json === 'object' && !Array.isArray(ctx.json) ? ctx.json : {}) as Record<string, unknown>;
+  const sent = ctx.json === undefined ? {} : ctx.json;
+  // MLflow would refuse these too; forwarding them unstamped would create a resource of no tenant.
+  if (!sent || typeof sent !== 'object' || Array.isArray(sent)) throw new GatehouseError('GATEHOUSE_AUTHZ_TENANT_TAG', 'body is not a JSON object: the tenant tag cannot be added');
+  const body = sent as Record<string, unknown>;
   const tags = body.tags ?? [];
-  // MLflow would refuse it too; forwarding it unstamped would create a resource of no tenant.
   if (!Array.isArray(tags)) throw new GatehouseError('GATEHOUSE_AUTHZ_TENANT_TAG', 'tags is not a list: the tenant tag cannot be added');
   if (tags.some((t) => isTenantKey(t && typeof t === 'object' ? (t as { key?: unknown }).key : undefined, tag.key))) return; // an administrator's own choice
-  const stamped = { ...body, tags: [...tags, { key: tag.key, value: tenant }] };
-  ctx.json = stamped;
-  ctx.body = Buffer.from(JSON.stringify(stamped));
+  const stamp = { key: tag.key, value: tenant };
+  const text = ctx.body !== undefined && ctx.body.length > 0 ? ctx.body.toString('utf8') : '{}';
+  ctx.json = { ...body, tags: [...tags, stamp] };
+  // The body was decoded as strict UTF-8 (read-body), so this re-encoding gives back the bytes sent.
+  ctx.body = Buffer.from(appendToArrayMember(text, 'tags', stamp));
 }
 
 /** The search parameters to send instead of the caller's: its filter with the tenant clause added. */

@@ -159,6 +159,13 @@ test('team-b naming team-a\'s resources: nothing reaches MLflow but the gateway\
       }
       continue;
     }
+    if (row.disabledAnswer !== undefined) {
+      // A disabled feature's list: the same empty answer for everyone, from the gateway (routes/mlflow/disabled-answer.ts).
+      if (sent.length > 0 || r.status !== 200 || JSON.stringify(JSON.parse(r.text)) !== JSON.stringify(row.disabledAnswer)) {
+        problems.push(`${where}: a disabled list must be answered empty by the gateway: status ${r.status}, forwarded ${sent.length}: ${r.text.slice(0, 200)}`);
+      }
+      continue;
+    }
     // Everything else names team-a's resources (or is fail-closed in tag mode): refused, never forwarded.
     if (sent.length > 0) problems.push(`${where}: reached MLflow (status ${r.status}): ${sent.map((s) => `${s.method} ${s.url}`).join(', ')}`);
     if (r.status < 400) problems.push(`${where}: succeeded with ${r.status}`);

@@ -104,7 +104,7 @@ test('a member of another tenant choosing this one: nothing tenant-scoped is for
     'foreign tenant',
     foreign,
     (row) => global(row) || row.op === 'workspaces.list',
-    (row) => (global(row) || row.op === 'workspaces.list' ? 200 : 403),
+    (row) => (global(row) || row.op === 'workspaces.list' || row.disabledAnswer !== undefined ? 200 : 403),
   );
 });
 
@@ -112,12 +112,13 @@ test('a member with no role: only public, authenticated and own-workspace routes
   const nora = { authorization: basic('nora', PASSWORD) };
   const allowed = (row: RouteRow) => row.action === 'public' || row.action === 'authenticated' || row.op === 'workspaces.list';
   // The sweep's GraphQL body (`{}`) has no query: refused as malformed before any decision.
-  await sweep('no role', nora, allowed, (row) => (allowed(row) ? 200 : row.op === 'graphql.query' ? 400 : 403));
+  await sweep('no role', nora, allowed, (row) => (allowed(row) || row.disabledAnswer !== undefined ? 200 : row.op === 'graphql.query' ? 400 : 403));
 });
 
 /**
  * Each built-in role, tenant-wide in team-a. Two checks per route: whatever reached MLflow was
- * allowed by the engine (and whatever the engine denied got 403/404 and did not reach it), and
+ * allowed by the engine (and whatever the engine denied got 403/404, or a disabled list's empty
+ * answer, and did not reach it), and
  * an independent expectation from the role's definition for the plain cases (route-level
  * actions, read and edit on the experiment and model families).
  */
@@ -145,7 +146,9 @@ for (const who of ROLE_USERS) {
       const effect = event?.ctx.decision?.effect;
       const where = `${row.method} ${path} (${row.op}, ${row.action})`;
       if (reached && effect !== 'allow') problems.push(`${where}: reached MLflow with decision ${effect}`);
-      if (effect === 'deny' && (reached || (status !== 403 && status !== 404))) problems.push(`${where}: denied but status ${status}, reached ${reached}`);
+      // A disabled feature's list is denied and answered empty by the gateway itself (routes/mlflow/disabled-answer.ts).
+      const refusal = row.disabledAnswer !== undefined ? [200] : [403, 404];
+      if (effect === 'deny' && (reached || !refusal.includes(status))) problems.push(`${where}: denied but status ${status}, reached ${reached}`);
       // The independent expectation, for rows whose outcome the role alone decides.
       const family = familyOfOp(row.op);
       const plain = (family === 'experiment' || family === 'model') && row.tenancy === 'scoped' && (row.resources ?? []).every((r) => r.action === undefined);

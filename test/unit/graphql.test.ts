@@ -222,6 +222,7 @@ describe('access requests', () => {
       calls,
       forgetExperiment() {},
       artifactRoot: () => Promise.reject(new Error('not used by GraphQL')),
+      stored: () => Promise.reject(new Error('not used by GraphQL')),
       created() {},
       async anchors(ref, ids) {
         calls.push(`${ref.kind}:${ids.map((i) => i.id).join(',')}`);

@@ -15,7 +15,8 @@ export function auditPending(audit: PendingAudit | undefined): Stage {
     name: 'audit-pending',
     // Not async: most requests pass without a promise to await (docs/performance.md).
     run(ctx) {
-      if (!audit?.required || ctx.req.method === 'GET') return;
+      // A call that is not allowed is never forwarded (a disabled list is answered by the gateway).
+      if (!audit?.required || ctx.req.method === 'GET' || ctx.decision?.effect !== 'allow') return;
       return audit.pending(ctx);
     },
   };

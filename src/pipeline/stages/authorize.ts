@@ -33,7 +33,10 @@ async function resolveNamed(ctx: RequestContext, resolver: Resolver, resolveAll:
   const row = ctx.route!.row;
   // Only a call that needs a level is checked on what it names (access-request.ts checksOf).
   if (!isResourceAction(row.action)) return named;
-  for (const { index, ref, ids } of namedRefs(row, ctx.resources)) {
+  for (const { index, ref, ids: sent } of namedRefs(row, ctx.resources)) {
+    // Ids MLflow stores nowhere name nothing (a trace linked before the async client stored it).
+    const ids = ref.unstoredNamesNothing ? await resolver.stored(ref, sent, ctx.tenant) : sent;
+    if (ids.length === 0) continue;
     const anchors = resolveAll || isCrossReference(ref, index) ? await resolver.anchors(ref, ids, ctx.tenant) : undefined;
     if (tagMode && anchors === undefined) return undefined;
     named.push({ index, anchors });
@@ -96,7 +99,11 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
       if (decision.effect !== 'allow') {
         // Another tenant's resource answers exactly like a missing one (the resolver's own 404).
         if (decision.reasons.includes('foreign-tenant')) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', 'foreign-tenant');
-        if (decision.reasons.includes('route-denied')) throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', decision.reasons.join(','));
+        if (decision.reasons.includes('route-denied')) {
+          // A disabled feature's list: the forward stage answers it as MLflow with nothing configured.
+          if (row.disabledAnswer !== undefined && ctx.principal !== undefined) return;
+          throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', decision.reasons.join(','));
+        }
         // A GraphQL document reads through its REST twins: what it needs is read access to what it reads.
         throw permissionDenied(row.op, ctx.graphql ? ['READ on what the query reads'] : needsOf(row, namedRefs(row, ctx.resources).map((n) => n.index)), decision.reasons, ctx.requestId);
       }

@@ -11,6 +11,7 @@ import { NO_STORE } from '../../upstream/headers.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
+import { answerDisabled } from '../../routes/mlflow/disabled-answer.ts';
 import { answerWorkspaceRoute, withWorkspacesEnabled, type VirtualWorkspaces } from '../../routes/mlflow/virtual-workspaces.ts';
 
 const MAX_FILTERED_BYTES = 32 * 1024 * 1024;
@@ -22,6 +23,8 @@ export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContex
     async run(ctx) {
       const cacheable = ctx.route!.row.action === 'public';
       if (!cacheable) for (const name in NO_STORE) ctx.res.setHeader(name, NO_STORE[name]!);
+      // Only an allowed call is forwarded; a disabled list is answered here (routes/mlflow/disabled-answer.ts).
+      if (ctx.decision?.effect !== 'allow') return answerDisabled(ctx);
       if (virtualWorkspaces && answerWorkspaceRoute(ctx, virtualWorkspaces)) return;
       const { rawPath, rawQuery } = ctx.target!;
       const upstream = upstreams.forTenant(ctx.tenant);

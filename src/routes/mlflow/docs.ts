@@ -53,6 +53,7 @@ function renderRow(row: RouteRow): string {
     row.note ?? '',
     row.repeated?.length ? `Repeated query parameters: ${row.repeated.map(code).join(', ')}.` : '',
     references.length ? `References the gateway checks itself: ${references.join(', ')}.` : '',
+    row.disabledAnswer ? `Disabled: answered ${code(JSON.stringify(row.disabledAnswer))} by the gateway, as MLflow answers with nothing configured.` : '',
   ]
     .filter((text) => text !== '')
     .map(text)

@@ -7,6 +7,7 @@
  * bound the page may be short, but its token always continues exactly where it stopped.
  */
 import { GatehouseError } from '../../errors.ts';
+import { setMembers } from '../../lib/json-splice.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { parseAnswer, type Upstream } from '../../upstream/upstream.ts';
 import type { Anchors, Family } from '../../model/resource.ts';
@@ -81,14 +82,17 @@ function readParams(ctx: RequestContext): Record<string, unknown> {
   return { ...((ctx.json as Record<string, unknown> | undefined) ?? {}) };
 }
 
-function pageRequest(ctx: RequestContext, params: Record<string, unknown>) {
+/** One page of the search: the caller's parameters with `changes` (the tenant filter, page size and token) applied. */
+function pageRequest(ctx: RequestContext, changes: Record<string, unknown>) {
   const headers = { ...ctx.upstreamHeaders! };
   if (ctx.req.method === 'GET') {
+    const params = { ...readParams(ctx), ...changes };
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null) q.append(k, String(one));
     return { method: 'GET', path: `${ctx.target!.rawPath}?${q.toString()}`, headers, body: null, sink: ctx };
   }
-  const body = Buffer.from(JSON.stringify(params));
+  // The caller's own bytes with the changed members spliced in (read-body decoded them as strict UTF-8).
+  const body = Buffer.from(setMembers(ctx.body !== undefined && ctx.body.length > 0 ? ctx.body.toString('utf8') : '{}', changes));
   headers['content-length'] = String(body.length);
   return { method: ctx.req.method!, path: ctx.target!.rawPath, headers, body, sink: ctx };
 }
@@ -101,7 +105,7 @@ export async function filteredSearch(ctx: RequestContext, upstream: Upstream, sp
   const kept: unknown[] = [];
   let next: string | undefined;
   for (let pages = 0; ; pages++) {
-    const answer = await upstream.forwardBuffered(pageRequest(ctx, { ...params, max_results: want, page_token: cursor.t ?? undefined }), MAX_PAGE_BYTES);
+    const answer = await upstream.forwardBuffered(pageRequest(ctx, { ...ctx.searchParams, max_results: want, page_token: cursor.t ?? undefined }), MAX_PAGE_BYTES);
     ctx.upstreamStatus = answer.status;
     if (answer.status !== 200) {
       // MLflow refused the search itself (bad filter, ...): its answer goes back as it is.

@@ -52,6 +52,13 @@ export interface ResourceRef {
   readonly ids: readonly IdSource[];
   /** The caller must be allowed `action` on this reference too (e.g. a model version's source run: `read`). */
   readonly action?: ResourceAction;
+  /**
+   * An id MLflow stores in no tenant names nothing, and is not checked (the rest of the call
+   * still is); an id stored in another tenant is refused like a missing one (src/policy/resolve.ts
+   * `stored`). For ids a client may send before MLflow has stored them: the 3.18 client logs
+   * traces asynchronously and links them to runs at once. Default: every id must resolve.
+   */
+  readonly unstoredNamesNothing?: true;
 }
 
 /**
@@ -103,6 +110,14 @@ export interface RouteRow {
    * MLflow has answered 2xx, no remembered "missing" of that id may hide it (src/policy/resolve.ts).
    */
   readonly creates?: ResourceRef;
+  /**
+   * For a route the gateway disables (action `deny`) that lists what the switched-off feature holds:
+   * the answer MLflow 3.18 gives when the feature has nothing to show. The gateway sends it itself
+   * to any authenticated caller (the decision stays `route-denied`, nothing is forwarded): MLflow's
+   * UI lists from these on ordinary pages, where a refusal shows as an error toast. Absent: the
+   * call is refused with GATEHOUSE_ROUTE_DISABLED (writes, invocations, reads of one item).
+   */
+  readonly disabledAnswer?: Readonly<Record<string, unknown>>;
   /** Query parameters MLflow reads as lists (proto `repeated`); any other repeated query parameter is refused. */
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
