@@ -432,6 +432,16 @@ describe('audit', () => {
     const badTime = await api('GET', '/audit?from=yesterday', ADMIN_AUTH);
     assert.equal(badTime.status, 400);
     assert.equal(badTime.body.details[0].path, 'from');
+    const deniedOutcome = await api('GET', '/audit?principal=local:bob&outcome=denied', ADMIN_AUTH);
+    assert.equal(deniedOutcome.status, 200, deniedOutcome.text);
+    assert.deepEqual(
+      deniedOutcome.body.events.map((e: { outcome: string; decision: { effect: string } }) => [e.outcome, e.decision.effect]),
+      denied.body.events.map(() => ['denied', 'deny']),
+      'the outcome filter finds the denials',
+    );
+    const badOutcome = await api('GET', '/audit?outcome=ok', ADMIN_AUTH);
+    assert.equal(badOutcome.status, 400);
+    assert.equal(badOutcome.body.details[0].path, 'outcome');
     const badDecision = await api('GET', '/audit?decision=maybe', ADMIN_AUTH);
     assert.equal(badDecision.body.details[0].path, 'decision');
 
@@ -627,6 +637,6 @@ describe('OpenAPI document', () => {
     assert.deepEqual(Object.keys(grant.properties).sort(), ['effect', 'experiment', 'group', 'model', 'role', 'serviceAccount', 'tenant', 'user']);
     assert.deepEqual(grant.required, ['role']);
     const audit = doc.paths['/_gatehouse/api/v1/audit'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(audit, ['from', 'to', 'type', 'principal', 'tenant', 'operation', 'decision', 'target', 'door', 'cursor', 'limit']);
+    assert.deepEqual(audit, ['from', 'to', 'type', 'principal', 'tenant', 'operation', 'decision', 'outcome', 'target', 'door', 'cursor', 'limit']);
   });
 });
