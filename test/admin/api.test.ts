@@ -284,6 +284,27 @@ describe('tenants, groups, roles', () => {
     assert.equal((await api('DELETE', '/tenants/team-c', ADMIN_AUTH)).status, 404);
   });
 
+  test('the tenant list shows who is in each tenant through grants and through groups', async () => {
+    assert.equal((await api('POST', '/tenants', ADMIN_AUTH, { name: 'team-e' })).status, 201);
+    const grants = [
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', user: 'bob', tenant: 'team-e' }),
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'contributor', group: 'analysts', tenant: 'team-e', experiment: { id: '4' } }),
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', serviceAccount: 'ci', tenant: 'team-e' }),
+      // A deny makes nobody a member; a grant in another tenant neither.
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', effect: 'deny', user: 'frank', tenant: 'team-e' }),
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', user: 'gina', tenant: 'team-b' }),
+    ];
+    for (const g of grants) assert.equal(g.status, 201, g.text);
+    assert.equal((await api('POST', '/tenants/team-e/members', ADMIN_AUTH, { group: 'auditors' })).status, 200);
+    const entry = (await api('GET', '/tenants', ADMIN_AUTH)).body.tenants.find((t: { name: string }) => t.name === 'team-e');
+    assert.deepEqual(entry.members, { users: [], groups: ['auditors'] });
+    assert.deepEqual(entry.access, { users: ['bob'], groups: ['analysts'], serviceAccounts: ['ci'], groupMembers: ['erin'] });
+    // Each of them is indeed in the tenant, as the gateway sees it.
+    assert.ok((await api('GET', '/me', bob)).body.tenants.includes('team-e'));
+    for (const g of grants) assert.equal((await api('DELETE', `/grants/${g.body.id}`, ADMIN_AUTH)).status, 204);
+    assert.equal((await api('DELETE', '/tenants/team-e', ADMIN_AUTH)).status, 204);
+  });
+
   test('groups: add and remove members; declared groups are read-only', async () => {
     const added = await api('POST', '/groups/analysts/members', ADMIN_AUTH, { member: 'bob' });
     assert.deepEqual(added.body, { name: 'analysts', members: ['bob'], source: 'api' });
