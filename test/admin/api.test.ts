@@ -328,6 +328,16 @@ describe('tenants, groups, roles', () => {
     const list = await api('GET', '/roles', ADMIN_AUTH);
     assert.deepEqual(list.body.roles.map((r: { name: string; source: string }) => `${r.name}:${r.source}`), ['viewer:built-in', 'contributor:built-in', 'model-approver:built-in', 'admin:built-in', 'tagger:api']);
     const grant = await api('POST', '/grants', ADMIN_AUTH, { role: 'tagger', user: 'bob', tenant: 'team-b' });
+    // Editing a custom role changes what its grants allow at once.
+    const canCreate = async () => (await api('POST', '/policy/explain', ADMIN_AUTH, { principal: 'bob', op: 'runs.create', tenant: 'team-b', experimentId: '2' })).body.effect;
+    assert.equal(await canCreate(), 'deny');
+    const edited = await api('PUT', '/roles/tagger', ADMIN_AUTH, { ...role, levels: { experiment: 'EDIT' } });
+    assert.equal(edited.status, 200, edited.text);
+    assert.deepEqual(edited.body, { ...role, levels: { experiment: 'EDIT' }, create: [], admin: false, source: 'api' });
+    assert.equal(await canCreate(), 'allow');
+    assert.equal((await api('PUT', '/roles/tagger', ADMIN_AUTH, { ...role, name: 'other' })).body.details[0].path, 'name');
+    assert.equal((await api('PUT', '/roles/viewer', ADMIN_AUTH, { name: 'viewer', levels: { experiment: 'EDIT' } })).status, 409);
+    assert.equal((await api('PUT', '/roles/nope', ADMIN_AUTH, { name: 'nope' })).status, 404);
     const inUse = await api('DELETE', '/roles/tagger', ADMIN_AUTH);
     assert.equal(inUse.status, 409);
     assert.match(inUse.body.message, /unknown role tagger/);
@@ -641,7 +651,7 @@ describe('OpenAPI document', () => {
       assert.match(path, /^\/_gatehouse\/api\/v1\//);
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       for (const [method, op] of Object.entries(ops)) {
-        assert.ok(['get', 'post', 'patch', 'delete'].includes(method), method);
+        assert.ok(['get', 'post', 'put', 'patch', 'delete'].includes(method), method);
         assert.equal(typeof op.operationId, 'string');
         assert.ok(!ids.has(op.operationId), `duplicate operationId ${op.operationId}`);
         ids.add(op.operationId);
