@@ -321,7 +321,7 @@ describe('the web console', { timeout: 300_000 }, () => {
     assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${secondToken}`)).status, 401, 'revoked in the console, refused on the next call');
   });
 
-  test('roles: built-ins with their permissions; a custom role made here can be granted', async () => {
+  test('roles: built-ins with their permissions; a custom role made and edited here', async () => {
     await nav(admin, 'Roles');
     const roles = admin.getByRole('table', { name: 'Roles' });
     assert.match(await roles.getByRole('row').filter({ has: admin.getByRole('cell', { name: 'viewer', exact: true }) }).innerText(), /experiment: READ[\s\S]*built-in/);
@@ -334,8 +334,18 @@ describe('the web console', { timeout: 300_000 }, () => {
     const row = roles.getByRole('row').filter({ has: admin.getByRole('cell', { name: 'run-reader', exact: true }) });
     assert.match(await row.innerText(), /experiment: READ\s+runs\.logMetric[\s\S]*api/);
     await shot(admin, '10d-roles');
+    await admin.getByRole('button', { name: 'Edit role run-reader' }).click();
+    const edit = admin.getByRole('form', { name: 'Edit role run-reader' });
+    assert.equal(await edit.getByLabel('Level: experiment').inputValue(), 'READ', 'the form starts from the role');
+    assert.equal(await edit.getByLabel('Operations').inputValue(), 'runs.logMetric');
+    await edit.getByLabel('Level: experiment').selectOption('EDIT');
+    await edit.getByLabel('May create in experiment').check();
+    await edit.getByRole('button', { name: 'Save role' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Role run-reader saved.' }).waitFor();
+    assert.match(await row.innerText(), /experiment: EDIT\s+runs\.logMetric\s+experiment\s+api/);
+    await shot(admin, '10d2-role-edited');
     const listed = await (await fetch(`${gh.url}/_gatehouse/api/v1/roles`, { headers: { authorization: ADMIN_AUTH } })).json() as { roles: { name: string; levels: object; operations: string[]; source: string }[] };
-    assert.deepEqual(listed.roles.find((r) => r.name === 'run-reader'), { name: 'run-reader', description: '', levels: { experiment: 'READ' }, operations: ['runs.logMetric'], create: [], admin: false, source: 'api' });
+    assert.deepEqual(listed.roles.find((r) => r.name === 'run-reader'), { name: 'run-reader', description: '', levels: { experiment: 'EDIT' }, operations: ['runs.logMetric'], create: ['experiment'], admin: false, source: 'api' });
   });
 
   test("password reset: a generated password shown once; the old one is refused", async () => {

@@ -353,37 +353,61 @@ const LEVELS = ['', 'NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE'];
 /** @type {View} */
 export async function roles(root) {
   const list = h('div', {});
+  const editor = h('div', { 'aria-live': 'polite' });
   root.append(
     h('h1', {}, 'Roles'),
     card('Create a custom role', h('p', { class: 'muted' }, 'The highest MLflow permission per family, single operations (docs/routes.md ids, comma separated; family.* for a whole family) and where it may create.'),
-      form('Create a role', [
-        field('Name', 'name', { required: true }),
-        field('Description', 'description'),
-        ...FAMILIES.map((f) => field(`Level: ${f}`, `level.${f}`, { options: LEVELS })),
-        field('Operations', 'operations', { placeholder: 'runs.logMetric, prompts.*' }),
-        ...FAMILIES.slice(0, 2).map((f) => field(`May create in ${f}`, `create.${f}`, { type: 'checkbox' })),
-      ], 'Create role', async (v, f) => {
+      form('Create a role', roleFields(), 'Create role', async (v, f) => {
         await api('POST', '/roles', roleBody(v));
         announce(`Role ${v.name} created.`);
         f.reset();
         await refresh();
       })),
+    card('Edit a custom role', editor),
     card('All roles', list),
   );
+  editor.append(h('p', { class: 'muted' }, 'Choose Edit on a role made here: its grants change at once.'));
   async function refresh() {
     const r = await api('GET', '/roles');
     list.replaceChildren(table('Roles', ['Name', 'Description', 'Levels', 'Operations', 'May create', 'Source', ''], r.roles.map((/** @type {any} */ x) => [
       x.name, x.description,
       x.admin ? 'everything (platform administrator)' : Object.entries(x.levels).map(([k, l]) => `${k}: ${l}`).join(', '),
       x.operations.join(', '), x.create.join(', '), x.source,
-      x.source === 'api' ? button('Delete', `Delete role ${x.name}`, async () => {
-        await api('DELETE', `/roles/${enc(x.name)}`);
-        await refresh();
-        announce(`Role ${x.name} deleted.`);
-      }, 'danger') : '',
+      x.source === 'api' ? h('span', {},
+        button('Edit', `Edit role ${x.name}`, async () => {
+          const f = form(`Edit role ${x.name}`, roleFields(x), 'Save role', async (v) => {
+            await api('PUT', `/roles/${enc(x.name)}`, roleBody(v));
+            editor.replaceChildren();
+            await refresh();
+            announce(`Role ${x.name} saved.`);
+          });
+          /** @type {HTMLInputElement} */ (f.querySelector('input[name="name"]')).readOnly = true;
+          editor.replaceChildren(f);
+          /** @type {HTMLElement} */ (f.querySelector('select'))?.focus();
+        }),
+        button('Delete', `Delete role ${x.name}`, async () => {
+          await api('DELETE', `/roles/${enc(x.name)}`);
+          await refresh();
+          announce(`Role ${x.name} deleted.`);
+        }, 'danger')) : '',
     ])));
   }
   await refresh();
+}
+
+/** The role form's fields, filled from `r` when editing. @param {any} [r] */
+function roleFields(r) {
+  return [
+    field('Name', 'name', { required: true, value: r?.name }),
+    field('Description', 'description', { value: r?.description }),
+    ...FAMILIES.map((f) => field(`Level: ${f}`, `level.${f}`, { options: LEVELS, value: r?.levels[f] ?? '' })),
+    field('Operations', 'operations', { placeholder: 'runs.logMetric, prompts.*', value: r?.operations.join(', ') }),
+    ...FAMILIES.slice(0, 2).map((f) => {
+      const box = field(`May create in ${f}`, `create.${f}`, { type: 'checkbox' });
+      /** @type {HTMLInputElement} */ (box.querySelector('input')).checked = Boolean(r?.create.includes(f));
+      return box;
+    }),
+  ];
 }
 
 /** The role create form's flat values as the API's role (src/policy/config.ts roleSchema). @param {Record<string, string | boolean>} v */
