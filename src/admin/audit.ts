@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ADMIN_TARGET_KINDS, DOORS } from '../audit/admin-event.ts';
+import { AUDIT_OUTCOMES } from '../audit/event.ts';
 import { auditRepository } from '../store/audit.ts';
 import type { AdminDeps } from './deps.ts';
 import { invalid, route, type RouteSpec } from './http.ts';
@@ -24,6 +25,7 @@ const auditQuery = z.strictObject({
   tenant: z.string().optional(),
   operation: z.string().optional().describe('Operation id (`runs.create`), or admin action (`user.create`).'),
   decision: z.enum(['allow', 'deny']).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional().describe('How the event ended: `allowed`, `denied` (policy or admin refusal), `malformed`, `failed`, `aborted` (client went away), `pending` (written before forwarding).'),
   target,
   door: z.enum(DOORS as [string, ...string[]]).optional().describe('Admin events that came through this door.'),
   cursor: z.string().optional().describe("A previous page's nextCursor."),

@@ -30,7 +30,7 @@ export interface Call<B, Q> {
 }
 
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Below API_PREFIX, Fastify syntax (`/users/:name`). */
   readonly path: string;
   readonly summary: string;

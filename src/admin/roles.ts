@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { roleSchema } from '../policy/config.ts';
 import type { AdminDeps } from './deps.ts';
-import { route, type RouteSpec } from './http.ts';
+import { invalid, route, type RouteSpec } from './http.ts';
 
 const roleView = z.object({
   name: z.string(),
@@ -30,6 +30,14 @@ export function roleRoutes(deps: AdminDeps): RouteSpec[] {
       method: 'POST', path: '/roles', tag: 'roles', access: 'admin', status: 201, body: roleSchema, response: roleView,
       summary: 'Add a custom role (levels per family, single operations, creation rights)',
       handler: async ({ actor, body }) => roles.create(actor, body),
+    }),
+    route({
+      method: 'PUT', path: '/roles/:name', tag: 'roles', access: 'admin', body: roleSchema, response: roleView,
+      summary: "Replace a custom role's levels, operations and creation rights (its grants change at once); the body's name is the path's",
+      handler: async ({ actor, params, body }) => {
+        if (body.name !== params.name) throw invalid('name', `must be the role in the path, ${params.name}`);
+        return roles.update(actor, body);
+      },
     }),
     route({
       method: 'DELETE', path: '/roles/:name', tag: 'roles', access: 'admin', status: 204, summary: 'Remove a custom role no grant or tenant names',

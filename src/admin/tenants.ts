@@ -28,7 +28,15 @@ export function tenantRoutes(deps: AdminDeps): RouteSpec[] {
   return [
     route({
       method: 'GET', path: '/tenants', tag: 'tenants', access: 'admin', summary: 'List tenants (declared in config and made through the API or CLI)',
-      response: z.object({ tenants: z.array(tenantView) }),
+      response: z.object({
+        tenants: z.array(
+          tenantView.extend({
+            access: z
+              .object({ users: z.array(z.string()), groups: z.array(z.string()), serviceAccounts: z.array(z.string()), groupMembers: z.array(z.string()) })
+              .describe('Who else is in the tenant: subjects of allow grants there, and the local members of its listed or granted groups.'),
+          }),
+        ),
+      }),
       handler: async () => ({ tenants: await tenants.list() }),
     }),
     route({

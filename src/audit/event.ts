@@ -18,6 +18,11 @@ export type AuditPhase = 'pending' | 'complete';
 /** How the request ended, for auditors: `allowed` (forwarded), or how its error ended it (src/errors.ts ErrorOutcome). */
 export type AuditOutcome = 'allowed' | ErrorOutcome | 'pending';
 
+/** Every AuditOutcome, for query filters (the type below fails to compile if one is missing). */
+export const AUDIT_OUTCOMES = ['allowed', 'denied', 'malformed', 'failed', 'aborted', 'pending'] as const satisfies readonly AuditOutcome[];
+const outcomesComplete: [Exclude<AuditOutcome, (typeof AUDIT_OUTCOMES)[number]>] extends [never] ? true : false = true;
+void outcomesComplete;
+
 export interface RequestAuditEvent {
   /** Event format version. */
   readonly v: 1;

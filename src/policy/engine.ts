@@ -9,7 +9,7 @@ import { OWNER_ROLE } from './ownership.ts';
 import { globMatch } from '../lib/glob.ts';
 import type { Decision, ReasonId } from '../model/decision.ts';
 import { levelRank, type Action, type Level } from '../model/permission.ts';
-import type { Binding, Role, Scope } from '../model/policy.ts';
+import type { Binding, Role, Scope, Subject } from '../model/policy.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Anchors, Family } from '../model/resource.ts';
 import type { AccessRequest, Check } from '../model/access.ts';
@@ -170,11 +170,7 @@ export function tenantsOf(snapshot: PolicySnapshot, principal: Principal): reado
 
 function computeTenants(snapshot: PolicySnapshot, principal: Principal): string[] {
   const groups = new Set(groupsOf(snapshot, principal));
-  const bound = new Set(
-    bindingsFor(snapshot, principal)
-      .filter((b) => b.effect === 'allow')
-      .flatMap((b) => ('tenant' in b.scope && b.scope.tenant ? [b.scope.tenant] : [])),
-  );
+  const bound = new Set(bindingsFor(snapshot, principal).flatMap((b) => membershipOf(b) ?? []));
   const global = identityAdmin(snapshot, principal) !== undefined;
   const only = principal.restrict?.tenant;
   return snapshot.tenantOrder.filter((t) => {
@@ -182,6 +178,22 @@ function computeTenants(snapshot: PolicySnapshot, principal: Principal): string[
     if (only !== undefined && t !== only) return false;
     return global || principal.tenants.includes(t) || isMember(tenant.members.users, principal) || tenant.members.groups.some((g) => groups.has(g)) || bound.has(t);
   });
+}
+
+/** The tenant an allow binding makes its subject a member of (any scope inside a tenant does). */
+function membershipOf(b: Binding): string | undefined {
+  return b.effect === 'allow' && 'tenant' in b.scope && b.scope.tenant ? b.scope.tenant : undefined;
+}
+
+/** Who is in a tenant besides its listed members: subjects of allow grants there, and the local members of its groups (listed or granted). */
+export function tenantAccess(snapshot: PolicySnapshot, tenant: string): { users: string[]; groups: string[]; serviceAccounts: string[]; groupMembers: string[] } {
+  const granted = snapshot.bindings.filter((b) => membershipOf(b) === tenant).map((b) => b.subject);
+  const names = (pick: (s: Subject) => string | undefined) => [...new Set(granted.flatMap((s) => pick(s) ?? []))].sort();
+  const users = names((s) => ('user' in s ? s.user : undefined));
+  const groups = names((s) => ('group' in s ? s.group : undefined));
+  const viaGroups = new Set([...(snapshot.tenants.get(tenant)?.members.groups ?? []), ...groups]);
+  const groupMembers = [...snapshot.groupsOf].filter(([, gs]) => gs.some((g) => viaGroups.has(g))).map(([member]) => member).sort();
+  return { users, groups, serviceAccounts: names((s) => ('serviceAccount' in s ? s.serviceAccount : undefined)), groupMembers };
 }
 
 function isMember(users: readonly string[], principal: Principal): boolean {

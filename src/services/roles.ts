@@ -37,6 +37,21 @@ export function rolesService(deps: ServiceDeps) {
       return view(role, 'api');
     },
 
+    /** Replaces a custom role's levels, operations and creation rights; its grants change with it at once. */
+    async update(actor: Actor, role: RoleConfig): Promise<RoleView> {
+      const policy = await policyView(deps);
+      if (BUILTIN_ROLES.some((r) => r.name === role.name)) throw conflict(`${role.name} is a built-in role`);
+      if (policy.declared.roles.some((r) => r.name === role.name)) throw declaredEntry(deps, `role ${role.name}`);
+      const before = policy.stored.roles.find((r) => r.name === role.name);
+      if (!before) throw notFound(`role ${role.name}`);
+      const problems = changeProblems(policy.declared, { ...policy.stored, roles: policy.stored.roles.map((r) => (r.name === role.name ? role : r)) });
+      if (problems.length > 0) throw conflict(`role ${role.name}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+      await policy.repo.updateRole(role);
+      await deps.policyChanged();
+      await recordChange(deps, actor, { action: 'role.update', target: { kind: 'role', id: role.name }, changes: changesOf(before, role) });
+      return view(role, 'api');
+    },
+
     async delete(actor: Actor, name: string): Promise<void> {
       const policy = await policyView(deps);
       if (BUILTIN_ROLES.some((r) => r.name === name)) throw conflict(`${name} is a built-in role`);

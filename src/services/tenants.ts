@@ -8,6 +8,7 @@
  */
 import { changesOf } from '../audit/admin-event.ts';
 import type { TenantConfig } from '../policy/config.ts';
+import { tenantAccess } from '../policy/engine.ts';
 import { changeProblems } from '../policy/service.ts';
 import { declaredEntry, policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -18,6 +19,9 @@ export interface TenantView {
   readonly members: { readonly users: readonly string[]; readonly groups: readonly string[] };
   readonly source: 'config' | 'api';
 }
+
+/** A listed tenant: also who is in it through grants and groups (policy/engine.ts tenantAccess). */
+export type TenantListEntry = TenantView & { readonly access: ReturnType<typeof tenantAccess> };
 
 const view = (t: TenantConfig, source: 'config' | 'api'): TenantView => ({ name: t.name, ...(t.defaultRole && { defaultRole: t.defaultRole }), members: t.members, source });
 const fieldsOf = (t: TenantConfig) => ({ name: t.name, defaultRole: t.defaultRole ?? null, members: t.members });
@@ -46,10 +50,11 @@ export function tenantsService(deps: ServiceDeps) {
 
   return {
     /** Declared tenants first, then those made through a door. */
-    async list(): Promise<TenantView[]> {
-      const { declared, stored: s } = await policyView(deps);
+    async list(): Promise<TenantListEntry[]> {
+      const { declared, stored: s, snapshot } = await policyView(deps);
       const names = new Set(declared.tenants.map((t) => t.name));
-      return [...declared.tenants.map((t) => view(t, 'config')), ...s.tenants.filter((t) => !names.has(t.name)).map((t) => view(t, 'api'))];
+      const views = [...declared.tenants.map((t) => view(t, 'config')), ...s.tenants.filter((t) => !names.has(t.name)).map((t) => view(t, 'api'))];
+      return views.map((t) => ({ ...t, access: tenantAccess(snapshot(), t.name) }));
     },
 
     async create(actor: Actor, input: { readonly name: string; readonly defaultRole?: string | undefined }): Promise<TenantView> {

@@ -9,7 +9,7 @@
 import type { Kysely } from 'kysely';
 import { EMPTY_HEAD, type ChainHead } from '../audit/chain.ts';
 import type { Checkpoint } from '../audit/checkpoint.ts';
-import type { ChainedEvent } from '../audit/event.ts';
+import type { AuditOutcome, ChainedEvent } from '../audit/event.ts';
 import type { Database } from './schema.ts';
 
 export interface AuditQuery {
@@ -23,6 +23,8 @@ export interface AuditQuery {
   /** A route operation id (`runs.create`), or an admin action (`user.create`). */
   readonly operation?: string | undefined;
   readonly decision?: 'allow' | 'deny' | undefined;
+  /** How the event ended (src/audit/event.ts AuditOutcome): `allowed`, `denied`, `malformed`, `failed`, `aborted`, `pending`. */
+  readonly outcome?: AuditOutcome | undefined;
   /** Only request events or only admin events. */
   readonly type?: 'request' | 'admin' | undefined;
   /** Admin events about one thing (`user:alice`), or about one kind of thing (`user`). */
@@ -124,6 +126,7 @@ export function auditRepository(db: Kysely<Database>, options: { readonly chain?
     if (q.tenant !== undefined) sel = sel.where('tenant', '=', q.tenant);
     if (q.operation !== undefined) sel = sel.where('operation', '=', q.operation);
     if (q.decision !== undefined) sel = sel.where('decision', '=', q.decision);
+    if (q.outcome !== undefined) sel = sel.where('outcome', '=', q.outcome);
     if (q.type !== undefined) sel = sel.where('type', '=', q.type);
     if (q.door !== undefined) sel = sel.where('door', '=', q.door);
     if (q.target !== undefined) {

@@ -29,6 +29,8 @@ export interface PolicyRepository {
   setTenantMember(tenant: string, kind: 'user' | 'group', name: string, present: boolean): Promise<void>;
   setGroupMember(group: string, member: string, present: boolean): Promise<void>;
   addRole(role: RoleConfig): Promise<void>;
+  /** Replaces a stored role's definition (same name). */
+  updateRole(role: RoleConfig): Promise<void>;
   removeRole(name: string): Promise<boolean>;
   addBinding(binding: BindingConfig, createdBy: string): Promise<string>;
   removeBinding(id: string): Promise<boolean>;
@@ -116,6 +118,14 @@ export function policyRepository(db: Kysely<Database>, now: () => Date = () => n
         await tx
           .insertInto('policy_roles')
           .values({ name: role.name, description: role.description, levels: JSON.stringify(role.levels), operations: JSON.stringify(role.operations), creates: JSON.stringify(role.create) })
+          .execute();
+      }),
+    updateRole: (role) =>
+      change(async (tx) => {
+        await tx
+          .updateTable('policy_roles')
+          .set({ description: role.description, levels: JSON.stringify(role.levels), operations: JSON.stringify(role.operations), creates: JSON.stringify(role.create) })
+          .where('name', '=', role.name)
           .execute();
       }),
     removeRole: (name) =>

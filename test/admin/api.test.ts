@@ -284,6 +284,27 @@ describe('tenants, groups, roles', () => {
     assert.equal((await api('DELETE', '/tenants/team-c', ADMIN_AUTH)).status, 404);
   });
 
+  test('the tenant list shows who is in each tenant through grants and through groups', async () => {
+    assert.equal((await api('POST', '/tenants', ADMIN_AUTH, { name: 'team-e' })).status, 201);
+    const grants = [
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', user: 'bob', tenant: 'team-e' }),
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'contributor', group: 'analysts', tenant: 'team-e', experiment: { id: '4' } }),
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', serviceAccount: 'ci', tenant: 'team-e' }),
+      // A deny makes nobody a member; a grant in another tenant neither.
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', effect: 'deny', user: 'frank', tenant: 'team-e' }),
+      await api('POST', '/grants', ADMIN_AUTH, { role: 'viewer', user: 'gina', tenant: 'team-b' }),
+    ];
+    for (const g of grants) assert.equal(g.status, 201, g.text);
+    assert.equal((await api('POST', '/tenants/team-e/members', ADMIN_AUTH, { group: 'auditors' })).status, 200);
+    const entry = (await api('GET', '/tenants', ADMIN_AUTH)).body.tenants.find((t: { name: string }) => t.name === 'team-e');
+    assert.deepEqual(entry.members, { users: [], groups: ['auditors'] });
+    assert.deepEqual(entry.access, { users: ['bob'], groups: ['analysts'], serviceAccounts: ['ci'], groupMembers: ['erin'] });
+    // Each of them is indeed in the tenant, as the gateway sees it.
+    assert.ok((await api('GET', '/me', bob)).body.tenants.includes('team-e'));
+    for (const g of grants) assert.equal((await api('DELETE', `/grants/${g.body.id}`, ADMIN_AUTH)).status, 204);
+    assert.equal((await api('DELETE', '/tenants/team-e', ADMIN_AUTH)).status, 204);
+  });
+
   test('groups: add and remove members; declared groups are read-only', async () => {
     const added = await api('POST', '/groups/analysts/members', ADMIN_AUTH, { member: 'bob' });
     assert.deepEqual(added.body, { name: 'analysts', members: ['bob'], source: 'api' });
@@ -307,6 +328,16 @@ describe('tenants, groups, roles', () => {
     const list = await api('GET', '/roles', ADMIN_AUTH);
     assert.deepEqual(list.body.roles.map((r: { name: string; source: string }) => `${r.name}:${r.source}`), ['viewer:built-in', 'contributor:built-in', 'model-approver:built-in', 'admin:built-in', 'tagger:api']);
     const grant = await api('POST', '/grants', ADMIN_AUTH, { role: 'tagger', user: 'bob', tenant: 'team-b' });
+    // Editing a custom role changes what its grants allow at once.
+    const canCreate = async () => (await api('POST', '/policy/explain', ADMIN_AUTH, { principal: 'bob', op: 'runs.create', tenant: 'team-b', experimentId: '2' })).body.effect;
+    assert.equal(await canCreate(), 'deny');
+    const edited = await api('PUT', '/roles/tagger', ADMIN_AUTH, { ...role, levels: { experiment: 'EDIT' } });
+    assert.equal(edited.status, 200, edited.text);
+    assert.deepEqual(edited.body, { ...role, levels: { experiment: 'EDIT' }, create: [], admin: false, source: 'api' });
+    assert.equal(await canCreate(), 'allow');
+    assert.equal((await api('PUT', '/roles/tagger', ADMIN_AUTH, { ...role, name: 'other' })).body.details[0].path, 'name');
+    assert.equal((await api('PUT', '/roles/viewer', ADMIN_AUTH, { name: 'viewer', levels: { experiment: 'EDIT' } })).status, 409);
+    assert.equal((await api('PUT', '/roles/nope', ADMIN_AUTH, { name: 'nope' })).status, 404);
     const inUse = await api('DELETE', '/roles/tagger', ADMIN_AUTH);
     assert.equal(inUse.status, 409);
     assert.match(inUse.body.message, /unknown role tagger/);
@@ -432,6 +463,16 @@ describe('audit', () => {
     const badTime = await api('GET', '/audit?from=yesterday', ADMIN_AUTH);
     assert.equal(badTime.status, 400);
     assert.equal(badTime.body.details[0].path, 'from');
+    const deniedOutcome = await api('GET', '/audit?principal=local:bob&outcome=denied', ADMIN_AUTH);
+    assert.equal(deniedOutcome.status, 200, deniedOutcome.text);
+    assert.deepEqual(
+      deniedOutcome.body.events.map((e: { outcome: string; decision: { effect: string } }) => [e.outcome, e.decision.effect]),
+      denied.body.events.map(() => ['denied', 'deny']),
+      'the outcome filter finds the denials',
+    );
+    const badOutcome = await api('GET', '/audit?outcome=ok', ADMIN_AUTH);
+    assert.equal(badOutcome.status, 400);
+    assert.equal(badOutcome.body.details[0].path, 'outcome');
     const badDecision = await api('GET', '/audit?decision=maybe', ADMIN_AUTH);
     assert.equal(badDecision.body.details[0].path, 'decision');
 
@@ -610,7 +651,7 @@ describe('OpenAPI document', () => {
       assert.match(path, /^\/_gatehouse\/api\/v1\//);
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       for (const [method, op] of Object.entries(ops)) {
-        assert.ok(['get', 'post', 'patch', 'delete'].includes(method), method);
+        assert.ok(['get', 'post', 'put', 'patch', 'delete'].includes(method), method);
         assert.equal(typeof op.operationId, 'string');
         assert.ok(!ids.has(op.operationId), `duplicate operationId ${op.operationId}`);
         ids.add(op.operationId);
@@ -627,6 +668,6 @@ describe('OpenAPI document', () => {
     assert.deepEqual(Object.keys(grant.properties).sort(), ['effect', 'experiment', 'group', 'model', 'role', 'serviceAccount', 'tenant', 'user']);
     assert.deepEqual(grant.required, ['role']);
     const audit = doc.paths['/_gatehouse/api/v1/audit'].get.parameters.map((p: { name: string }) => p.name);
-    assert.deepEqual(audit, ['from', 'to', 'type', 'principal', 'tenant', 'operation', 'decision', 'target', 'door', 'cursor', 'limit']);
+    assert.deepEqual(audit, ['from', 'to', 'type', 'principal', 'tenant', 'operation', 'decision', 'outcome', 'target', 'door', 'cursor', 'limit']);
   });
 });

@@ -231,6 +231,9 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
       assert.deepEqual(await seqs({ principal: 'local:alice' }), [1, 4, 7, 10, 13, 16, 19, 22, 25]);
       assert.deepEqual(await seqs({ tenant: 'team-a', decision: 'deny' }), [1, 5, 9, 13, 17, 21, 25]);
       assert.deepEqual(await seqs({ operation: 'runs.create', decision: 'deny', principal: 'local:bob' }), [5, 9, 17]);
+      // The outcome column: how each request ended (denied here is the decision's deny).
+      assert.deepEqual(await seqs({ tenant: 'team-a', outcome: 'denied' }), [1, 5, 9, 13, 17, 21, 25]);
+      assert.deepEqual(await seqs({ outcome: 'malformed' }), []);
       // Time bounds: inclusive from, exclusive to; a date-only bound compares as a prefix.
       assert.deepEqual(await seqs({ from: '2026-11-23', to: '2026-11-23T00:00:03.000Z' }), [3, 4, 5]);
       assert.deepEqual(await seqs({ to: '2026-11-23' }), [1, 2]);

@@ -10,12 +10,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_AUTH, ADMIN_PASSWORD, ADMIN_USER, basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
+import { runPython } from '../harness/python-client.ts';
+import { AUDIT_OUTCOMES } from '../../src/audit/event.ts';
 import { ROOT } from '../harness/paths.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,11 +26,27 @@ const SHOTS = join(ROOT, 'test-results/console');
 const TENANT = 'team-console';
 const USER = 'carol';
 const PASSWORD = 'carol-console-password-42';
+const ACCOUNT = 'ci-console';
+/** Carol's password: the console's password reset replaces it. */
+let carolPassword = PASSWORD;
+/** The service account's rotated token, revoked on the Tokens screen. */
+let secondToken = '';
 
 let mlflow: MlflowServer;
 let gh: InProcess;
 let experimentId: string;
 const profiles: string[] = [];
+const scratch = mkdtempSync(join(tmpdir(), 'gh-console-'));
+profiles.push(scratch);
+
+/** A training script as a user writes it: the workspace comes from MLFLOW_WORKSPACE only. */
+const STOCK_CLIENT = `
+import json, mlflow
+experiment_id = mlflow.create_experiment("stock-client")
+with mlflow.start_run(experiment_id=experiment_id) as run:
+    mlflow.log_metric("loss", 0.5)
+print(json.dumps({"experimentId": experiment_id, "runId": run.info.run_id}))
+`;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
@@ -123,6 +141,15 @@ describe('the web console', { timeout: 300_000 }, () => {
     const created = await exp.text();
     assert.equal(exp.status, 200, created);
     experimentId = (JSON.parse(created) as { experiment_id: string }).experiment_id;
+    // The stock MLflow client, pointed at the new tenant with MLFLOW_WORKSPACE, works at once.
+    const script = join(scratch, 'stock-client.py');
+    writeFileSync(script, STOCK_CLIENT);
+    const py = await runPython(script, { MLFLOW_TRACKING_URI: gh.url, MLFLOW_TRACKING_USERNAME: ADMIN_USER, MLFLOW_TRACKING_PASSWORD: ADMIN_PASSWORD, MLFLOW_WORKSPACE: TENANT });
+    assert.equal(py.code, 0, py.stderr.slice(-3000));
+    const { experimentId: stockExperiment, runId } = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { experimentId: string; runId: string };
+    const inWorkspace = await fetch(`${mlflow.url}/api/2.0/mlflow/runs/get?run_id=${runId}`, { headers: { 'x-mlflow-workspace': TENANT } });
+    assert.equal(inWorkspace.status, 200, 'the run is in the tenant\'s workspace');
+    assert.equal(((await inWorkspace.json()) as { run: { info: { experiment_id: string } } }).run.info.experiment_id, stockExperiment);
 
     // User, in the console.
     await nav(admin, 'Users');
@@ -237,6 +264,167 @@ describe('the web console', { timeout: 300_000 }, () => {
     await shot(admin, '09b-audit-admin-event');
   });
 
+  test('service accounts: created, given a token shown once, the token rotated (the old one refused at once)', async () => {
+    await nav(admin, 'Service accounts');
+    const create = admin.getByRole('form', { name: 'Create a service account' });
+    await create.getByLabel('Name').fill(ACCOUNT);
+    await create.getByLabel('Description').fill('CI pipeline');
+    await create.getByRole('button', { name: 'Create service account' }).click();
+    await admin.getByRole('cell', { name: ACCOUNT, exact: true }).waitFor();
+    const grant = await fetch(`${gh.url}/_gatehouse/api/v1/grants`, {
+      method: 'POST',
+      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'viewer', serviceAccount: ACCOUNT, tenant: TENANT }),
+    });
+    assert.equal(grant.status, 201, await grant.text());
+
+    const mint = admin.getByRole('form', { name: 'Mint a service account token' });
+    await mint.getByLabel('Service account').fill(ACCOUNT);
+    await mint.getByLabel('Description').fill('nightly');
+    await mint.getByLabel(/^Tenant/).fill(TENANT);
+    await mint.getByRole('button', { name: 'Mint token' }).click();
+    const first = (await admin.locator('#new-token').innerText()).trim();
+    assert.match(first, /^gth_sat_[0-9a-f]{12}_/);
+    const firstId = first.slice(8, 20);
+    const row = admin.getByRole('table', { name: 'Service account tokens' }).getByRole('row').filter({ hasText: firstId });
+    await row.waitFor();
+    assert.match(await row.innerText(), new RegExp(`service account ${ACCOUNT}\\s+${firstId}\\s+nightly\\s+${TENANT}[\\s\\S]*active`));
+    assert.doesNotMatch(await admin.getByRole('table', { name: 'Service account tokens' }).innerText(), new RegExp(first.slice(21)), 'the list never shows a secret');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${first}`)).status, 200, 'the minted token works');
+    await shot(admin, '10a-service-account-token');
+
+    await admin.getByRole('button', { name: `Rotate token ${firstId}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Token ${firstId} rotated` }).waitFor();
+    const second = (await admin.locator('#new-token').innerText()).trim();
+    assert.notEqual(second, first);
+    assert.match(await row.innerText(), /revoked/);
+    await shot(admin, '10b-service-account-rotated');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${first}`)).status, 401, 'the rotated-out token is refused');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${second}`)).status, 200, 'its successor works, with the same tenant');
+    secondToken = second;
+  });
+
+  test('all tokens: filtered by owner; a token revoked here is refused on the next MLflow call', async () => {
+    await nav(admin, 'Tokens');
+    const filter = admin.getByRole('form', { name: 'Token filter' });
+    await filter.getByLabel('Owner', { exact: true }).fill(ACCOUNT);
+    await filter.getByRole('button', { name: 'Filter' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Filter applied.' }).waitFor();
+    const owners = await admin.getByRole('table', { name: 'Tokens' }).locator('tbody tr td:nth-child(1)').allInnerTexts();
+    assert.deepEqual(owners, [`service account ${ACCOUNT}`, `service account ${ACCOUNT}`], 'the rotated-out token and its successor, nobody else\'s');
+    const id = secondToken.slice(8, 20);
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${secondToken}`)).status, 200);
+    await admin.getByRole('button', { name: `Revoke token ${id}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Token ${id} revoked.` }).waitFor();
+    assert.match(await admin.getByRole('row').filter({ hasText: id }).innerText(), /revoked/);
+    await shot(admin, '10c-tokens-revoked');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${secondToken}`)).status, 401, 'revoked in the console, refused on the next call');
+  });
+
+  test('roles: built-ins with their permissions; a custom role made and edited here', async () => {
+    await nav(admin, 'Roles');
+    const roles = admin.getByRole('table', { name: 'Roles' });
+    assert.match(await roles.getByRole('row').filter({ has: admin.getByRole('cell', { name: 'viewer', exact: true }) }).innerText(), /experiment: READ[\s\S]*built-in/);
+    const create = admin.getByRole('form', { name: 'Create a role' });
+    await create.getByLabel('Name').fill('run-reader');
+    await create.getByLabel('Level: experiment').selectOption('READ');
+    await create.getByLabel('Operations').fill('runs.logMetric');
+    await create.getByRole('button', { name: 'Create role' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Role run-reader created.' }).waitFor();
+    const row = roles.getByRole('row').filter({ has: admin.getByRole('cell', { name: 'run-reader', exact: true }) });
+    assert.match(await row.innerText(), /experiment: READ\s+runs\.logMetric[\s\S]*api/);
+    await shot(admin, '10d-roles');
+    await admin.getByRole('button', { name: 'Edit role run-reader' }).click();
+    const edit = admin.getByRole('form', { name: 'Edit role run-reader' });
+    assert.equal(await edit.getByLabel('Level: experiment').inputValue(), 'READ', 'the form starts from the role');
+    assert.equal(await edit.getByLabel('Operations').inputValue(), 'runs.logMetric');
+    await edit.getByLabel('Level: experiment').selectOption('EDIT');
+    await edit.getByLabel('May create in experiment').check();
+    await edit.getByRole('button', { name: 'Save role' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Role run-reader saved.' }).waitFor();
+    assert.match(await row.innerText(), /experiment: EDIT\s+runs\.logMetric\s+experiment\s+api/);
+    await shot(admin, '10d2-role-edited');
+    const listed = await (await fetch(`${gh.url}/_gatehouse/api/v1/roles`, { headers: { authorization: ADMIN_AUTH } })).json() as { roles: { name: string; levels: object; operations: string[]; source: string }[] };
+    assert.deepEqual(listed.roles.find((r) => r.name === 'run-reader'), { name: 'run-reader', description: '', levels: { experiment: 'EDIT' }, operations: ['runs.logMetric'], create: ['experiment'], admin: false, source: 'api' });
+  });
+
+  test("password reset: a generated password shown once; the old one is refused", async () => {
+    await nav(admin, 'Users');
+    await admin.getByRole('button', { name: `Reset password of ${USER}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Password of ${USER} reset.` }).waitFor();
+    const generated = (await admin.getByLabel('Generated password').innerText()).trim();
+    assert.ok(generated.length >= 16, 'a generated password');
+    await shot(admin, '10e-password-reset');
+    const get = `/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`;
+    assert.equal((await mlflowGet(get, basic(USER, PASSWORD))).status, 401, 'the old password is refused');
+    assert.equal((await mlflowGet(get, basic(USER, generated))).status, 200, 'the new one works');
+    carolPassword = generated;
+  });
+
+  test('policy explain: why a viewer may read and may not create', async () => {
+    await nav(admin, 'Policy explain');
+    const ask = admin.getByRole('form', { name: 'Explain a decision' });
+    await ask.getByLabel('Principal').fill(USER);
+    await ask.getByLabel(/^Tenant/).fill(TENANT);
+    await ask.getByLabel('Experiment id').fill(experimentId);
+    await ask.getByLabel('Operation').fill('experiments.get');
+    await ask.getByRole('button', { name: 'Explain' }).click();
+    await admin.locator('#explain-effect').waitFor();
+    assert.equal(await admin.locator('#explain-effect').innerText(), 'allow');
+    const decided = await admin.getByRole('table', { name: 'Grants that decided' }).innerText();
+    assert.match(decided, /api:/, 'the console grant decided');
+    await shot(admin, '10f-explain-allow');
+    await ask.getByLabel('Operation').fill('experiments.create');
+    await ask.getByRole('button', { name: 'Explain' }).click();
+    await admin.locator('#explain-effect').filter({ hasText: 'deny' }).waitFor();
+    assert.match(await admin.getByRole('table', { name: 'Reasons' }).innerText(), /no-grant\s+no role the principal holds grants what the call needs/, 'the reason, spelled out');
+    assert.ok((await admin.getByRole('table', { name: 'Reasons' }).locator('tbody tr').count()) >= 1, 'a reason for the denial');
+    await shot(admin, '10g-explain-deny');
+  });
+
+  test('tenants list their members through grants and groups', async () => {
+    await nav(admin, 'Tenants');
+    const row = admin.getByRole('table', { name: 'Tenants' }).getByRole('row').filter({ has: admin.getByRole('cell', { name: TENANT, exact: true }) });
+    // carol came in through the console grant, the service account through its grant.
+    assert.match(await row.innerText(), new RegExp(`${USER} \\(grant\\)[\\s\\S]*${ACCOUNT}`));
+    await shot(admin, '10h-tenant-members');
+  });
+
+  test('the audit log pages, filters by outcome and shows an event in full', async () => {
+    await nav(admin, 'Audit log');
+    const filters = admin.getByRole('form', { name: 'Audit filters' });
+    const offered = await filters.getByLabel('Outcome').locator('option').allInnerTexts();
+    assert.deepEqual(offered, ['(any)', ...AUDIT_OUTCOMES], 'the console offers every outcome the API accepts');
+    const pageLine = admin.locator('#audit-page');
+    await pageLine.waitFor();
+    const total = /Page 1 of (\d+)/.exec(await pageLine.innerText());
+    assert.ok(total && Number(total[1]) >= 2, `more than one page of events: ${await pageLine.innerText()}`);
+    const table = admin.getByRole('table', { name: 'Audit events, newest first' });
+    const firstPage = await table.locator('tbody tr').allInnerTexts();
+    assert.equal(firstPage.length, 25);
+    await admin.getByRole('button', { name: 'Older events' }).click();
+    await pageLine.filter({ hasText: 'Page 2 of' }).waitFor();
+    assert.notDeepEqual(await table.locator('tbody tr').allInnerTexts(), firstPage, 'another page of events');
+    await admin.getByRole('button', { name: 'Newer events' }).click();
+    await pageLine.filter({ hasText: 'Page 1 of' }).waitFor();
+
+    await filters.getByLabel('Outcome').selectOption('denied');
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Filters applied.' }).waitFor();
+    const outcomes = await table.locator('tbody tr td:nth-child(7)').allInnerTexts();
+    assert.ok(outcomes.length > 0, 'the denials (carol before her grant, the revoked tokens) are there');
+    assert.deepEqual([...new Set(outcomes)], ['denied']);
+    await shot(admin, '10i-audit-denied');
+
+    await admin.getByRole('button', { name: 'Details of event 1' }).click();
+    const detail = JSON.parse(await admin.locator('#event-detail').innerText()) as { outcome: string; time: string };
+    assert.equal(detail.outcome, 'denied');
+    assert.equal(await table.locator('tbody tr').first().locator('td').nth(6).innerText(), detail.outcome);
+    assert.ok(!Number.isNaN(Date.parse(detail.time)), 'the whole stored event, with its time');
+    await shot(admin, '10j-audit-detail');
+    await filters.getByLabel('Outcome').selectOption('');
+  });
+
   test('usage charts and health', async () => {
     await nav(admin, 'Usage');
     const chart = admin.getByRole('img', { name: new RegExp(`^API calls, ${TENANT}: \\d+ in total`) });
@@ -259,7 +447,7 @@ describe('the web console', { timeout: 300_000 }, () => {
   test('disabling a user in the console ends their browser session at once', async () => {
     const context = await browserContext();
     const page = await context.newPage();
-    await signIn(page, USER, PASSWORD);
+    await signIn(page, USER, carolPassword);
     await nav(admin, 'Users');
     await admin.getByRole('button', { name: `Disable user ${USER}` }).click();
     await admin.getByRole('status').filter({ hasText: `User ${USER} disabled.` }).waitFor();
@@ -267,7 +455,7 @@ describe('the web console', { timeout: 300_000 }, () => {
     // The user's next step in their console is refused: back to the login page.
     await page.reload();
     await page.waitForURL((u) => u.pathname === '/_gatehouse/login');
-    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, basic(USER, PASSWORD))).status, 401, 'nor does the password work');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, basic(USER, carolPassword))).status, 401, 'nor does the password work');
   });
 
   test('at 390 px wide the navigation is a menu button that works with the keyboard', async () => {

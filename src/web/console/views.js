@@ -30,9 +30,7 @@ export async function account(root, me) {
   const tokens = h('div', {});
   const created = h('div', { 'aria-live': 'polite' });
   const section = card('My tokens', created, form('Create a token', [field('Description', 'description'), field('Tenant (optional)', 'tenant'), field('Expires in days (optional)', 'expiresInDays', { type: 'number' })], 'Create token', async (v, f) => {
-    const body = { ...v, ...(v.expiresInDays !== undefined && { expiresInDays: Number(v.expiresInDays) }) };
-    const t = await api('POST', '/me/tokens', body);
-    created.replaceChildren(h('p', {}, `Token ${t.id} created. Copy it now: it is shown only once.`), h('output', { class: 'secret', id: 'new-token', 'aria-label': 'New token' }, t.token));
+    showSecret(created, await api('POST', '/me/tokens', narrowingOf(v)));
     f.reset();
     await list();
   }), tokens);
@@ -40,23 +38,39 @@ export async function account(root, me) {
   async function list() {
     try {
       const r = await api('GET', '/me/tokens');
-      tokens.replaceChildren(
-        table('My tokens', ['Id', 'Description', 'Tenant', 'Created', 'Expires', 'Last used', 'Status', ''], r.tokens.map((/** @type {any} */ t) => [
-          t.id, t.description, t.tenant ?? 'any', fmtTime(t.createdAt), fmtTime(t.expiresAt) || 'never', fmtTime(t.lastUsedAt), t.status,
-          t.status === 'active' ? button('Revoke', `Revoke token ${t.id}`, async () => {
-            await api('DELETE', `/me/tokens/${enc(t.id)}`);
-            // The list first: when the status is announced, the table already shows the change.
-            await list();
-            announce(`Token ${t.id} revoked.`);
-          }, 'danger') : '',
-        ])),
-      );
+      tokens.replaceChildren(tokenTable('My tokens', r.tokens, false, async (t) => {
+        await api('DELETE', `/me/tokens/${enc(t.id)}`);
+        // The list first: when the status is announced, the table already shows the change.
+        await list();
+        announce(`Token ${t.id} revoked.`);
+      }));
     } catch (err) {
       tokens.replaceChildren(h('p', { class: 'muted' }, err instanceof Error ? err.message : String(err)));
     }
   }
   await list();
 }
+
+/**
+ * A table of tokens (never their secrets) with a Revoke button on the active ones.
+ * @param {string} caption @param {any[]} list @param {boolean} withOwner
+ * @param {(t: any) => Promise<void>} revoke @param {(t: any) => Node | string} [extra] another control per active token
+ */
+function tokenTable(caption, list, withOwner, revoke, extra) {
+  return table(caption, [...(withOwner ? ['Owner'] : []), 'Id', 'Description', 'Tenant', ...(withOwner ? ['Max role'] : []), 'Created', 'Expires', 'Last used', 'Status', ''], list.map((t) => [
+    ...(withOwner ? [`${t.ownerKind === 'user' ? 'user' : 'service account'} ${t.owner}`] : []),
+    t.id, t.description, t.tenant ?? 'any', ...(withOwner ? [t.maxRole ?? ''] : []), fmtTime(t.createdAt), fmtTime(t.expiresAt) || 'never', fmtTime(t.lastUsedAt), t.status,
+    t.status === 'active' ? h('span', {}, extra ? extra(t) : '', button('Revoke', `Revoke token ${t.id}`, () => revoke(t), 'danger')) : '',
+  ]));
+}
+
+/** Shows a just-minted token's secret, once. @param {HTMLElement} where @param {any} t */
+function showSecret(where, t) {
+  where.replaceChildren(h('p', {}, `Token ${t.id} created for ${t.owner}. Copy it now: it is shown only once.`), h('output', { class: 'secret', id: 'new-token', 'aria-label': 'New token' }, t.token));
+}
+
+/** Number fields arrive as strings: the API wants a number. @param {Record<string, string | boolean>} v */
+const narrowingOf = (v) => ({ ...v, ...(v.expiresInDays !== undefined && { expiresInDays: Number(v.expiresInDays) }) });
 
 /** @param {any} s */
 function scopeText(s) {
@@ -92,8 +106,15 @@ export async function tenants(root) {
   );
   async function refresh() {
     const r = await api('GET', '/tenants');
-    list.replaceChildren(table('Tenants', ['Name', 'Default role', 'Users', 'Groups', 'Source', ''], r.tenants.map((/** @type {any} */ t) => [
-      t.name, t.defaultRole ?? '', t.members.users.join(', '), t.members.groups.join(', '), t.source,
+    // Members are the listed ones, then (marked) those a grant in the tenant or a group brings in: the gateway counts them all.
+    const names = (/** @type {string[]} */ listed, /** @type {[string[], string][]} */ more) => {
+      const seen = new Set(listed);
+      const extra = more.flatMap(([ms, why]) => ms.filter((m) => !seen.has(m) && seen.add(m)).map((m) => `${m} (${why})`));
+      return [...listed, ...extra].join(', ');
+    };
+    list.replaceChildren(table('Tenants', ['Name', 'Default role', 'Users', 'Groups', 'Service accounts', 'Source', ''], r.tenants.map((/** @type {any} */ t) => [
+      t.name, t.defaultRole ?? '', names(t.members.users, [[t.access.users, 'grant'], [t.access.groupMembers, 'group']]),
+      names(t.members.groups, [[t.access.groups, 'grant']]), t.access.serviceAccounts.join(', '), t.source,
       // Refused while grants name it or its workspace holds experiments or models (the message says which).
       t.source === 'api' ? button('Delete', `Delete tenant ${t.name}`, async () => {
         await api('DELETE', `/tenants/${enc(t.name)}`);
@@ -111,7 +132,7 @@ export async function users(root) {
   const created = h('div', { 'aria-live': 'polite' });
   root.append(
     h('h1', {}, 'Users'),
-    card('Create a user', created, form('Create a user', [field('Username', 'username', { required: true }), field('Password (empty: generate one)', 'password', { type: 'password' }), field('Platform administrator', 'admin', { type: 'checkbox' })], 'Create user', async (v, f) => {
+    card('Create a user or reset a password', created, form('Create a user', [field('Username', 'username', { required: true }), field('Password (empty: generate one)', 'password', { type: 'password' }), field('Platform administrator', 'admin', { type: 'checkbox' })], 'Create user', async (v, f) => {
       const u = await api('POST', '/users', v);
       created.replaceChildren(h('p', {}, `User ${u.username} created.`), u.password ? h('output', { class: 'secret', 'aria-label': 'Generated password' }, u.password) : '');
       f.reset();
@@ -128,6 +149,11 @@ export async function users(root) {
           await api('PATCH', `/users/${enc(u.username)}`, { disabled: !u.disabled });
           await refresh();
           announce(`User ${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`);
+        }),
+        button('Reset password', `Reset password of ${u.username}`, async () => {
+          const r = await api('POST', `/users/${enc(u.username)}/password`, {});
+          created.replaceChildren(h('p', {}, `Password of ${r.username} reset; their browser sessions are ended. Copy it now: it is shown only once.`), h('output', { class: 'secret', 'aria-label': 'Generated password' }, r.password));
+          announce(`Password of ${u.username} reset.`);
         }),
         button('Delete', `Delete user ${u.username}`, async () => {
           await api('DELETE', `/users/${enc(u.username)}`);
@@ -235,8 +261,200 @@ function grantScope(g) {
 }
 
 /** @type {View} */
+export async function serviceAccounts(root) {
+  const list = h('div', {});
+  const created = h('div', { 'aria-live': 'polite' });
+  root.append(
+    h('h1', {}, 'Service accounts'),
+    card('Create a service account', h('p', { class: 'muted' }, 'Give it access with a grant whose subject kind is service account.'),
+      form('Create a service account', [field('Name', 'name', { required: true, placeholder: 'ci-pipeline' }), field('Description', 'description')], 'Create service account', async (v, f) => {
+        await api('POST', '/service-accounts', v);
+        announce(`Service account ${v.name} created.`);
+        f.reset();
+        await refresh();
+      })),
+    card('Mint a token', created, form('Mint a service account token', [
+      field('Service account', 'serviceAccount', { required: true }),
+      field('Description', 'description'),
+      field('Tenant (optional)', 'tenant'),
+      field('Max role (optional)', 'maxRole'),
+      field('Expires in days (optional)', 'expiresInDays', { type: 'number' }),
+    ], 'Mint token', async (v, f) => {
+      showSecret(created, await api('POST', '/tokens', narrowingOf(v)));
+      f.reset();
+      await refresh();
+    })),
+    card('All service accounts', list),
+  );
+  async function refresh() {
+    const [r, t] = await Promise.all([api('GET', '/service-accounts'), api('GET', '/tokens?ownerKind=service_account')]);
+    list.replaceChildren(
+      table('Service accounts', ['Name', 'Description', 'Disabled', 'Created', 'Active tokens', ''], r.serviceAccounts.map((/** @type {any} */ a) => [
+        a.name, a.description, a.disabled ? 'yes' : 'no', fmtTime(a.createdAt), String(t.tokens.filter((/** @type {any} */ x) => x.owner === a.name && x.status === 'active').length),
+        h('span', {},
+          button(a.disabled ? 'Enable' : 'Disable', `${a.disabled ? 'Enable' : 'Disable'} service account ${a.name}`, async () => {
+            await api('PATCH', `/service-accounts/${enc(a.name)}`, { disabled: !a.disabled });
+            await refresh();
+            announce(`Service account ${a.name} ${a.disabled ? 'enabled' : 'disabled'}.`);
+          }),
+          button('Delete', `Delete service account ${a.name}`, async () => {
+            await api('DELETE', `/service-accounts/${enc(a.name)}`);
+            await refresh();
+            announce(`Service account ${a.name} deleted, with its tokens and grants.`);
+          }, 'danger')),
+      ])),
+      // Rotating is minting a successor with the same narrowing, shown once, then revoking the old token.
+      tokenTable('Service account tokens', t.tokens, true, async (x) => {
+        await api('DELETE', `/tokens/${enc(x.id)}`);
+        await refresh();
+        announce(`Token ${x.id} revoked.`);
+      }, (x) => button('Rotate', `Rotate token ${x.id}`, async () => {
+        const next = await api('POST', '/tokens', { serviceAccount: x.owner, description: x.description, ...(x.tenant && { tenant: x.tenant }), ...(x.maxRole && { maxRole: x.maxRole }) });
+        await api('DELETE', `/tokens/${enc(x.id)}`);
+        showSecret(created, next);
+        await refresh();
+        announce(`Token ${x.id} rotated: ${next.id} replaces it.`);
+      })),
+    );
+  }
+  await refresh();
+}
+
+/** @type {View} */
+export async function tokens(root) {
+  const list = h('div', {});
+  /** @type {Record<string, string | boolean>} */
+  let filter = {};
+  root.append(
+    h('h1', {}, 'Tokens'),
+    card('Filter', form('Token filter', [field('Owner', 'owner', { placeholder: 'alice or ci-pipeline' }), field('Owner kind', 'ownerKind', { options: ['', 'user', 'service_account'] })], 'Filter', async (v) => {
+      filter = v;
+      await refresh();
+      announce('Filter applied.');
+    })),
+    card('All tokens', h('p', { class: 'muted' }, 'Personal tokens of every user and service account tokens; a revoked token is refused on its next use.'), list),
+  );
+  async function refresh() {
+    const q = new URLSearchParams();
+    for (const k of ['owner', 'ownerKind']) if (typeof filter[k] === 'string') q.set(k, String(filter[k]));
+    const r = await api('GET', `/tokens?${q}`);
+    list.replaceChildren(tokenTable('Tokens', r.tokens, true, async (t) => {
+      await api('DELETE', `/tokens/${enc(t.id)}`);
+      await refresh();
+      announce(`Token ${t.id} revoked.`);
+    }));
+  }
+  await refresh();
+}
+
+const FAMILIES = ['experiment', 'model', 'gateway', 'other'];
+const LEVELS = ['', 'NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE'];
+
+/** @type {View} */
+export async function roles(root) {
+  const list = h('div', {});
+  const editor = h('div', { 'aria-live': 'polite' });
+  root.append(
+    h('h1', {}, 'Roles'),
+    card('Create a custom role', h('p', { class: 'muted' }, 'The highest MLflow permission per family, single operations (docs/routes.md ids, comma separated; family.* for a whole family) and where it may create.'),
+      form('Create a role', roleFields(), 'Create role', async (v, f) => {
+        await api('POST', '/roles', roleBody(v));
+        announce(`Role ${v.name} created.`);
+        f.reset();
+        await refresh();
+      })),
+    card('Edit a custom role', editor),
+    card('All roles', list),
+  );
+  editor.append(h('p', { class: 'muted' }, 'Choose Edit on a role made here: its grants change at once.'));
+  async function refresh() {
+    const r = await api('GET', '/roles');
+    list.replaceChildren(table('Roles', ['Name', 'Description', 'Levels', 'Operations', 'May create', 'Source', ''], r.roles.map((/** @type {any} */ x) => [
+      x.name, x.description,
+      x.admin ? 'everything (platform administrator)' : Object.entries(x.levels).map(([k, l]) => `${k}: ${l}`).join(', '),
+      x.operations.join(', '), x.create.join(', '), x.source,
+      x.source === 'api' ? h('span', {},
+        button('Edit', `Edit role ${x.name}`, async () => {
+          const f = form(`Edit role ${x.name}`, roleFields(x), 'Save role', async (v) => {
+            await api('PUT', `/roles/${enc(x.name)}`, roleBody(v));
+            editor.replaceChildren();
+            await refresh();
+            announce(`Role ${x.name} saved.`);
+          });
+          /** @type {HTMLInputElement} */ (f.querySelector('input[name="name"]')).readOnly = true;
+          editor.replaceChildren(f);
+          /** @type {HTMLElement} */ (f.querySelector('select'))?.focus();
+        }),
+        button('Delete', `Delete role ${x.name}`, async () => {
+          await api('DELETE', `/roles/${enc(x.name)}`);
+          await refresh();
+          announce(`Role ${x.name} deleted.`);
+        }, 'danger')) : '',
+    ])));
+  }
+  await refresh();
+}
+
+/** The role form's fields, filled from `r` when editing. @param {any} [r] */
+function roleFields(r) {
+  return [
+    field('Name', 'name', { required: true, value: r?.name }),
+    field('Description', 'description', { value: r?.description }),
+    ...FAMILIES.map((f) => field(`Level: ${f}`, `level.${f}`, { options: LEVELS, value: r?.levels[f] ?? '' })),
+    field('Operations', 'operations', { placeholder: 'runs.logMetric, prompts.*', value: r?.operations.join(', ') }),
+    ...FAMILIES.slice(0, 2).map((f) => {
+      const box = field(`May create in ${f}`, `create.${f}`, { type: 'checkbox' });
+      /** @type {HTMLInputElement} */ (box.querySelector('input')).checked = Boolean(r?.create.includes(f));
+      return box;
+    }),
+  ];
+}
+
+/** The role create form's flat values as the API's role (src/policy/config.ts roleSchema). @param {Record<string, string | boolean>} v */
+function roleBody(v) {
+  return {
+    name: v.name,
+    ...(typeof v.description === 'string' && { description: v.description }),
+    levels: Object.fromEntries(FAMILIES.flatMap((f) => (typeof v[`level.${f}`] === 'string' ? [[f, v[`level.${f}`]]] : []))),
+    operations: typeof v.operations === 'string' ? v.operations.split(',').map((o) => o.trim()).filter(Boolean) : [],
+    create: FAMILIES.filter((f) => v[`create.${f}`] === true),
+  };
+}
+
+/** @type {View} */
+export async function explain(root) {
+  const out = h('div', { 'aria-live': 'polite' });
+  root.append(
+    h('h1', {}, 'Policy explain'),
+    card('Can this principal do this?', h('p', { class: 'muted' }, "The gateway's own decision over the policy in force, with its reasons and the grants that decided (the same as gatehouse policy explain)."),
+      form('Explain a decision', [
+        field('Principal', 'principal', { required: true, placeholder: 'local:alice, alice or a service account' }),
+        field('Service account', 'serviceAccount', { type: 'checkbox' }),
+        field('Operation', 'op', { required: true, placeholder: 'runs.create' }),
+        field('Tenant (empty: their default)', 'tenant'),
+        field('Experiment id', 'experimentId'),
+        field('Experiment name', 'experimentName'),
+        field('Model or prompt name', 'model'),
+      ], 'Explain', async (v) => {
+        const r = await api('POST', '/policy/explain', v);
+        out.replaceChildren(
+          h('p', {}, 'Decision: ', h('strong', { class: r.effect === 'allow' ? 'ok' : 'bad', id: 'explain-effect' }, r.effect)),
+          table('Reasons', ['Reason', 'Meaning'], r.reasons.map((/** @type {string} */ id) => [id, r.reasonText?.[id] ?? ''])),
+          table('Grants that decided', ['Grant'], r.matchedBindings.map((/** @type {string} */ b) => [b])),
+        );
+      })),
+    out,
+  );
+}
+
+/** Events per page of the audit table. */
+const AUDIT_PAGE = 25;
+
+/** @type {View} */
 export async function audit(root) {
   const rows = h('div', {});
+  const detail = h('div', { tabindex: '-1', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Choose Details on an event.'));
+  let page = 0;
   /** @type {Record<string, string | boolean>} */
   let filters = {};
   /** @type {Map<string, any>} */
@@ -255,7 +473,7 @@ export async function audit(root) {
   /** Fetches the filtered events (following cursors); with `more`, only those since the newest seen. */
   async function load(/** @type {boolean} */ more) {
     const q = new URLSearchParams();
-    for (const k of ['type', 'principal', 'tenant', 'operation', 'decision', 'target', 'door']) if (typeof filters[k] === 'string') q.set(k, String(filters[k]));
+    for (const k of ['type', 'principal', 'tenant', 'operation', 'decision', 'outcome', 'target', 'door']) if (typeof filters[k] === 'string') q.set(k, String(filters[k]));
     const from = typeof filters.from === 'string' ? new Date(filters.from).toISOString() : undefined;
     const to = typeof filters.to === 'string' ? new Date(filters.to).toISOString() : undefined;
     const newest = more ? [...seen.values()].reduce((m, e) => (e.time > m ? e.time : m), '') : '';
@@ -265,7 +483,7 @@ export async function audit(root) {
     q.set('limit', '1000');
     if (!more) seen.clear();
     let cursor;
-    for (let page = 0; page < 20; page++) {
+    for (let n = 0; n < 20; n++) {
       if (cursor) q.set('cursor', cursor);
       const r = await api('GET', `/audit?${q}`);
       for (const e of r.events) seen.set(e.hash ?? `${e.requestId}:${e.phase}`, e);
@@ -275,13 +493,32 @@ export async function audit(root) {
     render();
   }
   function render() {
-    const events = [...seen.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 300);
+    const events = [...seen.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+    const pages = Math.max(1, Math.ceil(events.length / AUDIT_PAGE));
+    page = Math.min(page, pages - 1);
+    const shown = events.slice(page * AUDIT_PAGE, (page + 1) * AUDIT_PAGE);
+    const turn = (/** @type {number} */ to) => async () => {
+      page = to;
+      render();
+    };
+    const newer = /** @type {HTMLButtonElement} */ (button('Newer', 'Newer events', turn(page - 1)));
+    const older = /** @type {HTMLButtonElement} */ (button('Older', 'Older events', turn(page + 1)));
+    newer.disabled = page === 0;
+    older.disabled = page >= pages - 1;
     rows.replaceChildren(
-      h('p', { class: 'muted' }, `${seen.size} event(s)${seen.size > 300 ? ', newest 300 shown' : ''}.`),
+      h('p', { class: 'muted', id: 'audit-page' }, `${events.length} event(s). Page ${page + 1} of ${pages}.`),
+      h('p', {}, newer, older),
       // Admin events (changes, sign-ins) share the columns: the actor, the door, the action, the outcome, the target.
-      table('Audit events, newest first', ['Time', 'Principal or actor', 'Tenant', 'Method or door', 'Operation or action', 'Decision', 'Status', 'Phase', 'Type', 'Target'], events.map((e) => e.type === 'admin'
-        ? [fmtTime(e.time), e.actor.id, e.tenant ?? '', e.door, e.action, e.outcome, '', '', 'admin', `${e.target.kind}:${e.target.id}`]
-        : [fmtTime(e.time), e.principal?.id ?? 'anonymous', e.tenant ?? '', e.method, e.operation ?? '', e.decision ? e.decision.effect : '', e.status ?? '', e.phase, 'request', ''])),
+      table('Audit events, newest first', ['Time', 'Principal or actor', 'Tenant', 'Method or door', 'Operation or action', 'Decision', 'Outcome', 'Status', 'Phase', 'Type', 'Target', ''], shown.map((e, i) => [
+        ...(e.type === 'admin'
+          ? [fmtTime(e.time), e.actor.id, e.tenant ?? '', e.door, e.action, '', e.outcome, '', '', 'admin', `${e.target.kind}:${e.target.id}`]
+          : [fmtTime(e.time), e.principal?.id ?? 'anonymous', e.tenant ?? '', e.method, e.operation ?? '', e.decision ? e.decision.effect : '', e.outcome, e.status ?? '', e.phase, 'request', '']),
+        button('Details', `Details of event ${page * AUDIT_PAGE + i + 1}`, async () => {
+          // The whole stored event (it never holds a credential or a body), as text.
+          detail.replaceChildren(h('h3', {}, `Event ${e.requestId || e.hash || ''}`), h('pre', { id: 'event-detail', tabindex: '0' }, JSON.stringify(e, null, 2)));
+          detail.focus();
+        }),
+      ])),
     );
   }
   root.append(
@@ -292,16 +529,20 @@ export async function audit(root) {
       field('Tenant', 'tenant'),
       field('Operation', 'operation', { placeholder: 'runs.create' }),
       field('Decision', 'decision', { options: ['', 'allow', 'deny'] }),
+      // src/audit/event.ts AUDIT_OUTCOMES (the console test compares the two).
+      field('Outcome', 'outcome', { options: ['', 'allowed', 'denied', 'malformed', 'failed', 'aborted', 'pending'] }),
       field('Target (admin)', 'target', { placeholder: 'user:alice' }),
       field('Door (admin)', 'door', { options: ['', 'api', 'console', 'cli', 'compat', 'config', 'login'] }),
       field('From', 'from', { type: 'datetime-local' }),
       field('To', 'to', { type: 'datetime-local' }),
     ], 'Apply filters', async (v) => {
       filters = v;
+      page = 0;
       await load(false);
       announce('Filters applied.');
     }), h('p', {}, tail)),
     card('Events', rows),
+    card('Event detail', detail),
   );
   await load(false);
   return () => {
