@@ -17,6 +17,14 @@ export function parseDuration(text: string): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
 }
 
+/** The token id argument (12 hex digits), or undefined after saying what is missing. */
+function tokenIdOf(input: CommandInput): string | undefined {
+  const id = input.positionals[0];
+  if (id && /^[0-9a-f]{12}$/.test(id)) return id;
+  err('a token id (12 hex digits, see gatehouse tokens list) is required');
+  return undefined;
+}
+
 export const tokenCommands: Record<string, Command> = {
   'tokens create': {
     summary: 'create an API token (printed once)',
@@ -90,11 +98,8 @@ export const tokenCommands: Record<string, Command> = {
     writes: true,
     usage: 'gatehouse tokens revoke <id>\n\nThe id is the 12 hex digits after gth_pat_ / gth_sat_ (see tokens list).',
     async run(input) {
-      const id = input.positionals[0];
-      if (!id || !/^[0-9a-f]{12}$/.test(id)) {
-        err('a token id (12 hex digits, see gatehouse tokens list) is required');
-        return 2;
-      }
+      const id = tokenIdOf(input);
+      if (id === undefined) return 2;
       return withServices(input, async (services, actor) => {
         await services.tokens.revoke(actor, id);
         out(`token ${id} revoked`);
@@ -114,11 +119,8 @@ export const tokenCommands: Record<string, Command> = {
     ].join('\n'),
     options: { 'overlap-seconds': { type: 'string' } },
     async run(input) {
-      const id = input.positionals[0];
-      if (!id || !/^[0-9a-f]{12}$/.test(id)) {
-        err('a token id (12 hex digits, see gatehouse tokens list) is required');
-        return 2;
-      }
+      const id = tokenIdOf(input);
+      if (id === undefined) return 2;
       const overlap = (input.values['overlap-seconds'] as string | undefined) ?? '0';
       if (!/^\d{1,6}$/.test(overlap)) {
         err('--overlap-seconds: a whole number of seconds (0 to 86400)');
