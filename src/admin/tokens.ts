@@ -36,6 +36,11 @@ export const tokenSchema = z.object({
   status: z.enum(['active', 'revoked', 'expired', 'owner-disabled']),
 });
 const createdToken = tokenSchema.extend({ token: z.string().describe('The secret: shown in this response only.') });
+const rotateToken = z.strictObject({
+  // Whole seconds, at most a day: the service's bound, for every door.
+  overlapSeconds: z.number().default(0).describe('The old token keeps working this many seconds (0 to 86400, a day); default 0: revoked at once.'),
+});
+const rotatedToken = createdToken.extend({ replaces: z.string().describe('The id of the token this one replaces.') });
 const serviceAccountSchema = z.object({ name: z.string(), description: z.string(), disabled: z.boolean(), createdAt: z.string() });
 
 export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
@@ -88,6 +93,11 @@ export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
         await tokens.revoke(actor, params.id!);
         return undefined;
       },
+    }),
+    route({
+      method: 'POST', path: '/tokens/:id/rotate', tag: 'tokens', access: 'admin', status: 201, body: rotateToken, response: rotatedToken,
+      summary: 'Rotate a token: a successor with the same owner, tenant, max role, description and lifetime, returned once; the old token is revoked in the same transaction (or at the end of the overlap)',
+      handler: async ({ actor, params, body }) => tokens.rotate(actor, params.id!, { overlapSeconds: body.overlapSeconds }),
     }),
     route({
       method: 'GET', path: '/me/tokens', tag: 'me', access: 'self', summary: 'List my personal tokens',

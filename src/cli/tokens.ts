@@ -1,5 +1,5 @@
 /**
- * `gatehouse tokens create|list|revoke` and `gatehouse service-accounts add|list|update|disable|enable|delete`
+ * `gatehouse tokens create|list|revoke|rotate` and `gatehouse service-accounts add|list|update|disable|enable|delete`
  * (registered in cli/commands.ts), over the tokens and service-accounts services. A token is
  * printed once, at creation; nothing else ever prints a secret.
  */
@@ -15,6 +15,14 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000
 export function parseDuration(text: string): number | undefined {
   const m = /^(\d{1,6})([mhdw])$/.exec(text);
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+}
+
+/** The token id argument (12 hex digits), or undefined after saying what is missing. */
+function tokenIdOf(input: CommandInput): string | undefined {
+  const id = input.positionals[0];
+  if (id && /^[0-9a-f]{12}$/.test(id)) return id;
+  err('a token id (12 hex digits, see gatehouse tokens list) is required');
+  return undefined;
 }
 
 export const tokenCommands: Record<string, Command> = {
@@ -90,14 +98,42 @@ export const tokenCommands: Record<string, Command> = {
     writes: true,
     usage: 'gatehouse tokens revoke <id>\n\nThe id is the 12 hex digits after gth_pat_ / gth_sat_ (see tokens list).',
     async run(input) {
-      const id = input.positionals[0];
-      if (!id || !/^[0-9a-f]{12}$/.test(id)) {
-        err('a token id (12 hex digits, see gatehouse tokens list) is required');
-        return 2;
-      }
+      const id = tokenIdOf(input);
+      if (id === undefined) return 2;
       return withServices(input, async (services, actor) => {
         await services.tokens.revoke(actor, id);
         out(`token ${id} revoked`);
+        return 0;
+      });
+    },
+  },
+  'tokens rotate': {
+    summary: 'rotate an API token: a successor with the same scope, printed once; the old one revoked',
+    writes: true,
+    usage: [
+      'gatehouse tokens rotate <id> [--overlap-seconds N] [--json]',
+      '',
+      '  --overlap-seconds N   the old token keeps working N seconds (0 to 86400); default 0: revoked at once',
+      'The successor has the old token\'s owner, tenant, max role, description and lifetime. It is minted and',
+      'the old token revoked in one transaction. The new token is printed once and stored only as a hash.',
+    ].join('\n'),
+    options: { 'overlap-seconds': { type: 'string' } },
+    async run(input) {
+      const id = tokenIdOf(input);
+      if (id === undefined) return 2;
+      const overlap = (input.values['overlap-seconds'] as string | undefined) ?? '0';
+      if (!/^\d{1,6}$/.test(overlap)) {
+        err('--overlap-seconds: a whole number of seconds (0 to 86400)');
+        return 2;
+      }
+      // The bound (a day) is the service's, for every door.
+      return withServices(input, async (services, actor) => {
+        const t = await services.tokens.rotate(actor, id, { overlapSeconds: Number(overlap) });
+        if (input.values.json) out(JSON.stringify({ id: t.id, replaces: t.replaces, owner: t.owner, ownerKind: t.ownerKind, tenant: t.tenant, maxRole: t.maxRole, expiresAt: t.expiresAt, token: t.token }));
+        else {
+          out(`token ${t.id} replaces ${t.replaces} for ${t.ownerKind === 'user' ? 'user' : 'service account'} ${t.owner} (shown once, store it now):`);
+          out(t.token);
+        }
         return 0;
       });
     },

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
-import { findTokenForAuth, touchToken, type TokenForAuth } from '../store/tokens.ts';
+import { findTokenForAuth, tokenStatus, touchToken, type TokenForAuth } from '../store/tokens.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
 import { looksLikeToken, parseToken, sameHash } from './token-format.ts';
 import { asLocalName } from './local-names.ts';
@@ -109,10 +109,10 @@ export function apiTokenProvider(config: ApiTokenConfig, deps: ApiTokenDeps): Id
       // An unknown id and a wrong secret look the same to the caller.
       if (!row || !sameHash(row.secretHash, parsed.hash)) return { kind: 'invalid', reason: 'unknown-token' };
       if ((parsed.kind === 'personal') !== (row.owner.kind === 'user')) return { kind: 'invalid', reason: 'unknown-token' };
-      if (row.revokedAt !== null) return { kind: 'invalid', reason: 'revoked' };
       const at = now();
-      if (row.expiresAt !== null && Date.parse(row.expiresAt) <= at) return { kind: 'invalid', reason: 'expired' };
-      if (row.owner.disabled) return { kind: 'invalid', reason: 'owner-disabled' };
+      // One rule for listing and accepting alike (a rotated token's overlap included).
+      const status = tokenStatus(row, at);
+      if (status !== 'active') return { kind: 'invalid', reason: status };
       recordUse(row.id, at);
       return { kind: 'principal', principal: principalOf(row) };
     },

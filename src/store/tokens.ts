@@ -146,7 +146,8 @@ export async function findTokenForAuth(db: Db, id: string): Promise<TokenForAuth
 export type TokenStatus = 'revoked' | 'expired' | 'owner-disabled' | 'active';
 
 export function tokenStatus(t: TokenInfo, now: number): TokenStatus {
-  if (t.revokedAt !== null) return 'revoked';
+  // A rotation with an overlap revokes the old token ahead of time: it works until then.
+  if (t.revokedAt !== null && Date.parse(t.revokedAt) <= now) return 'revoked';
   if (t.expiresAt !== null && Date.parse(t.expiresAt) <= now) return 'expired';
   return t.owner.disabled ? 'owner-disabled' : 'active';
 }
@@ -176,12 +177,25 @@ export async function listTokens(db: Db): Promise<TokenInfo[]> {
   });
 }
 
-/** Marks the token revoked (idempotent: an already revoked token keeps its first revocation time). */
+/**
+ * Marks the token revoked (idempotent: an already revoked token keeps its first revocation time;
+ * one a rotation revokes later, at its overlap's end, is revoked now).
+ */
 export async function revokeToken(db: Db, id: string, now: Date): Promise<boolean> {
   const exists = await db.selectFrom('api_tokens').select('id').where('id', '=', id).executeTakeFirst();
   if (!exists) return false;
-  await db.updateTable('api_tokens').set({ revoked_at: now.toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  const at = now.toISOString();
+  await db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)])).execute();
   return true;
+}
+
+/**
+ * Revokes the token as of `at` (now, or later: a rotation's overlap) if nothing revoked it yet;
+ * false when something did (or it does not exist), so a rotation racing another rolls back.
+ */
+export async function revokeUnrevokedToken(db: Db, id: string, at: Date): Promise<boolean> {
+  const r = await db.updateTable('api_tokens').set({ revoked_at: at.toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 export async function touchToken(db: Db, id: string, at: Date): Promise<void> {

@@ -20,16 +20,19 @@
  *   6. every case produces exactly the expected admin audit events, and both chains verify;
  *   7. re-enabling a service account makes its tokens work again at once;
  *   8. an administrator lists a user's browser sessions by handle (never a value usable as the
- *      cookie), ends one, then all: each ended session is refused on its next browser request.
+ *      cookie), ends one, then all: each ended session is refused on its next browser request;
+ *   9. rotating a token gives a successor of the same scope that works on an MLflow call while the
+ *      old one is refused — at once, or after the overlap (the gateway's injected clock moved past
+ *      it, no sleep) — in one `token.rotate` event naming both ids; an overlap over a day is refused.
  *
  * Cases a door cannot express are not generated (not skipped):
  *
  *   | door    | cases     | why                                                                   |
  *   |---------|-----------|-----------------------------------------------------------------------|
  *   | compat  | 1 disable | MLflow's auth API has no disable (users/update-admin, delete only).     |
- *   |         | 2, 4, 5,  | No disable, no tenants, no service accounts, no sessions, and its      |
- *   |         | 7, 8      | grants are its own per-resource rows; it never names a declared entry. |
- *   | config  | 1–4, 7, 8 | Config reload is where declared entries change; it manages no users.   |
+ *   |         | 2, 4, 5,  | No disable, no tenants, no service accounts, no sessions, no tokens,   |
+ *   |         | 7, 8, 9   | and its grants are its own per-resource rows; it names no declared one.|
+ *   | config  | 1–4, 7–9  | Config reload is where declared entries change; it manages no users.   |
  *
  * The console runs every case; where the API door acts as `ops` (a service account, which has no
  * browser session), the console acts as the signed-in administrator.
@@ -61,6 +64,8 @@ const OS_USER = userInfo().username;
 
 let mlflow: MlflowServer;
 let gh: Gatehouse;
+/** Added to the gateway's clock (its injected `now`): a test moves time instead of sleeping. */
+let clockOffset = 0;
 let dir: string;
 let configFile: string;
 let auditFile: string;
@@ -279,6 +284,8 @@ interface Door {
     revokeAll(user: string): Promise<Outcome>;
   };
   deleteServiceAccount?(name: string): Promise<Outcome>;
+  /** The successor's id and secret when the rotation succeeded. */
+  rotateToken?(id: string, overlapSeconds: number): Promise<Outcome & { readonly successor?: { readonly id: string; readonly token: string; readonly replaces: string } }>;
   /** Attempts on declared entries: every one must be refused. */
   changeDeclared?(): Promise<Outcome>[];
   createTenant?(name: string): Promise<Outcome>;
@@ -296,6 +303,10 @@ function apiDoor(name: 'api' | 'console', headers: () => Record<string, string>,
     disableServiceAccount: (s) => call('PATCH', `/service-accounts/${s}`, { disabled: true }),
     enableServiceAccount: (s) => call('PATCH', `/service-accounts/${s}`, { disabled: false }),
     deleteServiceAccount: (s) => call('DELETE', `/service-accounts/${s}`),
+    async rotateToken(id, overlapSeconds) {
+      const r = await http('POST', `${API}/tokens/${id}/rotate`, headers(), { overlapSeconds });
+      return { ...outcomeOfApi(r), ...(r.status === 201 && { successor: r.body }) };
+    },
     sessions: {
       async list(u) {
         const r = await http('GET', `${API}/users/${u}/sessions`, headers());
@@ -325,6 +336,10 @@ const cliDoor: Door = {
   disableServiceAccount: (s) => cli(['service-accounts', 'disable', s]),
   enableServiceAccount: (s) => cli(['service-accounts', 'enable', s]),
   deleteServiceAccount: (s) => cli(['service-accounts', 'delete', s]),
+  async rotateToken(id, overlapSeconds) {
+    const r = await cli(['tokens', 'rotate', id, '--overlap-seconds', String(overlapSeconds), '--json']);
+    return { ...r, ...(r.kind === 'ok' && { successor: JSON.parse(r.stdout) }) };
+  },
   sessions: {
     async list(u) {
       const r = await cli(['sessions', 'list', u, '--json']);
@@ -420,7 +435,7 @@ before(async () => {
   auditFile = join(dir, 'audit', 'audit.jsonl');
   mlflow = await startMlflow({ workspaces: true });
   writeFileSync(configFile, configText());
-  gh = await startGatehouse(loadConfig({ file: configFile, env: {} }), { configFile, env: { GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD }, log: createLogger('info', logSink) });
+  gh = await startGatehouse(loadConfig({ file: configFile, env: {} }), { configFile, env: { GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD }, log: createLogger('info', logSink), now: () => Date.now() + clockOffset });
   const sa = await admin('POST', '/service-accounts', { name: 'ops' });
   assert.equal(sa.status, 201, JSON.stringify(sa.body));
   const token = await admin('POST', '/tokens', { serviceAccount: 'ops' });
@@ -487,13 +502,16 @@ async function seedUser(name: string): Promise<{ session: string; token: string;
   return { session, token: `Bearer ${token.body.token}`, basic: basic(name, PASSWORD) };
 }
 
-async function seedServiceAccount(name: string): Promise<string> {
+/** A service account with a viewer grant in `default` and a token (narrowed by `narrowing`): the token's id and bearer header. */
+async function seedServiceAccountToken(name: string, narrowing: Record<string, unknown> = {}): Promise<{ id: string; bearer: string }> {
   assert.equal((await admin('POST', '/service-accounts', { name })).status, 201);
   assert.equal((await admin('POST', '/grants', { role: 'viewer', serviceAccount: name, tenant: 'default' })).status, 201);
-  const token = await admin('POST', '/tokens', { serviceAccount: name });
+  const token = await admin('POST', '/tokens', { serviceAccount: name, ...narrowing });
   assert.equal(token.status, 201);
-  return `Bearer ${token.body.token}`;
+  return { id: token.body.id, bearer: `Bearer ${token.body.token}` };
 }
+
+const seedServiceAccount = async (name: string): Promise<string> => (await seedServiceAccountToken(name)).bearer;
 
 const experimentsSearch = (headers: Record<string, string>) =>
   http('POST', '/api/2.0/mlflow/experiments/search', { ...headers, 'x-mlflow-workspace': 'default' }, { max_results: 1 });
@@ -776,6 +794,57 @@ describe("8. an administrator lists a user's browser sessions and ends them", ()
       ]);
       assert.deepEqual(events[2]!.changes.sessions, { before: rest.map(sessionHandle).sort(), after: [] });
       await admin('DELETE', `/users/${name}`);
+    });
+  }
+});
+
+describe('9. rotating a token: the successor works, the old one is refused (after the overlap), one event', () => {
+  const SCOPE = { tenant: 'default', maxRole: 'viewer', description: 'nightly export', expiresInDays: 30 };
+  for (const door of doors()) {
+    if (!door.rotateToken) continue;
+    for (const overlapSeconds of [0, 60]) {
+      test(`${door.name}: overlap ${overlapSeconds} s`, async () => {
+        const name = `sa-rot${overlapSeconds}-${door.name}`;
+        const old = await seedServiceAccountToken(name, SCOPE);
+        const since = await mark();
+        const r = await door.rotateToken!(old.id, overlapSeconds);
+        assert.equal(r.kind, 'ok', r.message);
+        const successor = r.successor!;
+        assert.equal(successor.replaces, old.id);
+        assert.notEqual(successor.id, old.id);
+        const bearer = `Bearer ${successor.token}`;
+        assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
+        try {
+          if (overlapSeconds > 0) {
+            assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 200, 'within the overlap the old token still works');
+            clockOffset += (overlapSeconds + 1) * 1000;
+          }
+          assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 401, 'the old token is refused');
+          assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor still works');
+        } finally {
+          clockOffset = 0;
+        }
+        const listed = (await admin('GET', `/tokens?owner=${name}`)).body.tokens as { id: string; tenant: string; maxRole: string; description: string; createdAt: string; expiresAt: string }[];
+        const next = listed.find((t) => t.id === successor.id)!;
+        const before = listed.find((t) => t.id === old.id)!;
+        assert.deepEqual([next.tenant, next.maxRole, next.description], [SCOPE.tenant, SCOPE.maxRole, SCOPE.description], 'the same scope');
+        assert.equal(Date.parse(next.expiresAt) - Date.parse(next.createdAt), Date.parse(before.expiresAt) - Date.parse(before.createdAt), 'the same lifetime');
+        const [event] = await expectEvents(since, [{ action: 'token.rotate', door: door.name, target: `token:${old.id}`, actor: door.actor.admin }]);
+        assert.deepEqual(event!.changes.successor, { before: null, after: successor.id });
+        assert.equal((await door.rotateToken!(old.id, 0)).kind, 'other', 'a rotated token is not rotated again');
+        await expectEvents(since, [{ action: 'token.rotate', door: door.name, target: `token:${old.id}`, actor: door.actor.admin }]);
+      });
+    }
+    test(`${door.name}: an overlap over a day is refused, nothing changes`, async () => {
+      const name = `sa-rotlong-${door.name}`;
+      const old = await seedServiceAccountToken(name);
+      const since = await mark();
+      const r = await door.rotateToken!(old.id, 86_401);
+      assert.equal(r.kind, 'other');
+      assert.match(r.message, /overlapSeconds/);
+      assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 200, 'the old token still works');
+      assert.equal((await admin('GET', `/tokens?owner=${name}`)).body.tokens.length, 1, 'no successor');
+      await expectEvents(since, []);
     });
   }
 });

@@ -33,6 +33,8 @@ import {
   listServiceAccounts,
   listTokens,
   revokeToken,
+  revokeUnrevokedToken,
+  tokenStatus,
   touchToken,
 } from '../../src/store/tokens.ts';
 import { EMPTY_HEAD, seal } from '../../src/audit/chain.ts';
@@ -316,6 +318,17 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
         [sat.id, null, '2026-11-22T13:00:00.000Z'],
       ]);
       assert.ok(listed.every((t) => !('secretHash' in t)), 'listing never carries the hash');
+
+      // A rotation's overlap: revoked ahead of time, once; the token works until then; revoking it
+      // meanwhile ends it now.
+      assert.equal(await revokeUnrevokedToken(store.db, pat.id, new Date('2026-11-22T16:00:00.000Z')), false, 'already revoked');
+      assert.equal(await revokeUnrevokedToken(store.db, sat.id, new Date('2026-11-22T16:00:00.000Z')), true);
+      assert.equal(await revokeUnrevokedToken(store.db, sat.id, new Date('2026-11-22T17:00:00.000Z')), false, 'a second rotation finds it revoked');
+      const scheduled = (await findTokenForAuth(store.db, sat.id))!;
+      assert.equal(tokenStatus(scheduled, Date.parse('2026-11-22T15:59:59.999Z')), 'active');
+      assert.equal(tokenStatus(scheduled, Date.parse('2026-11-22T16:00:00.000Z')), 'revoked');
+      assert.equal(await revokeToken(store.db, sat.id, new Date('2026-11-22T15:30:00.000Z')), true);
+      assert.equal((await findTokenForAuth(store.db, sat.id))?.revokedAt, '2026-11-22T15:30:00.000Z', 'revoked now, not at the overlap\'s end');
     });
 
     test('sessions: create, get, idle and absolute timeouts, update, delete, revoke a principal', async () => {

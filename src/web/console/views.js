@@ -303,14 +303,13 @@ export async function serviceAccounts(root) {
             announce(`Service account ${a.name} deleted, with its tokens and grants.`);
           }, 'danger')),
       ])),
-      // Rotating is minting a successor with the same narrowing, shown once, then revoking the old token.
+      // Rotating is the service's one operation (successor minted, old token revoked, one transaction).
       tokenTable('Service account tokens', t.tokens, true, async (x) => {
         await api('DELETE', `/tokens/${enc(x.id)}`);
         await refresh();
         announce(`Token ${x.id} revoked.`);
       }, (x) => button('Rotate', `Rotate token ${x.id}`, async () => {
-        const next = await api('POST', '/tokens', { serviceAccount: x.owner, description: x.description, ...(x.tenant && { tenant: x.tenant }), ...(x.maxRole && { maxRole: x.maxRole }) });
-        await api('DELETE', `/tokens/${enc(x.id)}`);
+        const next = await api('POST', `/tokens/${enc(x.id)}/rotate`, {});
         showSecret(created, next);
         await refresh();
         announce(`Token ${x.id} rotated: ${next.id} replaces it.`);
