@@ -19,6 +19,8 @@ import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { runPython } from '../harness/python-client.ts';
 import { AUDIT_OUTCOMES } from '../../src/audit/event.ts';
 import { ROOT } from '../harness/paths.ts';
+import { sessionHandle } from '../../src/store/sessions.ts';
+import { SESSION_COOKIE } from '../../src/web/cookies.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -442,6 +444,54 @@ describe('the web console', { timeout: 300_000 }, () => {
     assert.equal(await checks.getByRole('cell', { name: 'failing' }).count(), 0);
     assert.ok((await checks.getByRole('cell', { name: 'ok', exact: true }).count()) >= 2, 'store and MLflow');
     await shot(admin, '11-health');
+  });
+
+  test('the Users screen lists a user\'s browser sessions and ends one, then all', async () => {
+    const name = 'dave';
+    const password = 'dave-console-password-42';
+    const made = await fetch(`${gh.url}/_gatehouse/api/v1/users`, {
+      method: 'POST',
+      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: name, password }),
+    });
+    assert.equal(made.status, 201, await made.text());
+    // Two sign-ins, each in its own browser: two sessions.
+    const pages: Page[] = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await (await browserContext()).newPage();
+      await signIn(page, name, password);
+      pages.push(page);
+    }
+    const [first, second] = pages as [Page, Page];
+    const handleOf = async (page: Page) => sessionHandle((await page.context().cookies()).find((c) => c.name === SESSION_COOKIE)!.value).slice(0, 12);
+    const firstHandle = await handleOf(first);
+    const secondHandle = await handleOf(second);
+    assert.notEqual(firstHandle, secondHandle);
+
+    await nav(admin, 'Users');
+    await admin.getByRole('button', { name: `Sessions of ${name}` }).click();
+    const table = admin.getByRole('table', { name: `Sessions of ${name}` });
+    await table.waitFor();
+    assert.deepEqual((await table.locator('tbody tr td:nth-child(1)').allInnerTexts()).sort(), [firstHandle, secondHandle].sort(), 'both sessions, by shortened handle');
+    assert.doesNotMatch(await table.innerText(), /gatehouse_session|[0-9a-f]{13}/, 'never a cookie, handles shortened');
+    await shot(admin, '11a-user-sessions');
+
+    await admin.getByRole('button', { name: `End session ${firstHandle}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Session ${firstHandle} of ${name} ended.` }).waitFor();
+    assert.deepEqual(await table.locator('tbody tr td:nth-child(1)').allInnerTexts(), [secondHandle]);
+    await shot(admin, '11b-user-session-ended');
+    await first.reload();
+    await first.waitForURL((u) => u.pathname === '/_gatehouse/login');
+    await second.reload();
+    await second.getByRole('heading', { name: 'My account' }).waitFor();
+    assert.equal(new URL(second.url()).pathname, '/_gatehouse/', 'the other session still works');
+
+    await admin.getByRole('button', { name: `End all sessions of ${name}` }).click();
+    await admin.getByRole('status').filter({ hasText: `1 session(s) of ${name} ended.` }).waitFor();
+    await admin.getByText(`Sessions of ${name}: none.`).waitFor();
+    await shot(admin, '11c-user-sessions-all-ended');
+    await second.reload();
+    await second.waitForURL((u) => u.pathname === '/_gatehouse/login');
   });
 
   test('disabling a user in the console ends their browser session at once', async () => {

@@ -130,6 +130,7 @@ export async function tenants(root) {
 export async function users(root) {
   const list = h('div', {});
   const created = h('div', { 'aria-live': 'polite' });
+  const sessions = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Choose Sessions on a user.'));
   root.append(
     h('h1', {}, 'Users'),
     card('Create a user or reset a password', created, form('Create a user', [field('Username', 'username', { required: true }), field('Password (empty: generate one)', 'password', { type: 'password' }), field('Platform administrator', 'admin', { type: 'checkbox' })], 'Create user', async (v, f) => {
@@ -139,6 +140,7 @@ export async function users(root) {
       await refresh();
     })),
     card('All users', list),
+    card('Browser sessions', sessions),
   );
   async function refresh() {
     const r = await api('GET', '/users');
@@ -155,12 +157,33 @@ export async function users(root) {
           created.replaceChildren(h('p', {}, `Password of ${r.username} reset; their browser sessions are ended. Copy it now: it is shown only once.`), h('output', { class: 'secret', 'aria-label': 'Generated password' }, r.password));
           announce(`Password of ${u.username} reset.`);
         }),
+        button('Sessions', `Sessions of ${u.username}`, () => showSessions(u.username)),
         button('Delete', `Delete user ${u.username}`, async () => {
           await api('DELETE', `/users/${enc(u.username)}`);
           await refresh();
           announce(`User ${u.username} deleted, with its grants, memberships, tokens and sessions.`);
         }, 'danger')),
     ])));
+  }
+  /** A user's live browser sessions by handle (never the cookie), each with End, and End all. @param {string} name */
+  async function showSessions(name) {
+    const r = await api('GET', `/users/${enc(name)}/sessions`);
+    const short = (/** @type {string} */ handle) => handle.slice(0, 12);
+    sessions.replaceChildren(
+      table(`Sessions of ${name}`, ['Handle', 'Created', 'Last seen', 'Expires', ''], r.sessions.map((/** @type {any} */ s) => [
+        h('span', { title: s.handle }, short(s.handle)), fmtTime(s.createdAt), fmtTime(s.lastSeenAt), fmtTime(s.expiresAt),
+        button('End', `End session ${short(s.handle)}`, async () => {
+          await api('DELETE', `/users/${enc(name)}/sessions/${enc(s.handle)}`);
+          await showSessions(name);
+          announce(`Session ${short(s.handle)} of ${name} ended.`);
+        }, 'danger'),
+      ])),
+      r.sessions.length > 0 ? h('p', {}, button('End all sessions', `End all sessions of ${name}`, async () => {
+        const { revoked } = await api('DELETE', `/users/${enc(name)}/sessions`);
+        await showSessions(name);
+        announce(`${revoked} session(s) of ${name} ended.`);
+      }, 'danger')) : '',
+    );
   }
   await refresh();
 }
