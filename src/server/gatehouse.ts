@@ -24,6 +24,8 @@ import { samlReplayCache } from '../store/saml-replay.ts';
 import { registerUsage } from '../admin/usage.ts';
 import { isMlflowAuthCompatRequest, registerMlflowAuthCompat } from '../compat/mlflow-auth.ts';
 import { registerAdminApi } from '../admin/api.ts';
+import { registerScim } from '../scim/http.ts';
+import { scimObserver } from '../scim/health.ts';
 import { registerConsole } from '../web/console.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
@@ -133,6 +135,8 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
   registerMlflowAuthCompat(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits, services: deps.services });
   registerAdminApi(app, { config, providers: deps.providers, store: deps.store, upstreams: deps.upstreams, policy: deps.policy, services: deps.services, rateLimits: deps.rateLimits, log: deps.log });
   registerConsole(app, { providers: deps.providers, rateLimits: deps.rateLimits });
+  const now = deps.now ?? Date.now;
+  registerScim(app, { config: config.scim, services: deps.services, store: deps.store, log: deps.log, now, observer: scimObserver(deps.store, now) });
   await app.ready();
   return {
     get server() {
