@@ -94,6 +94,14 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
     const p = page(resources, query, maxResults);
     return { ...p, Resources: p.Resources.map(project) };
   };
+  /** A SearchRequest body (RFC 7644 §3.4.3) as the query parameters of a GET. */
+  const searchQuery = (body: unknown): Record<string, string | undefined> => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimBadRequest('invalidSyntax', 'a SearchRequest body');
+    const b = body as Record<string, unknown>;
+    const list = (v: unknown) => (Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : undefined);
+    const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+    return { filter: text(b.filter), startIndex: text(b.startIndex), count: text(b.count), attributes: list(b.attributes), excludedAttributes: list(b.excludedAttributes) };
+  };
   const one = (r: Record<string, unknown>, status = 200) => ({ status, body: r, etag: (r.meta as { version: string }).version });
   const ifMatch = (req: FastifyRequest) => ifMatchVersion(typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined);
 
@@ -102,7 +110,11 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
     ['GET', '/ResourceTypes', async ({ base, query }) => ({ body: page(resourceTypes(base), query, maxResults) })],
     [
       'GET', '/ResourceTypes/:id',
-      async ({ base, params }) => ({ body: resourceTypes(base).find((t) => t.id === params.id) ?? Promise.reject(new ScimAnswer(404, `no resource type ${params.id}`)) }),
+      async ({ base, params }) => {
+        const t = resourceTypes(base).find((x) => x.id === params.id);
+        if (!t) throw new ScimAnswer(404, `no resource type ${params.id}`);
+        return { body: t };
+      },
     ],
     ['GET', '/Schemas', async ({ base, query }) => ({ body: page(SCHEMAS.map((s) => schemaResource(base, s)), query, maxResults) })],
     [
@@ -114,6 +126,14 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       },
     ],
     ['GET', '/Users', async ({ base, query }) => ({ body: list(await scim.users.list(), (u) => userResource(base, u), query) })],
+    ['POST', '/Users/.search', async ({ base, req }) => ({ body: list(await scim.users.list(), (u) => userResource(base, u), searchQuery(req.body)) })],
+    [
+      'POST', '/.search',
+      async ({ base, req }) => {
+        const all = [...(await scim.users.list()).map((u) => userResource(base, u)), ...(await scim.groups.list()).map((g) => groupResource(base, g))];
+        return { body: list(all, (r) => r, searchQuery(req.body)) };
+      },
+    ],
     ['POST', '/Users', async ({ actor, base, req }) => one(userResource(base, await scim.users.create(actor, userInput(req.body))), 201)],
     ['GET', '/Users/:id', async ({ base, params, query }) => one(projection(query.attributes, query.excludedAttributes)(userResource(base, await scim.users.get(params.id!))))],
     ['PUT', '/Users/:id', async ({ actor, base, params, req }) => one(userResource(base, await scim.users.replace(actor, params.id!, userInput(req.body), ifMatch(req))))],
@@ -132,6 +152,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       },
     ],
     ['GET', '/Groups', async ({ base, query }) => ({ body: list(await scim.groups.list(), (g) => groupResource(base, g), query) })],
+    ['POST', '/Groups/.search', async ({ base, req }) => ({ body: list(await scim.groups.list(), (g) => groupResource(base, g), searchQuery(req.body)) })],
     ['POST', '/Groups', async ({ actor, base, req }) => one(groupResource(base, await scim.groups.create(actor, groupInput(req.body))), 201)],
     ['GET', '/Groups/:id', async ({ base, params, query }) => one(projection(query.attributes, query.excludedAttributes)(groupResource(base, await scim.groups.get(params.id!))))],
     ['PUT', '/Groups/:id', async ({ actor, base, params, req }) => one(groupResource(base, await scim.groups.replace(actor, params.id!, groupInput(req.body), ifMatch(req))))],
@@ -150,6 +171,16 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       },
     ],
   ];
+
+  // The discovery endpoints are read-only (RFC 7644 §4): any other method is 405, not 404.
+  for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+      routes.push([method, path, async ({ reply }) => {
+        reply.header('allow', 'GET');
+        throw new ScimAnswer(405, `${path} is read-only`);
+      }]);
+    }
+  }
 
   function sendError(reply: FastifyReply, a: ScimAnswer): FastifyReply {
     if (a.headers) reply.headers(a.headers);

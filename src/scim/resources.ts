@@ -60,7 +60,7 @@ export function groupResource(base: string, g: ScimGroup): Record<string, unknow
     id: g.id,
     ...(g.externalId !== null && { externalId: g.externalId }),
     displayName: g.displayName,
-    members: g.members.map((m) => ({ value: m.id, $ref: `${base}/Users/${m.id}`, display: m.userName, type: 'User' })),
+    members: g.members.map((m) => ({ value: m.id, $ref: `${base}/Users/${m.id}`, type: 'User' })),
     meta: meta('Group', `${base}/Groups/${g.id}`, g),
   };
 }
@@ -134,12 +134,46 @@ export function applyPatch(resource: Record<string, unknown>, body: unknown): Re
   const operations = body.Operations.map((o: unknown) => (isObject(o) && typeof o.op === 'string' ? { ...o, op: o.op.toLowerCase() } : o)) as ScimPatchOperation[];
   try {
     patchBodyValidation({ schemas: [URN.patch], Operations: operations });
-    return scimPatch(resource as unknown as ScimResource, operations, { mutateDocument: false, treatMissingAsAdd: true }) as unknown as Record<string, unknown>;
+    // One operation at a time, in order (RFC 7644 §3.5.2: the operations apply sequentially).
+    return operations.reduce((doc, op) => applyOne(doc, op), resource);
   } catch (err) {
+    if (err instanceof ScimBadRequest) throw err;
     const scimType = (err as { scimCode?: string }).scimCode;
     const known = ['invalidFilter', 'invalidSyntax', 'invalidPath', 'invalidValue', 'noTarget', 'mutability'] as const;
     throw new ScimBadRequest(known.find((k) => k === scimType) ?? 'invalidValue', (err as Error).message);
   }
+}
+
+/**
+ * scim-patch splits a path at its last `:`, so a path that is a whole extension
+ * (`urn:…:enterprise:2.0:User`) or a no-path value keyed by one becomes `urn:…:2.0` → `User`;
+ * such operations on the whole extension object are applied here, all others by scim-patch.
+ */
+function applyOne(doc: Record<string, unknown>, op: ScimPatchOperation): Record<string, unknown> {
+  const ext = URN.enterprise;
+  const isExt = (p: unknown) => typeof p === 'string' && p.toLowerCase() === ext.toLowerCase();
+  const withExt = (d: Record<string, unknown>, v: unknown, merge: boolean): Record<string, unknown> => {
+    if (!isObject(v)) throw new ScimBadRequest('invalidValue', `${ext} takes an object`);
+    const before = isObject(d[ext]) ? (d[ext] as Record<string, unknown>) : {};
+    return { ...d, [ext]: merge ? { ...before, ...v } : v };
+  };
+  if (isExt(op.path)) {
+    if (op.op === 'remove') {
+      const { [ext]: _gone, ...rest } = doc;
+      return rest;
+    }
+    return withExt(doc, (op as { value?: unknown }).value, op.op === 'add');
+  }
+  const value = (op as { value?: unknown }).value;
+  if (op.path === undefined && op.op !== 'remove' && isObject(value)) {
+    const key = Object.keys(value).find(isExt);
+    if (key !== undefined) {
+      const { [key]: extValue, ...others } = value;
+      const next = withExt(doc, extValue, op.op === 'add');
+      return Object.keys(others).length === 0 ? next : applyOne(next, { ...op, value: others } as ScimPatchOperation);
+    }
+  }
+  return scimPatch(doc as unknown as ScimResource, [op], { mutateDocument: false, treatMissingAsAdd: true }) as unknown as Record<string, unknown>;
 }
 
 /** Attributes compared exactly (RFC 7643: `caseExact: true`); every other string without regard to case. */

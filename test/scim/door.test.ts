@@ -146,6 +146,23 @@ describe('discovery', () => {
     assert.ok(user.body.attributes.some((a: { name: string }) => a.name === 'userName'));
     assert.equal((await scim('GET', '/Schemas/urn:nope')).status, 404);
   });
+
+  test('an unknown resource type is a SCIM 404 (found by scim2-tester: it once crashed the gateway)', async () => {
+    const r = await scim('GET', '/ResourceTypes/e5dd9dcc-a876-49e6-901a-537a1de3b051');
+    assert.equal(r.status, 404);
+    assert.equal(r.body.status, '404');
+    assert.equal((await scim('GET', '/ServiceProviderConfig')).status, 200, 'the gateway is still up');
+  });
+
+  test('discovery endpoints answer other methods with 405 (RFC 7644 §4)', async () => {
+    for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']) {
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+        const r = await scim(method, path, {});
+        assert.equal(r.status, 405, `${method} ${path}`);
+        assert.equal(r.body.status, '405');
+      }
+    }
+  });
 });
 
 describe('users', () => {
