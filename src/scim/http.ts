@@ -12,6 +12,8 @@ import type { Actor, Services } from '../services/index.ts';
 import { ServiceError } from '../services/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../lib/logger.ts';
+import { GatehouseError } from '../errors.ts';
+import type { RateLimits } from '../ratelimit/limits.ts';
 import { scimAuthenticator, SCIM_CHALLENGE } from './auth.ts';
 import { applyPatch, groupInput, groupResource, ifMatchVersion, projection, resourceFilter, ScimBadRequest, userInput, userResource } from './resources.ts';
 import { resourceTypes, SCHEMAS, schemaResource, serviceProviderConfig, URN } from './schemas.ts';
@@ -27,6 +29,8 @@ export interface ScimDoorDeps {
   readonly store: Store;
   readonly log: Logger;
   readonly now: () => number;
+  /** Per-client budgets (`reads` for GET and searches, `writes` for changes) and failed-token lockouts; absent when rate limits are off. */
+  readonly rateLimits?: RateLimits | undefined;
   /** Told of every answer: provisioning health and metrics (src/scim/health.ts). */
   readonly observer?: ScimObserver | undefined;
 }
@@ -193,6 +197,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
 
   function answerOf(err: unknown): ScimAnswer {
     if (err instanceof ScimAnswer) return err;
+    if (err instanceof GatehouseError) return new ScimAnswer(ERRORS[err.code].status, ERRORS[err.code].message, undefined, err.headers);
     if (err instanceof ScimBadRequest) return new ScimAnswer(400, err.message, err.scimType);
     if (err instanceof ServiceError) return fromServiceError(err);
     deps.log.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'SCIM error');
@@ -205,10 +210,20 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       const requestId = randomUUID();
       reply.header('x-request-id', requestId);
       let client: string | null = null;
+      const peer = req.raw.socket.remoteAddress ?? '';
+      const limits = deps.rateLimits;
       try {
+        // Guessing tokens locks the address out like failed passwords do (rateLimits.failedAuth).
+        const locked = await limits?.lockedOut(peer, undefined);
+        if (locked) throw limits!.rejection(locked.kind, 'failed-auth', locked.retryAfterMs);
         const auth = await authenticate(req.raw);
-        if (!auth.ok) throw new ScimAnswer(401, `a SCIM bearer token is required (${auth.reason})`, undefined, { 'www-authenticate': SCIM_CHALLENGE });
+        if (!auth.ok) {
+          if (auth.reason !== 'no-credentials') await limits?.failed(peer, undefined);
+          throw new ScimAnswer(401, `a SCIM bearer token is required (${auth.reason})`, undefined, { 'www-authenticate': SCIM_CHALLENGE });
+        }
         client = auth.client;
+        const verdict = await limits?.take('principal', method === 'GET' || path.endsWith('.search') ? 'reads' : 'writes', `scim:${auth.client}`);
+        if (verdict && !verdict.allowed) throw limits!.rejection('principal', method === 'GET' ? 'reads' : 'writes', verdict.retryAfterMs);
         const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${SCIM_PREFIX}`;
         const actor: Actor = { id: auth.client, door: 'scim', requestId, client: { address: req.raw.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] } };
         const out = await h({ actor, base, req, reply, params: (req.params ?? {}) as Record<string, string>, query: (req.query ?? {}) as Record<string, string | undefined> });
