@@ -84,10 +84,6 @@ export async function listScimUsers(db: Db, where?: { readonly id?: string; read
   return (await q.orderBy('scim_users.created_at').orderBy('users.id').execute()).map(toUser);
 }
 
-export async function findScimUser(db: Db, id: string): Promise<ScimUserRow | undefined> {
-  return (await listScimUsers(db, { id }))[0];
-}
-
 export async function insertScimUser(db: Db, row: { userId: string; userName: string; externalId: string | null; attributes: Record<string, unknown>; now: string }): Promise<void> {
   await db
     .insertInto('scim_users')
@@ -198,10 +194,6 @@ export async function listScimTokens(db: Db): Promise<ScimTokenInfo[]> {
 export async function findScimTokenForAuth(db: Db, id: string): Promise<(ScimTokenInfo & { readonly secretHash: string }) | undefined> {
   const r = await db.selectFrom('scim_tokens').selectAll().where('id', '=', id).executeTakeFirst();
   return r && { ...toToken(r), secretHash: r.secret_hash };
-}
-
-export async function setScimTokenExpiry(db: Db, id: string, expiresAt: string): Promise<void> {
-  await db.updateTable('scim_tokens').set({ expires_at: expiresAt }).where('id', '=', id).execute();
 }
 
 export async function revokeScimToken(db: Db, id: string, at: string): Promise<void> {

@@ -34,9 +34,9 @@ export interface Store {
   readonly db: Kysely<Database>;
   findUserByName(username: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
+  createUser(input: { username: string; passwordHash: string | null; admin: boolean; managedBy?: 'scim' }): Promise<User>;
   /** Sets the password, with an expiry for a break-glass one (default none, which also clears an old expiry). */
   setPassword(username: string, passwordHash: string, expiresAt?: number | null): Promise<boolean>;
-  createUser(input: { username: string; passwordHash: string | null; admin: boolean; managedBy?: 'scim' }): Promise<User>;
   /** Grants or removes platform administration; false when there is no such user. */
   setAdmin(username: string, admin: boolean): Promise<boolean>;
   /** Disables (or re-enables) a local user: a disabled user's password and tokens stop working; false when there is no such user. */
@@ -220,14 +220,6 @@ const toUser = (r: UserRow): User => ({
   managedBy: r.managed_by === 'scim' ? 'scim' : null,
 });
 
-/**
- * Bumps the users version (`usersVersion` below) on `db`, which should be the transaction of the
- * change it announces. Exported for changes to users made outside this port (src/store/scim.ts).
- */
-export async function bumpUsersVersion(db: Kysely<Database>): Promise<void> {
-  await sql`update gatehouse_meta set value = cast(cast(value as integer) + 1 as text) where key = 'users_version'`.execute(db);
-}
-
 function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): Store {
   /**
    * Runs a change to a user row and bumps `users_version` with it, when a row changed: in the
@@ -237,7 +229,7 @@ function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): S
     const inside = async (tx: Kysely<Database>) => {
       const r = await run(tx);
       const changed = Number(r.numUpdatedRows ?? r.numDeletedRows ?? 0) > 0;
-      if (changed) await bumpUsersVersion(tx);
+      if (changed) await sql`update gatehouse_meta set value = cast(cast(value as integer) + 1 as text) where key = 'users_version'`.execute(tx);
       return changed;
     };
     return db.isTransaction ? inside(db) : db.transaction().execute(inside);
