@@ -80,9 +80,9 @@ function optionalString(body: Record<string, unknown>, name: string): string | n
   return v;
 }
 
-/** `active` as a boolean, or the strings Entra ID sends ("True"/"False", any case). */
-function activeOf(v: unknown): boolean {
-  if (v === undefined || v === null) return true;
+/** `active` as a boolean, or the strings Entra ID sends ("True"/"False", any case); undefined when absent. */
+function activeOf(v: unknown): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
   throw new ScimBadRequest('invalidValue', 'active must be a boolean');

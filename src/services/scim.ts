@@ -38,7 +38,8 @@ import { groupSchema } from '../policy/config.ts';
 export interface ScimUserInput {
   readonly userName: string;
   readonly externalId: string | null;
-  readonly active: boolean;
+  /** Absent: a new user is active; a replaced one keeps its state (an omission never re-enables a deprovisioned user). */
+  readonly active: boolean | undefined;
   /** Every other attribute the client sent (name, emails, the enterprise extension, ...). */
   readonly attributes: Record<string, unknown>;
 }
@@ -126,7 +127,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
         );
         const row = (await listScimUsers(store.db, { userNameKey: input.userName.toLowerCase() }))[0]!;
         await recordChange(deps, actor, { action: 'user.scim.create', target: { kind: 'user', id: user.username }, changes: changesOf(null, sideOf(row)) });
-        if (!input.active) await users.update(actor, user.username, { disabled: true });
+        if (input.active === false) await users.update(actor, user.username, { disabled: true });
         return this.get(row.id);
       },
 
@@ -145,7 +146,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
           await updateScimUser(store.db, id, { ...side, now: iso() });
           await recordChange(deps, actor, { action: 'user.scim.update', target: { kind: 'user', id: before.username }, changes: changesOf(sideOf(before), sideOf(side)) });
         }
-        if (input.active !== before.active) {
+        if (input.active !== undefined && input.active !== before.active) {
           await users.update(actor, before.username, { disabled: !input.active });
           if (!sideChanged) await touchScimUser(store.db, id, iso());
         }

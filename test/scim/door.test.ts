@@ -257,6 +257,18 @@ describe('users', () => {
     assert.equal(await meStatus({ cookie: `gatehouse_session=${session}` }), 401, 'the ended session stays ended');
   });
 
+  test('a PUT without active keeps the state: a deprovisioned user is not re-enabled by omission', async () => {
+    const c = (await scim('POST', '/Users', newUser('pia', { active: false }))).body;
+    assert.equal(c.active, false, 'created inactive');
+    const { active: _omitted, ...withoutActive } = newUser('pia', { displayName: 'Pia' });
+    const put = await scim('PUT', `/Users/${c.id}`, withoutActive);
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.body.active, false);
+    assert.equal((await api('GET', '/users/pia', ADMIN_AUTH)).body.disabled, true);
+    const created = await scim('POST', '/Users', withoutActive.userName === 'pia' ? { ...withoutActive, userName: 'pia2' } : withoutActive);
+    assert.equal(created.body.active, true, 'a new user without active is active (RFC 7643 leaves it to the provider; IdPs send it)');
+  });
+
   test('other doors cannot change what SCIM manages (409 naming SCIM); the admin flag stays theirs', async () => {
     await scim('POST', '/Users', newUser('mia'));
     for (const [method, path, body] of [
@@ -338,6 +350,6 @@ describe('audit and health', () => {
     assert.equal(h.enabled, true);
     assert.deepEqual([h.lastError.status, h.lastError.resource, h.lastError.client], [404, '/Users/{id}', 'entra']);
     assert.ok(h.counts.users.active > 0);
-    assert.equal(h.counts.users.inactive, 0);
+    assert.equal(h.counts.users.inactive, 1, 'pia, created inactive');
   });
 });
