@@ -3,7 +3,8 @@
  * serve`) sharing a real PostgreSQL and a real Redis. A SCIM user signs in on replica B (browser
  * session) and holds a personal token; the identity provider sends `active: false` to replica A;
  * B must refuse both within a second. The test polls B at most 20 times, 50 ms apart (the second),
- * and reports how many polls it took.
+ * and reports how many polls it took. Replica C shares the PostgreSQL but not Redis: tokens and
+ * sessions are read from the store on every request, so the same bound holds there.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,13 +27,14 @@ const POLL_GAP_MS = 50;
 let cluster: Cluster;
 let a: Spawned;
 let b: Spawned;
+let c: Spawned;
 
 before(async () => {
   cluster = await startCluster(YAML);
-  [a, b] = await Promise.all([cluster.replica('replica-a'), cluster.replica('replica-b')]);
+  [a, b, c] = await Promise.all([cluster.replica('replica-a'), cluster.replica('replica-b'), cluster.replica('replica-c', {}, { redis: false })]);
 });
 after(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
+  await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
   await cluster?.close();
 });
 
@@ -58,9 +60,11 @@ test('a SCIM active:false on replica A stops the user\'s token and browser sessi
   const signedIn = await formSignIn(b.url, 'sam', 'sam-password-0123');
   assert.equal(signedIn.status, 303);
   const cookie = { cookie: `gatehouse_session=${signedIn.session}` };
-  const status = async (headers: Record<string, string>) => (await fetch(`${b.url}${GET}`, { headers, redirect: 'manual' })).status;
+  const status = async (headers: Record<string, string>, on: Spawned = b) => (await fetch(`${on.url}${GET}`, { headers, redirect: 'manual' })).status;
   assert.equal(await status(bearer), 200, 'token works on B');
   assert.equal(await status(cookie), 200, 'session works on B');
+  assert.equal(await status(bearer, c), 200, 'token works on C (no Redis)');
+  assert.equal(await status(cookie, c), 200, 'session works on C (no Redis)');
 
   const off = await callJson(`${a.url}/_gatehouse/scim/v2/Users/${created.body.id}`, 'PATCH', scim, {
     schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
@@ -72,6 +76,9 @@ test('a SCIM active:false on replica A stops the user\'s token and browser sessi
   t.diagnostic(`replica B refused the token after ${tokenPolls} poll(s), the session after ${sessionPolls} (at most ${POLLS}, ${POLL_GAP_MS} ms apart)`);
   assert.ok(tokenPolls !== undefined, 'the token is refused on B within a second');
   assert.ok(sessionPolls !== undefined, 'the session is refused on B within a second');
+  const noRedis = [await pollsUntil(async () => (await status(bearer, c)) === 401), await pollsUntil(async () => (await status(cookie, c)) === 401)];
+  t.diagnostic(`replica C (no Redis) refused the token after ${noRedis[0]} poll(s), the session after ${noRedis[1]}`);
+  assert.ok(noRedis.every((n) => n !== undefined), 'refused on C within a second too');
   // And on A, where the change was made.
   assert.equal((await fetch(`${a.url}${GET}`, { headers: bearer })).status, 401);
 });
