@@ -325,6 +325,13 @@ describe('groups', () => {
     assert.equal((await mlflowSearch({ authorization: token })).status, 403);
   });
 
+  test('a displayName that is no Gatehouse group name (a space) is refused with 400 invalidValue, and nothing is made', async () => {
+    const r = await scim('POST', '/Groups', { schemas: [GROUP_URN], displayName: 'ML Team', members: [] });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.scimType, 'invalidValue');
+    assert.equal((await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "ML Team"')}`)).body.totalResults, 0);
+  });
+
   test('a SCIM group named like an admin group gives nothing', async () => {
     const u = (await scim('POST', '/Users', newUser('ivy'))).body;
     assert.equal((await scim('POST', '/Groups', { schemas: [GROUP_URN], displayName: 'admin', members: [{ value: u.id }] })).status, 201);
