@@ -94,6 +94,8 @@ describe('credentials', () => {
     assert.equal((await api('GET', '/users', scimBearer)).status, 401);
     assert.equal((await mlflowSearch({ authorization: scimBearer })).status, 401);
     assert.equal(stub.requests.filter((r) => r.url?.includes('experiments/search') && r.headers.authorization === scimBearer).length, 0);
+    // Refused as a SCIM token (src/identity/api-token.ts), not merely as an unknown API token.
+    assert.match(await gh.metrics.render(), /^gatehouse_authentication_failures_total\{[^}]*reason="scim-token"[^}]*\} [1-9]/m);
   });
 
   test('a revoked token stops at once; an expired one stops at its expiry', async () => {
