@@ -72,6 +72,16 @@ interface Call {
 
 type Handler = (call: Call) => Promise<{ status?: number; body?: unknown; etag?: string } | undefined>;
 
+/** The query parameters, each given once: a repeated one (`?filter=a&filter=b`) is ambiguous and refused. */
+function singleQuery(query: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw new ScimBadRequest('invalidSyntax', `the query parameter ${k.slice(0, 50)} is given more than once`);
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Pagination (RFC 7644 §3.4.2.4): 1-based `startIndex` (below 1 is 1), `count` capped at `maxResults` (below 0 is 0). */
 function page<T>(items: readonly T[], query: Record<string, string | undefined>, maxResults: number) {
   const int = (s: string | undefined, d: number) => {
@@ -226,7 +236,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
         if (verdict && !verdict.allowed) throw limits!.rejection('principal', method === 'GET' ? 'reads' : 'writes', verdict.retryAfterMs);
         const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${SCIM_PREFIX}`;
         const actor: Actor = { id: auth.client, door: 'scim', requestId, client: { address: req.raw.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] } };
-        const out = await h({ actor, base, req, reply, params: (req.params ?? {}) as Record<string, string>, query: (req.query ?? {}) as Record<string, string | undefined> });
+        const out = await h({ actor, base, req, reply, params: (req.params ?? {}) as Record<string, string>, query: singleQuery(req.query) });
         const status = out?.status ?? 200;
         await deps.observer?.answered({ method, resource, status, client });
         reply.code(status).header('cache-control', 'no-store');

@@ -214,7 +214,14 @@ export function resourceFilter(text: string | undefined): (resource: Record<stri
     throw new ScimBadRequest('invalidFilter', `filter: ${(err as Error).message.slice(0, 200)}`);
   }
   const test = compileFilter(loweredFilter(f));
-  return (r) => test(lowered(r, ''));
+  return (r) => {
+    try {
+      return test(lowered(r, ''));
+    } catch (err) {
+      // A filter the parser took but cannot apply (an operator on a value it cannot compare) is the client's, never a 500.
+      throw new ScimBadRequest('invalidFilter', `filter: ${(err as Error).message.slice(0, 200)}`);
+    }
+  };
 }
 
 /** `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5), on top-level attributes; id and schemas always stay. */

@@ -200,6 +200,9 @@ describe('users', () => {
     assert.equal((await scim('GET', `/Users?filter=${encodeURIComponent('title pr')}`)).body.totalResults, 0);
     const p = await scim('GET', `/Users?filter=${encodeURIComponent('userName sw "f"')}&startIndex=2&count=1`);
     assert.deepEqual([p.body.totalResults, p.body.startIndex, p.body.itemsPerPage, p.body.Resources[0].userName], [3, 2, 1, 'f2']);
+    const twice = await scim('GET', '/Users?filter=userName%20pr&filter=title%20pr');
+    assert.equal(twice.status, 400, 'a repeated parameter is ambiguous: refused, never a 500');
+    assert.equal(twice.body.scimType, 'invalidSyntax');
     const bad = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq')}`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.scimType, 'invalidFilter');
