@@ -349,6 +349,25 @@ export const ERRORS = {
     message:
       'The change would leave no enabled platform administrator among local users (demoting, disabling or deleting the last one is refused through every door); make another administrator first.',
   },
+  GATEHOUSE_ADMIN_MANAGED_BY_SCIM: {
+    status: 409,
+    outcome: 'failed',
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message:
+      'The user or group is managed by SCIM (the identity provider provisions it): its active flag, existence and group memberships change only through the SCIM door, /_gatehouse/scim/v2. Change it in the identity provider.',
+  },
+  GATEHOUSE_SCIM_INVALID: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'The SCIM request is invalid (its filter, PATCH operations, path, or a value); the SCIM error body names the scimType.',
+  },
+  GATEHOUSE_SCIM_VERSION_MISMATCH: {
+    status: 412,
+    outcome: 'failed',
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message: 'The resource changed since the version named in If-Match (RFC 7644 §3.14); read it again and retry.',
+  },
   GATEHOUSE_ADMIN_MLFLOW_REFUSED: {
     status: 409,
     outcome: 'failed',

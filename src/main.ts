@@ -219,6 +219,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     policy: policy.snapshot,
     services,
     now,
+    scimMetrics: metrics.scimRequest,
     readiness: { startup: startup.check, ...auditor.readiness, ...(redis && { redis: redis.ping }) },
   });
   const internal = createInternalServer(metrics);

@@ -13,7 +13,7 @@ const TEST = import.meta.dirname;
 /** Folders whose files need no service: the fast loop runs them. */
 export const FAST_FOLDERS = ['unit', 'feature'] as const;
 /** Folders whose files need a service, or are slow enough to belong to the full run only. */
-export const FULL_FOLDERS = ['admin', 'adversarial', 'audit', 'cli', 'compat', 'e2e', 'faults', 'identity', 'metrics', 'ratelimit', 'replicas', 'routes', 'services', 'store', 'web'] as const;
+export const FULL_FOLDERS = ['admin', 'adversarial', 'audit', 'cli', 'compat', 'e2e', 'faults', 'identity', 'metrics', 'ratelimit', 'replicas', 'routes', 'scim', 'services', 'store', 'web'] as const;
 /** Folders of helpers and data, not tests. */
 export const SUPPORT_FOLDERS = ['harness', 'fixtures'] as const;
 

@@ -85,6 +85,19 @@ ensure_deploy_tools() {
   fi
 }
 
+# ensure_scim_tools: the SCIM clients Gatehouse is proven with but did not write (test/scim/):
+# the scim2-tester compliance checker and scim2-client, from PyPI, in their own .tools/scim-venv
+# (kept apart from the MLflow venv so their pydantic and httpx2 pins never meet MLflow's).
+SCIM_VENV="$TOOLS/scim-venv"
+SCIM_PACKAGES=('scim2-tester[httpx2]==0.5.2' 'scim2-client[httpx2]==0.13.2')
+ensure_scim_tools() {
+  "$SCIM_VENV/bin/python" -c 'import scim2_tester, scim2_client.engines.httpx2' 2>/dev/null && return 0
+  log "installing scim2-tester and scim2-client into .tools/scim-venv"
+  rm -rf "$SCIM_VENV"
+  python3 -m venv "$SCIM_VENV"
+  "$SCIM_VENV/bin/pip" install --quiet --disable-pip-version-check "${SCIM_PACKAGES[@]}" >&2
+}
+
 # ensure_postgres: the PostgreSQL server binaries for the store suites (test/harness/postgres.ts
 # runs initdb/pg_ctl from /usr/lib/postgresql/<version>/bin, which is not on PATH).
 ensure_postgres() {

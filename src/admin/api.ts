@@ -32,6 +32,7 @@ import { AdminError, API_PREFIX, errorBody, parse, route, type RouteSpec } from 
 import { openApiDocument } from './openapi.ts';
 import { policyRoutes } from './policy.ts';
 import { roleRoutes } from './roles.ts';
+import { scimRoutes } from './scim.ts';
 import { sessionRoutes } from './sessions.ts';
 import { tenantRoutes } from './tenants.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -64,6 +65,7 @@ export function adminRoutes(deps: AdminDeps): RouteSpec[] {
     ...roleRoutes(deps),
     ...grantRoutes(deps),
     ...sessionRoutes(deps),
+    ...scimRoutes(deps),
     ...auditRoutes(deps),
     usageRoute,
     ...policyRoutes(deps).filter((r) => r.path !== '/me'),

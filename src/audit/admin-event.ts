@@ -9,13 +9,13 @@
  */
 import { escapeText } from '../lib/escape-text.ts';
 
-/** Where a change came from. `console` is the admin API called with the console's session cookie. */
-export type Door = 'api' | 'console' | 'cli' | 'compat' | 'config' | 'login';
+/** Where a change came from. `console` is the admin API called with the console's session cookie; `scim` the SCIM 2.0 service provider (src/scim/). */
+export type Door = 'api' | 'console' | 'cli' | 'compat' | 'config' | 'login' | 'scim';
 
-export type AdminTargetKind = 'user' | 'service_account' | 'token' | 'tenant' | 'group' | 'role' | 'grant' | 'session' | 'config';
+export type AdminTargetKind = 'user' | 'service_account' | 'token' | 'tenant' | 'group' | 'role' | 'grant' | 'session' | 'config' | 'scim_token';
 
-export const ADMIN_TARGET_KINDS: readonly AdminTargetKind[] = ['user', 'service_account', 'token', 'tenant', 'group', 'role', 'grant', 'session', 'config'];
-export const DOORS: readonly Door[] = ['api', 'console', 'cli', 'compat', 'config', 'login'];
+export const ADMIN_TARGET_KINDS: readonly AdminTargetKind[] = ['user', 'service_account', 'token', 'tenant', 'group', 'role', 'grant', 'session', 'config', 'scim_token'];
+export const DOORS: readonly Door[] = ['api', 'console', 'cli', 'compat', 'config', 'login', 'scim'];
 
 /** Who made the change: a principal (its id, as in request events), `cli:<os user>`, or `config`. */
 export interface AdminActor {

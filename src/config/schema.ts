@@ -14,6 +14,7 @@ import { browserSchema } from '../web/config.ts';
 import { tlsSchema } from '../server/tls.ts';
 import { storeSchema } from '../store/config.ts';
 import { redisSchema } from '../redis/config.ts';
+import { scimSchema } from '../scim/config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -158,6 +159,7 @@ export const configSchema = z
     audit: auditSchema,
     rateLimits: rateLimitsSchema,
     redis: redisSchema,
+    scim: scimSchema,
   })
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });

@@ -99,6 +99,8 @@ export function apiTokenProvider(config: ApiTokenConfig, deps: ApiTokenDeps): Id
       if (token === undefined) return { kind: 'not-mine' };
       const parsed = parseToken(token);
       if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason };
+      // A SCIM client's token opens the SCIM door and nothing else (src/scim/auth.ts).
+      if (parsed.kind === 'scim') return { kind: 'invalid', reason: 'scim-token' };
       let row: TokenForAuth | undefined;
       try {
         row = await findTokenForAuth(store.db, parsed.id);

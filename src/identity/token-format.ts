@@ -1,5 +1,6 @@
 /**
- * The API token format: `gth_pat_` (personal) or `gth_sat_` (service account), a 12-hex-digit
+ * The API token format: `gth_pat_` (personal), `gth_sat_` (service account) or `gth_sct_` (a SCIM
+ * client's token, src/scim/auth.ts: accepted by the SCIM door only), a 12-hex-digit
  * public id that finds the row, `_`, 256 random bits (43 base64url characters) and a 6-character
  * checksum (CRC-32 of everything before it, base64url). The prefix makes a leaked token easy to
  * recognise for people and secret scanners; the checksum catches typos and truncation without a
@@ -10,11 +11,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
-export type TokenKind = 'personal' | 'service';
+export type TokenKind = 'personal' | 'service' | 'scim';
 
 export const TOKEN_PREFIX = 'gth_';
-const KIND_PREFIX: Record<TokenKind, string> = { personal: 'gth_pat_', service: 'gth_sat_' };
-const SHAPE = /^gth_(pat|sat)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})([A-Za-z0-9_-]{6})$/;
+const KIND_PREFIX: Record<TokenKind, string> = { personal: 'gth_pat_', service: 'gth_sat_', scim: 'gth_sct_' };
+const KIND_OF: Record<string, TokenKind> = { pat: 'personal', sat: 'service', sct: 'scim' };
+const SHAPE = /^gth_(pat|sat|sct)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})([A-Za-z0-9_-]{6})$/;
 
 export interface MintedToken {
   readonly id: string;
@@ -58,7 +60,7 @@ export function parseToken(token: string): ParsedToken {
   const m = SHAPE.exec(token);
   if (!m) return { ok: false, reason: 'malformed-token' };
   if (checksum(token.slice(0, -6)) !== m[4]) return { ok: false, reason: 'bad-checksum' };
-  return { ok: true, id: m[2]!, kind: m[1] === 'pat' ? 'personal' : 'service', hash: hashToken(token) };
+  return { ok: true, id: m[2]!, kind: KIND_OF[m[1]!]!, hash: hashToken(token) };
 }
 
 export function sameHash(a: string, b: string): boolean {

@@ -87,6 +87,12 @@ export const METRICS = {
     help: 'Audit events a sink did not record, by sink id and reason (`error`: the write failed; `overflow`: the queue was full).',
     labels: ['sink', 'reason'],
   },
+  scimRequests: {
+    name: 'gatehouse_scim_requests_total',
+    type: 'counter',
+    help: 'Requests to the SCIM door (`/_gatehouse/scim/v2`), by method, resource (`Users`, `Users:id`, `Users:search`, `Groups`, `ServiceProviderConfig`, ... : route templates, never ids) and status class (`2xx`…`5xx`).',
+    labels: ['method', 'resource', 'status_class'],
+  },
   rateLimited: {
     name: 'gatehouse_rate_limited_total',
     type: 'counter',

@@ -16,6 +16,8 @@ export interface Metrics extends CacheMetrics, JwksMetrics {
   auditLost(sink: string, reason: string, count: number): void;
   /** A request refused by a rate limit (src/ratelimit/limits.ts). */
   rateLimited(cls: string, key: string): void;
+  /** An answer of the SCIM door (src/scim/http.ts); `resource` is a route template. */
+  scimRequest(method: string, resource: string, status: number): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
 }
@@ -81,6 +83,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   // Every valid (class, key) pair starts at 0, so rate() works before the first refusal.
   for (const cls of ['reads', 'writes', 'artifacts', 'searches']) for (const key of ['principal', 'tenant', 'address']) counter('rateLimited').inc({ class: cls, key }, 0);
   for (const key of ['address', 'username']) counter('rateLimited').inc({ class: 'failed-auth', key }, 0);
+  // The SCIM door's series exist from the start (at zero), like the ones above, so a dashboard sees the door before its first call.
+  for (const resource of ['Users', 'Groups']) counter('scimRequests').inc({ method: 'GET', resource, status_class: '2xx' }, 0);
   for (const direction of ['request', 'response']) for (const cls of HEADER_CLASSES) counter('headersDropped').inc({ direction, class: cls }, 0);
 
   function authFailure(ctx: RequestContext): void {
@@ -131,6 +135,11 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
     rateLimited(cls, key) {
       counter('rateLimited').inc({ class: cls, key });
+    },
+    scimRequest(method, resource, status) {
+      // `/Users/{id}` → `Users:id`, `/Users/.search` → `Users:search`: label values carry no `/`.
+      const label = resource.replace(/^\//, '').replace('/{id}', ':id').replace(/\/?\.search$/, ':search').replace(/^:/, '');
+      counter('scimRequests').inc({ method, resource: label, status_class: `${Math.floor(status / 100)}xx` });
     },
     lookup(cache, hit) {
       if (KNOWN_CACHES.has(cache)) counter('cacheLookups').inc({ cache, result: hit ? 'hit' : 'miss' });

@@ -24,6 +24,8 @@ import { samlReplayCache } from '../store/saml-replay.ts';
 import { registerUsage } from '../admin/usage.ts';
 import { isMlflowAuthCompatRequest, registerMlflowAuthCompat } from '../compat/mlflow-auth.ts';
 import { registerAdminApi } from '../admin/api.ts';
+import { registerScim } from '../scim/http.ts';
+import { scimObserver } from '../scim/health.ts';
 import { registerConsole } from '../web/console.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
@@ -63,6 +65,8 @@ export interface ServerDeps {
   readonly services: Services;
   /** The gateway's clock (SAML conditions and replay cache); default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Counts the SCIM door's answers (`gatehouse_scim_requests_total`); absent in tests that need no metrics. */
+  readonly scimMetrics?: ((method: string, resource: string, status: number) => void) | undefined;
   /** Shared back ends besides the store and MLflow (Redis), each a readiness check. */
   readonly readiness?: Readonly<Record<string, () => Promise<void>>> | undefined;
 }
@@ -133,6 +137,9 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
   registerMlflowAuthCompat(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits, services: deps.services });
   registerAdminApi(app, { config, providers: deps.providers, store: deps.store, upstreams: deps.upstreams, policy: deps.policy, services: deps.services, rateLimits: deps.rateLimits, log: deps.log });
   registerConsole(app, { providers: deps.providers, rateLimits: deps.rateLimits });
+  const now = deps.now ?? Date.now;
+  const scimCounted = deps.scimMetrics && ((a: { method: string; resource: string; status: number }) => deps.scimMetrics!(a.method, a.resource, a.status));
+  registerScim(app, { config: config.scim, services: deps.services, store: deps.store, log: deps.log, now, rateLimits: deps.rateLimits, observer: scimObserver(deps.store, now, scimCounted) });
   await app.ready();
   return {
     get server() {

@@ -28,3 +28,4 @@ export const conflict = (message: string) => new ServiceError('GATEHOUSE_ADMIN_C
 export const invalid = (path: string, message: string) => new ServiceError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `${path}: ${message}`, [{ path, message }]);
 export const lastAdmin = () => new ServiceError('GATEHOUSE_ADMIN_LAST_ADMIN', 'this would leave no enabled platform administrator');
 export const forbidden = (message: string) => new ServiceError('GATEHOUSE_AUTHZ_DENIED', message);
+export const managedByScim = (what: string) => new ServiceError('GATEHOUSE_ADMIN_MANAGED_BY_SCIM', `${what} is managed by SCIM (its identity provider provisions it); change it there, or through /_gatehouse/scim/v2`);

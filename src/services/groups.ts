@@ -1,12 +1,14 @@
 /**
  * Local groups: principal names added to a group on top of what the identity provider or LDAP
  * says. A group made through a door exists while it has members; declared groups change only in
- * the configuration file.
+ * the configuration file. A group SCIM provisioned (src/services/scim.ts) has its members set by
+ * the SCIM door only: any other door gets a 409 naming SCIM.
  */
 import { changesOf } from '../audit/admin-event.ts';
 import { groupSchema } from '../policy/config.ts';
 import { declaredEntry, policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
-import { notFound } from './errors.ts';
+import { managedByScim, notFound } from './errors.ts';
+import { isScimGroup } from '../store/scim.ts';
 
 export interface GroupView {
   readonly name: string;
@@ -15,7 +17,8 @@ export interface GroupView {
 }
 
 export function groupsService(deps: ServiceDeps) {
-  async function writable(name: string) {
+  async function writable(actor: Actor, name: string) {
+    if (actor.door !== 'scim' && (await isScimGroup(deps.store.db, name))) throw managedByScim(`group ${name}`);
     const policy = await policyView(deps);
     if (policy.declared.groups.some((g) => g.name === name)) throw declaredEntry(deps, `group ${name}`);
     return policy;
@@ -37,7 +40,7 @@ export function groupsService(deps: ServiceDeps) {
     },
 
     async addMember(actor: Actor, name: string, member: string): Promise<GroupView> {
-      const policy = await writable(name);
+      const policy = await writable(actor, name);
       if (!groupSchema.shape.name.safeParse(name).success) throw notFound(`group ${name}`);
       const before = policy.stored.groups.find((g) => g.name === name)?.members ?? [];
       if (!before.includes(member)) {
@@ -49,7 +52,7 @@ export function groupsService(deps: ServiceDeps) {
     },
 
     async removeMember(actor: Actor, name: string, member: string): Promise<void> {
-      const policy = await writable(name);
+      const policy = await writable(actor, name);
       const before = policy.stored.groups.find((g) => g.name === name)?.members ?? [];
       if (!before.includes(member)) throw notFound(`member ${member} of group ${name}`);
       await policy.repo.setGroupMember(name, member, false);

@@ -8,6 +8,8 @@ import type { ServiceDeps } from './context.ts';
 import { grantsService } from './grants.ts';
 import { groupsService } from './groups.ts';
 import { rolesService } from './roles.ts';
+import { scimService } from './scim.ts';
+import { scimTokensService } from './scim-tokens.ts';
 import { serviceAccountsService } from './service-accounts.ts';
 import { sessionsService } from './sessions.ts';
 import { tenantsService } from './tenants.ts';
@@ -17,17 +19,21 @@ import { usersService } from './users.ts';
 export type { Actor, ServiceDeps } from './context.ts';
 
 export function createServices(deps: ServiceDeps & { readonly sessions: Pick<SessionRepository, 'list' | 'revokeHandle'> }) {
+  const users = usersService(deps);
+  const groups = groupsService(deps);
   return {
     /** What the services were built with (the configuration-reload door applies with them). */
     deps: deps as ServiceDeps,
-    users: usersService(deps),
+    users,
     serviceAccounts: serviceAccountsService(deps),
     tokens: tokensService(deps),
     tenants: tenantsService(deps),
-    groups: groupsService(deps),
+    groups,
     roles: rolesService(deps),
     grants: grantsService(deps),
     sessions: sessionsService(deps),
+    scim: scimService(deps, users, groups),
+    scimTokens: scimTokensService(deps),
   };
 }
 

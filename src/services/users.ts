@@ -14,6 +14,10 @@
  *   and tenant member entries (as the policy engine reads them, src/services/grants.ts
  *   `entriesNaming`), its tokens and its sessions. A new user of the same name starts with nothing.
  *
+ * - a user SCIM provisioned (`managedBy: 'scim'`) is enabled, disabled and deleted only through
+ *   the SCIM door (src/services/scim.ts): any other door gets a 409 naming SCIM. Its admin flag
+ *   stays Gatehouse's: SCIM never makes an administrator.
+ *
  * A generated password is returned once; no view carries a hash.
  *
  * Break-glass (`restore`, `gatehouse admin restore`): when no administrator can sign in, the CLI
@@ -32,7 +36,7 @@ import type { Store, User } from '../store/store.ts';
 import { listTokens } from '../store/tokens.ts';
 import { writeJournal } from '../audit/journal.ts';
 import { adminEventOf, policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
-import { conflict, invalid, lastAdmin, notFound } from './errors.ts';
+import { conflict, invalid, lastAdmin, managedByScim, notFound } from './errors.ts';
 import { entriesNaming, userPrincipals, userSessionOwners } from './principals.ts';
 
 export const USERNAME = /^[A-Za-z0-9._@-]{1,128}$/;
@@ -58,6 +62,13 @@ export interface NewUser {
   /** An existing hash (the importer: werkzeug hashes keep working), or null for no password at all. */
   readonly passwordHash?: string | null | undefined;
   readonly admin?: boolean | undefined;
+  /** `scim`: provisioned by the SCIM door (only that door may say so). */
+  readonly managedBy?: 'scim' | undefined;
+}
+
+/** What only the SCIM door may change on a user SCIM provisioned. */
+function mustNotBeManaged(actor: Actor, user: User): void {
+  if (user.managedBy === 'scim' && actor.door !== 'scim') throw managedByScim(`user ${user.username}`);
 }
 
 export function usersService(deps: ServiceDeps) {
@@ -101,13 +112,20 @@ export function usersService(deps: ServiceDeps) {
       return userView(await mustFind(name));
     },
 
-    async create(actor: Actor, input: NewUser): Promise<{ user: UserView; generatedPassword?: string }> {
+    /** Creates a user; `within` runs in the same transaction (the SCIM side of a provisioned user). */
+    async create(actor: Actor, input: NewUser, within?: (tx: Store, user: User) => Promise<void>): Promise<{ user: UserView; generatedPassword?: string }> {
       if (!USERNAME.test(input.username)) throw invalid('username', 'letters, digits and . _ @ - (at most 128)');
+      if (input.managedBy !== undefined && actor.door !== 'scim') throw invalid('managedBy', 'only the SCIM door provisions SCIM users');
       if (await store.findUserByName(input.username)) throw conflict(`user ${input.username} already exists`);
       const generated = input.password === undefined && input.passwordHash === undefined ? generatePassword() : undefined;
       const plain = input.password ?? generated;
       const passwordHash = plain !== undefined ? await hashOf(plain) : (input.passwordHash ?? null);
-      const user = await store.createUser({ username: input.username, passwordHash, admin: input.admin ?? false });
+      const row = { username: input.username, passwordHash, admin: input.admin ?? false, ...(input.managedBy && { managedBy: input.managedBy }) };
+      const user = await store.transaction(async (tx) => {
+        const u = await tx.createUser(row);
+        await within?.(tx, u);
+        return u;
+      });
       await recordChange(deps, actor, { action: 'user.create', target: { kind: 'user', id: user.username }, changes: changesOf(null, fieldsOf(user)) });
       return { user: userView(user), ...(generated !== undefined && { generatedPassword: generated }) };
     },
@@ -116,6 +134,7 @@ export function usersService(deps: ServiceDeps) {
     async update(actor: Actor, name: string, change: { readonly admin?: boolean | undefined; readonly disabled?: boolean | undefined }): Promise<UserView> {
       const { before, after } = await keepingAnAdmin(async (tx) => {
         const before = await mustFind(name, tx);
+        if (change.disabled !== undefined && change.disabled !== before.disabled) mustNotBeManaged(actor, before);
         if (change.admin !== undefined && change.admin !== before.admin) await tx.setAdmin(before.username, change.admin);
         if (change.disabled !== undefined && change.disabled !== before.disabled) await tx.setDisabled(before.username, change.disabled);
         const after = await mustFind(name, tx);
@@ -176,6 +195,7 @@ export function usersService(deps: ServiceDeps) {
     async delete(actor: Actor, name: string): Promise<void> {
       const removed = await keepingAnAdmin(async (tx) => {
         const user = await mustFind(name, tx);
+        mustNotBeManaged(actor, user);
         const view = await policyView(deps, tx);
         const entries = entriesNaming(view, userPrincipals(deps.providers, user));
         const tokens = (await listTokens(tx.db)).filter((t) => t.owner.kind === 'user' && t.owner.id === user.id).map((t) => t.id);

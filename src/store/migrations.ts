@@ -249,4 +249,50 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('password_expires_at', 'bigint').execute();
     },
   },
+  '0013_scim': {
+    async up(db: Kysely<unknown>) {
+      // A user provisioned by SCIM is a user row marked `managed_by = 'scim'` (src/services/scim-users.ts).
+      await db.schema.alterTable('users').addColumn('managed_by', 'text').execute();
+      // What SCIM says of a user beyond the row: its current userName (the row's username is the
+      // name it was created with and never changes), externalId and other attributes (JSON).
+      await db.schema
+        .createTable('scim_users')
+        .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('user_name_key', orderedText(db), (c) => c.notNull().unique())
+        .addColumn('external_id', 'text')
+        .addColumn('attributes', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('scim_users_external_id').on('scim_users').column('external_id').execute();
+      // SCIM groups; their members are rows of policy_group_members under display_name.
+      await db.schema
+        .createTable('scim_groups')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('display_name', orderedText(db), (c) => c.notNull().unique())
+        .addColumn('display_key', orderedText(db), (c) => c.notNull().unique())
+        .addColumn('external_id', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      // SCIM bearer tokens (src/store/scim.ts): only the SHA-256 of a token is kept. Several rows
+      // share a name while a rotation's overlap lasts.
+      await db.schema
+        .createTable('scim_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', orderedText(db), (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .execute();
+      await db.schema.createIndex('scim_tokens_name').on('scim_tokens').column('name').execute();
+      // Provisioning health, shared by every replica: the last request and the last refusal (JSON).
+      await sql`insert into gatehouse_meta (key, value) values ('scim_last_request', 'null'), ('scim_last_error', 'null')`.execute(db);
+    },
+  },
 };

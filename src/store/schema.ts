@@ -13,6 +13,49 @@ export interface UsersTable {
   updated_at: string;
   /** Epoch ms after which the password no longer works (a break-glass password); null: never. */
   password_expires_at: number | null;
+  /** `scim` for a user provisioned by SCIM (src/services/scim.ts), whose managed fields other doors cannot change; null otherwise. */
+  managed_by: string | null;
+}
+
+/** What SCIM says of a user beyond its `users` row (migration 0013_scim). */
+export interface ScimUsersTable {
+  user_id: string;
+  /** The current SCIM userName (the row's `username` is the one it was created with). */
+  user_name: string;
+  /** `user_name` in lower case: userName is unique and compared case-insensitively (RFC 7643 §4.1.1). */
+  user_name_key: string;
+  external_id: string | null;
+  /** The other attributes (name, emails, the enterprise extension, ...) as JSON. */
+  attributes: string;
+  /** Bumped by every change: `meta.version` and the ETag (RFC 7644 §3.14). */
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** SCIM groups; their members are `policy_group_members` rows under `display_name`. */
+export interface ScimGroupsTable {
+  id: string;
+  display_name: string;
+  /** `display_name` in lower case (unique, compared case-insensitively). */
+  display_key: string;
+  external_id: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** SCIM bearer tokens: only the SHA-256 of the token is kept. */
+export interface ScimTokensTable {
+  /** The public id embedded in the token. */
+  id: string;
+  /** The SCIM client it is for (the actor of its changes); rotation adds a row of the same name. */
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
 }
 
 export interface MetaTable {
@@ -162,6 +205,9 @@ export interface Database {
   service_accounts: ServiceAccountsTable;
   api_tokens: ApiTokensTable;
   users: UsersTable;
+  scim_users: ScimUsersTable;
+  scim_groups: ScimGroupsTable;
+  scim_tokens: ScimTokensTable;
   gatehouse_meta: MetaTable;
   audit_events: AuditEventsTable;
   audit_journal: AuditJournalTable;

@@ -22,6 +22,8 @@ export interface User {
   readonly disabled: boolean;
   /** Epoch ms after which the password stops working (a break-glass password, `gatehouse admin restore`); null: never. */
   readonly passwordExpiresAt: number | null;
+  /** `scim`: provisioned by SCIM; its managed fields change only through the SCIM door (src/services/scim.ts). */
+  readonly managedBy: 'scim' | null;
 }
 
 export interface Store {
@@ -32,7 +34,7 @@ export interface Store {
   readonly db: Kysely<Database>;
   findUserByName(username: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
-  createUser(input: { username: string; passwordHash: string | null; admin: boolean }): Promise<User>;
+  createUser(input: { username: string; passwordHash: string | null; admin: boolean; managedBy?: 'scim' }): Promise<User>;
   /** Sets the password, with an expiry for a break-glass one (default none, which also clears an old expiry). */
   setPassword(username: string, passwordHash: string, expiresAt?: number | null): Promise<boolean>;
   /** Grants or removes platform administration; false when there is no such user. */
@@ -215,6 +217,7 @@ const toUser = (r: UserRow): User => ({
   admin: r.is_admin === 1,
   disabled: r.disabled === 1,
   passwordExpiresAt: r.password_expires_at === null || r.password_expires_at === undefined ? null : Number(r.password_expires_at),
+  managedBy: r.managed_by === 'scim' ? 'scim' : null,
 });
 
 function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): Store {
@@ -241,7 +244,7 @@ function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): S
     async listUsers() {
       return (await db.selectFrom('users').selectAll().orderBy('username').execute()).map(toUser);
     },
-    async createUser({ username, passwordHash, admin }) {
+    async createUser({ username, passwordHash, admin, managedBy }) {
       const ts = now().toISOString();
       const row: UserRow = {
         id: randomUUID(),
@@ -252,6 +255,7 @@ function kyselyStore(db: Kysely<Database>, now: () => Date, gate: SchemaGate): S
         created_at: ts,
         updated_at: ts,
         password_expires_at: null,
+        managed_by: managedBy ?? null,
       };
       await db.insertInto('users').values(row).execute();
       return toUser(row);

@@ -14,6 +14,15 @@ export function requireMlflowVenv(): string {
   return PYTHON;
 }
 
+export const SCIM_VENV = resolve(ROOT, '.tools/scim-venv');
+
+/** The SCIM clients' virtualenv (scim2-tester, scim2-client; scripts/test creates it); a missing one fails, never skips. */
+export function requireScimVenv(): string {
+  const python = resolve(SCIM_VENV, 'bin/python');
+  if (!existsSync(python)) throw new Error(`SCIM virtualenv missing at ${SCIM_VENV}: run ./scripts/test (scripts/lib/env.sh ensure_scim_tools)`);
+  return python;
+}
+
 /**
  * The variables libfaketime works through: the suite's run with the clock moved ahead
  * (scripts/test --future) must reach every child process, so the clock is the same everywhere.

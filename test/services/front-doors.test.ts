@@ -83,7 +83,7 @@ const logSink = new Writable({
   },
 });
 
-type Kind = 'ok' | 'last-admin' | 'declared' | 'mlflow-refused' | 'other';
+type Kind = 'ok' | 'last-admin' | 'declared' | 'mlflow-refused' | 'scim-managed' | 'other';
 interface Outcome {
   readonly kind: Kind;
   readonly message: string;
@@ -113,6 +113,7 @@ function configText(extraTenants: readonly string[] = configTenants): string {
     auth: { providers: [{ type: 'token' }, { type: 'local', scrypt: FAST }] },
     audit: { sinks: [{ type: 'store' }, { type: 'file', path: auditFile, fsync: false }], replicaId: CHAIN },
     log: { level: 'info', requests: false },
+    scim: { enabled: true },
     ...DECLARED,
     tenants: [...DECLARED.tenants, ...extraTenants.map((name) => ({ name }))],
   });
@@ -150,6 +151,7 @@ function outcomeOfApi(r: { status: number; body: any }): Outcome { // eslint-dis
   if (code === 'GATEHOUSE_ADMIN_LAST_ADMIN') return { kind: 'last-admin', message };
   if (code === 'GATEHOUSE_ADMIN_DECLARED') return { kind: 'declared', message };
   if (code === 'GATEHOUSE_ADMIN_MLFLOW_REFUSED') return { kind: 'mlflow-refused', message };
+  if (code === 'GATEHOUSE_ADMIN_MANAGED_BY_SCIM') return { kind: 'scim-managed', message };
   return { kind: 'other', message: `${r.status} ${JSON.stringify(r.body)}` };
 }
 
@@ -166,7 +168,9 @@ function cli(args: string[], input?: string): Promise<Outcome & { stdout: string
           ? 'declared'
           : /MLflow refused/.test(message)
             ? 'mlflow-refused'
-            : 'other';
+            : /is managed by SCIM/.test(message)
+              ? 'scim-managed'
+              : 'other';
       resolve({ kind, message: `exit ${error.code}: ${message}`, stdout });
     });
     if (input !== undefined) child.stdin!.end(input);
@@ -197,7 +201,7 @@ function startCompat(): CompatClient {
           const a = JSON.parse(line) as { ok: boolean; code?: string; message?: string };
           if (a.ok) return resolve({ kind: 'ok', message: '' });
           const message = `${a.code}: ${a.message}`;
-          resolve({ kind: /no enabled platform administrator/.test(message) ? 'last-admin' : 'other', message });
+          resolve({ kind: /no enabled platform administrator/.test(message) ? 'last-admin' : /is managed by SCIM/.test(message) ? 'scim-managed' : 'other', message });
         });
         child.stdin.write(`${JSON.stringify({ op, as, args })}\n`);
       });
@@ -849,6 +853,78 @@ describe('9. rotating a token: the successor works, the old one is refused (afte
       assert.equal((await admin('GET', `/tokens?owner=${name}`)).body.tokens.length, 1, 'no successor');
       await expectEvents(since, []);
     });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The SCIM door (src/scim/): its own credential, so it is not one of doors(); its users are
+// SCIM-managed, so every other door is refused what SCIM manages.
+
+const SCIM = '/_gatehouse/scim/v2';
+let scimBearer: string | undefined;
+async function scimCall(method: string, path: string, body?: unknown) {
+  if (scimBearer === undefined) {
+    const t = await admin('POST', '/scim/tokens', { name: 'idp' });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    scimBearer = `Bearer ${t.body.token}`;
+  }
+  return http(method, `${SCIM}${path}`, { authorization: scimBearer }, body);
+}
+
+/** A SCIM-provisioned user with a password (set by the admin), a grant, a personal token and a session. */
+async function seedScimUser(name: string): Promise<{ id: string; session: string; token: string; basic: string }> {
+  const created = await scimCall('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: name, active: true });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal((await admin('POST', `/users/${name}/password`, { password: PASSWORD })).status, 200);
+  assert.equal((await admin('POST', '/grants', { role: 'contributor', user: name, tenant: 'default' })).status, 201);
+  const token = await admin('POST', '/tokens', { user: name });
+  assert.equal(token.status, 201);
+  return { id: created.body.id, session: await signIn(name, PASSWORD), token: `Bearer ${token.body.token}`, basic: basic(name, PASSWORD) };
+}
+
+describe('10. SCIM: its deprovisioning ends sessions and stops tokens at once; what it manages, no other door changes', () => {
+  test('scim: active false ends the sessions and stops the token and password; one user.update event, actor the token\'s name', async () => {
+    const u = await seedScimUser('scim-off');
+    const since = await mark();
+    const r = await scimCall('PATCH', `/Users/${u.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(await meStatus({ cookie: `gatehouse_session=${u.session}` }), 401, 'the session ended');
+    assert.equal(await meStatus({ authorization: u.token }), 401, 'the token stopped');
+    assert.equal(await meStatus({ authorization: u.basic }), 401, 'the password stopped');
+    const [event] = await expectEvents(since, [{ action: 'user.update', door: 'scim', target: 'user:scim-off', actor: 'idp' }]);
+    assert.deepEqual(event!.changes.disabled, { before: false, after: true });
+  });
+
+  test('scim: DELETE removes grants, tokens and sessions', async () => {
+    const u = await seedScimUser('scim-gone');
+    const since = await mark();
+    assert.equal((await scimCall('DELETE', `/Users/${u.id}`)).status, 204);
+    assert.deepEqual((await admin('GET', '/grants?user=scim-gone')).body.grants, []);
+    assert.deepEqual((await admin('GET', '/tokens?owner=scim-gone')).body.tokens, []);
+    assert.deepEqual((await admin('GET', '/sessions?user=scim-gone')).body.sessions, []);
+    assert.equal(await meStatus({ authorization: u.token }), 401);
+    const [event] = await expectEvents(since, [{ action: 'user.delete', door: 'scim', target: 'user:scim-gone', actor: 'idp' }]);
+    assert.equal((event!.changes.grants?.before as unknown[]).length, 1, 'the removed grant is recorded');
+  });
+
+  for (const door of doors()) {
+    if (door.disableUser || door.deleteUser) {
+      test(`${door.name}: a SCIM user is neither disabled nor deleted (409 naming SCIM), and nothing is recorded`, async () => {
+        const name = `scim-kept-${door.name}`;
+        const u = await seedScimUser(name);
+        const since = await mark();
+        for (const attempt of [door.disableUser, door.deleteUser]) {
+          if (!attempt) continue;
+          const r = await attempt(name);
+          assert.equal(r.kind, 'scim-managed', r.message);
+          assert.match(r.message, /SCIM/);
+        }
+        await caughtUp(door);
+        assert.deepEqual(await isAdminInStore(name), { admin: false, disabled: false });
+        assert.equal(await meStatus({ authorization: u.token }), 200, 'its token still works');
+        await expectEvents(since, []);
+      });
+    }
   }
 });
 

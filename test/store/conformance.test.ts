@@ -132,7 +132,11 @@ for (const [name, fresh] of Object.entries(BACKENDS)) {
     test('users: create, find, duplicate name refused, set password, count admins, byte-order listing', async () => {
       const alice = await store.createUser({ username: 'alice', passwordHash: 'scrypt$h1', admin: true });
       assert.equal(alice.admin, true);
-      assert.deepEqual(await store.findUserByName('alice'), { id: alice.id, username: 'alice', passwordHash: 'scrypt$h1', admin: true, disabled: false, passwordExpiresAt: null });
+      assert.deepEqual(await store.findUserByName('alice'), { id: alice.id, username: 'alice', passwordHash: 'scrypt$h1', admin: true, disabled: false, passwordExpiresAt: null, managedBy: null });
+      // A user SCIM provisioned is marked so (migration 0013_scim), and reads back marked.
+      const provisioned = await store.createUser({ username: 'scim-sam', passwordHash: null, admin: false, managedBy: 'scim' });
+      assert.equal((await store.findUserByName('scim-sam'))?.managedBy, 'scim');
+      assert.ok(await store.deleteUser(provisioned.username));
       // A break-glass password's expiry (epoch ms, a bigint column) reads back as a number; a plain set clears it.
       await store.setPassword('alice', 'scrypt$h1', 1_800_000_000_123);
       assert.equal((await store.findUserByName('alice'))?.passwordExpiresAt, 1_800_000_000_123);

@@ -443,6 +443,12 @@ describe('the web console', { timeout: 300_000 }, () => {
     await checks.getByRole('cell', { name: 'store', exact: true }).waitFor();
     assert.equal(await checks.getByRole('cell', { name: 'failing' }).count(), 0);
     assert.ok((await checks.getByRole('cell', { name: 'ok', exact: true }).count()) >= 2, 'store and MLflow');
+    // SCIM provisioning health (GET /scim/health): this gateway has no SCIM door.
+    const scim = admin.getByRole('table', { name: 'SCIM provisioning' });
+    await scim.getByRole('cell', { name: 'Last request' }).waitFor();
+    await admin.getByText('disabled (scim.enabled)').waitFor();
+    assert.equal(await scim.getByRole('cell', { name: 'none yet' }).count(), 2, 'no SCIM request, no SCIM error');
+    assert.equal(await scim.getByRole('cell', { name: '0 / 0' }).count(), 1, 'no provisioned users');
     await shot(admin, '11-health');
   });
 

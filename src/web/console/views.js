@@ -638,6 +638,26 @@ export async function health(root) {
       table('Checks', ['Check', 'State', 'Detail'], checks.map(([name, c]) => [name, h('span', { class: c.ok ? 'ok' : 'bad' }, c.ok ? 'ok' : 'failing'), c.detail ?? ''])),
     );
   }
-  root.append(h('h1', {}, 'Health'), card('Upstreams and identity providers', h('p', {}, button('Refresh', 'Refresh health', load)), out));
-  await load();
+  const scim = h('div', {});
+  async function loadScim() {
+    const r = await api('GET', '/scim/health');
+    /** @param {any} a */
+    const activity = (a) => (a ? `${a.at}: ${a.method} ${a.resource} → ${a.status}${a.client ? ` (client ${a.client})` : ''}${a.detail ? ` — ${a.detail}` : ''}` : 'none yet');
+    scim.replaceChildren(
+      h('p', {}, 'SCIM door: ', h('span', { class: r.enabled ? 'ok' : 'muted' }, r.enabled ? 'enabled' : 'disabled (scim.enabled)')),
+      table('SCIM provisioning', ['What', 'Value'], [
+        ['Last request', activity(r.lastRequest)],
+        ['Last error', activity(r.lastError)],
+        ['Users (active / inactive)', `${r.counts.users.active} / ${r.counts.users.inactive}`],
+        ['Groups', String(r.counts.groups)],
+        ['Memberships', String(r.counts.memberships)],
+      ]),
+    );
+  }
+  root.append(
+    h('h1', {}, 'Health'),
+    card('Upstreams and identity providers', h('p', {}, button('Refresh', 'Refresh health', load)), out),
+    card('SCIM provisioning', h('p', {}, button('Refresh', 'Refresh SCIM provisioning health', loadScim)), scim),
+  );
+  await Promise.all([load(), loadScim()]);
 }
