@@ -21,7 +21,7 @@ import { claimMappingSchema } from './claims.ts';
 import { assertsLocalNamesSchema } from './local-names.ts';
 import { createKeySource, KeysUnavailableError } from './jwks.ts';
 import { createIntrospector, introspectionSchema } from './introspection.ts';
-import { looksLikeToken } from './token-format.ts';
+import { bearerToken, looksLikeJws, looksLikeToken } from './token-format.ts';
 import { compileMapping } from './oidc-principal.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
 import { peerCertificateThumbprint } from './mtls.ts';
@@ -96,8 +96,6 @@ export interface OidcBearerDeps {
   readonly metrics?: CacheMetrics & JwksMetrics;
 }
 
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
 export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDeps): IdentityProvider {
   const { now } = deps;
   const metrics = deps.metrics ?? NO_METRICS;
@@ -167,11 +165,11 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
   return {
     id: config.id,
     challenge: `Bearer realm="${deps.realm}"`,
+    publicReasons: true,
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
-      const match = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-      if (!match) return { kind: 'not-mine' };
-      const token = match[1]!;
-      if (!JWS_COMPACT.test(token)) {
+      const token = bearerToken(req.headers.authorization);
+      if (token === undefined) return { kind: 'not-mine' };
+      if (!looksLikeJws(token)) {
         // Opaque: ours to introspect, unless it is a Gatehouse API token (the token provider's).
         if (!introspector || looksLikeToken(token)) return { kind: 'not-mine' };
         return introspected(req, token, keyOf(token));
