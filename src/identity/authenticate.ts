@@ -1,8 +1,10 @@
 /**
  * The one authenticate loop, for every door that takes credentials per request: the MLflow
  * routes (src/pipeline/stages/authenticate.ts), the admin API, the console and the compat API
- * (src/admin/auth.ts). The configured providers are tried in order: the first principal wins,
- * "not mine" passes to the next, "invalid" ends the request (401), "unavailable" ends it (503).
+ * (src/admin/auth.ts); and the same loop over the password providers for a user name and
+ * password typed into the login page (`passwordVerifier`, src/web/login.ts). The configured
+ * providers are tried in order: the first principal wins, "not mine" passes to the next,
+ * "invalid" ends the request (401), "unavailable" ends it (503).
  *
  * When nobody claims the request, the loop chooses the answer from what was presented and what
  * the providers said: a bearer token no enabled provider accepts gets a 401 that says why — a
@@ -78,5 +80,31 @@ export function requestAuthenticator(providers: readonly IdentityProvider[], opt
     if (last) throw invalid(`${last.provider}: ${last.reason}`);
     const login = options.loginRedirect?.(req);
     throw new GatehouseError('GATEHOUSE_AUTHN_REQUIRED', login ? 'no credentials: sent to login' : 'no credentials', login ? { location: login } : challenge);
+  };
+}
+
+/** What the login page's password check found: a principal, or who refused it and why (for the admin event). */
+export type PasswordVerdict =
+  | { readonly kind: 'principal'; readonly principal: Principal }
+  | { readonly kind: 'invalid' | 'unavailable'; readonly provider: string | undefined; readonly reason: string };
+
+/**
+ * The same loop for a user name and password typed into the login page, over the providers that
+ * speak passwords (local, LDAP), in the configured order: the first principal wins, "not mine"
+ * (an unknown user) passes to the next, "invalid" and "unavailable" end it; nobody: `unknown-user`.
+ */
+export function passwordVerifier(providers: readonly IdentityProvider[]): { readonly enabled: boolean; verify(username: string, password: string, req: IncomingMessage): Promise<PasswordVerdict> } {
+  const speakers = providers.filter((p) => p.verifyPassword !== undefined);
+  return {
+    enabled: speakers.length > 0,
+    async verify(username, password, req) {
+      for (const provider of speakers) {
+        const result = await provider.verifyPassword!(username, password, req);
+        if (result.kind === 'not-mine') continue;
+        if (result.kind === 'principal') return result;
+        return { kind: result.kind, provider: provider.id, reason: result.reason };
+      }
+      return { kind: 'invalid', provider: undefined, reason: 'unknown-user' };
+    },
   };
 }
