@@ -24,6 +24,8 @@
  *   9. rotating a token gives a successor of the same scope that works on an MLflow call while the
  *      old one is refused — at once, or after the overlap (the gateway's injected clock moved past
  *      it, no sleep) — in one `token.rotate` event naming both ids; an overlap over a day is refused.
+ *      A user rotates their own personal token through `/me/tokens/{id}/rotate` (API and console)
+ *      the same way; another's token is not found there.
  *
  * Cases a door cannot express are not generated (not skipped):
  *
@@ -850,6 +852,60 @@ describe('9. rotating a token: the successor works, the old one is refused (afte
       await expectEvents(since, []);
     });
   }
+});
+
+describe('9. rotating my own personal token (/me/tokens/{id}/rotate): the same service operation, the owner\'s tokens only', () => {
+  /** A user with a viewer grant in `default`, signed in through `via`, and a personal token they made themselves. */
+  async function seedOwner(name: string, via: 'api' | 'console') {
+    assert.equal((await admin('POST', '/users', { username: name, password: PASSWORD })).status, 201);
+    assert.equal((await admin('POST', '/grants', { role: 'viewer', user: name, tenant: 'default' })).status, 201);
+    const as = via === 'api' ? { authorization: basic(name, PASSWORD) } : withSession(await signIn(name, PASSWORD));
+    const token = await http('POST', `${API}/me/tokens`, as, { description: 'laptop', tenant: 'default', expiresInDays: 30 });
+    assert.equal(token.status, 201, JSON.stringify(token.body));
+    return { as, id: token.body.id as string, bearer: `Bearer ${token.body.token}` };
+  }
+
+  for (const via of ['api', 'console'] as const) {
+    for (const overlapSeconds of [0, 60]) {
+      test(`${via}: overlap ${overlapSeconds} s`, async () => {
+        const name = `me-rot${overlapSeconds}-${via}`;
+        const old = await seedOwner(name, via);
+        const since = await mark();
+        const r = await http('POST', `${API}/me/tokens/${old.id}/rotate`, old.as, { overlapSeconds });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        assert.equal(r.body.replaces, old.id);
+        assert.equal(r.body.owner, name);
+        assert.equal(r.body.tenant, 'default', 'the same scope');
+        const bearer = `Bearer ${r.body.token}`;
+        assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
+        try {
+          if (overlapSeconds > 0) {
+            assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 200, 'within the overlap the old token still works');
+            clockOffset += (overlapSeconds + 1) * 1000;
+          }
+          assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 401, 'the old token is refused');
+        } finally {
+          clockOffset = 0;
+        }
+        const [event] = await expectEvents(since, [{ action: 'token.rotate', door: via, target: `token:${old.id}`, actor: `local:${name}` }]);
+        assert.deepEqual(event!.changes.successor, { before: null, after: r.body.id });
+      });
+    }
+  }
+
+  test('another user\'s token, or a service account\'s, is not found through /me; nothing changes', async () => {
+    const owner = await seedOwner('me-rot-owner', 'api');
+    const other = await seedOwner('me-rot-other', 'api');
+    const sa = await seedServiceAccountToken('sa-me-rot');
+    const since = await mark();
+    for (const id of [owner.id, sa.id]) {
+      const r = await http('POST', `${API}/me/tokens/${id}/rotate`, other.as, {});
+      assert.equal(r.status, 404, JSON.stringify(r.body));
+    }
+    assert.equal((await experimentsSearch({ authorization: owner.bearer })).status, 200, "the owner's token still works");
+    assert.equal((await experimentsSearch({ authorization: sa.bearer })).status, 200, "the service account's token still works");
+    await expectEvents(since, []);
+  });
 });
 
 test('audit verify (the CLI) passes on the store after every case', async () => {
