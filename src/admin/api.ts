@@ -25,6 +25,7 @@ import { sameOriginCheck, SAFE_METHODS } from '../web/origin.ts';
 import { accessRoutes } from './access.ts';
 import { auditRoutes } from './audit.ts';
 import { apiAuthenticator } from './auth.ts';
+import { identityRoutes } from './identities.ts';
 import type { AdminDeps } from './deps.ts';
 import { groupRoutes } from './groups.ts';
 import { grantRoutes } from './grants.ts';
@@ -58,6 +59,7 @@ export function adminRoutes(deps: AdminDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...policyRoutes(deps).filter((r) => r.path === '/me'),
     ...userRoutes(deps),
+    ...identityRoutes(deps),
     ...tokenRoutes(deps),
     ...tenantRoutes(deps),
     ...groupRoutes(deps),

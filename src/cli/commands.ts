@@ -12,6 +12,7 @@ import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { sessionCommands } from './sessions.ts';
+import { identityCommands } from './identities.ts';
 import { importCommands } from './import-mlflow.ts';
 import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
@@ -133,6 +134,7 @@ export const commands: Record<string, Command> = {
   ...auditCommands,
   ...tokenCommands,
   ...sessionCommands,
+  ...identityCommands,
   ...importCommands,
   ...policyCommands,
   ...initCommands,

@@ -19,6 +19,7 @@ import type { Logger } from '../lib/logger.ts';
 import { NO_METRICS, type CacheMetrics, type JwksMetrics } from '../metrics/definitions.ts';
 import { claimMappingSchema } from './claims.ts';
 import { assertsLocalNamesSchema } from './local-names.ts';
+import { linkSchema } from './link.ts';
 import { createKeySource, KeysUnavailableError } from './jwks.ts';
 import { createIntrospector, introspectionSchema } from './introspection.ts';
 import { bearerToken, looksLikeJws, looksLikeToken } from './token-format.ts';
@@ -61,6 +62,7 @@ export const oidcBearerSchema = z
       .default('auto')
       .describe('`auto`: a client-credentials token (`sub` equals `client_id`/`azp`) or one without email and name claims is a service account.'),
     assertsLocalNames: assertsLocalNamesSchema,
+    link: linkSchema,
     admin: z
       .strictObject({
         groups: z.array(z.string()).default([]).describe('Group names that make the principal a platform administrator.'),

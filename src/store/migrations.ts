@@ -249,4 +249,18 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('password_expires_at', 'bigint').execute();
     },
   },
+  '0013_user_identities': {
+    async up(db: Kysely<unknown>) {
+      // An IdP identity (`<provider id>:<subject>`) an operator linked to a local user
+      // (src/store/identities.ts, auth.providers[].link: subject). One user per identity; the links
+      // go with the user (foreign key cascade).
+      await db.schema
+        .createTable('user_identities')
+        .addColumn('identity', orderedText(db), (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('user_identities_user_id').on('user_identities').column('user_id').execute();
+    },
+  },
 };

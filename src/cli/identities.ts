@@ -1,0 +1,63 @@
+/**
+ * `gatehouse users identities|link|unlink` (registered in cli/commands.ts): IdP identities
+ * (`<provider id>:<subject>`) linked to a local user, over the identities service
+ * (src/services/identities.ts; `auth.providers[].link: subject`).
+ */
+import type { Command } from './command.ts';
+import { withServices } from './services.ts';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+export const identityCommands: Record<string, Command> = {
+  'users identities': {
+    summary: 'list the IdP identities linked to a local user',
+    usage: 'gatehouse users identities <username> [--json]',
+    async run(input) {
+      const username = input.positionals[0];
+      if (!username) {
+        err('a user name is required');
+        return 2;
+      }
+      return withServices(input, async (services) => {
+        const linked = await services.identities.list(username);
+        out(input.values.json ? JSON.stringify(linked, null, 2) : linked.identities.join('\n'));
+        return 0;
+      });
+    },
+  },
+  'users link': {
+    summary: 'link an IdP identity to a local user (its provider needs link: subject)',
+    writes: true,
+    usage: 'gatehouse users link <username> <provider id>:<subject>\n\nSigning in as that identity is then signing in as the user (docs/identity.md, "Identity binding").',
+    async run(input) {
+      const [username, identity] = input.positionals;
+      if (!username || !identity) {
+        err('a user name and an identity <provider id>:<subject>');
+        return 2;
+      }
+      return withServices(input, async (services, actor) => {
+        await services.identities.link(actor, username, identity);
+        out(`${identity} linked to ${username}`);
+        return 0;
+      });
+    },
+  },
+  'users unlink': {
+    summary: 'unlink an IdP identity from a local user',
+    writes: true,
+    usage: 'gatehouse users unlink <username> <provider id>:<subject>',
+    async run(input) {
+      const [username, identity] = input.positionals;
+      if (!username || !identity) {
+        err('a user name and an identity <provider id>:<subject>');
+        return 2;
+      }
+      return withServices(input, async (services, actor) => {
+        await services.identities.unlink(actor, username, identity);
+        out(`${identity} unlinked from ${username}`);
+        return 0;
+      });
+    },
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * Identity binding across providers (issue 22), `auth.providers[].link`: two real OpenID
+ * providers (test/harness/oidc-idp.ts) that both issue `sub: alice`, and a local user alice.
+ * `corp` links by subject, `partner` keeps the default (`none`). Nothing merges until an
+ * administrator links `corp:alice` to the local user (admin API or CLI, each audited); then corp's
+ * alice has exactly the local user's access, partner's alice (the same `sub`) still none; a
+ * disabled user's link signs nobody in; unlinking takes effect on the next request; an identity
+ * of a provider that does not link, or one already linked to another user, is refused.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMIN_AUTH, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
+import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
+
+const FAST = { cost: 1024, blockSize: 8, parallelization: 1 };
+const PASSWORD = 'alice-password-0123';
+const API = '/_gatehouse/api/v1';
+
+let corp: TestIdp;
+let partner: TestIdp;
+let stub: StubUpstream;
+let gh: InProcess;
+let configFile: string;
+
+const oidc = (id: string, idp: TestIdp, extra: Record<string, unknown> = {}) => ({ type: 'oidc', id, issuer: idp.issuer, audience: RESOURCE, ...extra });
+
+before(async () => {
+  [corp, partner, stub] = await Promise.all([startIdp(), startIdp(), startStub(withWorkspaces)]);
+  const providers = [{ type: 'token' }, { type: 'local', scrypt: FAST }, oidc('corp', corp, { link: 'subject' }), oidc('partner', partner)];
+  gh = await startInProcess(stub.url, {
+    'auth.providers': providers,
+    'audit.sinks': [{ type: 'store' }],
+    tenants: [{ name: 'local-team', members: { users: ['alice'] } }],
+    bindings: [{ role: 'contributor', user: 'alice', tenant: 'local-team' }],
+  });
+  await createUsers(gh, ['alice', 'bob'], PASSWORD);
+  configFile = join(gh.dataDir, 'cli.json');
+  writeFileSync(configFile, JSON.stringify({ dataDir: gh.dataDir, auth: { providers } }));
+});
+after(async () => {
+  await gh?.close();
+  await Promise.all([corp?.close(), partner?.close(), stub?.close()]);
+});
+beforeEach(() => {
+  stub.requests.length = 0;
+});
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${gh.url}${API}${path}`, { method, headers: { authorization: ADMIN_AUTH, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/** A write in local-team as `auth`: the status, the principal and its local name as the gateway saw them. */
+async function write(auth: string): Promise<{ status: number; text: string; principal: string | undefined; localName: string | undefined }> {
+  const res = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, {
+    method: 'POST',
+    headers: { authorization: auth, 'x-mlflow-workspace': 'local-team', 'content-type': 'application/json' },
+    body: '{"name":"e"}',
+  });
+  const text = await res.text();
+  const p = gh.events.at(-1)?.ctx.principal;
+  return { status: res.status, text, principal: p?.id, localName: p?.localName };
+}
+
+const corpAlice = async () => `Bearer ${await corp.authCodeToken('alice')}`;
+const partnerAlice = async () => `Bearer ${await partner.authCodeToken('alice')}`;
+
+async function adminEvents(action: string): Promise<{ target: string; changes: Record<string, unknown>; door: string }[]> {
+  const r = await api('GET', `/audit?type=admin&operation=${action}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return (r.body.events as { target: { kind: string; id: string }; changes: Record<string, unknown>; door: string }[]).map((e) => ({ target: `${e.target.kind}:${e.target.id}`, changes: e.changes, door: e.door }));
+}
+
+describe('link: subject', () => {
+  test('unlinked, the same sub at two issuers and the local user are three principals: neither IdP alice gets the local grant', async () => {
+    const corpR = await write(await corpAlice());
+    const partnerR = await write(await partnerAlice());
+    assert.deepEqual([corpR.status, corpR.principal, corpR.localName], [403, 'corp:alice', undefined]);
+    assert.deepEqual([partnerR.status, partnerR.principal, partnerR.localName], [403, 'partner:alice', undefined]);
+    assert.deepEqual(stub.requests.filter((r) => r.url.startsWith('/api/2.0/mlflow/experiments/create')), [], 'refused writes never reach MLflow');
+  });
+
+  test("an identity of a provider that does not link (partner) is refused, naming the setting; nothing changes", async () => {
+    const r = await api('POST', '/users/alice/identities', { identity: 'partner:alice' });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.match(String(r.body.message), /provider partner does not link by subject \(set link: subject/);
+    assert.deepEqual((await api('GET', '/users/alice/identities')).body.identities, []);
+  });
+
+  test('linked through the admin API: corp:alice is the local user alice; partner:alice (same sub) still is not', async () => {
+    const r = await api('POST', '/users/alice/identities', { identity: 'corp:alice' });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { username: 'alice', identities: ['corp:alice'] });
+    const linked = await write(await corpAlice());
+    assert.equal(linked.status, 200, linked.text);
+    assert.deepEqual([linked.principal, linked.localName], ['corp:alice', 'alice'], 'the audit keeps who signed in; the policy sees the local user');
+    const other = await write(await partnerAlice());
+    assert.deepEqual([other.status, other.localName], [403, undefined], 'the same sub at another issuer never merges');
+    const [event] = await adminEvents('user.identity.link');
+    assert.deepEqual(event, { target: 'user:alice', door: 'api', changes: { identities: { before: [], after: ['corp:alice'] } } });
+  });
+
+  test('one identity, one user: linking corp:alice to bob is refused while it is alice\'s', async () => {
+    const r = await api('POST', '/users/bob/identities', { identity: 'corp:alice' });
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.match(String(r.body.message), /linked to another user/);
+  });
+
+  test("a disabled user's link signs nobody in (401 with the reason); re-enabled, it works again", async () => {
+    assert.equal((await api('PATCH', '/users/alice', { disabled: true })).status, 200);
+    const refused = await write(await corpAlice());
+    assert.equal(refused.status, 401, refused.text);
+    assert.match(JSON.parse(refused.text).message, /\(corp: linked-user-disabled\)/);
+    assert.equal((await api('PATCH', '/users/alice', { disabled: false })).status, 200);
+    assert.equal((await write(await corpAlice())).status, 200);
+  });
+
+  test('unlinked: the next request of corp:alice is only corp:alice again', async () => {
+    const r = await api('DELETE', `/users/alice/identities/${encodeURIComponent('corp:alice')}`);
+    assert.equal(r.status, 204, JSON.stringify(r.body));
+    assert.deepEqual([(await write(await corpAlice())).status], [403]);
+    const [event] = await adminEvents('user.identity.unlink');
+    assert.deepEqual(event, { target: 'user:alice', door: 'api', changes: { identities: { before: ['corp:alice'], after: [] } } });
+    assert.equal((await api('DELETE', `/users/alice/identities/${encodeURIComponent('corp:alice')}`)).status, 404, 'unlinking twice: not found');
+  });
+
+  test('the CLI links, lists and unlinks: docs/identity.md\'s commands word for word (`<subject>` = alice), each effective on the next request', async () => {
+    const docs = readFileSync(join(ROOT, 'docs/identity.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Identity binding across providers'));
+    const block = /```bash\n([\s\S]*?)```/.exec(section)![1]!;
+    const commands = block.split('\n').filter((l) => l.startsWith('npx gatehouse ')).map((l) => l.replace(/ +#.*$/, '').replaceAll('<subject>', 'alice').split(/ +/).slice(2));
+    assert.deepEqual(commands.map((c) => c.slice(0, 2).join(' ')), ['users link', 'users identities', 'users unlink']);
+    const cli = (args: string[]) => spawnSync(join(ROOT, 'bin/gatehouse'), [...args, '-c', configFile], { encoding: 'utf8', env: childEnv() });
+    const [link, list, unlink] = commands.map((c) => () => cli(c));
+    const linked = link!();
+    assert.equal(linked.status, 0, linked.stderr);
+    assert.equal((await write(await corpAlice())).status, 200);
+    assert.equal(list!().stdout.trim(), 'corp:alice');
+    assert.equal(unlink!().status, 0);
+    assert.equal((await write(await corpAlice())).status, 403);
+    const refused = cli(['users', 'link', 'bob', 'partner:bob']);
+    assert.equal(refused.status, 2, `invalid input: ${refused.stdout}`);
+    assert.match(refused.stderr, /does not link by subject/);
+  });
+});
