@@ -190,12 +190,16 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       // One use only: whatever happens next, this state cannot be replayed.
       if (pendingId !== undefined) await sessions.delete(pendingId);
       const next = pending?.data.next ?? '/';
-      if (!idp || !pending?.data.oidc || pending.data.oidc.provider !== idp.id) {
+      // The pending login binds the flow to the provider that started it: a response brought to
+      // another provider's callback (an IdP mix-up) is refused before any code is exchanged.
+      const flow = pending?.data.oidc;
+      if (!idp || !flow || flow.provider !== idp.id) {
+        if (idp) await failed(req, reply, '', idp.id, flow ? 'provider-mismatch' : 'no-pending-login');
         return showLogin(req, reply, 400, next, 'The sign-in attempt expired or was not started here. Please sign in again.');
       }
       const query = (req.raw.url ?? '').split('?')[1] ?? '';
       try {
-        const result = await idp.finish(pending.data.oidc, query);
+        const result = await idp.finish(flow, query);
         if (!result) {
           await failed(req, reply, '', idp.id, 'no-user');
           return showLogin(req, reply, 401, next, `${idp.label} did not identify a user.`);
