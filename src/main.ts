@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
-import { linkBySubject, linkingProvider } from './identity/link.ts';
+import { linkBySubject, linkingProvider, linkModes } from './identity/link.ts';
 import { bootstrapAdmin, type BootstrapResult } from './identity/bootstrap-admin.ts';
 import { buildProvider, localAccountProviders } from './identity/providers.ts';
 import { SESSION_PROVIDER_ID, sessionProvider } from './identity/session.ts';
@@ -118,7 +118,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   const providers = [
     ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now, metrics })),
     sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log, localProviders: localAccountProviders(config.auth.providers) }),
-  ].map((p) => linkingProvider(p, { store, log, linking: linkBySubject(config.auth) }));
+  ].map((p) => linkingProvider(p, { store, log, linking: linkModes(config.auth) }));
   const upstreams = createUpstreams(config);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
   // A user changed elsewhere (another replica, the CLI) is forgotten at once when Redis announces it;

@@ -1,7 +1,7 @@
 /**
- * `gatehouse users identities|link|unlink` (registered in cli/commands.ts): IdP identities
- * (`<provider id>:<subject>`) linked to a local user, over the identities service
- * (src/services/identities.ts; `auth.providers[].link: subject`).
+ * `gatehouse users identities|link|unlink|set-email` (registered in cli/commands.ts): IdP
+ * identities (`<provider id>:<subject>`) linked to a local user (`auth.providers[].link: subject`)
+ * and its email (`link: email`), over the identities service (src/services/identities.ts).
  */
 import type { Command } from './command.ts';
 import { withServices } from './services.ts';
@@ -21,7 +21,7 @@ export const identityCommands: Record<string, Command> = {
       }
       return withServices(input, async (services) => {
         const linked = await services.identities.list(username);
-        out(input.values.json ? JSON.stringify(linked, null, 2) : linked.identities.join('\n'));
+        out(input.values.json ? JSON.stringify(linked, null, 2) : [...(linked.email !== null ? [`email ${linked.email}`] : []), ...linked.identities].join('\n'));
         return 0;
       });
     },
@@ -39,6 +39,25 @@ export const identityCommands: Record<string, Command> = {
       return withServices(input, async (services, actor) => {
         await services.identities.link(actor, username, identity);
         out(`${identity} linked to ${username}`);
+        return 0;
+      });
+    },
+  },
+  'users set-email': {
+    summary: "set or clear the email a verified sign-in binds to a local user (providers with link: email)",
+    writes: true,
+    usage: 'gatehouse users set-email <username> (<email> | --clear)',
+    options: { clear: { type: 'boolean' } },
+    async run(input) {
+      const [username, email] = input.positionals;
+      const clear = Boolean(input.values.clear);
+      if (!username || (email === undefined) === !clear) {
+        err('a user name, and an email or --clear');
+        return 2;
+      }
+      return withServices(input, async (services, actor) => {
+        const r = await services.identities.setEmail(actor, username, clear ? null : email!);
+        out(r.email === null ? `email of ${username} cleared` : `email of ${username} is ${r.email}`);
         return 0;
       });
     },

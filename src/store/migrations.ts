@@ -263,4 +263,15 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('user_identities_user_id').on('user_identities').column('user_id').execute();
     },
   },
+  '0014_user_emails': {
+    async up(db: Kysely<unknown>) {
+      // A local user's email address, as an administrator set it (lower case): with
+      // auth.providers[].link: email, a sign-in with that verified email is the user.
+      await db.schema
+        .createTable('user_emails')
+        .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('email', orderedText(db), (c) => c.notNull().unique())
+        .execute();
+    },
+  },
 };

@@ -168,6 +168,13 @@ export interface Database {
   sessions: SessionsTable;
   saml_assertions: SamlAssertionsTable;
   user_identities: UserIdentitiesTable;
+  user_emails: UserEmailsTable;
+}
+
+/** A local user's email address (lower case) for `link: email` (src/store/identities.ts). */
+export interface UserEmailsTable {
+  user_id: string;
+  email: string;
 }
 
 /** IdP identities linked to local users (src/store/identities.ts). */

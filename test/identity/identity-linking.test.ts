@@ -6,6 +6,10 @@
  * alice has exactly the local user's access, partner's alice (the same `sub`) still none; a
  * disabled user's link signs nobody in; unlinking takes effect on the next request; an identity
  * of a provider that does not link, or one already linked to another user, is refused.
+ * `link: email` (a second gateway: corp links by email, partner does not): a sign-in binds to the
+ * local user an administrator gave that email only when the IdP vouches for it
+ * (`email_verified: true`, signed by the real IdP's key); an unverified email, or the same
+ * verified email from a provider that does not link, binds nobody.
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_AUTH, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
+import { ACCOUNTS, RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
 import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
 
@@ -96,7 +100,7 @@ describe('link: subject', () => {
   test('linked through the admin API: corp:alice is the local user alice; partner:alice (same sub) still is not', async () => {
     const r = await api('POST', '/users/alice/identities', { identity: 'corp:alice' });
     assert.equal(r.status, 201, JSON.stringify(r.body));
-    assert.deepEqual(r.body, { username: 'alice', identities: ['corp:alice'] });
+    assert.deepEqual(r.body, { username: 'alice', email: null, identities: ['corp:alice'] });
     const linked = await write(await corpAlice());
     assert.equal(linked.status, 200, linked.text);
     assert.deepEqual([linked.principal, linked.localName], ['corp:alice', 'alice'], 'the audit keeps who signed in; the policy sees the local user');
@@ -147,5 +151,56 @@ describe('link: subject', () => {
     const refused = cli(['users', 'link', 'bob', 'partner:bob']);
     assert.equal(refused.status, 2, `invalid input: ${refused.stdout}`);
     assert.match(refused.stderr, /does not link by subject/);
+  });
+});
+
+describe('link: email', () => {
+  let mail: InProcess;
+  const nowS = () => Math.floor(Date.now() / 1000);
+  /** A token of `idp` for a subject that is not alice, carrying alice's email, verified or not. */
+  const withEmail = async (idp: TestIdp, verified: boolean) =>
+    `Bearer ${await idp.sign({ iss: idp.issuer, aud: RESOURCE, sub: 'a-9f1c', email: ACCOUNTS.alice!.email, ...(verified && { email_verified: true }), iat: nowS(), exp: nowS() + 300 })}`;
+  const writeAt = async (auth: string) => {
+    const res = await fetch(`${mail.url}/api/2.0/mlflow/experiments/create`, { method: 'POST', headers: { authorization: auth, 'x-mlflow-workspace': 'local-team', 'content-type': 'application/json' }, body: '{"name":"e"}' });
+    await res.arrayBuffer();
+    return { status: res.status, principal: mail.events.at(-1)?.ctx.principal };
+  };
+  const mailApi = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${mail.url}${API}${path}`, { method, headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  before(async () => {
+    mail = await startInProcess(stub.url, {
+      'auth.providers': [{ type: 'local', scrypt: FAST }, oidc('corp', corp, { link: 'email' }), oidc('partner', partner)],
+      tenants: [{ name: 'local-team', members: { users: ['alice'] } }],
+      bindings: [{ role: 'contributor', user: 'alice', tenant: 'local-team' }],
+    });
+    await createUsers(mail, ['alice', 'bob'], PASSWORD);
+  });
+  after(() => mail?.close());
+
+  test('before the user has an email, a verified email binds nobody', async () => {
+    assert.deepEqual((await writeAt(await withEmail(corp, true))).status, 403);
+  });
+
+  test('with the email set: corp\'s verified email is alice; unverified, or from partner (link: none), it is not', async () => {
+    const set = await mailApi('PUT', '/users/alice/email', { email: ACCOUNTS.alice!.email.toUpperCase() });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal(set.body.email, ACCOUNTS.alice!.email, 'kept in lower case');
+    const verified = await writeAt(await withEmail(corp, true));
+    assert.deepEqual([verified.status, verified.principal?.id, verified.principal?.localName], [200, 'corp:a-9f1c', 'alice']);
+    const unverified = await writeAt(await withEmail(corp, false));
+    assert.deepEqual([unverified.status, unverified.principal?.localName], [403, undefined], 'an unverified email binds nobody');
+    const realToken = await writeAt(`Bearer ${await corp.authCodeToken('alice')}`);
+    assert.equal(realToken.status, 403, "the IdP's access token carries the email without email_verified");
+    const other = await writeAt(await withEmail(partner, true));
+    assert.deepEqual([other.status, other.principal?.localName], [403, undefined], 'a provider without link: email never binds');
+  });
+
+  test('one email, one user: giving bob alice\'s email is refused; cleared, the binding ends at once', async () => {
+    const taken = await mailApi('PUT', '/users/bob/email', { email: ACCOUNTS.alice!.email });
+    assert.equal(taken.status, 409, JSON.stringify(taken.body));
+    assert.equal((await mailApi('PUT', '/users/alice/email', { email: null })).status, 200);
+    assert.equal((await writeAt(await withEmail(corp, true))).status, 403);
   });
 });
