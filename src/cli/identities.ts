@@ -9,6 +9,27 @@ import { withServices } from './services.ts';
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
+/** `users link` and `users unlink`: a user name and an identity, one service call. */
+function linkCommand(verb: 'link' | 'unlink', summary: string, more = ''): Command {
+  return {
+    summary,
+    writes: true,
+    usage: `gatehouse users ${verb} <username> <provider id>:<subject>${more}`,
+    async run(input) {
+      const [username, identity] = input.positionals;
+      if (!username || !identity) {
+        err('a user name and an identity <provider id>:<subject>');
+        return 2;
+      }
+      return withServices(input, async (services, actor) => {
+        await services.identities[verb](actor, username, identity);
+        out(`${identity} ${verb === 'link' ? 'linked to' : 'unlinked from'} ${username}`);
+        return 0;
+      });
+    },
+  };
+}
+
 export const identityCommands: Record<string, Command> = {
   'users identities': {
     summary: 'list the IdP identities linked to a local user',
@@ -26,23 +47,7 @@ export const identityCommands: Record<string, Command> = {
       });
     },
   },
-  'users link': {
-    summary: 'link an IdP identity to a local user (its provider needs link: subject)',
-    writes: true,
-    usage: 'gatehouse users link <username> <provider id>:<subject>\n\nSigning in as that identity is then signing in as the user (docs/identity.md, "Identity binding").',
-    async run(input) {
-      const [username, identity] = input.positionals;
-      if (!username || !identity) {
-        err('a user name and an identity <provider id>:<subject>');
-        return 2;
-      }
-      return withServices(input, async (services, actor) => {
-        await services.identities.link(actor, username, identity);
-        out(`${identity} linked to ${username}`);
-        return 0;
-      });
-    },
-  },
+  'users link': linkCommand('link', 'link an IdP identity to a local user (its provider needs link: subject)', '\n\nSigning in as that identity is then signing in as the user (docs/identity.md, "Identity binding").'),
   'users set-email': {
     summary: "set or clear the email a verified sign-in binds to a local user (providers with link: email)",
     writes: true,
@@ -62,21 +67,5 @@ export const identityCommands: Record<string, Command> = {
       });
     },
   },
-  'users unlink': {
-    summary: 'unlink an IdP identity from a local user',
-    writes: true,
-    usage: 'gatehouse users unlink <username> <provider id>:<subject>',
-    async run(input) {
-      const [username, identity] = input.positionals;
-      if (!username || !identity) {
-        err('a user name and an identity <provider id>:<subject>');
-        return 2;
-      }
-      return withServices(input, async (services, actor) => {
-        await services.identities.unlink(actor, username, identity);
-        out(`${identity} unlinked from ${username}`);
-        return 0;
-      });
-    },
-  },
+  'users unlink': linkCommand('unlink', 'unlink an IdP identity from a local user'),
 };

@@ -72,10 +72,19 @@ export function linkingProvider(provider: IdentityProvider, deps: { readonly sto
     if (user.disabled) return { kind: 'invalid', reason: 'linked-user-disabled' };
     return { kind: 'principal', principal: asLinked(result.principal, user) };
   }
-  const verifyPassword = provider.verifyPassword;
   return {
     ...provider,
     authenticate: async (req) => link(await provider.authenticate(req)),
-    ...(verifyPassword && { verifyPassword: async (username: string, password: string, req: import('node:http').IncomingMessage) => link(await verifyPassword(username, password, req)) }),
+    // The login form: a disabled linked user is refused here already, but the session keeps the
+    // principal as its provider made it, so every request links it afresh (an unlink or a changed
+    // email takes effect on the session's next request). Called as the provider's own method: its
+    // verifyPassword may use `this` (local, LDAP).
+    ...(provider.verifyPassword && {
+      verifyPassword: async (username: string, password: string, req: import('node:http').IncomingMessage) => {
+        const result = await provider.verifyPassword!(username, password, req);
+        const linked = await link(result);
+        return linked.kind === 'principal' ? result : linked;
+      },
+    }),
   };
 }

@@ -9,14 +9,17 @@
  * `link: email` (a second gateway: corp links by email, partner does not): a sign-in binds to the
  * local user an administrator gave that email only when the IdP vouches for it
  * (`email_verified: true`, signed by the real IdP's key); an unverified email, or the same
- * verified email from a provider that does not link, binds nobody.
+ * verified email from a provider that does not link, binds nobody. With a real OpenLDAP and
+ * `link: email`, the directory's mail binds the same way, for HTTP Basic and for a browser session
+ * opened through the login form.
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN_AUTH, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, basic, createUsers, formSignIn, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { GROUPS, PEOPLE, SERVICE_DN, SERVICE_PASSWORD, startSlapd, USERS, type Slapd } from '../harness/slapd.ts';
 import { ACCOUNTS, RESOURCE, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
 import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
@@ -202,5 +205,50 @@ describe('link: email', () => {
     assert.equal(taken.status, 409, JSON.stringify(taken.body));
     assert.equal((await mailApi('PUT', '/users/alice/email', { email: null })).status, 200);
     assert.equal((await writeAt(await withEmail(corp, true))).status, 403);
+  });
+});
+
+describe('link: email with LDAP: the directory\'s mail attribute, over Basic and a login-form session', () => {
+  let ldap: Slapd;
+  let dir: InProcess;
+  const ritaBasic = basic('rita', USERS.rita.password);
+  const writeIn = async (headers: Record<string, string>) => {
+    const res = await fetch(`${dir.url}/api/2.0/mlflow/experiments/create`, { method: 'POST', headers: { ...headers, 'x-mlflow-workspace': 'local-team', 'content-type': 'application/json', origin: dir.url }, body: '{"name":"e"}' });
+    await res.arrayBuffer();
+    return { status: res.status, principal: dir.events.at(-1)?.ctx.principal };
+  };
+  const setEmail = async (email: string | null) => {
+    const res = await fetch(`${dir.url}${API}/users/rlocal/email`, { method: 'PUT', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    assert.equal(res.status, 200, await res.text());
+  };
+  before(async () => {
+    ldap = await startSlapd();
+    dir = await startInProcess(stub.url, {
+      'auth.providers': [
+        { type: 'local', scrypt: FAST },
+        { type: 'ldap', url: ldap.ldapsUrl, tlsCaFile: ldap.caFile, search: { bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, base: PEOPLE }, groups: { base: GROUPS }, link: 'email' },
+      ],
+      tenants: [{ name: 'local-team', members: { users: ['rlocal'] } }],
+      bindings: [{ role: 'contributor', user: 'rlocal', tenant: 'local-team' }],
+    });
+    await createUsers(dir, ['rlocal'], PASSWORD);
+  });
+  after(async () => {
+    await dir?.close();
+    await ldap?.close();
+  });
+
+  test('unbound, then bound by the mail the directory holds, then unbound again when the email is cleared', async () => {
+    assert.deepEqual([(await writeIn({ authorization: ritaBasic })).status], [403]);
+    await setEmail(USERS.rita.mail);
+    const bound = await writeIn({ authorization: ritaBasic });
+    assert.deepEqual([bound.status, bound.principal?.id, bound.principal?.localName], [200, 'ldap:rita', 'rlocal']);
+    const { session, status } = await formSignIn(dir.url, 'rita', USERS.rita.password);
+    assert.ok(session, `signed in through the form: ${status}`);
+    const viaSession = await writeIn({ cookie: `gatehouse_session=${session}` });
+    assert.deepEqual([viaSession.status, viaSession.principal?.localName], [200, 'rlocal'], 'the browser session of the sign-in is bound too');
+    await setEmail(null);
+    assert.equal((await writeIn({ authorization: ritaBasic })).status, 403);
+    assert.equal((await writeIn({ cookie: `gatehouse_session=${session}` })).status, 403, 'the session follows at once');
   });
 });

@@ -803,6 +803,24 @@ describe("8. an administrator lists a user's browser sessions and ends them", ()
   }
 });
 
+/**
+ * The successor works on an MLflow call; the old token is refused — at once, or, with an overlap,
+ * once the gateway's clock has moved past it (it works until then) — and the successor still works.
+ */
+async function assertRotated(oldBearer: string, bearer: string, overlapSeconds: number): Promise<void> {
+  assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
+  try {
+    if (overlapSeconds > 0) {
+      assert.equal((await experimentsSearch({ authorization: oldBearer })).status, 200, 'within the overlap the old token still works');
+      clockOffset += (overlapSeconds + 1) * 1000;
+    }
+    assert.equal((await experimentsSearch({ authorization: oldBearer })).status, 401, 'the old token is refused');
+    assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor still works');
+  } finally {
+    clockOffset = 0;
+  }
+}
+
 describe('9. rotating a token: the successor works, the old one is refused (after the overlap), one event', () => {
   const SCOPE = { tenant: 'default', maxRole: 'viewer', description: 'nightly export', expiresInDays: 30 };
   for (const door of doors()) {
@@ -817,18 +835,7 @@ describe('9. rotating a token: the successor works, the old one is refused (afte
         const successor = r.successor!;
         assert.equal(successor.replaces, old.id);
         assert.notEqual(successor.id, old.id);
-        const bearer = `Bearer ${successor.token}`;
-        assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
-        try {
-          if (overlapSeconds > 0) {
-            assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 200, 'within the overlap the old token still works');
-            clockOffset += (overlapSeconds + 1) * 1000;
-          }
-          assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 401, 'the old token is refused');
-          assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor still works');
-        } finally {
-          clockOffset = 0;
-        }
+        await assertRotated(old.bearer, `Bearer ${successor.token}`, overlapSeconds);
         const listed = (await admin('GET', `/tokens?owner=${name}`)).body.tokens as { id: string; tenant: string; maxRole: string; description: string; createdAt: string; expiresAt: string }[];
         const next = listed.find((t) => t.id === successor.id)!;
         const before = listed.find((t) => t.id === old.id)!;
@@ -876,17 +883,7 @@ describe('9. rotating my own personal token (/me/tokens/{id}/rotate): the same s
         assert.equal(r.body.replaces, old.id);
         assert.equal(r.body.owner, name);
         assert.equal(r.body.tenant, 'default', 'the same scope');
-        const bearer = `Bearer ${r.body.token}`;
-        assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
-        try {
-          if (overlapSeconds > 0) {
-            assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 200, 'within the overlap the old token still works');
-            clockOffset += (overlapSeconds + 1) * 1000;
-          }
-          assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 401, 'the old token is refused');
-        } finally {
-          clockOffset = 0;
-        }
+        await assertRotated(old.bearer, `Bearer ${r.body.token}`, overlapSeconds);
         const [event] = await expectEvents(since, [{ action: 'token.rotate', door: via, target: `token:${old.id}`, actor: `local:${name}` }]);
         assert.deepEqual(event!.changes.successor, { before: null, after: r.body.id });
       });
