@@ -26,6 +26,8 @@
  *      it, no sleep) — in one `token.rotate` event naming both ids; an overlap over a day is refused.
  *      A user rotates their own personal token through `/me/tokens/{id}/rotate` (API and console)
  *      the same way; another's token is not found there.
+ *  10. an IdP identity is linked to a local user only for a provider with `link: subject`, to one
+ *      user at most, and each link and unlink is one admin event.
  *
  * Cases a door cannot express are not generated (not skipped):
  *
@@ -33,8 +35,9 @@
  *   |---------|-----------|-----------------------------------------------------------------------|
  *   | compat  | 1 disable | MLflow's auth API has no disable (users/update-admin, delete only).     |
  *   |         | 2, 4, 5,  | No disable, no tenants, no service accounts, no sessions, no tokens,   |
- *   |         | 7, 8, 9   | and its grants are its own per-resource rows; it names no declared one.|
- *   | config  | 1–4, 7–9  | Config reload is where declared entries change; it manages no users.   |
+ *   |         | 7, 8, 9,  | no linked identities, and its grants are its own per-resource rows; it |
+ *   |         | 10        | names no declared one.                                                 |
+ *   | config  | 1–4, 7–10 | Config reload is where declared entries change; it manages no users.   |
  *
  * The console runs every case; where the API door acts as `ops` (a service account, which has no
  * browser session), the console acts as the signed-in administrator.
@@ -112,7 +115,8 @@ function configText(extraTenants: readonly string[] = configTenants): string {
     dataDir: join(dir, 'data'),
     server: { public: { host: '127.0.0.1', port: 0 }, internal: { host: '127.0.0.1', port: 0 } },
     mlflow: { url: mlflow.url },
-    auth: { providers: [{ type: 'token' }, { type: 'local', scrypt: FAST }] },
+    // `corp` links by subject; the suite never signs in there (discovery happens only at a sign-in).
+    auth: { providers: [{ type: 'token' }, { type: 'local', scrypt: FAST }], browser: { oidc: [{ id: 'corp', label: 'Corp', issuer: 'http://127.0.0.1:9', clientId: 'gatehouse', link: 'subject' }] } },
     audit: { sinks: [{ type: 'store' }, { type: 'file', path: auditFile, fsync: false }], replicaId: CHAIN },
     log: { level: 'info', requests: false },
     ...DECLARED,
@@ -292,6 +296,11 @@ interface Door {
   changeDeclared?(): Promise<Outcome>[];
   createTenant?(name: string): Promise<Outcome>;
   deleteTenant?(name: string, force: boolean): Promise<Outcome>;
+  /** IdP identities linked to a local user (`link: subject`). */
+  identities?: {
+    link(user: string, identity: string): Promise<Outcome>;
+    unlink(user: string, identity: string): Promise<Outcome>;
+  };
 }
 
 function apiDoor(name: 'api' | 'console', headers: () => Record<string, string>, opsHeaders: () => Record<string, string>, actor: Door['actor']): Door {
@@ -326,6 +335,10 @@ function apiDoor(name: 'api' | 'console', headers: () => Record<string, string>,
     ],
     createTenant: (t) => call('POST', '/tenants', { name: t }),
     deleteTenant: (t, force) => call('DELETE', `/tenants/${t}${force ? '?force=true' : ''}`),
+    identities: {
+      link: (u, identity) => call('POST', `/users/${u}/identities`, { identity }),
+      unlink: (u, identity) => call('DELETE', `/users/${u}/identities/${encodeURIComponent(identity)}`),
+    },
   };
 }
 
@@ -362,6 +375,10 @@ const cliDoor: Door = {
   ],
   createTenant: (t) => cli(['tenants', 'add', t]),
   deleteTenant: (t, force) => cli(['tenants', 'remove', t, ...(force ? ['--force'] : [])]),
+  identities: {
+    link: (u, identity) => cli(['users', 'link', u, identity]),
+    unlink: (u, identity) => cli(['users', 'unlink', u, identity]),
+  },
 };
 
 const compatDoor: Door = {
@@ -903,6 +920,30 @@ describe('9. rotating my own personal token (/me/tokens/{id}/rotate): the same s
     assert.equal((await experimentsSearch({ authorization: sa.bearer })).status, 200, "the service account's token still works");
     await expectEvents(since, []);
   });
+});
+
+describe('10. linking an IdP identity to a user: one user per identity, only a linking provider\'s, one event per change', () => {
+  for (const door of doors()) {
+    if (!door.identities) continue;
+    test(door.name, async () => {
+      const [user, other] = [`link-${door.name}`, `link2-${door.name}`];
+      for (const u of [user, other]) assert.equal((await admin('POST', '/users', { username: u, password: PASSWORD })).status, 201);
+      const identity = `corp:s-${door.name}`;
+      const since = await mark();
+      assert.equal((await door.identities!.link(user, identity)).kind, 'ok');
+      const notLinking = await door.identities!.link(user, `elsewhere:s-${door.name}`);
+      assert.equal(notLinking.kind, 'other');
+      assert.match(notLinking.message, /does not link by subject/);
+      assert.equal((await door.identities!.link(other, identity)).kind, 'other', 'an identity is one user\'s');
+      assert.deepEqual((await admin('GET', `/users/${user}/identities`)).body.identities, [identity]);
+      assert.equal((await door.identities!.unlink(user, identity)).kind, 'ok');
+      assert.deepEqual((await admin('GET', `/users/${user}/identities`)).body.identities, []);
+      await expectEvents(since, [
+        { action: 'user.identity.link', door: door.name, target: `user:${user}`, actor: door.actor.admin },
+        { action: 'user.identity.unlink', door: door.name, target: `user:${user}`, actor: door.actor.admin },
+      ]);
+    });
+  }
 });
 
 test('audit verify (the CLI) passes on the store after every case', async () => {
