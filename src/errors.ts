@@ -199,6 +199,14 @@ export const ERRORS = {
     mlflowCode: 'UNAUTHENTICATED',
     message: 'The credentials sent are not valid.',
   },
+  GATEHOUSE_AUTHN_BEARER_NOT_ACCEPTED: {
+    status: 401,
+    outcome: 'denied',
+    reason: 'bearer-not-accepted',
+    mlflowCode: 'UNAUTHENTICATED',
+    message: 'Bearer token not accepted: no enabled identity provider accepts this kind of token.',
+    hint: 'The answer says which kind (a Gatehouse API token, a JWT, an issuer, an opaque token) and which `auth.providers` entry would accept it; the audit event carries the reason id (`no-token-provider`, `no-jwt-provider`, `untrusted-issuer`, `opaque-bearer`).',
+  },
   GATEHOUSE_AUTHN_UNAVAILABLE: {
     status: 503,
     outcome: 'failed',
@@ -436,16 +444,20 @@ export class GatehouseError extends Error {
   /** Extra response headers (e.g. `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>> | undefined;
 
+  /** The refusal's reason id when it is finer than the registry's (src/identity/authenticate.ts). */
+  readonly reason: ReasonId | undefined;
+
   /**
    * `message` replaces the registry's public message where MLflow itself has words for the
    * refusal (they may quote the caller's own input, never anything else).
    */
-  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>, message?: string) {
+  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>, message?: string, reason?: ReasonId) {
     super(message ?? ERRORS[code].message);
     this.name = 'GatehouseError';
     this.code = code;
     this.detail = detail;
     this.headers = headers;
+    this.reason = reason;
   }
 
   get spec(): ErrorSpec {

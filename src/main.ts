@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
+import { linkBySubject, linkingProvider, linkModes } from './identity/link.ts';
 import { bootstrapAdmin, type BootstrapResult } from './identity/bootstrap-admin.ts';
 import { buildProvider, localAccountProviders } from './identity/providers.ts';
 import { SESSION_PROVIDER_ID, sessionProvider } from './identity/session.ts';
@@ -117,7 +118,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   const providers = [
     ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now, metrics })),
     sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log, localProviders: localAccountProviders(config.auth.providers) }),
-  ];
+  ].map((p) => linkingProvider(p, { store, log, linking: linkModes(config.auth) }));
   const upstreams = createUpstreams(config);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
   // A user changed elsewhere (another replica, the CLI) is forgotten at once when Redis announces it;
@@ -166,7 +167,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     async principalChanged(name) {
       for (const p of announcing) p.forgetUser?.(name);
     },
-    providers: providerIdsOf(config.auth.providers),
+    providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth) },
     workspaces: config.tenancy.mode === 'workspace' ? mlflowWorkspaces(() => upstreams) : undefined,
     now,
     userAgentMaxLength: config.audit.userAgentMaxLength,

@@ -25,6 +25,7 @@ import { sameOriginCheck, SAFE_METHODS } from '../web/origin.ts';
 import { accessRoutes } from './access.ts';
 import { auditRoutes } from './audit.ts';
 import { apiAuthenticator } from './auth.ts';
+import { identityRoutes } from './identities.ts';
 import type { AdminDeps } from './deps.ts';
 import { groupRoutes } from './groups.ts';
 import { grantRoutes } from './grants.ts';
@@ -59,6 +60,7 @@ export function adminRoutes(deps: AdminDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...policyRoutes(deps).filter((r) => r.path === '/me'),
     ...userRoutes(deps),
+    ...identityRoutes(deps),
     ...tokenRoutes(deps),
     ...tenantRoutes(deps),
     ...groupRoutes(deps),
@@ -93,7 +95,8 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminDeps): void {
     if (err instanceof AdminError) return reply.code(ERRORS[err.code].status).send(errorBody(err.code, err.message, err.details));
     if (err instanceof GatehouseError) {
       if (err.headers) reply.headers(err.headers);
-      return reply.code(ERRORS[err.code].status).send(errorBody(err.code, ERRORS[err.code].message));
+      // A GatehouseError's message is public by construction (src/errors.ts): the same words as on the MLflow routes.
+      return reply.code(ERRORS[err.code].status).send(errorBody(err.code, err.message));
     }
     deps.log.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'admin API error');
     return reply.code(500).send(errorBody('GATEHOUSE_INTERNAL_ERROR', ERRORS.GATEHOUSE_INTERNAL_ERROR.message));

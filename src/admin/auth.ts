@@ -1,18 +1,16 @@
 /**
- * Who is calling Gatehouse's own API (`/_gatehouse/api/v1/...`): the configured identity
- * providers, in the same order and with the same verdicts as the authenticate stage of the
- * pipeline (src/pipeline/stages/authenticate.ts), so HTTP Basic, API tokens, OIDC bearer tokens
- * and the login page's session cookie all work. Failed password attempts count toward the same
- * brute-force lockouts as MLflow calls.
+ * Who is calling Gatehouse's own API (`/_gatehouse/api/v1/...`, the console, the compat API):
+ * the one authenticate loop of the MLflow routes (src/identity/authenticate.ts), so HTTP Basic,
+ * API tokens, OIDC bearer tokens and the login page's session cookie all work, with the same
+ * answers. What this door adds: failed password attempts count toward the same brute-force
+ * lockouts as MLflow calls (the pipeline's rate-limit stages do that there).
  */
 import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
+import { requestAuthenticator } from '../identity/authenticate.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { basicAttempt, type RateLimits } from '../ratelimit/limits.ts';
 import type { Principal } from '../model/principal.ts';
-
-/** "Unavailable" reasons of providers whose lookup is the gateway's own store (as in the pipeline). */
-const STORE_REASONS = new Set(['store-unavailable', 'session-store-unavailable']);
 
 export interface AuthDeps {
   readonly providers: readonly IdentityProvider[];
@@ -21,34 +19,17 @@ export interface AuthDeps {
 
 /** Returns the principal, or throws the GatehouseError the caller must answer with (401, 429, 503). */
 export function apiAuthenticator(deps: AuthDeps): (req: FastifyRequest) => Promise<Principal> {
-  const challenges = deps.providers.flatMap((p) => (p.challenge ? [p.challenge] : []));
-  const challenge = challenges.length > 0 ? { 'www-authenticate': challenges.join(', ') } : undefined;
+  const principalOf = requestAuthenticator(deps.providers);
   return async function authenticate(req) {
     const peer = req.raw.socket.remoteAddress ?? '';
     const attempt = basicAttempt(req.raw);
     const locked = attempt && (await deps.rateLimits?.lockedOut(peer, attempt.username));
     if (locked) throw deps.rateLimits!.rejection(locked.kind, 'failed-auth', locked.retryAfterMs);
-    const failed = async () => {
-      if (attempt) await deps.rateLimits?.failed(peer, attempt.username);
-    };
-    let unknown: string | undefined;
-    for (const provider of deps.providers) {
-      const result = await provider.authenticate(req.raw);
-      if (result.kind === 'principal') return result.principal;
-      if (result.kind === 'not-mine') {
-        if (result.reason) unknown = `${provider.id}: ${result.reason}`;
-        continue;
-      }
-      if (result.kind === 'unavailable') {
-        throw new GatehouseError(STORE_REASONS.has(result.reason) ? 'GATEHOUSE_STORE_UNAVAILABLE' : 'GATEHOUSE_AUTHN_UNAVAILABLE', `${provider.id}: ${result.reason}`);
-      }
-      await failed();
-      throw new GatehouseError('GATEHOUSE_AUTHN_INVALID', `${provider.id}: ${result.reason}`, challenge);
+    try {
+      return await principalOf(req.raw);
+    } catch (err) {
+      if (attempt && err instanceof GatehouseError && err.code === 'GATEHOUSE_AUTHN_INVALID') await deps.rateLimits?.failed(peer, attempt.username);
+      throw err;
     }
-    if (unknown) {
-      await failed();
-      throw new GatehouseError('GATEHOUSE_AUTHN_INVALID', unknown, challenge);
-    }
-    throw new GatehouseError('GATEHOUSE_AUTHN_REQUIRED', 'no credentials', challenge);
   };
 }

@@ -113,6 +113,11 @@ export function tokenRoutes(deps: AdminDeps): RouteSpec[] {
       },
     }),
     route({
+      method: 'POST', path: '/me/tokens/:id/rotate', tag: 'me', access: 'self', status: 201, body: rotateToken, response: rotatedToken,
+      summary: 'Rotate one of my personal tokens, as the administrators\' rotate does; the successor\'s secret is returned once',
+      handler: async ({ actor, principal, params, body }) => tokens.rotate(actor, params.id!, { overlapSeconds: body.overlapSeconds, ownedBy: await tokens.ownUser(principal) }),
+    }),
+    route({
       method: 'DELETE', path: '/me/tokens/:id', tag: 'me', access: 'self', status: 204, summary: 'Revoke one of my personal tokens',
       handler: async ({ actor, principal, params }) => {
         await tokens.revoke(actor, params.id!, { ownedBy: await tokens.ownUser(principal) });

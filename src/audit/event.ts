@@ -100,7 +100,7 @@ export function outcomeOf(error: ErrorCode | undefined, decision: RequestContext
  */
 function decisionOf(ctx: RequestContext): RequestAuditEvent['decision'] {
   if (ctx.decision) return { effect: ctx.decision.effect, reasons: [...ctx.decision.reasons] };
-  const reason = ctx.errorCode === undefined ? undefined : (ERRORS[ctx.errorCode] as ErrorSpec).reason;
+  const reason = ctx.errorCode === undefined ? undefined : (ctx.errorReason ?? (ERRORS[ctx.errorCode] as ErrorSpec).reason);
   return reason === undefined ? null : { effect: 'deny', reasons: [reason] };
 }
 

@@ -13,6 +13,7 @@ import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { sessionCommands } from './sessions.ts';
 import { scimTokenCommands } from './scim-tokens.ts';
+import { identityCommands } from './identities.ts';
 import { importCommands } from './import-mlflow.ts';
 import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
@@ -135,6 +136,7 @@ export const commands: Record<string, Command> = {
   ...tokenCommands,
   ...sessionCommands,
   ...scimTokenCommands,
+  ...identityCommands,
   ...importCommands,
   ...policyCommands,
   ...initCommands,

@@ -12,6 +12,7 @@
  * must change in the command (invalid input, an entry the configuration file declares), 1 for the
  * rest (not found, conflicts, MLflow refusing).
  */
+import { linkBySubject } from '../identity/link.ts';
 import { writeJournal } from '../audit/journal.ts';
 import { declaredOf } from '../policy/declared-reload.ts';
 import { announceChange } from '../redis/notify.ts';
@@ -47,7 +48,7 @@ export function cliServices(config: Readonly<Config>, configFile: string | undef
     configFile,
     policyChanged: () => announce({ kind: 'policy' }),
     principalChanged: (name) => announce({ kind: 'user', name }),
-    providers: providerIdsOf(config.auth.providers),
+    providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth) },
     // MLflow is reached only by commands that need it (tenants): the others open no connection.
     workspaces: config.tenancy.mode === 'workspace' ? mlflowWorkspaces(() => (upstreams ??= createUpstreams(config))) : undefined,
     now: Date.now,

@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import { findTokenForAuth, tokenStatus, touchToken, type TokenForAuth } from '../store/tokens.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
-import { looksLikeToken, parseToken, sameHash } from './token-format.ts';
+import { bearerToken, looksLikeToken, parseToken, sameHash } from './token-format.ts';
 import { asLocalName } from './local-names.ts';
 import type { Principal } from '../model/principal.ts';
 
@@ -45,8 +45,8 @@ const MAX_TOUCHED = 10_000;
 /** The token from `Bearer <token>` or from a Basic password; undefined when the request carries none. */
 function presentedToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  const bearer = /^bearer +(\S+) *$/i.exec(header);
-  if (bearer) return looksLikeToken(bearer[1]!) ? bearer[1] : undefined;
+  const bearer = bearerToken(header);
+  if (bearer !== undefined) return looksLikeToken(bearer) ? bearer : undefined;
   if (!/^basic /i.test(header)) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const password = decoded.slice(decoded.indexOf(':') + 1);
@@ -94,6 +94,7 @@ export function apiTokenProvider(config: ApiTokenConfig, deps: ApiTokenDeps): Id
   return {
     id: config.id,
     challenge: `Bearer realm="${deps.realm}"`,
+    publicReasons: true,
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
       const token = presentedToken(req.headers.authorization);
       if (token === undefined) return { kind: 'not-mine' };

@@ -2,6 +2,7 @@
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
 import { assertsLocalNamesSchema } from './local-names.ts';
+import { linkSchema } from './link.ts';
 
 const ms = (d: number, what: string) => z.number().int().min(1).default(d).describe(`${what} (milliseconds).`);
 
@@ -58,6 +59,7 @@ export const ldapSchema = z
         'What the principal id `<id>:<identity>` is made of, read from the user\'s entry: an attribute whose value is unique and never reused (`entryUUID` on OpenLDAP, `employeeID`), or `dn` for the entry\'s DN (in lower case, without blanks around `,` `=` `+`). Default: `usernameAttribute`. An entry without it is identified by its DN.',
       ),
     assertsLocalNames: assertsLocalNamesSchema,
+    link: linkSchema,
     emailAttribute: z.string().default('mail').describe('Attribute holding the e-mail address. Default `mail`.'),
     groups: z
       .strictObject({

@@ -83,7 +83,8 @@ export function ldapProvider(options: LdapOptions): IdentityProvider {
       kind: 'user',
       name,
       ...(localName !== undefined && { localName }),
-      ...(email !== undefined && { email }),
+      // The directory's own attribute: the operator's directory vouches for it (link: email).
+      ...(email !== undefined && { email, emailVerified: true }),
       groups: [...new Set(groups.map((g) => g.name))],
       tenants: [...new Set(matched.flatMap((m) => m.tenants))],
       roles: [...new Set(matched.flatMap((m) => m.roles))],

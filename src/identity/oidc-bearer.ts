@@ -19,9 +19,10 @@ import type { Logger } from '../lib/logger.ts';
 import { NO_METRICS, type CacheMetrics, type JwksMetrics } from '../metrics/definitions.ts';
 import { claimMappingSchema } from './claims.ts';
 import { assertsLocalNamesSchema } from './local-names.ts';
+import { linkSchema } from './link.ts';
 import { createKeySource, KeysUnavailableError } from './jwks.ts';
 import { createIntrospector, introspectionSchema } from './introspection.ts';
-import { looksLikeToken } from './token-format.ts';
+import { bearerToken, looksLikeJws, looksLikeToken } from './token-format.ts';
 import { compileMapping } from './oidc-principal.ts';
 import type { AuthResult, IdentityProvider } from './principal.ts';
 import { peerCertificateThumbprint } from './mtls.ts';
@@ -61,6 +62,7 @@ export const oidcBearerSchema = z
       .default('auto')
       .describe('`auto`: a client-credentials token (`sub` equals `client_id`/`azp`) or one without email and name claims is a service account.'),
     assertsLocalNames: assertsLocalNamesSchema,
+    link: linkSchema,
     admin: z
       .strictObject({
         groups: z.array(z.string()).default([]).describe('Group names that make the principal a platform administrator.'),
@@ -95,8 +97,6 @@ export interface OidcBearerDeps {
   /** Cache lookups (`oidc-token`) and JWKS refreshes; default: not counted. */
   readonly metrics?: CacheMetrics & JwksMetrics;
 }
-
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDeps): IdentityProvider {
   const { now } = deps;
@@ -167,11 +167,11 @@ export function oidcBearerProvider(config: OidcBearerConfig, deps: OidcBearerDep
   return {
     id: config.id,
     challenge: `Bearer realm="${deps.realm}"`,
+    publicReasons: true,
     async authenticate(req: IncomingMessage): Promise<AuthResult> {
-      const match = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-      if (!match) return { kind: 'not-mine' };
-      const token = match[1]!;
-      if (!JWS_COMPACT.test(token)) {
+      const token = bearerToken(req.headers.authorization);
+      if (token === undefined) return { kind: 'not-mine' };
+      if (!looksLikeJws(token)) {
         // Opaque: ours to introspect, unless it is a Gatehouse API token (the token provider's).
         if (!introspector || looksLikeToken(token)) return { kind: 'not-mine' };
         return introspected(req, token, keyOf(token));

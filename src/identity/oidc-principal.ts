@@ -18,6 +18,11 @@ export interface MappingConfig {
   readonly assertsLocalNames: boolean;
   /** The principal's `method`: `oidc` (the default) or `saml` (attributes of an assertion, src/identity/saml.ts). */
   readonly method?: 'oidc' | 'saml';
+  /**
+   * Every email this issuer asserts is verified (a SAML IdP configured so). Otherwise only an
+   * email with `email_verified: true` (OpenID Connect Core §5.1) is.
+   */
+  readonly emailsVerified?: boolean;
 }
 
 export function compileMapping(config: MappingConfig): (payload: JWTPayload) => Principal | undefined {
@@ -38,6 +43,7 @@ export function compileMapping(config: MappingConfig): (payload: JWTPayload) => 
     if (subject === undefined) return undefined;
     const username = claims.username.map((p) => stringClaim(payload, p)).find((v) => v !== undefined);
     const email = stringClaim(payload, claims.email);
+    const emailVerified = config.emailsVerified === true || payload.email_verified === true;
     const principalGroups = lists(listClaim(payload, groups));
     const principalRoles = lists(listClaim(payload, roles));
     const id = `${config.id}:${subject}`;
@@ -53,11 +59,11 @@ export function compileMapping(config: MappingConfig): (payload: JWTPayload) => 
     if (localName !== undefined) {
       return email === undefined
         ? { id, kind, name, localName, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id }
-        : { id, kind, name, localName, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id };
+        : { id, kind, name, localName, email, emailVerified, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id };
     }
     return email === undefined
       ? { id, kind, name, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id }
-      : { id, kind, name, email, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id };
+      : { id, kind, name, email, emailVerified, groups: principalGroups, tenants: principalTenants, roles: principalRoles, admin, method, provider: config.id };
   };
 }
 

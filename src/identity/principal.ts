@@ -23,6 +23,12 @@ export interface IdentityProvider {
   readonly id: string;
   /** The challenge this provider adds to a 401 (`Basic realm="gatehouse"`), if any. */
   readonly challenge?: string;
+  /**
+   * Its "invalid" reason ids may be shown to the caller (src/identity/authenticate.ts): true for
+   * bearer tokens, whose holder learns nothing about other users from "expired" or "revoked";
+   * never for passwords ("unknown user" and "wrong password" must read the same).
+   */
+  readonly publicReasons?: boolean;
   /** Request headers this provider reads (identity headers): the rewrite stage never forwards them. */
   readonly consumedHeaders?: readonly string[];
   authenticate(req: import('node:http').IncomingMessage): Promise<AuthResult>;

@@ -38,7 +38,7 @@ export interface ProviderDeps {
  */
 export function providerIdProblems(
   providers: readonly ProviderConfig[],
-  browserOidc: readonly { id: string; issuer: string }[],
+  browserOidc: readonly { id: string; issuer: string; link?: string }[],
   saml: readonly { id: string }[] = [],
 ): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
@@ -51,6 +51,9 @@ export function providerIdProblems(
     const same = byId.get(b.id);
     if (same && !(same.type === 'oidc' && same.issuer === b.issuer)) {
       problems.push({ path: ['auth', 'browser', 'oidc', i, 'id'], message: `provider id ${b.id} is taken by an auth.providers entry that is not the oidc provider of issuer ${b.issuer}; principal ids would collide` });
+    } else if (same?.type === 'oidc' && b.link !== undefined && same.link !== b.link) {
+      // One id, one set of principals: their binding to local users (src/identity/link.ts) cannot depend on the door.
+      problems.push({ path: ['auth', 'browser', 'oidc', i, 'link'], message: `provider ${b.id} links by ${same.link} in auth.providers but by ${b.link} here; give both the same link` });
     }
   });
   // A SAML provider's principals are `<id>:<NameID>`: its id is its own, shared with nobody.

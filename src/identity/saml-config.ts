@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { browserAdminSchema, claimPath, listClaimSchema } from './claims.ts';
 import { assertsLocalNamesSchema } from './local-names.ts';
+import { linkSchema } from './link.ts';
 
 export const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 
@@ -59,6 +60,11 @@ export const samlIdpSchema = z
     attributes: samlAttributesSchema,
     admin: browserAdminSchema,
     assertsLocalNames: assertsLocalNamesSchema,
+    link: linkSchema,
+    emailsVerified: z
+      .boolean()
+      .default(false)
+      .describe('This IdP asserts only email addresses it has verified: its email attribute may bind a sign-in to a local user with `link: email`. Default false (never bound by email).'),
   })
   .refine((c) => (c.privateKeyFile === undefined) === (c.certificateFile === undefined), { message: 'set privateKeyFile and certificateFile together', path: ['privateKeyFile'] })
   .refine((c) => c.metadataFile !== undefined || (c.idpEntityId !== undefined && c.idpSsoUrl !== undefined && c.idpCertificates.length + c.idpCertificateFiles.length > 0), {

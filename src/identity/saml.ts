@@ -74,6 +74,7 @@ export function samlServiceProvider(config: SamlIdpConfig, deps: SamlDeps) {
     admin: config.admin,
     assertsLocalNames: config.assertsLocalNames,
     method: 'saml',
+    emailsVerified: config.emailsVerified,
   });
 
   /** One node-saml instance per message: `expected` is the only request id its InResponseTo may name. */

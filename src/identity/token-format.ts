@@ -56,6 +56,16 @@ export function mintToken(kind: TokenKind, random: (n: number) => Buffer = rando
 /** Whether a credential claims to be one of our tokens (then it is ours to accept or refuse). */
 export const looksLikeToken = (value: string): boolean => value.startsWith(TOKEN_PREFIX);
 
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Whether a bearer token has the JWS compact shape (RFC 7515 §7.1) of a JWT; else it is opaque. */
+export const looksLikeJws = (value: string): boolean => JWS_COMPACT.test(value);
+
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^bearer +(\S+) *$/i.exec(header ?? '')?.[1];
+}
+
 export function parseToken(token: string): ParsedToken {
   const m = SHAPE.exec(token);
   if (!m) return { ok: false, reason: 'malformed-token' };

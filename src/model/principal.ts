@@ -17,6 +17,12 @@ export interface Principal {
    */
   readonly localName?: string;
   readonly email?: string;
+  /**
+   * The provider vouches for `email` (OIDC `email_verified: true`, an LDAP directory's own
+   * attribute, a SAML IdP configured with `emailsVerified`): only then may `link: email` bind it
+   * to a local user (src/identity/link.ts). Present when `email` is.
+   */
+  readonly emailVerified?: boolean;
   readonly groups: readonly string[];
   /** Tenant memberships asserted by the identity provider (claims, LDAP group mappings). */
   readonly tenants: readonly string[];

@@ -8,7 +8,7 @@ import type { RouteMatch } from '../routes/mlflow/match.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { GraphqlInspection } from '../routes/mlflow/graphql.ts';
 import type { UriParts } from '../routes/mlflow/references.ts';
-import type { Decision } from '../model/decision.ts';
+import type { Decision, ReasonId } from '../model/decision.ts';
 import type { Principal } from '../model/principal.ts';
 import type { ResourceId } from '../model/resource.ts';
 
@@ -54,6 +54,8 @@ export interface RequestContext {
   /** Set when the request ended with an error response. */
   errorCode?: ErrorCode;
   errorDetail?: string;
+  /** The refusal's reason id when the error carries one finer than its registry entry's. */
+  errorReason?: ReasonId;
   /** Milliseconds spent in each stage that ran, by stage name (the runner fills it; metrics read it). */
   readonly stageMs: Record<string, number>;
 }

@@ -130,6 +130,7 @@ function aborted(ctx: RequestContext, cause: unknown): GatehouseError {
 function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger): void {
   ctx.errorCode = err.code;
   ctx.errorDetail = err.detail;
+  if (err.reason !== undefined) ctx.errorReason = err.reason;
   if (err.code === 'GATEHOUSE_INTERNAL_ERROR') log.error({ reqId: ctx.requestId, detail: err.detail }, 'internal error');
   const { res, req } = ctx;
   if (res.headersSent) {

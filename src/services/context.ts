@@ -42,6 +42,8 @@ export interface ProviderIds {
   readonly token: readonly string[];
   /** Hashing parameters for new passwords (the first local provider's); undefined without one. */
   readonly scrypt: ScryptParams | undefined;
+  /** Providers (any kind) configured with `link: subject`: their identities may be linked to local users. */
+  readonly linkBySubject?: readonly string[];
 }
 
 /** The provider ids of `auth.providers` that matter to the services. */

@@ -7,6 +7,7 @@ import type { SessionRepository } from '../store/sessions.ts';
 import type { ServiceDeps } from './context.ts';
 import { grantsService } from './grants.ts';
 import { groupsService } from './groups.ts';
+import { identitiesService } from './identities.ts';
 import { rolesService } from './roles.ts';
 import { scimService } from './scim.ts';
 import { scimTokensService } from './scim-tokens.ts';
@@ -25,6 +26,7 @@ export function createServices(deps: ServiceDeps & { readonly sessions: Pick<Ses
     /** What the services were built with (the configuration-reload door applies with them). */
     deps: deps as ServiceDeps,
     users,
+    identities: identitiesService(deps),
     serviceAccounts: serviceAccountsService(deps),
     tokens: tokensService(deps),
     tenants: tenantsService(deps),

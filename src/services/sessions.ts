@@ -9,10 +9,13 @@
  *
  * A local user's sessions are those of its principals (src/services/principals.ts
  * `userSessionOwners`), the same ones that end when it is disabled, demoted, re-passworded or deleted.
+ * A principal that is no local user (an IdP's `<provider id>:<subject>`) has the same three
+ * operations by its id (`gatehouse sessions ... --principal`).
  */
 import { revokeSessionsOf, sessionHandle, type SessionInfo, type SessionRepository } from '../store/sessions.ts';
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
-import { notFound } from './errors.ts';
+import { invalid, notFound } from './errors.ts';
+import { IDENTITY } from '../identity/local-names.ts';
 import { userSessionOwners } from './principals.ts';
 import type { Principal } from '../model/principal.ts';
 
@@ -45,6 +48,17 @@ export function sessionsService(deps: ServiceDeps & { readonly sessions: Pick<Se
     const owners = userSessionOwners(deps.providers, user);
     return { owners, sessions: (await deps.sessions.list()).filter((s) => owners.includes(s.principal.id)) };
   }
+  /** The live sessions of principal `id` (an IdP identity `<provider id>:<subject>`, no local user needed). */
+  async function ofPrincipal(id: string): Promise<{ owners: string[]; sessions: SessionInfo[] }> {
+    if (!IDENTITY.test(id)) throw invalid('principal', 'an identity <provider id>:<subject>, as the audit log shows it');
+    return { owners: [id], sessions: (await deps.sessions.list()).filter((s) => s.principal.id === id) };
+  }
+  /** Ends every session of `owners` (local user `target`, or a principal); one admin event lists the handles that were live. */
+  async function endAll(actor: Actor, target: string, { owners, sessions }: { owners: string[]; sessions: SessionInfo[] }): Promise<{ revoked: number }> {
+    const revoked = await revokeSessionsOf(deps.store.db, owners);
+    await recordChange(deps, actor, { action: 'session.revoke', target: { kind: 'user', id: target }, changes: { sessions: { before: sessions.map((s) => s.handle).sort(), after: [] } } });
+    return { revoked };
+  }
   /** Ends a listed session (undefined: none to end) with its admin event. */
   async function end(actor: Actor, session: SessionInfo | undefined, what: string): Promise<void> {
     if (!session || !(await deps.sessions.revokeHandle(session.handle))) throw notFound(what);
@@ -74,10 +88,21 @@ export function sessionsService(deps: ServiceDeps & { readonly sessions: Pick<Se
 
     /** Ends every session of local user `name`; one admin event lists the handles that were live. */
     async revokeAllOfUser(actor: Actor, name: string): Promise<{ revoked: number }> {
-      const { owners, sessions } = await ofUser(name);
-      const revoked = await revokeSessionsOf(deps.store.db, owners);
-      await recordChange(deps, actor, { action: 'session.revoke', target: { kind: 'user', id: name }, changes: { sessions: { before: sessions.map((s) => s.handle).sort(), after: [] } } });
-      return { revoked };
+      return endAll(actor, name, await ofUser(name));
+    },
+
+    /**
+     * The same three for a principal that is no local user (`corp:8f2c…`, `ldap:alice`): its live
+     * sessions, newest first (none is not an error: the store cannot tell an unknown principal).
+     */
+    async listOfPrincipal(id: string): Promise<SessionView[]> {
+      return (await ofPrincipal(id)).sessions.map(view);
+    },
+    async revokeOfPrincipal(actor: Actor, id: string, handle: string): Promise<void> {
+      await end(actor, (await ofPrincipal(id)).sessions.find((s) => s.handle === handle), `session ${handle} of ${id}`);
+    },
+    async revokeAllOfPrincipal(actor: Actor, id: string): Promise<{ revoked: number }> {
+      return endAll(actor, id, await ofPrincipal(id));
     },
 
     /** A browser session began (password form or OIDC). */

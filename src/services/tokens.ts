@@ -54,6 +54,12 @@ export function tokensService(deps: ServiceDeps) {
   }
 
   const findToken = async (id: string): Promise<TokenInfo | undefined> => (/^[0-9a-f]{12}$/.test(id) ? (await listTokens(store.db)).find((t) => t.id === id) : undefined);
+  /** The token `id`, when it exists and (with `ownedBy`, the `/me` doors) is that local user's own personal token; else not found. */
+  async function ownToken(id: string, ownedBy: string | undefined): Promise<TokenInfo> {
+    const token = await findToken(id);
+    if (!token || (ownedBy !== undefined && !(token.owner.kind === 'user' && token.owner.name === ownedBy))) throw notFound(`token ${id}`);
+    return token;
+  }
 
   return {
     async list(filter: { readonly owner?: string | undefined; readonly ownerKind?: 'user' | 'service_account' | undefined } = {}): Promise<TokenView[]> {
@@ -96,8 +102,7 @@ export function tokensService(deps: ServiceDeps) {
 
     /** Revokes a token (effective on its next use); with `ownedBy`, only that user's own. */
     async revoke(actor: Actor, id: string, options: { readonly ownedBy?: string } = {}): Promise<void> {
-      const token = await findToken(id);
-      if (!token || (options.ownedBy !== undefined && !(token.owner.kind === 'user' && token.owner.name === options.ownedBy))) throw notFound(`token ${id}`);
+      const token = await ownToken(id, options.ownedBy);
       if (tokenStatus(token, now()) === 'revoked') return;
       await revokeToken(store.db, token.id, new Date(now()));
       const before = tokenView(token, now());
@@ -110,12 +115,12 @@ export function tokensService(deps: ServiceDeps) {
      * lifetime (an expiring token's successor expires as long after its own creation), and revokes
      * the old one — at once, or `overlapSeconds` later (at most a day) so its users can switch. One
      * transaction, one `token.rotate` event naming both ids; the successor's secret is in the result only.
+     * With `ownedBy`, only that user's own personal token (the `/me` door).
      */
-    async rotate(actor: Actor, id: string, options: { readonly overlapSeconds?: number } = {}): Promise<TokenView & { readonly token: string; readonly replaces: string }> {
+    async rotate(actor: Actor, id: string, options: { readonly overlapSeconds?: number; readonly ownedBy?: string } = {}): Promise<TokenView & { readonly token: string; readonly replaces: string }> {
       const overlap = options.overlapSeconds ?? 0;
       if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_ROTATION_OVERLAP_SECONDS) throw invalid('overlapSeconds', `a whole number of seconds from 0 to ${MAX_ROTATION_OVERLAP_SECONDS} (a day)`);
-      const old = await findToken(id);
-      if (!old) throw notFound(`token ${id}`);
+      const old = await ownToken(id, options.ownedBy);
       const n = { tenant: old.tenant ?? undefined, maxRole: old.maxRole ?? undefined };
       await mayMint(actor, n);
       const at = now();

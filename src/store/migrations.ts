@@ -295,4 +295,29 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`insert into gatehouse_meta (key, value) values ('scim_last_request', 'null'), ('scim_last_error', 'null')`.execute(db);
     },
   },
+  '0014_user_identities': {
+    async up(db: Kysely<unknown>) {
+      // An IdP identity (`<provider id>:<subject>`) an operator linked to a local user
+      // (src/store/identities.ts, auth.providers[].link: subject). One user per identity; the links
+      // go with the user (foreign key cascade).
+      await db.schema
+        .createTable('user_identities')
+        .addColumn('identity', orderedText(db), (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('user_identities_user_id').on('user_identities').column('user_id').execute();
+    },
+  },
+  '0015_user_emails': {
+    async up(db: Kysely<unknown>) {
+      // A local user's email address, as an administrator set it (lower case): with
+      // auth.providers[].link: email, a sign-in with that verified email is the user.
+      await db.schema
+        .createTable('user_emails')
+        .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('email', orderedText(db), (c) => c.notNull().unique())
+        .execute();
+    },
+  },
 };

@@ -213,6 +213,22 @@ export interface Database {
   audit_journal: AuditJournalTable;
   sessions: SessionsTable;
   saml_assertions: SamlAssertionsTable;
+  user_identities: UserIdentitiesTable;
+  user_emails: UserEmailsTable;
+}
+
+/** A local user's email address (lower case) for `link: email` (src/store/identities.ts). */
+export interface UserEmailsTable {
+  user_id: string;
+  email: string;
+}
+
+/** IdP identities linked to local users (src/store/identities.ts). */
+export interface UserIdentitiesTable {
+  /** `<provider id>:<subject>`, the principal id the provider establishes. */
+  identity: string;
+  user_id: string;
+  created_at: string;
 }
 
 /** SAML assertion ids used to sign in (src/store/saml-replay.ts), `<provider>:<ID>`, until `expires_at` (epoch ms). */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { browserAdminSchema, claimMappingSchema } from '../identity/claims.ts';
 import { assertsLocalNamesSchema } from '../identity/local-names.ts';
+import { linkSchema } from '../identity/link.ts';
 import { samlIdpSchema } from '../identity/saml-config.ts';
 
 const seconds = (d: number, min: number, what: string) => z.number().int().min(min).default(d).describe(`${what} (seconds).`);
@@ -32,6 +33,7 @@ export const browserOidcSchema = z
     admin: browserAdminSchema,
     endSession: z.boolean().default(true).describe('On logout, also end the IdP session when it advertises `end_session_endpoint`.'),
     assertsLocalNames: assertsLocalNamesSchema,
+    link: linkSchema,
   })
   .refine((c) => !(c.clientSecret !== undefined && c.clientSecretFile !== undefined), { message: 'set clientSecret or clientSecretFile, not both', path: ['clientSecret'] })
   .refine((c) => c.scopes.includes('openid'), { message: 'scopes must include openid', path: ['scopes'] })

@@ -22,6 +22,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IdentityProvider } from '../identity/principal.ts';
+import { passwordVerifier } from '../identity/authenticate.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
@@ -60,7 +61,7 @@ const MAX_FORM_BYTES = 16 * 1024;
 
 export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
   const { browser, sessions, log } = deps;
-  const passwordProviders = deps.providers.filter((p) => p.verifyPassword !== undefined);
+  const passwords = passwordVerifier(deps.providers);
   const idps = new Map<string, OidcLogin>(browser.oidc.map((c) => [c.id, oidcLogin(c, log)]));
   const buttons = [...idps.values()].map((i) => ({ id: i.id, label: i.label }));
   const sps = samlProviders(browser.saml, { now: deps.now, firstUse: deps.firstUse });
@@ -94,7 +95,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     if (old !== undefined) await sessions.delete(old);
     const csrf = token();
     const id = await sessions.create<PendingData>('pending', { csrf, next });
-    const page = loginPage({ csrf, next, passwordForm: passwordProviders.length > 0, oidc: buttons, saml: samlButtons, error, username });
+    const page = loginPage({ csrf, next, passwordForm: passwords.enabled, oidc: buttons, saml: samlButtons, error, username });
     return html(reply, status, page, [loginCookie(req.raw, id)]);
   }
 
@@ -137,7 +138,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
         return showLogin(req, reply, 403, safeNext(form.next), 'The sign-in form expired or came from another site. Please sign in again.');
       }
       const { username = '', password = '' } = form;
-      if (passwordProviders.length === 0) return showLogin(req, reply, 404, pending.data.next, 'Password sign-in is not enabled.');
+      if (!passwords.enabled) return showLogin(req, reply, 404, pending.data.next, 'Password sign-in is not enabled.');
       // Locked out (too many failures from this address or for this name): refused before any password check.
       const peer = req.raw.socket.remoteAddress ?? '';
       const name = username === '' ? undefined : username.slice(0, 256);
@@ -153,19 +154,14 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
         return showLogin(req, reply, 401, pending.data.next, 'Invalid username or password.', name);
       };
       if (username === '' || password === '' || username.length > 256 || password.length > 1024 || username.includes(':')) return bad(undefined, 'malformed');
-      for (const provider of passwordProviders) {
-        const result = await provider.verifyPassword!(username, password, req.raw);
-        if (result.kind === 'not-mine') continue;
-        if (result.kind === 'principal') return signIn(req, reply, result.principal, pending.data.next);
-        log.info({ provider: provider.id, reason: result.reason, verdict: result.kind }, 'browser login refused');
-        if (result.kind === 'unavailable') {
-          await failed(req, reply, username, provider.id, result.reason);
-          return showLogin(req, reply, 503, pending.data.next, 'The directory could not be reached. Please try again shortly.', username);
-        }
-        return bad(provider.id, result.reason);
+      const verdict = await passwords.verify(username, password, req.raw);
+      if (verdict.kind === 'principal') return signIn(req, reply, verdict.principal, pending.data.next);
+      log.info({ provider: verdict.provider, reason: verdict.reason, verdict: verdict.kind }, 'browser login refused');
+      if (verdict.kind === 'unavailable') {
+        await failed(req, reply, username, verdict.provider, verdict.reason);
+        return showLogin(req, reply, 503, pending.data.next, 'The directory could not be reached. Please try again shortly.', username);
       }
-      log.info({ reason: 'unknown-user' }, 'browser login refused');
-      return bad(undefined, 'unknown-user');
+      return bad(verdict.provider, verdict.reason);
     });
 
     scope.get('/_gatehouse/oidc/start/:id', async (req, reply) => {
@@ -194,12 +190,16 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       // One use only: whatever happens next, this state cannot be replayed.
       if (pendingId !== undefined) await sessions.delete(pendingId);
       const next = pending?.data.next ?? '/';
-      if (!idp || !pending?.data.oidc || pending.data.oidc.provider !== idp.id) {
+      // The pending login binds the flow to the provider that started it: a response brought to
+      // another provider's callback (an IdP mix-up) is refused before any code is exchanged.
+      const flow = pending?.data.oidc;
+      if (!idp || !flow || flow.provider !== idp.id) {
+        if (idp) await failed(req, reply, '', idp.id, flow ? 'provider-mismatch' : 'no-pending-login');
         return showLogin(req, reply, 400, next, 'The sign-in attempt expired or was not started here. Please sign in again.');
       }
       const query = (req.raw.url ?? '').split('?')[1] ?? '';
       try {
-        const result = await idp.finish(pending.data.oidc, query);
+        const result = await idp.finish(flow, query);
         if (!result) {
           await failed(req, reply, '', idp.id, 'no-user');
           return showLogin(req, reply, 401, next, `${idp.label} did not identify a user.`);

@@ -1,6 +1,7 @@
 /**
  * OIDC sign-in for the login page's buttons: authorization code with PKCE (RFC 7636, S256),
- * `state` and `nonce`, through openid-client. The ID token (and, when enabled, userinfo)
+ * `state` and `nonce`, through openid-client; the authorization response's `iss` (RFC 9207) is
+ * checked against the provider that started the flow. The ID token (and, when enabled, userinfo)
  * claims become a principal with the same claim mapping as bearer tokens
  * (src/identity/oidc-principal.ts), so one IdP yields the same roles and tenants either way.
  */
@@ -36,6 +37,16 @@ export interface OidcLogin {
   finish(flow: OidcFlow, callbackQuery: string): Promise<OidcLoginResult | undefined>;
   /** The IdP's logout URL, when it advertises `end_session_endpoint`. */
   endSessionUrl(idToken: string | undefined, postLogoutRedirectUri: string): Promise<string | undefined>;
+}
+
+/** A callback refused before the code exchange, with its reason id (`wrong-issuer`, `missing-iss`). */
+export class OidcLoginRefused extends Error {
+  readonly code: string;
+  constructor(reason: 'wrong-issuer' | 'missing-iss') {
+    super(`authorization response refused: ${reason}`);
+    this.name = 'OidcLoginRefused';
+    this.code = reason;
+  }
 }
 
 export function oidcLogin(config: BrowserOidcConfig, log: Logger): OidcLogin {
@@ -90,6 +101,12 @@ export function oidcLogin(config: BrowserOidcConfig, log: Logger): OidcLogin {
       const c = await configuration();
       const current = new URL(flow.redirectUri);
       current.search = callbackQuery;
+      // RFC 9207 §2.4, the mix-up defence: a response naming another issuer is refused, and so is
+      // one without `iss` from an issuer that advertises it. openid-client refuses both as well;
+      // checking first gives the refusal its own reason id for the audit event.
+      const iss = current.searchParams.get('iss');
+      if (iss !== null && iss !== c.serverMetadata().issuer) throw new OidcLoginRefused('wrong-issuer');
+      if (iss === null && c.serverMetadata().authorization_response_iss_parameter_supported === true) throw new OidcLoginRefused('missing-iss');
       const tokens = await oidc.authorizationCodeGrant(c, current, {
         pkceCodeVerifier: flow.verifier,
         expectedState: flow.state,

@@ -88,7 +88,7 @@ describe('provider: principals from the directory', () => {
       const a = await p.authenticate(req(alice));
       assert.equal(a.kind, 'principal');
       assert.deepEqual(a.kind === 'principal' && a.principal, {
-        id: 'ldap:alice', kind: 'user', name: 'alice', email: 'alice@example.test', groups: ['mlflow-admins'],
+        id: 'ldap:alice', kind: 'user', name: 'alice', email: 'alice@example.test', emailVerified: true, groups: ['mlflow-admins'],
         tenants: [], roles: [], admin: true, method: 'basic', provider: 'ldap',
       });
       const r = await p.authenticate(req(rita));

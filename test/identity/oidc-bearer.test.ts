@@ -192,7 +192,7 @@ describe('refused tokens', () => {
 
   test('from an issuer that is not configured (a second real IdP): wrong-issuer', async () => {
     const token = await foreignIdp.clientCredentialsToken({ scope: 'mlflow:role:admin' });
-    await assertRefused(`Bearer ${token}`, 'corp: wrong-issuer');
+    await assertRefused(`Bearer ${token}`, 'corp: wrong-issuer', 'GATEHOUSE_AUTHN_BEARER_NOT_ACCEPTED');
   });
 
   test('for another audience (a real token for urn:other): wrong-audience', async () => {
@@ -225,10 +225,10 @@ describe('refused tokens', () => {
     assert.equal(idp.fetches.jwks, fetches + 2, 'the next refetch only after the interval');
   });
 
-  test('garbage: a JWT-shaped string that does not decode is malformed; an opaque token is nobody’s', async () => {
+  test('garbage: a JWT-shaped string that does not decode is malformed; an opaque token nobody introspects is not accepted, and says so', async () => {
     await assertRefused('Bearer aaaa.bbbb.cccc', 'corp: malformed');
     await assertRefused(`Bearer ${b64({ typ: 'JWT' })}.${b64(claims())}.sig`, 'corp: malformed');
-    await assertRefused('Bearer not-a-jwt', 'no credentials', 'GATEHOUSE_AUTHN_REQUIRED');
+    await assertRefused('Bearer not-a-jwt', 'opaque-bearer', 'GATEHOUSE_AUTHN_BEARER_NOT_ACCEPTED');
   });
 
   /** Refused with one of `reasons` (which one depends on the check that trips first), nothing forwarded. */

@@ -187,7 +187,7 @@ describe('refused opaque tokens', () => {
     const { token } = mintToken('personal');
     used.push(token);
     const calls = idp.fetches.introspections;
-    await assertRefused(token, 'no credentials', 401, 'GATEHOUSE_AUTHN_REQUIRED');
+    await assertRefused(token, 'no-token-provider', 401, 'GATEHOUSE_AUTHN_BEARER_NOT_ACCEPTED');
     assert.equal(idp.fetches.introspections, calls);
   });
 

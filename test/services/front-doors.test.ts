@@ -24,6 +24,10 @@
  *   9. rotating a token gives a successor of the same scope that works on an MLflow call while the
  *      old one is refused — at once, or after the overlap (the gateway's injected clock moved past
  *      it, no sleep) — in one `token.rotate` event naming both ids; an overlap over a day is refused.
+ *      A user rotates their own personal token through `/me/tokens/{id}/rotate` (API and console)
+ *      the same way; another's token is not found there.
+ *  10. an IdP identity is linked to a local user only for a provider with `link: subject`, to one
+ *      user at most, and each link and unlink is one admin event.
  *
  * Cases a door cannot express are not generated (not skipped):
  *
@@ -31,8 +35,9 @@
  *   |---------|-----------|-----------------------------------------------------------------------|
  *   | compat  | 1 disable | MLflow's auth API has no disable (users/update-admin, delete only).     |
  *   |         | 2, 4, 5,  | No disable, no tenants, no service accounts, no sessions, no tokens,   |
- *   |         | 7, 8, 9   | and its grants are its own per-resource rows; it names no declared one.|
- *   | config  | 1–4, 7–9  | Config reload is where declared entries change; it manages no users.   |
+ *   |         | 7, 8, 9,  | no linked identities, and its grants are its own per-resource rows; it |
+ *   |         | 10        | names no declared one.                                                 |
+ *   | config  | 1–4, 7–10 | Config reload is where declared entries change; it manages no users.   |
  *
  * The console runs every case; where the API door acts as `ops` (a service account, which has no
  * browser session), the console acts as the signed-in administrator.
@@ -110,7 +115,8 @@ function configText(extraTenants: readonly string[] = configTenants): string {
     dataDir: join(dir, 'data'),
     server: { public: { host: '127.0.0.1', port: 0 }, internal: { host: '127.0.0.1', port: 0 } },
     mlflow: { url: mlflow.url },
-    auth: { providers: [{ type: 'token' }, { type: 'local', scrypt: FAST }] },
+    // `corp` links by subject; the suite never signs in there (discovery happens only at a sign-in).
+    auth: { providers: [{ type: 'token' }, { type: 'local', scrypt: FAST }], browser: { oidc: [{ id: 'corp', label: 'Corp', issuer: 'http://127.0.0.1:9', clientId: 'gatehouse', link: 'subject' }] } },
     audit: { sinks: [{ type: 'store' }, { type: 'file', path: auditFile, fsync: false }], replicaId: CHAIN },
     log: { level: 'info', requests: false },
     scim: { enabled: true },
@@ -294,6 +300,11 @@ interface Door {
   changeDeclared?(): Promise<Outcome>[];
   createTenant?(name: string): Promise<Outcome>;
   deleteTenant?(name: string, force: boolean): Promise<Outcome>;
+  /** IdP identities linked to a local user (`link: subject`). */
+  identities?: {
+    link(user: string, identity: string): Promise<Outcome>;
+    unlink(user: string, identity: string): Promise<Outcome>;
+  };
 }
 
 function apiDoor(name: 'api' | 'console', headers: () => Record<string, string>, opsHeaders: () => Record<string, string>, actor: Door['actor']): Door {
@@ -328,6 +339,10 @@ function apiDoor(name: 'api' | 'console', headers: () => Record<string, string>,
     ],
     createTenant: (t) => call('POST', '/tenants', { name: t }),
     deleteTenant: (t, force) => call('DELETE', `/tenants/${t}${force ? '?force=true' : ''}`),
+    identities: {
+      link: (u, identity) => call('POST', `/users/${u}/identities`, { identity }),
+      unlink: (u, identity) => call('DELETE', `/users/${u}/identities/${encodeURIComponent(identity)}`),
+    },
   };
 }
 
@@ -364,6 +379,10 @@ const cliDoor: Door = {
   ],
   createTenant: (t) => cli(['tenants', 'add', t]),
   deleteTenant: (t, force) => cli(['tenants', 'remove', t, ...(force ? ['--force'] : [])]),
+  identities: {
+    link: (u, identity) => cli(['users', 'link', u, identity]),
+    unlink: (u, identity) => cli(['users', 'unlink', u, identity]),
+  },
 };
 
 const compatDoor: Door = {
@@ -805,6 +824,24 @@ describe("8. an administrator lists a user's browser sessions and ends them", ()
   }
 });
 
+/**
+ * The successor works on an MLflow call; the old token is refused — at once, or, with an overlap,
+ * once the gateway's clock has moved past it (it works until then) — and the successor still works.
+ */
+async function assertRotated(oldBearer: string, bearer: string, overlapSeconds: number): Promise<void> {
+  assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
+  try {
+    if (overlapSeconds > 0) {
+      assert.equal((await experimentsSearch({ authorization: oldBearer })).status, 200, 'within the overlap the old token still works');
+      clockOffset += (overlapSeconds + 1) * 1000;
+    }
+    assert.equal((await experimentsSearch({ authorization: oldBearer })).status, 401, 'the old token is refused');
+    assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor still works');
+  } finally {
+    clockOffset = 0;
+  }
+}
+
 describe('9. rotating a token: the successor works, the old one is refused (after the overlap), one event', () => {
   const SCOPE = { tenant: 'default', maxRole: 'viewer', description: 'nightly export', expiresInDays: 30 };
   for (const door of doors()) {
@@ -819,18 +856,7 @@ describe('9. rotating a token: the successor works, the old one is refused (afte
         const successor = r.successor!;
         assert.equal(successor.replaces, old.id);
         assert.notEqual(successor.id, old.id);
-        const bearer = `Bearer ${successor.token}`;
-        assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor works on an MLflow call');
-        try {
-          if (overlapSeconds > 0) {
-            assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 200, 'within the overlap the old token still works');
-            clockOffset += (overlapSeconds + 1) * 1000;
-          }
-          assert.equal((await experimentsSearch({ authorization: old.bearer })).status, 401, 'the old token is refused');
-          assert.equal((await experimentsSearch({ authorization: bearer })).status, 200, 'the successor still works');
-        } finally {
-          clockOffset = 0;
-        }
+        await assertRotated(old.bearer, `Bearer ${successor.token}`, overlapSeconds);
         const listed = (await admin('GET', `/tokens?owner=${name}`)).body.tokens as { id: string; tenant: string; maxRole: string; description: string; createdAt: string; expiresAt: string }[];
         const next = listed.find((t) => t.id === successor.id)!;
         const before = listed.find((t) => t.id === old.id)!;
@@ -925,6 +951,74 @@ describe('10. SCIM: its deprovisioning ends sessions and stops tokens at once; w
         await expectEvents(since, []);
       });
     }
+  }
+});
+
+describe('9b. rotating my own personal token (/me/tokens/{id}/rotate): the same service operation, the owner\'s tokens only', () => {
+  /** A user with a viewer grant in `default`, signed in through `via`, and a personal token they made themselves. */
+  async function seedOwner(name: string, via: 'api' | 'console') {
+    assert.equal((await admin('POST', '/users', { username: name, password: PASSWORD })).status, 201);
+    assert.equal((await admin('POST', '/grants', { role: 'viewer', user: name, tenant: 'default' })).status, 201);
+    const as = via === 'api' ? { authorization: basic(name, PASSWORD) } : withSession(await signIn(name, PASSWORD));
+    const token = await http('POST', `${API}/me/tokens`, as, { description: 'laptop', tenant: 'default', expiresInDays: 30 });
+    assert.equal(token.status, 201, JSON.stringify(token.body));
+    return { as, id: token.body.id as string, bearer: `Bearer ${token.body.token}` };
+  }
+
+  for (const via of ['api', 'console'] as const) {
+    for (const overlapSeconds of [0, 60]) {
+      test(`${via}: overlap ${overlapSeconds} s`, async () => {
+        const name = `me-rot${overlapSeconds}-${via}`;
+        const old = await seedOwner(name, via);
+        const since = await mark();
+        const r = await http('POST', `${API}/me/tokens/${old.id}/rotate`, old.as, { overlapSeconds });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        assert.equal(r.body.replaces, old.id);
+        assert.equal(r.body.owner, name);
+        assert.equal(r.body.tenant, 'default', 'the same scope');
+        await assertRotated(old.bearer, `Bearer ${r.body.token}`, overlapSeconds);
+        const [event] = await expectEvents(since, [{ action: 'token.rotate', door: via, target: `token:${old.id}`, actor: `local:${name}` }]);
+        assert.deepEqual(event!.changes.successor, { before: null, after: r.body.id });
+      });
+    }
+  }
+
+  test('another user\'s token, or a service account\'s, is not found through /me; nothing changes', async () => {
+    const owner = await seedOwner('me-rot-owner', 'api');
+    const other = await seedOwner('me-rot-other', 'api');
+    const sa = await seedServiceAccountToken('sa-me-rot');
+    const since = await mark();
+    for (const id of [owner.id, sa.id]) {
+      const r = await http('POST', `${API}/me/tokens/${id}/rotate`, other.as, {});
+      assert.equal(r.status, 404, JSON.stringify(r.body));
+    }
+    assert.equal((await experimentsSearch({ authorization: owner.bearer })).status, 200, "the owner's token still works");
+    assert.equal((await experimentsSearch({ authorization: sa.bearer })).status, 200, "the service account's token still works");
+    await expectEvents(since, []);
+  });
+});
+
+describe('11. linking an IdP identity to a user: one user per identity, only a linking provider\'s, one event per change', () => {
+  for (const door of doors()) {
+    if (!door.identities) continue;
+    test(door.name, async () => {
+      const [user, other] = [`link-${door.name}`, `link2-${door.name}`];
+      for (const u of [user, other]) assert.equal((await admin('POST', '/users', { username: u, password: PASSWORD })).status, 201);
+      const identity = `corp:s-${door.name}`;
+      const since = await mark();
+      assert.equal((await door.identities!.link(user, identity)).kind, 'ok');
+      const notLinking = await door.identities!.link(user, `elsewhere:s-${door.name}`);
+      assert.equal(notLinking.kind, 'other');
+      assert.match(notLinking.message, /does not link by subject/);
+      assert.equal((await door.identities!.link(other, identity)).kind, 'other', 'an identity is one user\'s');
+      assert.deepEqual((await admin('GET', `/users/${user}/identities`)).body.identities, [identity]);
+      assert.equal((await door.identities!.unlink(user, identity)).kind, 'ok');
+      assert.deepEqual((await admin('GET', `/users/${user}/identities`)).body.identities, []);
+      await expectEvents(since, [
+        { action: 'user.identity.link', door: door.name, target: `user:${user}`, actor: door.actor.admin },
+        { action: 'user.identity.unlink', door: door.name, target: `user:${user}`, actor: door.actor.admin },
+      ]);
+    });
   }
 });
 

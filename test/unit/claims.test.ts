@@ -90,6 +90,7 @@ describe('principal mapping', () => {
       kind: 'user',
       name: 'alice',
       email: 'alice@example.test',
+      emailVerified: false,
       groups: ['team-a', 'team-b'],
       tenants: ['team-a'],
       roles: ['viewer', 'admin'],
@@ -108,6 +109,10 @@ describe('principal mapping', () => {
   test('service accounts: client credentials, or no email and no name', () => {
     const map = compileMapping(config());
     assert.equal(map({ sub: 'svc', client_id: 'svc', email: 'x@example.test' })!.kind, 'service_account');
+    // link: email binds only what the issuer vouches for: `email_verified: true`, or every email of an issuer configured so.
+    assert.equal(map({ sub: 'u', email: 'u@example.test', email_verified: true })!.emailVerified, true);
+    assert.equal(map({ sub: 'u', email: 'u@example.test', email_verified: 'true' })!.emailVerified, false, 'a string is not a verification');
+    assert.equal(compileMapping({ ...config(), emailsVerified: true })({ sub: 'u', email: 'u@example.test' })!.emailVerified, true);
     assert.equal(map({ sub: 'svc', azp: 'svc', preferred_username: 'svc' })!.kind, 'service_account');
     assert.equal(map({ sub: 'system:serviceaccount:ml:trainer' })!.kind, 'service_account');
     assert.equal(map({ sub: 'u', name: 'U Ser' })!.kind, 'user');

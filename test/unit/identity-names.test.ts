@@ -36,6 +36,14 @@ test('a login-page OIDC entry may share only the id of the bearer provider of th
   assert.match(problems[0]!, /^auth\.browser\.oidc\.0\.id: provider id corp is taken/);
 });
 
+test('a login-page OIDC entry that shares its bearer provider\'s id must link the same way (the same principals)', () => {
+  const browser = (link: string) => ({ id: 'corp', label: 'Corp', issuer: 'https://a.example', clientId: 'ui', link });
+  assert.deepEqual(problemsOf({ 'auth.providers': [oidc('corp', 'https://a.example')], 'auth.browser.oidc': [browser('none')] }), []);
+  const problems = problemsOf({ 'auth.providers': [{ ...oidc('corp', 'https://a.example'), link: 'subject' }], 'auth.browser.oidc': [browser('email')] });
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0]!, /^auth\.browser\.oidc\.0\.link: provider corp links by subject in auth\.providers/);
+});
+
 test('policy names are identities (<provider id>:<subject>) or local names; anything else is refused', () => {
   const ok = ['alice', 'ci.bot@example.com', 'corp:8f2c-11', 'corp:auth0|5f7c8ec', 'dir:uid=bob,ou=people,dc=example,dc=com', 'k8s:system:serviceaccount:ml:trainer'];
   assert.deepEqual(problemsOf({ bindings: ok.map((user) => ({ role: 'viewer', user })) }), []);

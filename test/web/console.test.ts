@@ -2,8 +2,8 @@
  * The web console at /_gatehouse/, driven by Debian's Chromium (playwright-core, no browser
  * download) against the in-process gateway in front of a real MLflow with workspaces. The
  * administrator signs in through the login page, creates a tenant, a user and a grant in the
- * console, and the user's MLflow access changes (403, then 200); the user creates and revokes a
- * token in "My account" and the revoked token is refused; the audit viewer's principal filter
+ * console, and the user's MLflow access changes (403, then 200); the user creates, rotates and
+ * revokes a token in "My account" and each retired token is refused; the audit viewer's principal filter
  * and live tail show the user's requests, and its admin filter the tenant's creation (door
  * `console`); the tenant made in the console exists in MLflow at once; disabling the user in the
  * console ends their browser session. Screenshots go to test-results/console/.
@@ -199,7 +199,7 @@ describe('the web console', { timeout: 300_000 }, () => {
     assert.deepEqual(external, [], 'the console loads nothing from another origin');
   });
 
-  test('the user sees only "My account", creates a token and revokes it; the revoked token is refused', async () => {
+  test('the user sees only "My account", creates a token, rotates it and revokes the successor; each retired token is refused', async () => {
     const context = await browserContext();
     const page = await context.newPage();
     await signIn(page, USER, PASSWORD);
@@ -212,12 +212,25 @@ describe('the web console', { timeout: 300_000 }, () => {
     await tokenForm.getByRole('button', { name: 'Create token' }).click();
     const secret = (await page.locator('#new-token').innerText()).trim();
     assert.match(secret, /^gth_pat_[0-9a-f]{12}_/);
-    const id = secret.slice(8, 20);
-    await page.getByRole('cell', { name: id, exact: true }).waitFor();
+    const first = secret.slice(8, 20);
+    await page.getByRole('cell', { name: first, exact: true }).waitFor();
     await shot(page, '06-token-created');
 
-    const bearer = `Bearer ${secret}`;
-    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, bearer)).status, 200, 'the new token works');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${secret}`)).status, 200, 'the new token works');
+
+    // Rotate (POST /me/tokens/{id}/rotate): the successor is shown once, the old token is refused at once.
+    await page.getByRole('button', { name: `Rotate token ${first}` }).click();
+    await page.getByRole('status').filter({ hasText: `Token ${first} rotated` }).waitFor();
+    const successor = (await page.locator('#new-token').innerText()).trim();
+    assert.match(successor, /^gth_pat_[0-9a-f]{12}_/);
+    assert.notEqual(successor, secret);
+    const id = successor.slice(8, 20);
+    await page.getByRole('cell', { name: id, exact: true }).waitFor();
+    assert.match(await page.getByRole('row').filter({ hasText: first }).innerText(), /revoked/);
+    await shot(page, '06b-token-rotated');
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, `Bearer ${secret}`)).status, 401, 'the rotated-out token is refused');
+    const bearer = `Bearer ${successor}`;
+    assert.equal((await mlflowGet(`/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`, bearer)).status, 200, 'its successor works');
 
     await page.getByRole('button', { name: `Revoke token ${id}` }).click();
     await page.getByRole('status').filter({ hasText: `Token ${id} revoked.` }).waitFor();

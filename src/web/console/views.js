@@ -43,7 +43,12 @@ export async function account(root, me) {
         // The list first: when the status is announced, the table already shows the change.
         await list();
         announce(`Token ${t.id} revoked.`);
-      }));
+      }, (t) => button('Rotate', `Rotate token ${t.id}`, async () => {
+        const next = await api('POST', `/me/tokens/${enc(t.id)}/rotate`, {});
+        showSecret(created, next);
+        await list();
+        announce(`Token ${t.id} rotated: ${next.id} replaces it.`);
+      })));
     } catch (err) {
       tokens.replaceChildren(h('p', { class: 'muted' }, err instanceof Error ? err.message : String(err)));
     }
