@@ -7,6 +7,7 @@ import { migrateStore } from '../store/store.ts';
 import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
+import { tenancyMode } from '../tenancy/index.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
@@ -194,7 +195,7 @@ export const commands: Record<string, Command> = {
         experimentId: values['experiment-id'] as string | undefined,
         experimentName: values['experiment-name'] as string | undefined,
         model: values.model as string | undefined,
-      }, { tag: config!.tenancy.mode === 'tag' })!;
+      }, tenancyMode(config!.tenancy))!;
       const { tenant, tenants: mine, bindings } = decision;
       if (values.json) out(JSON.stringify(decision, null, 2));
       else {

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../../src/pipeline/context.ts';
 import { canonicalizeTarget as parseTarget } from '../../src/lib/target.ts';
 import { GatehouseError } from '../../src/errors.ts';
-import { constrainedSearchParams, isTenantKey, refuseTenantTagWrite, stampTenantTag, tagKeysWritten } from '../../src/policy/tag-tenancy.ts';
+import { constrainedSearchParams, isTenantKey, refuseTenantTagWrite, stampTenantTag, tagKeysWritten } from '../../src/tenancy/tag-rules.ts';
 
 const TAG = { key: 'gatehouse.tenant' };
 

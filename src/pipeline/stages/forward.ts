@@ -12,11 +12,11 @@ import type { Upstreams } from '../../upstream/upstreams.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
 import { answerDisabled } from '../../routes/mlflow/disabled-answer.ts';
-import { answerWorkspaceRoute, withWorkspacesEnabled, type VirtualWorkspaces } from '../../routes/mlflow/virtual-workspaces.ts';
+import { answerWorkspaceRoute, withWorkspacesEnabled, type VirtualWorkspaces } from '../../tenancy/virtual-workspaces.ts';
 
 const MAX_FILTERED_BYTES = 32 * 1024 * 1024;
 
-/** `virtualWorkspaces`: tag and instance tenancy present the tenants as MLflow workspaces (routes/mlflow/virtual-workspaces.ts). */
+/** `virtualWorkspaces`: tag and instance tenancy present the tenants as MLflow workspaces (src/tenancy/virtual-workspaces.ts). */
 export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContext) => FilterContext, virtualWorkspaces?: VirtualWorkspaces): Stage {
   return {
     name: 'forward',

@@ -7,8 +7,8 @@
  * policy (the caller's tenants; all of them for administrators). The header the client then
  * sends selects the tenant (resolve-tenant stage) and is never forwarded.
  */
-import { GatehouseError } from '../../errors.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
+import { GatehouseError } from '../errors.ts';
+import type { RequestContext } from '../pipeline/context.ts';
 
 export interface VirtualWorkspaces {
   /** The tenants this caller may see, in configuration order. */
