@@ -19,7 +19,7 @@ import { createInternalServer } from './metrics/internal-server.ts';
 import { buildStages } from './pipeline/stages.ts';
 import { compileRoutes } from './routes/mlflow/match.ts';
 import { MLFLOW_ROUTES } from './routes/mlflow/table.ts';
-import type { RouteRow } from './routes/mlflow/types.ts';
+import type { RouteRow } from './routes/mlflow/table.ts';
 import { createGatehouseServer, type GatehouseServer } from './server/gatehouse.ts';
 import { openStore, type Store } from './store/store.ts';
 import { tenancyMode } from './tenancy/index.ts';

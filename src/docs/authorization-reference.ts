@@ -5,7 +5,7 @@
 import { decide } from '../policy/engine.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { RouteRow } from '../routes/mlflow/table.ts';
 import { concretePaths } from '../routes/mlflow/expand.ts';
 import { REASONS } from '../model/decision.ts';
 import type { Principal } from '../model/principal.ts';

@@ -4,8 +4,7 @@
  * Shared by `gatehouse policy explain` (src/cli/commands.ts) and `POST /_gatehouse/api/v1/policy/explain`.
  */
 import { describedPrincipal } from '../identity/local-names.ts';
-import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import { routeOfOp, type RouteRow } from '../routes/mlflow/table.ts';
 import { describedRequest } from './access-request.ts';
 import { decide, isAdmin, tenantsOf } from './engine.ts';
 import type { PolicySnapshot } from './snapshot.ts';
@@ -58,7 +57,7 @@ export interface Explanation extends Decision {
 
 /** Undefined when `op` is not an operation of the route table. */
 export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: ExplainTenancy): Explanation | undefined {
-  const row = MLFLOW_ROUTES.find((r) => r.op === input.op);
+  const row = routeOfOp(input.op);
   if (!row) return undefined;
   const principal: Principal = describedPrincipal(input.principal, {
     kind: input.serviceAccount ? 'service_account' : 'user',
@@ -80,7 +79,7 @@ export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: 
     model: input.model,
     inTenant: bound && tenant !== undefined ? (anchors) => bound.inTenant(anchors, tenant) : undefined,
   });
-  const decision: Decision = bound && !bound.admits(request, false) ? { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] } : decide(snapshot, principal, request);
+  const decision: Decision = bound && !bound.admits(row, request, false) ? { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] } : decide(snapshot, principal, request);
   const bindings = decision.matchedBindings.flatMap((id) => snapshot.bindings.filter((b) => b.id === id));
   return { principal: input.principal, op: input.op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings };
 }

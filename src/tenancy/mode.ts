@@ -9,8 +9,8 @@ import type { Anchors } from '../model/resource.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Resolver } from '../policy/resolve.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
-import type { SearchFilterSpec } from '../routes/mlflow/search-filter.ts';
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { RouteRow } from '../routes/mlflow/table.ts';
+import type { RouteSpec, SearchFilterSpec } from '../routes/mlflow/types.ts';
 import type { UpstreamOptions } from '../upstream/upstream.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 
@@ -38,7 +38,7 @@ export interface ResourceBinding {
   /** Refuses a request that would write what binds resources to tenants (the tenant tag). */
   refuseWrites(ctx: RequestContext): void;
   /** Whether the engine's input names what the binding can check (a call naming no tagged root is refused). */
-  admits(request: AccessRequest, graphql: boolean): boolean;
+  admits(row: RouteSpec, request: AccessRequest, graphql: boolean): boolean;
   /** The anchors of one search result, with its root's tenant; undefined: not shown. */
   resultAnchors(spec: SearchFilterSpec, resolver: Resolver, tenant: string | undefined): (item: Record<string, unknown>) => Promise<Anchors | undefined>;
   /** A described root found in `tenant` (explain, the permission matrix), as the resolver would read it. */

@@ -9,14 +9,12 @@ import type { Anchors } from '../model/resource.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { tagValue, type Resolver } from '../policy/resolve.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
-import type { SearchFilterSpec } from '../routes/mlflow/search-filter.ts';
+import type { SearchFilterSpec } from '../routes/mlflow/types.ts';
 import { createUpstream } from '../upstream/upstream.ts';
 import { upstreamSet } from '../upstream/upstreams.ts';
 import { noTenantUrls } from './instance.ts';
 import type { ResourceBinding, TenancyMode } from './mode.ts';
 import {
-  CONSTRAINED_SEARCHES,
-  STAMPED_CREATES,
   constrainedSearchParams,
   inTenantTag,
   isTenantKey,
@@ -61,12 +59,12 @@ function tenantAnchors(spec: SearchFilterSpec, tag: TagTenancy, resolver: Resolv
  * Members' searches carry the tenant clause (administrators search everything).
  */
 function constrainByTag(ctx: RequestContext, tag: TagTenancy, policy: PolicySnapshot): void {
-  const op = ctx.route!.row.op;
+  const row = ctx.route!.row;
   const tenant = ctx.tenant;
   if (ctx.decision?.effect !== 'allow' || tenant === undefined || ctx.graphql) return;
   const admin = ctx.decision.reasons.includes('platform-admin');
-  if (STAMPED_CREATES.has(op) && (!admin || policy.tenants.has(tenant))) stampTenantTag(ctx, tag, tenant);
-  if (CONSTRAINED_SEARCHES.has(op) && !admin) ctx.searchParams = constrainedSearchParams(ctx, tag, tenant);
+  if (row.createsRoot !== undefined && (!admin || policy.tenants.has(tenant))) stampTenantTag(ctx, tag, tenant);
+  if (row.search?.constrainable && !admin) ctx.searchParams = constrainedSearchParams(ctx, tag, tenant);
 }
 
 export function tagTenancy(key: string): TenancyMode {
@@ -88,7 +86,7 @@ export function tagTenancy(key: string): TenancyMode {
       return upstreamSet(createUpstream(mlflow), new Map(), { workspaceHeader: async () => undefined, canServe: async () => true });
     },
     // The workspace routes are about tenants themselves (answered from the policy: virtual-workspaces.ts).
-    binds: (row, admin) => (admin || row.op.startsWith('workspaces.') ? undefined : binding),
+    binds: (row, admin) => (admin || row.workspaceApi !== undefined ? undefined : binding),
     authorized(ctx, admin, resolver) {
       // An administrator moving an experiment between tenants: no cached tag may outlive the change.
       if (admin && tagKeysWritten(ctx).some((k) => isTenantKey(k, tag.key))) {

@@ -17,7 +17,7 @@ import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 import { everyMessage, isForwarded, requestNaming, sendBuilt, type ResourceIds } from '../harness/tenant-resources.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 import { BUILTIN_ROLES } from '../../src/policy/roles.ts';
 import { explain } from '../../src/policy/explain.ts';
 import { tenancyMode } from '../../src/tenancy/index.ts';

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from '../harness/paths.ts';
+import { routeOfOp, type Op } from '../../src/routes/mlflow/table.ts';
 
 const SRC = join(ROOT, 'src');
 
@@ -47,4 +48,23 @@ test('the tenancy mode is branched on only in src/tenancy/ and the configuration
   // Prose naming the option is not a branch.
   assert.ok(!MODE_BRANCHES.some((p) => p.test("'- **Tag mode** (`tenancy.mode: tag`; any MLflow')")));
   assert.deepEqual(offenders(MODE_BRANCHES, ['src/tenancy/', 'src/config/schema.ts', 'src/policy/config.ts']), []);
+});
+
+/** An operation id compared or matched by prefix: `row.op === '...'`, `op !== X`, `.op.startsWith(`. */
+const OP_COMPARISONS = [/(?:^|[^\w$])op\s*[=!]==?/, /[=!]==?\s*(?:\w+\.)*op\b(?!\w)/, /\.op\.(?:startsWith|endsWith|includes)\(/, /\bop\.startsWith\(/];
+
+test('a route operation id is compared only in the route table and its columns', () => {
+  for (const line of ["if (ctx.route!.row.op !== 'experiments.create') return;", "if (op === 'artifactsProxy.download') {", "!row.op.startsWith('workspaces.')", "MLFLOW_ROUTES.find((r) => r.op === input.op)"]) {
+    assert.ok(OP_COMPARISONS.some((p) => p.test(line)), `the scan recognises ${line}`);
+  }
+  assert.ok(!OP_COMPARISONS.some((p) => p.test('const lastFull = drop === segments.length - 1;')));
+  assert.deepEqual(offenders(OP_COMPARISONS, ['src/routes/mlflow/']), []);
+});
+
+test('an operation id the table does not list does not compile', () => {
+  const listed: Op = 'experiments.search';
+  // @ts-expect-error a misspelled operation id is not an Op (this line fails `npx tsc --noEmit -p .` once Op is a plain string)
+  const misspelled: Op = 'experiments.serch';
+  assert.equal(routeOfOp(listed)?.op, listed);
+  assert.equal(routeOfOp(misspelled), undefined);
 });

@@ -7,7 +7,6 @@ import { GatehouseError, permissionDenied } from '../../errors.ts';
 import { decide, hasResourceScopedBindings, isAdmin } from '../../policy/engine.ts';
 import type { Resolver } from '../../policy/resolve.ts';
 import type { OwnershipIndex } from '../../policy/ownership.ts';
-import { SEARCH_FILTERS } from '../../routes/mlflow/search-filter.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
 import type { RequestContext, Stage } from '../context.ts';
 import { graphqlReads } from '../../routes/mlflow/graphql.ts';
@@ -84,12 +83,12 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
         if (ctx.graphql) {
           // GraphQL: one request per field's REST twin (routes/mlflow/graphql.ts); all must allow.
           const requests = graphqlRequests(row, await graphqlReads(ctx.graphql, resolver, ctx.tenant), ctx.tenant, owned);
-          decision = bound && !requests.every((r) => bound.admits(r, true)) ? TAG_UNSUPPORTED : decideAll(policy, ctx.principal, requests);
+          decision = bound && !requests.every((r) => bound.admits(row, r, true)) ? TAG_UNSUPPORTED : decideAll(policy, ctx.principal, requests);
         } else {
           const named = await resolveNamed(ctx, resolver, needsResolution, bound !== undefined);
           const request = named && accessRequest(row, { tenant: ctx.tenant, named, workspace: ctx.resources.find((r) => r.kind === 'workspace')?.id, owned });
           // Tag mode: a call that names no root whose tenant tag could be checked is refused (src/tenancy/tag-rules.ts).
-          decision = !request || (bound && !bound.admits(request, false)) ? TAG_UNSUPPORTED : decide(policy, ctx.principal, request);
+          decision = !request || (bound && !bound.admits(row, request, false)) ? TAG_UNSUPPORTED : decide(policy, ctx.principal, request);
         }
       }
       ctx.decision = decision;
@@ -104,7 +103,7 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
         // A GraphQL document reads through its REST twins: what it needs is read access to what it reads.
         throw permissionDenied(row.op, ctx.graphql ? ['READ on what the query reads'] : needsOf(row, namedRefs(row, ctx.resources).map((n) => n.index)), decision.reasons, ctx.requestId);
       }
-      const spec = SEARCH_FILTERS[row.op];
+      const spec = row.search;
       if ((decision.filter || bound) && spec && !ctx.graphql) {
         // Allowed item by item: the forward stage pages through MLflow's results with this predicate.
         const principal = ctx.principal;
@@ -115,23 +114,9 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
           return anchors !== undefined && decide(policy, principal, resultRequest(row, spec.family, anchors, ctx.tenant, owned)).effect === 'allow';
         };
       }
-      checkArtifactLocation(ctx, policy);
+      // The route's own checks (routes/mlflow/checks/), once the call is allowed.
+      for (const check of row.checks ?? []) check.run({ json: ctx.json, admin });
       tenancy.authorized(ctx, admin, resolver);
     },
   };
-}
-
-/**
- * `experiments/create` takes a client-chosen `artifact_location` (`handlers._create_experiment`
- * checks only its scheme); it could point into another tenant's artifact tree, and MLflow
- * refuses that only with workspaces on. Gatehouse refuses it in every tenancy mode: only a
- * platform administrator may choose where an experiment's artifacts live.
- */
-function checkArtifactLocation(ctx: RequestContext, policy: PolicySnapshot): void {
-  if (ctx.route!.row.op !== 'experiments.create' || typeof ctx.json !== 'object' || ctx.json === null) return;
-  const body = ctx.json as Record<string, unknown>;
-  const location = body.artifact_location ?? body.artifactLocation;
-  if (location === undefined || location === null || location === '') return;
-  if (ctx.principal && isAdmin(policy, ctx.principal) !== undefined) return;
-  throw new GatehouseError('GATEHOUSE_AUTHZ_ARTIFACT_LOCATION', 'client-chosen artifact_location');
 }

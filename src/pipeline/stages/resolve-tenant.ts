@@ -23,7 +23,7 @@ export function resolveTenant(snapshot: () => PolicySnapshot, upstreams: Upstrea
       if (!principal || row.action === 'public' || row.action === 'deny' || row.tenancy === 'global') return;
       // The workspace API itself is not workspace-scoped: the MLflow client sends no header there
       // (`rest_utils._should_include_workspace_header`), and MLflow would refuse a missing one.
-      if (row.op.startsWith('workspaces.')) return;
+      if (row.workspaceApi !== undefined) return;
       const policy = snapshot();
       const requested = ctx.req.headers['x-mlflow-workspace'];
       const mine = tenantsOf(policy, principal);

@@ -10,42 +10,7 @@ import { GatehouseError } from '../../errors.ts';
 import { setMembers } from '../../lib/json-splice.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { parseAnswer, type Upstream } from '../../upstream/upstream.ts';
-import type { Anchors, Family } from '../../model/resource.ts';
-
-export interface SearchFilterSpec {
-  /** The array of results in MLflow's answer. */
-  readonly items: string;
-  readonly family: Family;
-  /** What the engine checks for one result. */
-  anchors(item: Record<string, unknown>): Anchors;
-  /** Where a result carries its own tags (tag mode reads the tenant tag there); absent: the parent's. */
-  tags?(item: Record<string, unknown>): unknown;
-  /** MLflow's default page size for this search (`mlflow/store/tracking/__init__.py`, `model_registry/__init__.py`). */
-  readonly defaultMaxResults: number;
-}
-
-const experiments: SearchFilterSpec = {
-  items: 'experiments',
-  family: 'experiment',
-  anchors: (e) => ({ experimentIds: [String(e.experiment_id)], experimentNames: [String(e.name)] }),
-  tags: (e) => e.tags,
-  defaultMaxResults: 1000,
-};
-const byName = (items: string, defaultMaxResults: number, ownTags: boolean): SearchFilterSpec => ({
-  items,
-  family: 'model',
-  anchors: (m) => ({ modelNames: [String(m.name)] }),
-  ...(ownTags && { tags: (m: Record<string, unknown>) => m.tags }),
-  defaultMaxResults,
-});
-
-export const SEARCH_FILTERS: Readonly<Record<string, SearchFilterSpec>> = {
-  'experiments.search': experiments,
-  'experiments.searchGet': experiments,
-  'registeredModels.search': byName('registered_models', 100, true),
-  // A version's own tags are not its model's: tag mode looks the model up.
-  'modelVersions.search': byName('model_versions', 10000, false),
-};
+import type { SearchFilterSpec } from './types.ts';
 
 const MAX_UPSTREAM_PAGES = 50;
 const MAX_PAGE_BYTES = 64 * 1024 * 1024;
