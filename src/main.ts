@@ -31,7 +31,7 @@ import { listServiceAccounts } from './store/tokens.ts';
 import { policyRepository } from './store/policy.ts';
 import { startDeclaredReloader } from './policy/declared-reload.ts';
 import { createResolver } from './policy/resolve.ts';
-import { forgetCreated } from './pipeline/forget-created.ts';
+import { createdRecorder } from './pipeline/created.ts';
 import { connectRedis } from './redis/client.ts';
 import { createRedisLimiter } from './redis/limiter.ts';
 import { startChangeBus, type Change } from './redis/notify.ts';
@@ -193,6 +193,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d, diff) => applyDeclared(services.deps, d, diff, (next) => policy.reloadDeclared(next)) })
     : undefined;
   const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, now, ...(tenancy.rootTenantTag !== undefined && { tagKey: tenancy.rootTenantTag }) });
+  const created = createdRecorder(resolver, ownership);
   const stages = buildStages({
     config,
     tenancy,
@@ -202,10 +203,11 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     policy: policy.snapshot,
     resolver,
     ownership,
+    created,
     audit: auditor,
     rateLimits,
   });
-  const observers: RequestObserver[] = [metrics.observer, auditor.observer, forgetCreated(resolver)];
+  const observers: RequestObserver[] = [metrics.observer, auditor.observer, created.observer];
   if (rateLimits) observers.push(rateLimits.observer);
   if (options.onRequest) observers.push({ onDone: options.onRequest });
   const runner = createRunner(stages, log, { logRequests: config.log.requests, observers });

@@ -25,6 +25,8 @@ import { authorize } from './stages/authorize.ts';
 import { checkSourceRoot } from './stages/check-source-root.ts';
 import { rewriteRequest } from './stages/rewrite-request.ts';
 import { forward } from './stages/forward.ts';
+import { filterResponse } from './stages/filter-response.ts';
+import type { CreatedRecorder } from './created.ts';
 import { auditPending, type PendingAudit } from './stages/audit-pending.ts';
 import { rateLimitClient, rateLimitPrincipal } from './stages/rate-limit.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
@@ -39,6 +41,8 @@ export interface PipelineDeps {
   readonly policy: () => PolicySnapshot;
   readonly resolver: Resolver;
   readonly ownership: OwnershipIndex;
+  /** Records what calls created (src/pipeline/created.ts). */
+  readonly created: CreatedRecorder;
   /** The audit trail's durable pre-forward record (audit.mode required). */
   readonly audit?: PendingAudit;
   /** Rate limits (src/ratelimit/); absent when `rateLimits.enabled` is false. */
@@ -72,16 +76,11 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     checkSourceRoot(deps.policy, deps.resolver),
     rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tenancy: deps.tenancy, policy: deps.policy }),
     auditPending(deps.audit),
-    forward(
-      deps.upstreams,
-      (ctx) => ({
-        visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
-        async created(kind, resource) {
-          deps.resolver.created(kind, resource);
-          if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
-        },
-      }),
-      deps.tenancy.presentsWorkspaces ? { visible: (ctx) => visibleTenantsOf(deps.policy(), ctx.principal) } : undefined,
-    ),
+    forward(deps.upstreams, deps.tenancy.presentsWorkspaces ? { visible: (ctx) => visibleTenantsOf(deps.policy(), ctx.principal) } : undefined),
+    filterResponse(deps.upstreams, {
+      visibleTenants: (ctx) => (ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined),
+      created: deps.created,
+      presentsWorkspaces: deps.tenancy.presentsWorkspaces,
+    }),
   ];
 }

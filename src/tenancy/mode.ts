@@ -6,7 +6,7 @@
  */
 import type { AccessRequest } from '../model/access.ts';
 import type { Anchors } from '../model/resource.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import type { Matched, Authorized } from '../pipeline/context.ts';
 import type { Resolver } from '../policy/resolve.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RouteRow } from '../routes/mlflow/table.ts';
@@ -36,7 +36,7 @@ export interface TenantUpstream {
  */
 export interface ResourceBinding {
   /** Refuses a request that would write what binds resources to tenants (the tenant tag). */
-  refuseWrites(ctx: RequestContext): void;
+  refuseWrites(ctx: Matched): void;
   /** Whether the engine's input names what the binding can check (a call naming no tagged root is refused). */
   admits(row: RouteSpec, request: AccessRequest, graphql: boolean): boolean;
   /** The anchors of one search result, with its root's tenant; undefined: not shown. */
@@ -68,7 +68,7 @@ export interface TenancyMode {
   /** The mode's binding of a call of `row` (undefined: the engine's decision is all). */
   binds(row: RouteRow, admin: boolean): ResourceBinding | undefined;
   /** After a call is authorized: what the mode must forget or prepare (tag mode: cached tags an administrator rewrites). */
-  authorized(ctx: RequestContext, admin: boolean, resolver: Resolver): void;
+  authorized(ctx: Matched, admin: boolean, resolver: Resolver): void;
   /** The rewrite stage: the tenant constraint a forwarded call carries beyond the workspace header (tag mode: stamp, search clause). */
-  constrainRequest(ctx: RequestContext, policy: PolicySnapshot): void;
+  constrainRequest(ctx: Authorized, policy: PolicySnapshot): void;
 }

@@ -14,7 +14,7 @@
  */
 import { GatehouseError } from '../errors.ts';
 import { appendToArrayMember } from '../lib/json-splice.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import type { RequestContext, Canonical } from '../pipeline/context.ts';
 import { constrainFilter } from '../routes/mlflow/filter-grammar.ts';
 import type { RouteSpec } from '../routes/mlflow/types.ts';
 import type { AccessRequest } from '../model/access.ts';
@@ -110,10 +110,10 @@ export function stampTenantTag(ctx: RequestContext, tag: TagTenancy, tenant: str
 }
 
 /** The search parameters to send instead of the caller's: its filter with the tenant clause added. */
-export function constrainedSearchParams(ctx: RequestContext, tag: TagTenancy, tenant: string): Record<string, unknown> {
+export function constrainedSearchParams(ctx: Canonical, tag: TagTenancy, tenant: string): Record<string, unknown> {
   let filter: unknown;
   if (ctx.req.method === 'GET') {
-    const values = ctx.target!.query.get('filter') ?? [];
+    const values = ctx.target.query.get('filter') ?? [];
     filter = values[0];
   } else {
     filter = (ctx.json as Record<string, unknown> | undefined)?.filter;

@@ -6,7 +6,7 @@
  */
 import { GatehouseError } from '../errors.ts';
 import type { Anchors } from '../model/resource.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import type { Authorized } from '../pipeline/context.ts';
 import { tagValue, type Resolver } from '../policy/resolve.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { SearchFilterSpec } from '../routes/mlflow/types.ts';
@@ -58,8 +58,8 @@ function tenantAnchors(spec: SearchFilterSpec, tag: TagTenancy, resolver: Resolv
  * administrators when it is a declared tenant and they did not choose the tag themselves.
  * Members' searches carry the tenant clause (administrators search everything).
  */
-function constrainByTag(ctx: RequestContext, tag: TagTenancy, policy: PolicySnapshot): void {
-  const row = ctx.route!.row;
+function constrainByTag(ctx: Authorized, tag: TagTenancy, policy: PolicySnapshot): void {
+  const row = ctx.route.row;
   const tenant = ctx.tenant;
   if (ctx.decision?.effect !== 'allow' || tenant === undefined || ctx.graphql) return;
   const admin = ctx.decision.reasons.includes('platform-admin');

@@ -68,3 +68,9 @@ test('an operation id the table does not list does not compile', () => {
   assert.equal(routeOfOp(listed)?.op, listed);
   assert.equal(routeOfOp(misspelled), undefined);
 });
+
+test('stages read the request context through typed phases: no non-null assertion on it in src/', () => {
+  const ASSERTED = [/\bctx\.[A-Za-z]+(?:\.[A-Za-z]+)*!/];
+  assert.ok(ASSERTED.some((p) => p.test('const row = ctx.route!.row;')) && ASSERTED.some((p) => p.test('method: ctx.req.method!,')));
+  assert.deepEqual(offenders(ASSERTED, []), []);
+});

@@ -13,13 +13,14 @@ import { loginRedirect } from '../../web/next.ts';
 /** "Unavailable" reasons of providers whose lookup is the gateway's own store (users, API tokens, sessions). */
 const STORE_REASONS = new Set(['store-unavailable', 'session-store-unavailable']);
 
-export function authenticate(providers: readonly IdentityProvider[], options: { loginRedirect?: boolean } = {}): Stage {
+export function authenticate(providers: readonly IdentityProvider[], options: { loginRedirect?: boolean } = {}): Stage<'matched'> {
   const challenges = providers.flatMap((p) => (p.challenge ? [p.challenge] : []));
   const challengeHeaders = challenges.length > 0 ? { 'www-authenticate': challenges.join(', ') } : undefined;
   return {
     name: 'authenticate',
+    needs: 'matched',
     async run(ctx) {
-      if (ctx.route!.row.action === 'public') return;
+      if (ctx.route.row.action === 'public') return;
       let unknown: string | undefined;
       for (const provider of providers) {
         const result = await provider.authenticate(ctx.req);

@@ -8,7 +8,7 @@ import { decide, hasResourceScopedBindings, isAdmin } from '../../policy/engine.
 import type { Resolver } from '../../policy/resolve.ts';
 import type { OwnershipIndex } from '../../policy/ownership.ts';
 import type { PolicySnapshot } from '../../policy/snapshot.ts';
-import type { RequestContext, Stage } from '../context.ts';
+import type { RequestContext, Stage, Matched } from '../context.ts';
 import { graphqlReads } from '../../routes/mlflow/graphql.ts';
 import type { TenancyMode } from '../../tenancy/mode.ts';
 import type { AccessRequest } from '../../model/access.ts';
@@ -25,9 +25,9 @@ export type AuthorizationMode = 'policy' | 'dev-allow-all';
  * as not existing. Undefined for a call the tenancy binds (tag mode) when a ref cannot be traced
  * to a tagged root: such a resource is never guessed at (fail closed).
  */
-async function resolveNamed(ctx: RequestContext, resolver: Resolver, resolveAll: boolean, bound: boolean): Promise<NamedRef[] | undefined> {
+async function resolveNamed(ctx: Matched, resolver: Resolver, resolveAll: boolean, bound: boolean): Promise<NamedRef[] | undefined> {
   const named: NamedRef[] = [];
-  const row = ctx.route!.row;
+  const row = ctx.route.row;
   // Only a call that needs a level is checked on what it names (access-request.ts checksOf).
   if (!isResourceAction(row.action)) return named;
   for (const { index, ref, ids: sent } of namedRefs(row, ctx.resources)) {
@@ -63,12 +63,14 @@ export interface AuthorizeOptions {
   readonly tenancy: TenancyMode;
 }
 
-export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnapshot, resolver: Resolver, ownership: OwnershipIndex): Stage {
+export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnapshot, resolver: Resolver, ownership: OwnershipIndex): Stage<'matched'> {
   const { mode, tenancy } = options;
   return {
     name: 'authorize',
+    needs: 'matched',
+    gives: 'authorized',
     async run(ctx) {
-      const row = ctx.route!.row;
+      const row = ctx.route.row;
       const policy = snapshot();
       const admin = ctx.principal !== undefined && isAdmin(policy, ctx.principal) !== undefined;
       // What the tenancy binds the call to beyond the engine (tag mode: a member's tenant tag).

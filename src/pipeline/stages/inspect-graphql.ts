@@ -6,11 +6,12 @@
 import { graphqlResourceIds, inspectGraphql, type GraphqlLimits } from '../../routes/mlflow/graphql.ts';
 import type { Stage } from '../context.ts';
 
-export function inspectGraphqlStage(limits: GraphqlLimits): Stage {
+export function inspectGraphqlStage(limits: GraphqlLimits): Stage<'matched'> {
   return {
     name: 'inspect-graphql',
+    needs: 'matched',
     run(ctx) {
-      if (!ctx.route!.row.graphql || !ctx.principal) return;
+      if (!ctx.route.row.graphql || !ctx.principal) return;
       const inspection = inspectGraphql(ctx.json, limits);
       ctx.graphql = inspection;
       ctx.resources = [...ctx.resources, ...graphqlResourceIds(inspection)];

@@ -19,13 +19,15 @@ export interface RewriteOptions {
   readonly policy: () => PolicySnapshot;
 }
 
-export function rewriteRequest(upstreams: Upstreams, options: RewriteOptions): Stage {
+export function rewriteRequest(upstreams: Upstreams, options: RewriteOptions): Stage<'authorized'> {
   const consumedHeaders = options.consumedHeaders ?? [];
   return {
     name: 'rewrite-request',
+    needs: 'authorized',
+    gives: 'rewritten',
     async run(ctx) {
       options.tenancy.constrainRequest(ctx, options.policy());
-      const headers = upstreamRequestHeaders(ctx.req.headers, requestHeadersFor(ctx.route!.row), consumedHeaders, ctx);
+      const headers = upstreamRequestHeaders(ctx.req.headers, requestHeadersFor(ctx.route.row), consumedHeaders, ctx);
       headers['x-request-id'] = ctx.requestId;
       headers['x-forwarded-for'] = ctx.peer;
       headers['x-forwarded-proto'] = 'encrypted' in ctx.req.socket ? 'https' : 'http';
