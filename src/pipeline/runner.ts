@@ -70,6 +70,8 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
       }
       try {
         for (const stage of stages) {
+          // The answer is complete (forwarded, or answered by the gateway): no later stage has anything to add to it.
+          if (res.writableEnded) break;
           // A client that left is not served further: nothing more is looked up or forwarded for it.
           if (res.destroyed) throw new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `before ${stage.name}`);
           // A stage runs only in its phase: a table that put it earlier fails closed, never runs it on missing facts.

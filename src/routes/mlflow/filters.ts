@@ -33,19 +33,16 @@ export const EXPERIMENTS_SEARCH: SearchFilterSpec = {
   constrainable: true,
 };
 
-export const REGISTERED_MODELS_SEARCH: SearchFilterSpec = {
-  items: 'registered_models',
+/** A search of registered models or their versions: each result names its model. */
+const byModelName = (items: string, defaultMaxResults: number, more: Pick<SearchFilterSpec, 'tags' | 'constrainable'> = {}): SearchFilterSpec => ({
+  items,
   family: 'model',
   anchors: (m) => ({ modelNames: [String(m.name)] }),
-  tags: (m) => m.tags,
-  defaultMaxResults: 100,
-  constrainable: true,
-};
+  defaultMaxResults,
+  ...more,
+});
+
+export const REGISTERED_MODELS_SEARCH = byModelName('registered_models', 100, { tags: (m) => m.tags, constrainable: true });
 
 /** A version's own tags are not its model's: tag mode looks the model up. */
-export const MODEL_VERSIONS_SEARCH: SearchFilterSpec = {
-  items: 'model_versions',
-  family: 'model',
-  anchors: (m) => ({ modelNames: [String(m.name)] }),
-  defaultMaxResults: 10000,
-};
+export const MODEL_VERSIONS_SEARCH = byModelName('model_versions', 10000);
