@@ -20,10 +20,10 @@ import { createInternalServer } from './metrics/internal-server.ts';
 import { buildStages } from './pipeline/stages.ts';
 import { compileRoutes } from './routes/mlflow/match.ts';
 import { MLFLOW_ROUTES } from './routes/mlflow/table.ts';
-import type { RouteRow } from './routes/mlflow/types.ts';
+import type { RouteRow } from './routes/mlflow/table.ts';
 import { createGatehouseServer, type GatehouseServer } from './server/gatehouse.ts';
 import { openStore, type Store } from './store/store.ts';
-import { createUpstreams } from './upstream/upstreams.ts';
+import { tenancyMode } from './tenancy/index.ts';
 import { createOwnershipIndex } from './policy/ownership.ts';
 import { ownershipRepository } from './store/ownership.ts';
 import { createPolicyService, mergeSources, type PolicyService } from './policy/service.ts';
@@ -32,7 +32,7 @@ import { listServiceAccounts } from './store/tokens.ts';
 import { policyRepository } from './store/policy.ts';
 import { startDeclaredReloader } from './policy/declared-reload.ts';
 import { createResolver } from './policy/resolve.ts';
-import { forgetCreated } from './pipeline/forget-created.ts';
+import { createdRecorder } from './pipeline/created.ts';
 import { connectRedis } from './redis/client.ts';
 import { createRedisLimiter } from './redis/limiter.ts';
 import { startChangeBus, type Change } from './redis/notify.ts';
@@ -119,7 +119,8 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now, metrics })),
     sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log, localProviders: localAccountProviders(config.auth.providers) }),
   ].map((p) => linkingProvider(p, { store, log, linking: linkModes(config.auth) }));
-  const upstreams = createUpstreams(config);
+  const tenancy = tenancyMode(config.tenancy);
+  const upstreams = tenancy.upstreams(config.mlflow, config.tenants);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
   // A user changed elsewhere (another replica, the CLI) is forgotten at once when Redis announces it;
   // without Redis, local providers re-confirm what they remember once the store's users version moves.
@@ -168,7 +169,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
       for (const p of announcing) p.forgetUser?.(name);
     },
     providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth) },
-    workspaces: config.tenancy.mode === 'workspace' ? mlflowWorkspaces(() => upstreams) : undefined,
+    workspaces: tenancy.tenantsAreWorkspaces ? mlflowWorkspaces(() => upstreams) : undefined,
     now,
     userAgentMaxLength: config.audit.userAgentMaxLength,
   });
@@ -192,19 +193,22 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
   const declaredReloader = options.configFile
     ? startDeclaredReloader({ file: options.configFile, initial: config, env, log, sighup: true, apply: (d, diff) => applyDeclared(services.deps, d, diff, (next) => policy.reloadDeclared(next)) })
     : undefined;
-  const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, now, ...(config.tenancy.mode === 'tag' && { tagKey: config.tenancy.tagKey }) });
+  const resolver = createResolver(upstreams, { ttlMs: 30_000, maxEntries: 100_000, metrics, now, ...(tenancy.rootTenantTag !== undefined && { tagKey: tenancy.rootTenantTag }) });
+  const created = createdRecorder(resolver, ownership);
   const stages = buildStages({
     config,
+    tenancy,
     routes: compileRoutes(options.routes ?? MLFLOW_ROUTES),
     providers,
     upstreams,
     policy: policy.snapshot,
     resolver,
     ownership,
+    created,
     audit: auditor,
     rateLimits,
   });
-  const observers: RequestObserver[] = [metrics.observer, auditor.observer, forgetCreated(resolver)];
+  const observers: RequestObserver[] = [metrics.observer, auditor.observer, created.observer];
   if (rateLimits) observers.push(rateLimits.observer);
   if (options.onRequest) observers.push({ onDone: options.onRequest });
   const runner = createRunner(stages, log, { logRequests: config.log.requests, observers });

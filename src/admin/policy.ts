@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { bindingsFor, groupsOf, isAdmin, tenantsOf } from '../policy/engine.ts';
 import { explain } from '../policy/explain.ts';
+import { tenancyMode } from '../tenancy/index.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import type { AdminDeps } from './deps.ts';
 import { invalid, route, type RouteSpec } from './http.ts';
@@ -36,7 +37,7 @@ export function policyRoutes(deps: AdminDeps): RouteSpec[] {
       response: z.object({ effect: z.enum(['allow', 'deny']), reasons: z.array(z.string()), matchedBindings: z.array(z.string()), bindings: z.array(z.unknown()) }),
       handler: async ({ body }) => {
         const admin = body.admin ?? (body.serviceAccount ? false : ((await deps.store.findUserByName(body.principal))?.admin ?? false));
-        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) }, { tag: deps.config.tenancy.mode === 'tag' });
+        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) }, tenancyMode(deps.config.tenancy));
         if (!result) throw invalid('op', `unknown operation ${body.op} (see docs/routes.md)`);
         return { ...result, reasonText: Object.fromEntries(result.reasons.map((r) => [r, REASONS[r]])) };
       },

@@ -4,9 +4,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { migrateStore } from '../store/store.ts';
-import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
+import { MLFLOW_ROUTES, routeOfOp } from '../routes/mlflow/table.ts';
+import { describedRow } from '../routes/mlflow/docs.ts';
 import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/expand.ts';
 import { explain } from '../policy/explain.ts';
+import { tenancyMode } from '../tenancy/index.ts';
 import { assertedLocalName } from '../identity/providers.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
@@ -99,7 +101,7 @@ export const commands: Record<string, Command> = {
     usage: 'gatehouse routes list [--json]',
     needsConfig: false,
     async run({ values }) {
-      if (values.json) out(JSON.stringify(MLFLOW_ROUTES, null, 2));
+      if (values.json) out(JSON.stringify(MLFLOW_ROUTES.map(describedRow), null, 2));
       else for (const r of MLFLOW_ROUTES) out(`${r.method.padEnd(6)} ${(r.version ? `/{api,ajax-api}/${r.version}.0` : '') + r.path}  ${r.op}  ${r.action}`);
       return 0;
     },
@@ -178,7 +180,7 @@ export const commands: Record<string, Command> = {
         err('--principal and --op are required');
         return 2;
       }
-      if (!MLFLOW_ROUTES.some((r) => r.op === op)) {
+      if (routeOfOp(op) === undefined) {
         err(`unknown operation ${op} (see gatehouse routes list)`);
         return 2;
       }
@@ -198,7 +200,7 @@ export const commands: Record<string, Command> = {
         experimentId: values['experiment-id'] as string | undefined,
         experimentName: values['experiment-name'] as string | undefined,
         model: values.model as string | undefined,
-      }, { tag: config!.tenancy.mode === 'tag' })!;
+      }, tenancyMode(config!.tenancy))!;
       const { tenant, tenants: mine, bindings } = decision;
       if (values.json) out(JSON.stringify(decision, null, 2));
       else {

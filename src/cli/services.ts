@@ -26,7 +26,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';
-import { createUpstreams, type Upstreams } from '../upstream/upstreams.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
+import { createUpstreams, tenancyMode } from '../tenancy/index.ts';
 import type { CommandInput } from './command.ts';
 
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -50,7 +51,7 @@ export function cliServices(config: Readonly<Config>, configFile: string | undef
     principalChanged: (name) => announce({ kind: 'user', name }),
     providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth) },
     // MLflow is reached only by commands that need it (tenants): the others open no connection.
-    workspaces: config.tenancy.mode === 'workspace' ? mlflowWorkspaces(() => (upstreams ??= createUpstreams(config))) : undefined,
+    workspaces: tenancyMode(config.tenancy).tenantsAreWorkspaces ? mlflowWorkspaces(() => (upstreams ??= createUpstreams(config))) : undefined,
     now: Date.now,
     userAgentMaxLength: config.audit.userAgentMaxLength,
   });

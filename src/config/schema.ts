@@ -8,6 +8,7 @@ import { providerIdProblems, providerSchema } from '../identity/providers.ts';
 import { devHeadersProblems } from '../identity/dev-headers.ts';
 import { policySchemaFields } from '../policy/config.ts';
 import { referenceProblems } from '../policy/snapshot.ts';
+import { tenancyMode } from '../tenancy/index.ts';
 import { auditSchema } from '../audit/schema.ts';
 import { rateLimitsSchema } from '../ratelimit/schema.ts';
 import { browserSchema } from '../web/config.ts';
@@ -163,6 +164,7 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of tenancyMode(c.tenancy).tenantProblems(c.tenants)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc, c.auth.browser.saml)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.auth.providers.forEach((p, i) => {

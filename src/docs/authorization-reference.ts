@@ -5,7 +5,7 @@
 import { decide } from '../policy/engine.ts';
 import { buildSnapshot } from '../policy/snapshot.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { RouteRow } from '../routes/mlflow/table.ts';
 import { concretePaths } from '../routes/mlflow/expand.ts';
 import { REASONS } from '../model/decision.ts';
 import type { Principal } from '../model/principal.ts';
@@ -85,7 +85,7 @@ export function renderAuthorizationMarkdown(rows: readonly RouteRow[]): string {
     '  `workspaces_enabled: true` and serves the workspace list and get routes from the policy (the caller\'s tenants, all',
     '  of them for administrators), so `MLFLOW_WORKSPACE` and the UI\'s workspace picker choose the tenant; creating,',
     '  changing or deleting a workspace there is refused (tenants live in Gatehouse: admin API, CLI, configuration).',
-    '- **Tag mode** (`tenancy.mode: tag`; any MLflow, with or without workspaces; src/policy/tag-tenancy.ts): an experiment or',
+    '- **Tag mode** (`tenancy.mode: tag`; any MLflow, with or without workspaces; src/tenancy/tag.ts): an experiment or',
     '  registered model (prompts included) belongs to the tenant its tag `tenancy.tagKey` (default `gatehouse.tenant`) names.',
     '  For principals who are not platform administrators:',
     '  - `experiments/create` and `registered-models/create` get the tag of the caller\'s tenant added to their body,',

@@ -110,8 +110,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
         const decision = ctx.decision?.effect ?? 'none';
         counter('requests').inc({ operation, decision, status_class: `${Math.floor(status / 100)}xx` });
         histogram('requestDuration').observe({ operation }, durationMs / 1000);
+        // MLflow answering and the answer sent: forward, plus filter-response where the gateway reads the answer (or pages a search).
         const forwardMs = ctx.stageMs.forward;
-        if (forwardMs !== undefined) histogram('upstreamDuration').observe({ operation }, forwardMs / 1000);
+        if (forwardMs !== undefined) histogram('upstreamDuration').observe({ operation }, (forwardMs + (ctx.stageMs['filter-response'] ?? 0)) / 1000);
         const decideMs = ctx.stageMs.authorize;
         if (decideMs !== undefined) histogram('decisionDuration').observe({ decision }, decideMs / 1000);
         authFailure(ctx);

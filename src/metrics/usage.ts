@@ -1,30 +1,9 @@
-/** Which usage counter a finished request adds to, if any: the operations a platform team trends. */
+/** Which usage counter a finished request adds to, if any: the row's `usage` column (src/routes/mlflow/types.ts). */
 import type { RequestContext } from '../pipeline/context.ts';
 import type { MetricKey } from './definitions.ts';
 
-const CREATED: Readonly<Record<string, MetricKey>> = {
-  'runs.create': 'usageRunsCreated',
-  'experiments.create': 'usageExperimentsCreated',
-  'registeredModels.create': 'usageModelsRegistered',
-  'modelVersions.create': 'usageModelVersionsCreated',
-  'modelVersions.getArtifact': 'usageModelArtifactsDownloaded',
-  'loggedModels.getArtifactFile': 'usageModelArtifactsDownloaded',
-};
-
-/**
- * MLflow 3 stores a logged model's files under `<experiment>/models/<model id>/artifacts/`
- * (`mlflow/store/tracking/sqlalchemy_store.py` create_logged_model); the client downloads them
- * through the artifact proxy.
- */
-const MODEL_ARTIFACT = /(^|\/)models\/m-[0-9a-f]+\/artifacts(\/|$)/;
-
 export function usageOf(ctx: RequestContext, status: number): MetricKey | undefined {
-  if (status < 200 || status >= 300 || ctx.errorCode) return undefined;
-  const op = ctx.route?.row.op;
-  if (op === undefined) return undefined;
-  if (op === 'artifactsProxy.download') {
-    const path = ctx.route!.params.artifact_path ?? '';
-    return MODEL_ARTIFACT.test(path) ? 'usageModelArtifactsDownloaded' : undefined;
-  }
-  return CREATED[op];
+  if (status < 200 || status >= 300 || ctx.errorCode || ctx.route === undefined) return undefined;
+  const usage = ctx.route.row.usage;
+  return typeof usage === 'function' ? usage(ctx.route.params) : usage;
 }

@@ -22,6 +22,8 @@ export interface AccessRequest {
   readonly checks: readonly Check[];
   /** For workspace get/list: the workspace asked about. */
   readonly workspace?: string | undefined;
+  /** A call of MLflow's workspace API (src/routes/mlflow/types.ts `workspaceApi`): members may list theirs and get one. */
+  readonly workspaceApi?: 'list' | 'get' | 'manage';
   /** What the principal created (src/policy/ownership.ts): MANAGE there. */
   readonly owned?: readonly Scope[];
   /** The gateway can filter this search's results item by item (src/routes/mlflow/search-filter.ts). */

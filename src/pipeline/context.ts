@@ -1,6 +1,11 @@
 /**
  * What one request carries through the pipeline. Stages read and fill it in order
  * (see `stages.ts`); the runner owns timing, logging and turning errors into responses.
+ *
+ * `RequestContext` is the record observers (audit, metrics) read once the request ended: every
+ * fact a stage may not have reached is optional there. A stage instead runs in a phase that says
+ * what is known by then (canonical → matched → authorized → rewritten, each adding what its
+ * stage established); the runner checks the phase before it runs the stage (`reached`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CanonicalTarget } from '../lib/target.ts';
@@ -19,6 +24,8 @@ export interface RequestContext {
   readonly startedAt: bigint;
   /** Address of the TCP peer. */
   readonly peer: string;
+  /** The request method (node:http sets it on every request a server receives). */
+  readonly method: string;
   requestId: string;
   target?: CanonicalTarget;
   route?: RouteMatch;
@@ -47,6 +54,8 @@ export interface RequestContext {
   droppedHeaders?: Record<string, number>;
   /** MLflow's original error answer when its internals were withheld from the client (src/upstream/error-hygiene.ts); audit only. */
   withheldError?: string;
+  /** An answer of MLflow the filter-response stage reads before the client sees it (forward buffers it; stages/filter-response.ts). */
+  answer?: BufferedAnswer;
   /** Upstream status once the response started. */
   upstreamStatus?: number;
   /** The client closed the connection before the answer was complete: while sending or waiting (`request`) or while receiving it (`response`). Set by the runner. */
@@ -60,8 +69,63 @@ export interface RequestContext {
   readonly stageMs: Record<string, number>;
 }
 
-/** A pipeline stage: one check or transformation. Throws GatehouseError to end the request. */
-export interface Stage {
+/** MLflow's answer, read whole (bounded) instead of streamed. */
+export interface BufferedAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Buffer;
+}
+
+/** The target is canonical (canonicalize). */
+export interface Canonical extends RequestContext {
+  readonly target: CanonicalTarget;
+}
+
+/** The route is known (match-route); authentication, tenant, body and resources follow. */
+export interface Matched extends Canonical {
+  readonly route: RouteMatch;
+}
+
+/** The engine decided (authorize); an error ended the request otherwise. */
+export interface Authorized extends Matched {
+  readonly decision: Decision;
+}
+
+/** What MLflow receives is built (rewrite-request). */
+export interface Rewritten extends Authorized {
+  readonly upstreamHeaders: Record<string, string | string[]>;
+}
+
+export interface Phases {
+  readonly arrived: RequestContext;
+  readonly canonical: Canonical;
+  readonly matched: Matched;
+  readonly authorized: Authorized;
+  readonly rewritten: Rewritten;
+}
+
+export type Phase = keyof Phases;
+
+/** The phases in the order a request goes through them. */
+export const PHASES: readonly Phase[] = ['arrived', 'canonical', 'matched', 'authorized', 'rewritten'];
+
+/** Whether the request reached `phase`: the facts that phase promises are there. */
+export const reached: { readonly [P in Phase]: (ctx: RequestContext) => ctx is Phases[P] } = {
+  arrived: (ctx): ctx is RequestContext => true,
+  canonical: (ctx): ctx is Canonical => ctx.target !== undefined,
+  matched: (ctx): ctx is Matched => ctx.target !== undefined && ctx.route !== undefined,
+  authorized: (ctx): ctx is Authorized => ctx.target !== undefined && ctx.route !== undefined && ctx.decision !== undefined,
+  rewritten: (ctx): ctx is Rewritten => ctx.target !== undefined && ctx.route !== undefined && ctx.decision !== undefined && ctx.upstreamHeaders !== undefined,
+};
+
+/**
+ * A pipeline stage: one check or transformation, run in the phase it `needs` (the runner
+ * refuses to run it earlier). Throws GatehouseError to end the request.
+ */
+export interface Stage<P extends Phase = Phase> {
   readonly name: string;
-  run(ctx: RequestContext): void | Promise<void>;
+  readonly needs: P;
+  /** The phase the request is in once this stage ran (canonicalize gives `canonical`, ...). */
+  readonly gives?: Phase;
+  run(ctx: Phases[P]): void | Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, GatehouseError, mlflowErrorBody, toGatehouseError } from '../errors.ts';
 import { cutOf } from '../lib/connection-cuts.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { RequestContext, Stage } from './context.ts';
+import { PHASES, reached, type RequestContext, type Stage } from './context.ts';
 
 export interface RequestEvent {
   readonly ctx: RequestContext;
@@ -29,7 +29,21 @@ export interface Runner {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
+/**
+ * Each stage must come after the stages that give its phase: a table that does not is a
+ * programming error, refused when the runner is built (the per-request check still fails
+ * closed if a stage does not deliver the phase it claims).
+ */
+function checkPhases(stages: readonly Stage[]): void {
+  let phase = 0;
+  for (const stage of stages) {
+    if (PHASES.indexOf(stage.needs) > phase) throw new TypeError(`pipeline stage ${stage.name} needs phase ${stage.needs}; the stages before it give ${PHASES[phase]}`);
+    if (stage.gives !== undefined) phase = Math.max(phase, PHASES.indexOf(stage.gives));
+  }
+}
+
 export function createRunner(stages: readonly Stage[], log: Logger, options: { logRequests: boolean; observers?: readonly RequestObserver[] }): Runner {
+  checkPhases(stages);
   const observers = options.observers ?? [];
   // Plain loops, no closure per request: this runs twice for every request (docs/performance.md).
   const starting = observers.filter((o) => o.onStart);
@@ -42,6 +56,7 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
         res,
         startedAt: process.hrtime.bigint(),
         peer: req.socket.remoteAddress ?? '',
+        method: req.method ?? '',
         requestId: '',
         resources: [],
         stageMs: {},
@@ -55,16 +70,13 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
       }
       try {
         for (const stage of stages) {
+          // The answer is complete (forwarded, or answered by the gateway): no later stage has anything to add to it.
+          if (res.writableEnded) break;
           // A client that left is not served further: nothing more is looked up or forwarded for it.
           if (res.destroyed) throw new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `before ${stage.name}`);
-          // performance.now(): a double, where hrtime.bigint() allocates two BigInts per stage.
-          const begin = performance.now();
-          try {
-            const pending = stage.run(ctx);
-            if (pending) await pending;
-          } finally {
-            ctx.stageMs[stage.name] = performance.now() - begin;
-          }
+          // A stage runs only in its phase: a table that put it earlier fails closed, never runs it on missing facts.
+          if (!reached[stage.needs](ctx)) throw new GatehouseError('GATEHOUSE_INTERNAL_ERROR', `${stage.name} before phase ${stage.needs}`);
+          await timed(stage, ctx);
         }
       } catch (err) {
         respondWithError(ctx, clientLeft(ctx) ? aborted(ctx, err) : toGatehouseError(err), log);
@@ -101,6 +113,21 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
       }
     },
   };
+}
+
+/**
+ * Runs one stage and records its duration in `ctx.stageMs` (metrics read it): the one place
+ * per-stage timing happens, where tracing spans belong.
+ */
+async function timed(stage: Stage, ctx: RequestContext): Promise<void> {
+  // performance.now(): a double, where hrtime.bigint() allocates two BigInts per stage.
+  const begin = performance.now();
+  try {
+    const pending = stage.run(ctx);
+    if (pending) await pending;
+  } finally {
+    ctx.stageMs[stage.name] = performance.now() - begin;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import type { OwnershipIndex } from '../policy/ownership.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RouteMatcher } from '../routes/mlflow/match.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
+import type { TenancyMode } from '../tenancy/mode.ts';
 import type { RequestContext, Stage } from './context.ts';
 import { assignRequestId } from './stages/assign-request-id.ts';
 import { canonicalize } from './stages/canonicalize.ts';
@@ -24,6 +25,8 @@ import { authorize } from './stages/authorize.ts';
 import { checkSourceRoot } from './stages/check-source-root.ts';
 import { rewriteRequest } from './stages/rewrite-request.ts';
 import { forward } from './stages/forward.ts';
+import { filterResponse } from './stages/filter-response.ts';
+import type { CreatedRecorder } from './created.ts';
 import { auditPending, type PendingAudit } from './stages/audit-pending.ts';
 import { rateLimitClient, rateLimitPrincipal } from './stages/rate-limit.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
@@ -33,9 +36,13 @@ export interface PipelineDeps {
   readonly routes: RouteMatcher;
   readonly providers: readonly IdentityProvider[];
   readonly upstreams: Upstreams;
+  /** The tenancy mode (src/tenancy/), built from `config.tenancy`. */
+  readonly tenancy: TenancyMode;
   readonly policy: () => PolicySnapshot;
   readonly resolver: Resolver;
   readonly ownership: OwnershipIndex;
+  /** Records what calls created (src/pipeline/created.ts). */
+  readonly created: CreatedRecorder;
   /** The audit trail's durable pre-forward record (audit.mode required). */
   readonly audit?: PendingAudit;
   /** Rate limits (src/ratelimit/); absent when `rateLimits.enabled` is false. */
@@ -50,7 +57,6 @@ function visibleTenantsOf(policy: PolicySnapshot, principal: RequestContext['pri
 
 export function buildStages(deps: PipelineDeps): readonly Stage[] {
   const { config } = deps;
-  const tag = config.tenancy.mode === 'tag' ? { key: config.tenancy.tagKey } : undefined;
   return [
     assignRequestId(config.server.trustedProxies),
     canonicalize,
@@ -65,21 +71,16 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     readBody({ maxBytes: config.server.maxJsonBodyBytes, maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements, timeoutMs: config.server.jsonBodyTimeoutMs }),
     extractResource,
     inspectGraphqlStage(config.server.graphql),
-    authorize({ mode: config.authorization.mode, tag }, deps.policy, deps.resolver, deps.ownership),
+    authorize({ mode: config.authorization.mode, tenancy: deps.tenancy }, deps.policy, deps.resolver, deps.ownership),
     // After authorize: the run or logged model whose root it looks up is one the caller may read.
     checkSourceRoot(deps.policy, deps.resolver),
-    rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tag, policy: deps.policy }),
+    rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tenancy: deps.tenancy, policy: deps.policy }),
     auditPending(deps.audit),
-    forward(
-      deps.upstreams,
-      (ctx) => ({
-        visibleTenants: ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined,
-        async created(kind, resource) {
-          deps.resolver.created(kind, resource);
-          if (ctx.principal && ctx.tenant !== undefined) await deps.ownership.record({ tenant: ctx.tenant, kind, resource, principalId: ctx.principal.id });
-        },
-      }),
-      config.tenancy.mode === 'workspace' ? undefined : { visible: (ctx) => visibleTenantsOf(deps.policy(), ctx.principal) },
-    ),
+    forward(deps.upstreams, deps.tenancy.presentsWorkspaces ? { visible: (ctx) => visibleTenantsOf(deps.policy(), ctx.principal) } : undefined),
+    filterResponse(deps.upstreams, {
+      visibleTenants: (ctx) => (ctx.principal && isAdmin(deps.policy(), ctx.principal) === undefined ? tenantsOf(deps.policy(), ctx.principal) : undefined),
+      created: deps.created,
+      presentsWorkspaces: deps.tenancy.presentsWorkspaces,
+    }),
   ];
 }

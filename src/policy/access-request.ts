@@ -15,9 +15,9 @@ import type { AccessRequest, Check, TwinRead } from '../model/access.ts';
 import { isResourceAction, type ResourceAction } from '../model/permission.ts';
 import type { Scope } from '../model/policy.ts';
 import { familyOfKind, isRooted, type Anchors, type Family, type ResourceId } from '../model/resource.ts';
-import { SEARCH_FILTERS } from '../routes/mlflow/search-filter.ts';
-import type { ResourceRef, RouteRow } from '../routes/mlflow/types.ts';
-import { familyOfOp } from './roles.ts';
+import type { ResourceRef } from '../routes/mlflow/types.ts';
+import type { RouteRow } from '../routes/mlflow/table.ts';
+import { familyOf } from '../routes/mlflow/families.ts';
 
 /** One resource ref of the row that the request names, and what it resolved to (undefined: not resolved, or cannot be). */
 export interface NamedRef {
@@ -48,7 +48,8 @@ export function accessRequest(row: RouteRow, facts: RequestFacts): AccessRequest
     checks: checksOf(row, facts.named),
     workspace: facts.workspace,
     owned: facts.owned,
-    filterable: row.op in SEARCH_FILTERS,
+    filterable: row.search !== undefined,
+    ...(row.workspaceApi !== undefined && { workspaceApi: row.workspaceApi }),
   };
 }
 
@@ -61,7 +62,7 @@ function checksOf(row: RouteRow, named: readonly NamedRef[]): Check[] {
     const ref = refs[index]!;
     return { family: familyOfKind(ref.kind), need: ref.action ?? action, anchors };
   });
-  return checks.length > 0 ? checks : [{ family: familyOfOp(row.op), need: action }];
+  return checks.length > 0 ? checks : [{ family: familyOf(row), need: action }];
 }
 
 /** One result of a search allowed item by item (decision.filter): may the principal read it. */
@@ -102,7 +103,7 @@ export const isCrossReference = (ref: ResourceRef, index: number): boolean => in
  * workspace header there, `rest_utils._should_include_workspace_header`).
  */
 export function actsInTenant(row: RouteRow): boolean {
-  return row.action !== 'public' && row.action !== 'deny' && row.tenancy !== 'global' && !row.op.startsWith('workspaces.');
+  return row.action !== 'public' && row.action !== 'deny' && row.tenancy !== 'global' && row.workspaceApi === undefined;
 }
 
 /** A request described rather than received: `policy explain` and the permission matrix. */
@@ -162,5 +163,5 @@ export function needsOf(row: RouteRow, named: readonly number[]): string[] | und
   if (!isResourceAction(action)) return undefined;
   const refs = row.resources ?? [];
   const needs = named.map((i) => `${(refs[i]!.action ?? action).toUpperCase()} on ${refs[i]!.kind}`);
-  return needs.length > 0 ? [...new Set(needs)] : [`${action.toUpperCase()} on ${familyOfOp(row.op)}`];
+  return needs.length > 0 ? [...new Set(needs)] : [`${action.toUpperCase()} on ${familyOf(row)}`];
 }

@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PolicySources } from './snapshot.ts';
 import type { BindingConfig } from './config.ts';
+import { tenancyRestartPaths } from '../tenancy/index.ts';
 
 /** The sections that reload; everything else needs a restart. */
 export const POLICY_SECTIONS = ['tenancy', 'tenants', 'groups', 'roles', 'bindings'] as const;
@@ -114,12 +115,7 @@ export function restartSections(before: Readonly<Config>, after: Readonly<Config
     } else paths.push(key);
   }
   // The tenancy mode and (instance mode) each tenant's MLflow pick upstreams built at start.
-  if (before.tenancy.mode !== after.tenancy.mode) paths.push('tenancy.mode');
-  if (before.tenancy.tagKey !== after.tenancy.tagKey) paths.push('tenancy.tagKey');
-  if (after.tenancy.mode === 'instance' && canonical(before.tenants.map((t) => [t.name, t.mlflowUrl])) !== canonical(after.tenants.map((t) => [t.name, t.mlflowUrl]))) {
-    paths.push('tenants[].mlflowUrl');
-  }
-  return paths;
+  return [...paths, ...tenancyRestartPaths(before, after)];
 }
 
 export interface DeclaredReloader {

@@ -7,6 +7,7 @@
 import { subjectKey, type PolicySnapshot } from './snapshot.ts';
 import { OWNER_ROLE } from './ownership.ts';
 import { globMatch } from '../lib/glob.ts';
+import { opMatches } from '../routes/mlflow/op-pattern.ts';
 import type { Decision, ReasonId } from '../model/decision.ts';
 import { levelRank, type Action, type Level } from '../model/permission.ts';
 import type { Binding, Role, Scope, Subject } from '../model/policy.ts';
@@ -222,7 +223,7 @@ function scopeCovers(scope: Scope, family: Family, tenant: string | undefined, a
 }
 
 function roleSatisfies(role: Role, check: Check, op: string): boolean {
-  if (role.operations.some((o) => o === op || (o.endsWith('.*') && op.startsWith(o.slice(0, -1))))) return true;
+  if (role.operations.some((o) => opMatches(o, op))) return true;
   if (check.need === 'create') return role.create.includes(check.family);
   const have = role.levels[check.family];
   return have !== undefined && levelRank(have) >= levelRank(NEED_LEVEL[check.need]!);
@@ -265,10 +266,10 @@ export function decide(snapshot: PolicySnapshot, principal: Principal | undefine
   if (admin !== undefined) return { effect: 'allow', reasons: ['platform-admin'], matchedBindings: admin === true ? [] : [admin.id] };
   if (req.action === 'admin') return deny('admin-only');
   if (req.action === 'authenticated') return { effect: 'allow', reasons: ['authenticated-route'], matchedBindings: [] };
-  if (req.op === 'workspaces.list' || req.op === 'workspaces.get') {
+  if (req.workspaceApi === 'list' || req.workspaceApi === 'get') {
     // Workspaces are tenants: members may see their own (the list is filtered to them).
     const mine = tenantsOf(snapshot, principal);
-    if (req.op === 'workspaces.list' ? mine.length > 0 : req.workspace !== undefined && mine.includes(req.workspace)) {
+    if (req.workspaceApi === 'list' ? mine.length > 0 : req.workspace !== undefined && mine.includes(req.workspace)) {
       return { effect: 'allow', reasons: ['tenant-member'], matchedBindings: [] };
     }
     return deny(mine.length > 0 ? 'not-member' : 'no-tenant');

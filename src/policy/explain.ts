@@ -4,12 +4,11 @@
  * Shared by `gatehouse policy explain` (src/cli/commands.ts) and `POST /_gatehouse/api/v1/policy/explain`.
  */
 import { describedPrincipal } from '../identity/local-names.ts';
-import { MLFLOW_ROUTES } from '../routes/mlflow/table.ts';
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import { routeOfOp, type RouteRow } from '../routes/mlflow/table.ts';
 import { describedRequest } from './access-request.ts';
 import { decide, isAdmin, tenantsOf } from './engine.ts';
 import type { PolicySnapshot } from './snapshot.ts';
-import { inTenantTag, namesTaggedRoots } from './tag-tenancy.ts';
+import type { TenancyMode } from '../tenancy/mode.ts';
 import type { Decision } from '../model/decision.ts';
 import type { Binding, Scope } from '../model/policy.ts';
 import type { Principal } from '../model/principal.ts';
@@ -42,11 +41,8 @@ export interface ExplainInput {
   readonly owned?: readonly Scope[] | undefined;
 }
 
-/** How the deployment keeps tenants apart, as far as a decision depends on it. */
-export interface ExplainTenancy {
-  /** Tag mode: roots carry the tenant tag, and a call must name roots whose tag can be checked. */
-  readonly tag: boolean;
-}
+/** How the deployment keeps tenants apart, as far as a decision depends on it (src/tenancy/). */
+export type ExplainTenancy = Pick<TenancyMode, 'binds'>;
 
 export interface Explanation extends Decision {
   readonly principal: string;
@@ -60,8 +56,8 @@ export interface Explanation extends Decision {
 }
 
 /** Undefined when `op` is not an operation of the route table. */
-export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: ExplainTenancy = { tag: false }): Explanation | undefined {
-  const row = MLFLOW_ROUTES.find((r) => r.op === input.op);
+export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: ExplainTenancy): Explanation | undefined {
+  const row = routeOfOp(input.op);
   if (!row) return undefined;
   const principal: Principal = describedPrincipal(input.principal, {
     kind: input.serviceAccount ? 'service_account' : 'user',
@@ -73,17 +69,17 @@ export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: 
   });
   const mine = tenantsOf(snapshot, principal);
   const tenant = input.tenant ?? (snapshot.defaultTenant && mine.includes(snapshot.defaultTenant) ? snapshot.defaultTenant : mine[0]);
-  // Tag mode binds a principal who is not an administrator to its tenant's tag (as the authorize stage does).
-  const tagged = tenancy.tag && isAdmin(snapshot, principal) === undefined && !row.op.startsWith('workspaces.');
+  // What the tenancy binds the call to beyond the engine (tag mode: a member's tenant tag), as the authorize stage does.
+  const bound = tenancy.binds(row, isAdmin(snapshot, principal) !== undefined);
   const request = describedRequest(row, {
     tenant,
     workspace: input.workspace,
     owned: input.owned,
     experiment: input.experimentId !== undefined || input.experimentName !== undefined ? { id: input.experimentId, name: input.experimentName } : undefined,
     model: input.model,
-    inTenant: tagged && tenant !== undefined ? (anchors) => inTenantTag(anchors, tenant) : undefined,
+    inTenant: bound && tenant !== undefined ? (anchors) => bound.inTenant(anchors, tenant) : undefined,
   });
-  const decision: Decision = tagged && !namesTaggedRoots(request, false) ? { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] } : decide(snapshot, principal, request);
+  const decision: Decision = bound && !bound.admits(row, request, false) ? { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] } : decide(snapshot, principal, request);
   const bindings = decision.matchedBindings.flatMap((id) => snapshot.bindings.filter((b) => b.id === id));
   return { principal: input.principal, op: input.op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings };
 }

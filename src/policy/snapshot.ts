@@ -24,7 +24,6 @@ export interface PolicySnapshot {
 export type SourcedBinding = BindingConfig & { readonly id?: string; readonly source?: 'config' | 'api' };
 
 export interface PolicySources {
-  readonly tenancy?: { readonly mode: 'workspace' | 'tag' | 'instance' };
   readonly tenants: readonly TenantConfig[];
   readonly groups: readonly GroupConfig[];
   readonly roles: readonly RoleConfig[];
@@ -88,11 +87,6 @@ export function referenceProblems(src: PolicySources): { path: (string | number)
   src.tenants.forEach((t, i) => {
     if (seen.has(t.name)) problems.push({ path: ['tenants', i, 'name'], message: `duplicate tenant ${t.name}` });
     seen.add(t.name);
-  });
-  src.tenants.forEach((t, i) => {
-    const instance = src.tenancy?.mode === 'instance';
-    if (instance && !t.mlflowUrl) problems.push({ path: ['tenants', i, 'mlflowUrl'], message: 'required in instance mode' });
-    if (!instance && t.mlflowUrl) problems.push({ path: ['tenants', i, 'mlflowUrl'], message: 'only used in instance mode (tenancy.mode: instance)' });
   });
   if (src.defaultTenant && !tenantNames.has(src.defaultTenant)) problems.push({ path: ['tenancy', 'defaultTenant'], message: `unknown tenant ${src.defaultTenant}` });
   return problems;

@@ -1,5 +1,5 @@
 /** Which operation class a route's calls count against (the buckets of `rateLimits.*`). */
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { RouteRow } from '../routes/mlflow/table.ts';
 import type { OperationClass } from './schema.ts';
 
 /**

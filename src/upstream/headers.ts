@@ -12,7 +12,7 @@
  * (`gatehouse_headers_dropped_total`), never by name or value.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouteRow } from '../routes/mlflow/types.ts';
+import type { RouteRow } from '../routes/mlflow/table.ts';
 
 /** Request headers forwarded as the client sent them, on every route. */
 export const FORWARDED_REQUEST_HEADERS = [

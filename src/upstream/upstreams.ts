@@ -1,14 +1,9 @@
 /**
- * The MLflow servers behind the gateway, by tenancy mode (DESIGN.md, "Tenancy modes"):
- * - `workspace`: one MLflow; a tenant is one of its workspaces, carried in X-MLFLOW-WORKSPACE
- *   (only `default` can be served when that MLflow has no workspaces);
- * - `tag`: one MLflow, any version; tenants are a tag on experiments and registered models
- *   (src/policy/tag-tenancy.ts) and no workspace header is sent;
- * - `instance`: each tenant has its own MLflow, with its own keep-alive pool; isolation is
- *   physical and no workspace header is sent. `mlflow.url` serves tenant-less routes (UI shell).
+ * The MLflow servers behind the gateway. Which server serves a tenant, and with which
+ * workspace header, is the tenancy mode's choice (src/tenancy/): each mode builds its
+ * `Upstreams` with `upstreamSet`. `main` (`mlflow.url`) serves tenant-less routes (UI shell).
  */
-import { serverInfoProbe } from './server-info.ts';
-import { createUpstream, type Upstream, type UpstreamOptions } from './upstream.ts';
+import type { Upstream } from './upstream.ts';
 
 export interface Upstreams {
   /** The MLflow that serves this tenant; the main one for tenant-less requests. */
@@ -24,33 +19,19 @@ export interface Upstreams {
 
 export const DEFAULT_WORKSPACE = 'default';
 
-/** What the upstreams are made from (the configuration's `mlflow`, `tenancy` and `tenants`). */
-export interface UpstreamsOptions {
-  readonly mlflow: UpstreamOptions;
-  readonly tenancy: { readonly mode: 'workspace' | 'tag' | 'instance' };
-  readonly tenants: readonly { readonly name: string; readonly mlflowUrl?: string | undefined }[];
+/** What a tenancy mode decides about one tenant's calls. */
+export interface TenantRouting {
+  /** The workspace header for a tenant; undefined: none is sent. */
+  workspaceHeader(tenant: string): Promise<string | undefined>;
+  canServe(tenant: string): Promise<boolean>;
 }
 
-export function createUpstreams(config: UpstreamsOptions): Upstreams {
-  const main = createUpstream(config.mlflow);
-  const info = serverInfoProbe(main);
-  const perTenant = new Map<string, Upstream>();
-  if (config.tenancy.mode === 'instance') {
-    for (const t of config.tenants) perTenant.set(t.name, createUpstream({ ...config.mlflow, url: t.mlflowUrl! }));
-  }
-  const instance = config.tenancy.mode === 'instance';
-  const tag = config.tenancy.mode === 'tag';
+/** The upstreams: `main`, and (instance tenancy) one pool per tenant. */
+export function upstreamSet(main: Upstream, perTenant: ReadonlyMap<string, Upstream>, routing: TenantRouting): Upstreams {
   return {
     forTenant: (tenant) => (tenant !== undefined ? perTenant.get(tenant) : undefined) ?? main,
-    async workspaceHeader(tenant) {
-      if (instance || tag || tenant === undefined) return undefined;
-      return (await info()).workspacesEnabled ? tenant : undefined;
-    },
-    async canServe(tenant) {
-      if (instance) return perTenant.has(tenant);
-      if (tag) return true;
-      return tenant === DEFAULT_WORKSPACE || (await info()).workspacesEnabled;
-    },
+    workspaceHeader: async (tenant) => (tenant === undefined ? undefined : routing.workspaceHeader(tenant)),
+    canServe: (tenant) => routing.canServe(tenant),
     all: () => [{ name: 'mlflow', upstream: main }, ...[...perTenant].map(([name, upstream]) => ({ name: `mlflow:${name}`, upstream }))],
     async close() {
       await Promise.all([main.close(), ...[...perTenant.values()].map((u) => u.close())]);

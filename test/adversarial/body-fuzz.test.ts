@@ -26,7 +26,8 @@ import { basic, createUsers, startInProcess, type InProcess } from '../harness/g
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { IdSource, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { IdSource } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 import { pyInt } from './world.ts';
 import { everyMessage, idFieldValue, type ResourceIds } from '../harness/tenant-resources.ts';
 import type { ResourceKind } from '../../src/model/resource.ts';

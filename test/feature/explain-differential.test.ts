@@ -17,9 +17,10 @@ import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 import { everyMessage, isForwarded, requestNaming, sendBuilt, type ResourceIds } from '../harness/tenant-resources.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 import { BUILTIN_ROLES } from '../../src/policy/roles.ts';
 import { explain } from '../../src/policy/explain.ts';
+import { tenancyMode } from '../../src/tenancy/index.ts';
 import type { Decision } from '../../src/model/decision.ts';
 
 const PASSWORD = 'differential-password-1';
@@ -104,7 +105,7 @@ for (const mode of MODES) {
             experimentId: TEAM_A.experiment,
             experimentName: TEAM_A.experimentName,
             model: TEAM_A.model,
-          }, { tag: mode === 'tag' })!;
+          }, tenancyMode({ mode, tagKey: 'gatehouse.tenant' }))!;
           if (verdict(explained) !== verdict(decision)) problems.push(`${where}: explain ${verdict(explained)}, gateway ${verdict(decision)}`);
           if (decision.effect !== 'allow' && forwarded) problems.push(`${where}: denied but forwarded`);
         }

@@ -22,7 +22,7 @@ import { basic, startInProcess, type InProcess, createUsers } from '../harness/g
 import { startStub, type Recorded, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 import { everyMessage, requestNaming as build, sendBuilt, isForwarded, type Built, type ResourceIds, type Sent } from '../harness/tenant-resources.ts';
 import type { ResourceKind } from '../../src/model/resource.ts';
 
@@ -83,10 +83,10 @@ const cases = MLFLOW_ROUTES.flatMap((row) => concretePaths(row).map((template) =
 
 const PUBLIC = (row: RouteRow) => row.action === 'public';
 const GLOBAL = (row: RouteRow) => row.action === 'public' || (row.action === 'authenticated' && row.tenancy === 'global');
-/** Creates that make a tenant root in the caller's own tenant: forwarded with the tag stamped. */
-const STAMPED = new Set(['experiments.create', 'registeredModels.create']);
-/** Searches that name no experiment: forwarded constrained to the caller's tenant, results filtered. */
-const CONSTRAINED = new Set(['experiments.search', 'experiments.searchGet', 'registeredModels.search', 'modelVersions.search']);
+/** Creates that make a tenant root in the caller's own tenant (the table's `createsRoot`): forwarded with the tag stamped. */
+const STAMPED = (row: RouteRow) => row.createsRoot !== undefined;
+/** Searches that name no experiment (the table's `search`): forwarded constrained to the caller's tenant, results filtered. */
+const CONSTRAINED = (row: RouteRow) => row.search !== undefined;
 /** Kinds that trace back to an experiment or a registered model: a team-a one is "does not exist" for team-b. */
 const TRACEABLE = new Set<ResourceKind>(['experiment', 'run', 'logged_model', 'trace', 'assessment', 'artifact', 'scorer', 'registered_model', 'model_version', 'prompt']);
 const LEVEL_ACTIONS = new Set(['read', 'use', 'edit', 'manage']);
@@ -133,17 +133,17 @@ test('team-b naming team-a\'s resources: nothing reaches MLflow but the gateway\
       if (sent.length !== 1 || r.status !== 200) problems.push(`${where}: global route: status ${r.status}, forwarded ${sent.length}`);
       continue;
     }
-    if (STAMPED.has(row.op)) {
+    if (STAMPED(row)) {
       const stamped = sent.length === 1 && (JSON.parse(sent[0]!.body) as { tags?: { key: string; value: string }[] }).tags?.some((t) => t.key === TAG && t.value === 'team-b');
       if (!stamped || r.status !== 200) problems.push(`${where}: a create in bob's own tenant must be forwarded stamped team-b: status ${r.status}, sent ${sent.map((s) => s.body).join(' | ')}`);
       continue;
     }
-    if (CONSTRAINED.has(row.op)) {
+    if (CONSTRAINED(row)) {
       if (sent.length === 0 || r.status !== 200) {
         problems.push(`${where}: a search of bob's own tenant: status ${r.status}, forwarded ${sent.length}: ${r.text.slice(0, 200)}`);
         continue;
       }
-      if (row.op !== 'modelVersions.search') {
+      if (row.search?.constrainable) {
         for (const s of sent) {
           const filter = s.method === 'GET' ? (new URL(s.url, 'http://x').searchParams.get('filter') ?? '') : String((JSON.parse(s.body) as { filter?: unknown }).filter ?? '');
           if (!filter.includes(TAG) || !filter.includes("'team-b'")) problems.push(`${where}: forwarded without the team-b clause: filter ${JSON.stringify(filter)}`);

@@ -11,9 +11,10 @@ import { basic, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { jsonOk, startStub, type StubUpstream } from '../harness/stub-upstream.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { concretePaths } from '../../src/routes/mlflow/expand.ts';
-import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 import { hashPassword } from '../../src/identity/password.ts';
-import { BUILTIN_ROLES, familyOfOp } from '../../src/policy/roles.ts';
+import { BUILTIN_ROLES } from '../../src/policy/roles.ts';
+import { familyOf } from '../../src/routes/mlflow/families.ts';
 
 let stub: StubUpstream;
 let gh: InProcess;
@@ -150,7 +151,7 @@ for (const who of ROLE_USERS) {
       const refusal = row.disabledAnswer !== undefined ? [200] : [403, 404];
       if (effect === 'deny' && (reached || !refusal.includes(status))) problems.push(`${where}: denied but status ${status}, reached ${reached}`);
       // The independent expectation, for rows whose outcome the role alone decides.
-      const family = familyOfOp(row.op);
+      const family = familyOf(row);
       const plain = (family === 'experiment' || family === 'model') && row.tenancy === 'scoped' && (row.resources ?? []).every((r) => r.action === undefined);
       let expected: boolean | undefined;
       if (row.action === 'deny') expected = false;

@@ -5,7 +5,8 @@
  * message the gateway's lookups and response filters read.
  */
 import { request } from 'node:http';
-import type { IdSource, RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { IdSource } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 import type { Recorded, StubUpstream } from './stub-upstream.ts';
 import type { ResourceKind } from '../../src/model/resource.ts';
 

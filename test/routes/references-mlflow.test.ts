@@ -21,7 +21,7 @@ import fc from 'fast-check';
 
 import { GatehouseError } from '../../src/errors.ts';
 import { extractResource } from '../../src/pipeline/stages/extract-resource.ts';
-import type { RequestContext } from '../../src/pipeline/context.ts';
+import type { Matched } from '../../src/pipeline/context.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 import { runPython } from '../harness/python-client.ts';
 import { splitUri, type UriParts } from '../../src/routes/mlflow/references.ts';
@@ -65,7 +65,7 @@ function gateway(op: string, input: { json?: Body; query?: Record<string, string
     body: input.json === undefined ? undefined : Buffer.from(JSON.stringify(input.json)),
     tenant: TENANT,
     resources: [],
-  } as unknown as RequestContext;
+  } as unknown as Matched;
   try {
     extractResource.run(ctx);
   } catch (err) {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { renderRoutesMarkdown } from '../../src/routes/mlflow/docs.ts';
 import { concretePaths, diffRoutes, expandTable, normalizeRoutePath, type RouteDiff } from '../../src/routes/mlflow/expand.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
-import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 
 /** One route as `scripts/mlflow/list_routes.py` prints it. */
 interface ServedRoute {

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractResource } from '../../src/pipeline/stages/extract-resource.ts';
-import type { RequestContext } from '../../src/pipeline/context.ts';
+import type { Matched } from '../../src/pipeline/context.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
 
-function extract(op: string, json: Record<string, unknown>): RequestContext {
+function extract(op: string, json: Record<string, unknown>): Matched {
   const row = MLFLOW_ROUTES.find((r) => r.op === op)!;
   const ctx = {
     req: { method: row.method, headers: {} },
@@ -19,7 +19,7 @@ function extract(op: string, json: Record<string, unknown>): RequestContext {
     body: Buffer.from(JSON.stringify(json)),
     tenant: 'team-a',
     resources: [],
-  } as unknown as RequestContext;
+  } as unknown as Matched;
   extractResource.run(ctx);
   return ctx;
 }

@@ -14,7 +14,7 @@ import {
   type HeaderDropSink,
 } from '../../src/upstream/headers.ts';
 import { MLFLOW_ROUTES } from '../../src/routes/mlflow/table.ts';
-import type { RouteRow } from '../../src/routes/mlflow/types.ts';
+import type { RouteRow } from '../../src/routes/mlflow/table.ts';
 
 const row = (op: string): RouteRow => MLFLOW_ROUTES.find((r) => r.op === op)!;
 const API = requestHeadersFor(row('experiments.get'));

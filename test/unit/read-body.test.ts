@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { readBody, type JsonBodyLimits } from '../../src/pipeline/stages/read-body.ts';
-import type { RequestContext } from '../../src/pipeline/context.ts';
+import type { Matched } from '../../src/pipeline/context.ts';
 import { GatehouseError, type ErrorCode } from '../../src/errors.ts';
 import { canonicalizeTarget } from '../../src/lib/target.ts';
 
 const LIMITS: JsonBodyLimits = { maxBytes: 1024, maxDepth: 4, maxElements: 5, timeoutMs: 30_000 };
 
-function request(length: number): { ctx: RequestContext; body: PassThrough } {
+function request(length: number): { ctx: Matched; body: PassThrough } {
   const body = new PassThrough();
   const req = Object.assign(body, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(length) } }) as unknown as IncomingMessage;
   const ctx = {
@@ -24,7 +24,7 @@ function request(length: number): { ctx: RequestContext; body: PassThrough } {
     route: { row: { op: 'runs.create', body: 'json' }, params: {} },
     resources: [],
     stageMs: {},
-  } as unknown as RequestContext;
+  } as unknown as Matched;
   return { ctx, body };
 }
 

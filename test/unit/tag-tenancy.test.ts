@@ -6,25 +6,25 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import type { RequestContext } from '../../src/pipeline/context.ts';
+import type { Matched } from '../../src/pipeline/context.ts';
 import { canonicalizeTarget as parseTarget } from '../../src/lib/target.ts';
 import { GatehouseError } from '../../src/errors.ts';
-import { constrainedSearchParams, isTenantKey, refuseTenantTagWrite, stampTenantTag, tagKeysWritten } from '../../src/policy/tag-tenancy.ts';
+import { constrainedSearchParams, isTenantKey, refuseTenantTagWrite, stampTenantTag, tagKeysWritten } from '../../src/tenancy/tag-rules.ts';
 
 const TAG = { key: 'gatehouse.tenant' };
 
-function ctx(method: string, target: string, json?: unknown, params: Record<string, string> = {}): RequestContext {
+function ctx(method: string, target: string, json?: unknown, params: Record<string, string> = {}): Matched {
   return {
     req: { method, headers: {} } as IncomingMessage,
     target: parseTarget(target),
-    route: { row: { op: 'x' }, template: '', params } as unknown as RequestContext['route'],
+    route: { row: { op: 'x' }, template: '', params } as unknown as Matched['route'],
     ...(json !== undefined && { json, body: Buffer.from(JSON.stringify(json)) }),
     resources: [],
     stageMs: {},
-  } as unknown as RequestContext;
+  } as unknown as Matched;
 }
 
-const refusedTag = (c: RequestContext) =>
+const refusedTag = (c: Matched) =>
   assert.throws(() => refuseTenantTagWrite(c, TAG), (e: unknown) => e instanceof GatehouseError && e.code === 'GATEHOUSE_AUTHZ_TENANT_TAG');
 
 describe('tag keys a request writes', () => {

@@ -1,7 +1,7 @@
 /**
  * Tag-mode tenancy in a real Chromium (Debian's, driven by playwright-core) on the real MLflow
  * UI: the MLflow behind the gateway has no workspaces, yet the UI's workspace picker lists the
- * caller's tenants (src/routes/mlflow/virtual-workspaces.ts), and picking one shows that
+ * caller's tenants (src/tenancy/virtual-workspaces.ts), and picking one shows that
  * tenant's experiments only. Screenshots go to test-results/browser/.
  */
 import { after, before, describe, test } from 'node:test';

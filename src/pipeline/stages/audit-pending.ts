@@ -10,9 +10,10 @@ export interface PendingAudit {
   pending(ctx: import('../context.ts').RequestContext): Promise<void>;
 }
 
-export function auditPending(audit: PendingAudit | undefined): Stage {
+export function auditPending(audit: PendingAudit | undefined): Stage<'authorized'> {
   return {
     name: 'audit-pending',
+    needs: 'authorized',
     // Not async: most requests pass without a promise to await (docs/performance.md).
     run(ctx) {
       // A call that is not allowed is never forwarded (a disabled list is answered by the gateway).

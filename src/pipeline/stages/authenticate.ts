@@ -9,12 +9,13 @@ import type { IdentityProvider } from '../../identity/principal.ts';
 import type { Stage } from '../context.ts';
 import { loginRedirect } from '../../web/next.ts';
 
-export function authenticate(providers: readonly IdentityProvider[], options: { loginRedirect?: boolean } = {}): Stage {
+export function authenticate(providers: readonly IdentityProvider[], options: { loginRedirect?: boolean } = {}): Stage<'matched'> {
   const principalOf = requestAuthenticator(providers, options.loginRedirect ? { loginRedirect } : {});
   return {
     name: 'authenticate',
+    needs: 'matched',
     async run(ctx) {
-      if (ctx.route!.row.action === 'public') return;
+      if (ctx.route.row.action === 'public') return;
       ctx.principal = await principalOf(ctx.req);
     },
   };

@@ -20,8 +20,10 @@ const SINGLE_HEADERS = new Set([
   'cookie',
 ]);
 
-export const canonicalize: Stage = {
+export const canonicalize: Stage<'arrived'> = {
   name: 'canonicalize',
+  needs: 'arrived',
+  gives: 'canonical',
   run(ctx) {
     ctx.target = canonicalizeTarget(ctx.req.url ?? '');
     const raw = ctx.req.rawHeaders;

@@ -9,10 +9,11 @@ import type { Stage } from '../context.ts';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function checkOrigin(publicOrigins: readonly string[]): Stage {
+export function checkOrigin(publicOrigins: readonly string[]): Stage<'matched'> {
   const allowed = new Set(publicOrigins.map((o) => o.replace(/\/+$/, '').toLowerCase()));
   return {
     name: 'check-origin',
+    needs: 'matched',
     run(ctx) {
       const origin = ctx.req.headers.origin;
       if (origin === undefined || SAFE.has(ctx.req.method ?? '')) return;

@@ -14,9 +14,10 @@ import type { PolicySnapshot } from '../../policy/snapshot.ts';
 import { isWithinRoot } from '../../routes/mlflow/references.ts';
 import type { Stage } from '../context.ts';
 
-export function checkSourceRoot(snapshot: () => PolicySnapshot, resolver: Resolver): Stage {
+export function checkSourceRoot(snapshot: () => PolicySnapshot, resolver: Resolver): Stage<'authorized'> {
   return {
     name: 'check-source-root',
+    needs: 'authorized',
     async run(ctx) {
       const claim = ctx.sourceRoot;
       if (claim === undefined) return;

@@ -18,13 +18,14 @@ import {
   type ModelVersionSource,
 } from '../../routes/mlflow/references.ts';
 import type { IdSource, ReferenceField, ResourceRef } from '../../routes/mlflow/types.ts';
-import type { RequestContext, Stage } from '../context.ts';
+import type { Stage, Matched } from '../context.ts';
 import type { ResourceId } from '../../model/resource.ts';
 
-export const extractResource: Stage = {
+export const extractResource: Stage<'matched'> = {
   name: 'extract-resource',
+  needs: 'matched',
   run(ctx) {
-    const row = ctx.route!.row;
+    const row = ctx.route.row;
     // MLflow checks the type of every JSON field before it reads any (`handlers._get_request_message`).
     if (ctx.json !== undefined) for (const ref of row.resources ?? []) for (const source of ref.ids) readIds(ctx, { ...source, reference: undefined });
     for (const field of row.references ?? []) checkReference(ctx, field);
@@ -68,7 +69,7 @@ function checkExperimentId(id: string): void {
 }
 
 /** The identifiers one source yields (none when the field is absent). */
-export function readIds(ctx: RequestContext, source: IdSource, kind?: ResourceRef['kind']): string[] {
+export function readIds(ctx: Matched, source: IdSource, kind?: ResourceRef['kind']): string[] {
   const fields = source.alias ? [source.field, source.alias] : [source.field];
   for (const field of fields) {
     let ids = readField(ctx, source.in, field, source.many === true && !field.includes('.'));
@@ -80,7 +81,7 @@ export function readIds(ctx: RequestContext, source: IdSource, kind?: ResourceRe
 }
 
 /** The values of one field; `list`: the field itself is repeated (`experiment_ids`), not a field inside repeated messages (`metrics.model_id`). */
-function readField(ctx: RequestContext, where: IdSource['in'], field: string, list = false): string[] {
+function readField(ctx: Matched, where: IdSource['in'], field: string, list = false): string[] {
   switch (where) {
     case 'params':
       return ctx.req.method === 'GET' ? fromQuery(ctx, field) : fromJson(ctx, field, list);
@@ -89,7 +90,7 @@ function readField(ctx: RequestContext, where: IdSource['in'], field: string, li
     case 'body':
       return fromJson(ctx, field, list);
     case 'path': {
-      const v = ctx.route!.params[field];
+      const v = ctx.route.params[field];
       return v === undefined ? [] : [v];
     }
     case 'header': {
@@ -97,14 +98,14 @@ function readField(ctx: RequestContext, where: IdSource['in'], field: string, li
       return typeof v === 'string' ? [v] : [];
     }
     case 'artifact-path': {
-      const p = ctx.route!.params[field];
+      const p = ctx.route.params[field];
       return p === undefined ? [] : [readProxiedArtifactPath(p, ctx.tenant)];
     }
   }
 }
 
-function fromQuery(ctx: RequestContext, field: string): string[] {
-  const q = ctx.target!.query;
+function fromQuery(ctx: Matched, field: string): string[] {
+  const q = ctx.target.query;
   return [...(q.get(field) ?? q.get(camel(field)) ?? [])];
 }
 
@@ -114,7 +115,7 @@ function fromQuery(ctx: RequestContext, field: string): string[] {
  * in a string field, and MLflow answers `INVALID_PARAMETER_VALUE` (or, where its handler has no
  * type check, drops the field); the gateway never converts one into an id it then checks.
  */
-function fromJson(ctx: RequestContext, dotted: string, list: boolean): string[] {
+function fromJson(ctx: Matched, dotted: string, list: boolean): string[] {
   let nodes: unknown[] = [ctx.json];
   const segments = dotted.split('.');
   segments.forEach((segment, depth) => {
@@ -142,7 +143,7 @@ function fromJson(ctx: RequestContext, dotted: string, list: boolean): string[] 
  * (`handlers._validate_param_against_schema` with `utils/validation.invalid_value`), quoting the
  * value as Python's `json.dumps` writes it (the body is read again, keeping each number's text).
  */
-function invalidIdType(ctx: RequestContext, dotted: string, list: boolean): never {
+function invalidIdType(ctx: Matched, dotted: string, list: boolean): never {
   const value = ctx.body === undefined ? undefined : offendingValue(parsePyJson(ctx.body.toString('utf8')), dotted.split('.'), list);
   const message =
     value === undefined
@@ -175,7 +176,7 @@ function offendingValue(body: PyJson, segments: readonly string[], list: boolean
 }
 
 /** One reference field of the row, checked before anything else reads the request. */
-function checkReference(ctx: RequestContext, field: ReferenceField): void {
+function checkReference(ctx: Matched, field: ReferenceField): void {
   const fields = field.at.alias ? [field.at.field, field.at.alias] : [field.at.field];
   for (const name of fields) {
     for (const value of readField(ctx, field.at.in, name)) {
@@ -198,7 +199,7 @@ function checkReference(ctx: RequestContext, field: ReferenceField): void {
 }
 
 /** A model version's source and what it is read as; none for a prompt version's placeholder. */
-function sourceOf(ctx: RequestContext, source: string): ModelVersionSource | undefined {
+function sourceOf(ctx: Matched, source: string): ModelVersionSource | undefined {
   const body = (ctx.json ?? {}) as Record<string, unknown>;
   if (isPromptRequest(body.tags)) {
     // `_validate_prompt_source`: a prompt version's source is only ever a placeholder.
@@ -209,7 +210,7 @@ function sourceOf(ctx: RequestContext, source: string): ModelVersionSource | und
 }
 
 /** What a source names, as one ref kind reads it: the registered model copied, or the proxied experiment. */
-function namedBySource(ctx: RequestContext, source: string, kind: ResourceRef['kind'] | undefined): string[] {
+function namedBySource(ctx: Matched, source: string, kind: ResourceRef['kind'] | undefined): string[] {
   const read = sourceOf(ctx, source);
   if (read?.type === 'registered-model' && kind === 'registered_model') return [read.name];
   if (read?.type === 'proxied-artifact' && kind === 'artifact') return [readProxiedArtifactPath(read.path, ctx.tenant)];
@@ -223,7 +224,7 @@ function namedBySource(ctx: RequestContext, source: string, kind: ResourceRef['k
  * run or logged model; that needs a lookup, done once the request is authorized
  * (`check-source-root`).
  */
-function checkModelVersionSource(ctx: RequestContext, source: string): void {
+function checkModelVersionSource(ctx: Matched, source: string): void {
   const read = sourceOf(ctx, source);
   if (read === undefined) return;
   const body = ctx.json as Record<string, unknown>;

@@ -1,60 +1,52 @@
 /**
- * Sends the authorized request to MLflow and streams the answer back. The few routes with a
- * response filter (routes/mlflow/filters.ts) are buffered, filtered and re-sent instead.
- * Every answer to a route that is not public is `no-store` (src/upstream/headers.ts), whoever
- * writes it: MLflow, a filter, or the gateway itself.
+ * Sends the authorized request to MLflow and streams the answer back. An answer the gateway
+ * reads (filter-response.ts `answerIsRead`) is buffered, bounded, for the filter-response stage
+ * instead; a search allowed item by item is paged by that stage. Every answer to a route that is
+ * not public is `no-store` (src/upstream/headers.ts), whoever writes it: MLflow, a filter, or the
+ * gateway itself.
  */
-import { RESPONSE_FILTERS, type FilterContext } from '../../routes/mlflow/filters.ts';
-import { SEARCH_FILTERS, filteredSearch } from '../../routes/mlflow/search-filter.ts';
-import { parseAnswer, type ForwardRequest } from '../../upstream/upstream.ts';
+import type { ForwardRequest } from '../../upstream/upstream.ts';
 import { NO_STORE } from '../../upstream/headers.ts';
 import type { Upstreams } from '../../upstream/upstreams.ts';
-import type { RequestContext, Stage } from '../context.ts';
+import type { Stage } from '../context.ts';
 import { hasBody } from './read-body.ts';
+import { answerIsRead, pagedByFilter } from './filter-response.ts';
 import { answerDisabled } from '../../routes/mlflow/disabled-answer.ts';
-import { answerWorkspaceRoute, withWorkspacesEnabled, type VirtualWorkspaces } from '../../routes/mlflow/virtual-workspaces.ts';
+import { answerWorkspaceRoute, type VirtualWorkspaces } from '../../tenancy/virtual-workspaces.ts';
 
-const MAX_FILTERED_BYTES = 32 * 1024 * 1024;
+const MAX_READ_BYTES = 32 * 1024 * 1024;
 
-/** `virtualWorkspaces`: tag and instance tenancy present the tenants as MLflow workspaces (routes/mlflow/virtual-workspaces.ts). */
-export function forward(upstreams: Upstreams, filterContext: (ctx: RequestContext) => FilterContext, virtualWorkspaces?: VirtualWorkspaces): Stage {
+/** `virtualWorkspaces`: tag and instance tenancy present the tenants as MLflow workspaces (src/tenancy/virtual-workspaces.ts). */
+export function forward(upstreams: Upstreams, virtualWorkspaces?: VirtualWorkspaces): Stage<'rewritten'> {
+  const presentsWorkspaces = virtualWorkspaces !== undefined;
   return {
     name: 'forward',
+    needs: 'rewritten',
     async run(ctx) {
-      const cacheable = ctx.route!.row.action === 'public';
+      const row = ctx.route.row;
+      const cacheable = row.action === 'public';
       if (!cacheable) for (const name in NO_STORE) ctx.res.setHeader(name, NO_STORE[name]!);
       // Only an allowed call is forwarded; a disabled list is answered here (routes/mlflow/disabled-answer.ts).
-      if (ctx.decision?.effect !== 'allow') return answerDisabled(ctx);
+      if (ctx.decision.effect !== 'allow') return answerDisabled(ctx);
       if (virtualWorkspaces && answerWorkspaceRoute(ctx, virtualWorkspaces)) return;
-      const { rawPath, rawQuery } = ctx.target!;
+      if (pagedByFilter(ctx)) return;
+      const { rawPath, rawQuery } = ctx.target;
       const upstream = upstreams.forTenant(ctx.tenant);
-      const search = SEARCH_FILTERS[ctx.route!.row.op];
-      if (ctx.searchFilter && search) {
-        await filteredSearch(ctx, upstream, search, ctx.searchFilter);
-        return;
-      }
       const request: ForwardRequest = {
-        method: ctx.req.method!,
+        method: ctx.method,
         path: rawQuery === '' ? rawPath : `${rawPath}?${rawQuery}`,
-        headers: ctx.upstreamHeaders!,
+        headers: ctx.upstreamHeaders,
         body: ctx.body ?? (hasBody(ctx) ? ctx.req : null),
         cacheable,
         sink: ctx,
       };
-      const op = ctx.route!.row.op;
-      const filter = RESPONSE_FILTERS[op] ?? (virtualWorkspaces && op === 'server.info' ? withWorkspacesEnabled : undefined);
-      if (!filter) {
+      if (!answerIsRead(row, presentsWorkspaces)) {
         ctx.upstreamStatus = await upstream.forward(request, ctx.res, (status) => (ctx.upstreamStatus = status));
         return;
       }
-      const answer = await upstream.forwardBuffered(request, MAX_FILTERED_BYTES);
+      const answer = await upstream.forwardBuffered(request, MAX_READ_BYTES);
       ctx.upstreamStatus = answer.status;
-      let body = answer.body;
-      if (answer.status === 200) body = Buffer.from(JSON.stringify(await filter(parseAnswer(body.toString('utf8'), op, 'GATEHOUSE_UPSTREAM_BAD_RESPONSE'), ctx, filterContext(ctx))));
-      const headers: Record<string, string | string[]> = { ...answer.headers, 'content-length': String(body.length) };
-      delete headers['content-encoding'];
-      ctx.res.writeHead(answer.status, headers);
-      ctx.res.end(body);
+      ctx.answer = answer;
     },
   };
 }

@@ -3,14 +3,15 @@
  * schema, applies the depth and field limits (400 before anything is looked up or forwarded),
  * and leaves the per-field uses on the context for the authorize stage. Other routes pass.
  */
-import { GRAPHQL_OP, graphqlResourceIds, inspectGraphql, type GraphqlLimits } from '../../routes/mlflow/graphql.ts';
+import { graphqlResourceIds, inspectGraphql, type GraphqlLimits } from '../../routes/mlflow/graphql.ts';
 import type { Stage } from '../context.ts';
 
-export function inspectGraphqlStage(limits: GraphqlLimits): Stage {
+export function inspectGraphqlStage(limits: GraphqlLimits): Stage<'matched'> {
   return {
     name: 'inspect-graphql',
+    needs: 'matched',
     run(ctx) {
-      if (ctx.route!.row.op !== GRAPHQL_OP || !ctx.principal) return;
+      if (!ctx.route.row.graphql || !ctx.principal) return;
       const inspection = inspectGraphql(ctx.json, limits);
       ctx.graphql = inspection;
       ctx.resources = [...ctx.resources, ...graphqlResourceIds(inspection)];

@@ -3,11 +3,13 @@ import { GatehouseError } from '../../errors.ts';
 import type { RouteMatcher } from '../../routes/mlflow/match.ts';
 import type { Stage } from '../context.ts';
 
-export function matchRoute(matcher: RouteMatcher): Stage {
+export function matchRoute(matcher: RouteMatcher): Stage<'canonical'> {
   return {
     name: 'match-route',
+    needs: 'canonical',
+    gives: 'matched',
     run(ctx) {
-      const path = ctx.target!.path;
+      const path = ctx.target.path;
       const route = matcher.match(ctx.req.method ?? '', path);
       if (!route) {
         const detail = matcher.pathExists(path) ? `method ${ctx.req.method} not served` : 'no such route';

@@ -12,12 +12,13 @@ import { basicAttempt, type RateLimits } from '../../ratelimit/limits.ts';
 import { operationClass } from '../../ratelimit/classes.ts';
 import type { Stage } from '../context.ts';
 
-export function rateLimitClient(limits: RateLimits | undefined): Stage {
+export function rateLimitClient(limits: RateLimits | undefined): Stage<'matched'> {
   return {
     name: 'rate-limit-client',
+    needs: 'matched',
     async run(ctx) {
       if (!limits) return;
-      const row = ctx.route!.row;
+      const row = ctx.route.row;
       const cls = operationClass(row);
       const address = await limits.take('address', cls, ctx.peer, 0);
       if (!address.allowed) throw limits.rejection('address', cls, address.retryAfterMs);
@@ -29,12 +30,13 @@ export function rateLimitClient(limits: RateLimits | undefined): Stage {
   };
 }
 
-export function rateLimitPrincipal(limits: RateLimits | undefined): Stage {
+export function rateLimitPrincipal(limits: RateLimits | undefined): Stage<'matched'> {
   return {
     name: 'rate-limit',
+    needs: 'matched',
     async run(ctx) {
       if (!limits || !ctx.principal) return;
-      const cls = operationClass(ctx.route!.row);
+      const cls = operationClass(ctx.route.row);
       const mine = await limits.take('principal', cls, ctx.principal.id);
       if (!mine.allowed) throw limits.rejection('principal', cls, mine.retryAfterMs);
       if (ctx.tenant === undefined) return;

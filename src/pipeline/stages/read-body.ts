@@ -7,7 +7,7 @@
  */
 import { GatehouseError } from '../../errors.ts';
 import { findSpellingClash, JsonLimitError, parseStrictJson, snakeCase, StrictJsonError } from '../../lib/strict-json.ts';
-import type { RequestContext, Stage } from '../context.ts';
+import type { Stage, Matched } from '../context.ts';
 
 /** The bounds of a buffered JSON body (`server.maxJsonBodyBytes`, `maxJsonDepth`, `maxJsonElements`, `jsonBodyTimeoutMs`). */
 export interface JsonBodyLimits {
@@ -21,17 +21,18 @@ export interface JsonBodyLimits {
 /** MLflow's handlers read `run_id or run_uuid`; the Python client sends both, equal. */
 const RUN_ALIASES: readonly [string, string] = ['run_id', 'run_uuid'];
 
-export function hasBody(ctx: RequestContext): boolean {
+export function hasBody(ctx: Matched): boolean {
   const h = ctx.req.headers;
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
 
-export function readBody(limits: JsonBodyLimits): Stage {
+export function readBody(limits: JsonBodyLimits): Stage<'matched'> {
   return {
     name: 'read-body',
+    needs: 'matched',
     // Not async: a request without a JSON body passes without a promise to await (docs/performance.md).
     run(ctx) {
-      const row = ctx.route!.row;
+      const row = ctx.route.row;
       checkQuery(ctx);
       if (row.body === 'stream') return;
       if (row.body === 'none') {
@@ -43,7 +44,7 @@ export function readBody(limits: JsonBodyLimits): Stage {
   };
 }
 
-async function readJson(ctx: RequestContext, limits: JsonBodyLimits): Promise<void> {
+async function readJson(ctx: Matched, limits: JsonBodyLimits): Promise<void> {
   // json: MLflow enforces the content type for POST and PUT only, and force-parses the rest.
   const method = ctx.req.method;
   if (method === 'POST' || method === 'PUT') {
@@ -74,10 +75,10 @@ async function readJson(ctx: RequestContext, limits: JsonBodyLimits): Promise<vo
   ctx.json = json;
 }
 
-function checkQuery(ctx: RequestContext): void {
-  const { query } = ctx.target!;
+function checkQuery(ctx: Matched): void {
+  const { query } = ctx.target;
   if (query.size === 0) return;
-  const row = ctx.route!.row;
+  const row = ctx.route.row;
   if (row.body === 'json') throw new GatehouseError('GATEHOUSE_REQUEST_UNEXPECTED_QUERY');
   const repeated = new Set(row.repeated ?? []);
   const spellings = new Map<string, string>();
@@ -107,7 +108,7 @@ function checkRunAlias(json: Record<string, unknown>): void {
  * A refusal stops reading without destroying the request, so the answer still reaches the client;
  * the runner closes the connection after it (an unread body).
  */
-function readAll(ctx: RequestContext, max: number, timeoutMs: number): Promise<Buffer> {
+function readAll(ctx: Matched, max: number, timeoutMs: number): Promise<Buffer> {
   const { req } = ctx;
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) return Promise.reject(new GatehouseError('GATEHOUSE_REQUEST_TOO_LARGE', `content-length ${declared}`));

@@ -14,16 +14,17 @@ import type { Stage } from '../context.ts';
 const WORKSPACE_NAME = /^(?!.*--)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])$/;
 const DEFAULT_WORKSPACE = 'default';
 
-export function resolveTenant(snapshot: () => PolicySnapshot, upstreams: Upstreams): Stage {
+export function resolveTenant(snapshot: () => PolicySnapshot, upstreams: Upstreams): Stage<'matched'> {
   return {
     name: 'resolve-tenant',
+    needs: 'matched',
     async run(ctx) {
-      const row = ctx.route!.row;
+      const row = ctx.route.row;
       const principal = ctx.principal;
       if (!principal || row.action === 'public' || row.action === 'deny' || row.tenancy === 'global') return;
       // The workspace API itself is not workspace-scoped: the MLflow client sends no header there
       // (`rest_utils._should_include_workspace_header`), and MLflow would refuse a missing one.
-      if (row.op.startsWith('workspaces.')) return;
+      if (row.workspaceApi !== undefined) return;
       const policy = snapshot();
       const requested = ctx.req.headers['x-mlflow-workspace'];
       const mine = tenantsOf(policy, principal);

@@ -5,10 +5,10 @@
  * Nothing is forwarded either way.
  */
 import { GatehouseError } from '../../errors.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
+import type { Matched } from '../../pipeline/context.ts';
 
-export function answerDisabled(ctx: RequestContext): void {
-  const row = ctx.route!.row;
+export function answerDisabled(ctx: Matched): void {
+  const row = ctx.route.row;
   if (row.action !== 'deny' || row.disabledAnswer === undefined) throw new GatehouseError('GATEHOUSE_ROUTE_DISABLED', `${row.op}: not allowed`);
   // Flask's jsonify ends its compact JSON with a newline (flask.json.provider.DefaultJSONProvider.response); FastAPI's JSONResponse does not.
   const bytes = Buffer.from(`${JSON.stringify(row.disabledAnswer)}${row.app === 'flask' ? '\n' : ''}`);

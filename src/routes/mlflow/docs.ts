@@ -4,10 +4,21 @@
  * committed document with a fresh rendering.
  */
 import { concretePaths } from './expand.ts';
-import type { IdSource, ResourceRef, RouteRow } from './types.ts';
+import type { RouteRow } from './table.ts';
+import type { IdSource, ResourceRef, RouteSpec } from './types.ts';
 import type { Action } from '../../model/permission.ts';
 
 const ACTIONS: readonly Action[] = ['public', 'authenticated', 'read', 'use', 'edit', 'manage', 'create', 'admin', 'deny'];
+
+/** The gateway's own behaviour columns of a row (types.ts): code, not part of the route's description. */
+const BEHAVIOUR_COLUMNS = ['search', 'responseFilter', 'createsRoot', 'checks', 'usage', 'workspaceApi', 'serverInfo', 'graphql'] as const satisfies readonly (keyof RouteSpec)[];
+
+/** A row as `gatehouse routes list --json` describes it: the route and its classification, without the behaviour columns. */
+export function describedRow(row: RouteSpec): Partial<RouteSpec> {
+  const out: Record<string, unknown> = { ...row };
+  for (const column of BEHAVIOUR_COLUMNS) delete out[column];
+  return out as Partial<RouteSpec>;
+}
 
 export function renderRoutesMarkdown(rows: readonly RouteRow[], mlflowVersion: string): string {
   const pairs = rows.reduce((n, row) => n + concretePaths(row).length, 0);

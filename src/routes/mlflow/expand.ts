@@ -1,4 +1,4 @@
-import type { RouteRow } from './types.ts';
+import type { RouteRow } from './table.ts';
 
 /** One concrete (method, path) pair the MLflow server registers. Path parameters as `{x}` / `{x:path}`. */
 export interface ConcreteRoute {

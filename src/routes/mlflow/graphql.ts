@@ -38,8 +38,6 @@ import { MLFLOW_GRAPHQL_SDL } from './graphql-schema.ts';
 import type { TwinRead } from '../../model/access.ts';
 import type { ResourceId, Family } from '../../model/resource.ts';
 
-export const GRAPHQL_OP = 'graphql.query';
-
 export interface GraphqlLimits {
   readonly maxDepth: number;
   readonly maxFields: number;

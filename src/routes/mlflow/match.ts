@@ -5,7 +5,7 @@
  * static rules over rules with parameters. No row: no route.
  */
 import { concretePaths } from './expand.ts';
-import type { RouteRow } from './types.ts';
+import type { RouteRow } from './table.ts';
 
 export interface RouteMatch {
   readonly row: RouteRow;

@@ -8,44 +8,9 @@
  */
 import { GatehouseError } from '../../errors.ts';
 import { setMembers } from '../../lib/json-splice.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
+import type { Rewritten } from '../../pipeline/context.ts';
 import { parseAnswer, type Upstream } from '../../upstream/upstream.ts';
-import type { Anchors, Family } from '../../model/resource.ts';
-
-export interface SearchFilterSpec {
-  /** The array of results in MLflow's answer. */
-  readonly items: string;
-  readonly family: Family;
-  /** What the engine checks for one result. */
-  anchors(item: Record<string, unknown>): Anchors;
-  /** Where a result carries its own tags (tag mode reads the tenant tag there); absent: the parent's. */
-  tags?(item: Record<string, unknown>): unknown;
-  /** MLflow's default page size for this search (`mlflow/store/tracking/__init__.py`, `model_registry/__init__.py`). */
-  readonly defaultMaxResults: number;
-}
-
-const experiments: SearchFilterSpec = {
-  items: 'experiments',
-  family: 'experiment',
-  anchors: (e) => ({ experimentIds: [String(e.experiment_id)], experimentNames: [String(e.name)] }),
-  tags: (e) => e.tags,
-  defaultMaxResults: 1000,
-};
-const byName = (items: string, defaultMaxResults: number, ownTags: boolean): SearchFilterSpec => ({
-  items,
-  family: 'model',
-  anchors: (m) => ({ modelNames: [String(m.name)] }),
-  ...(ownTags && { tags: (m: Record<string, unknown>) => m.tags }),
-  defaultMaxResults,
-});
-
-export const SEARCH_FILTERS: Readonly<Record<string, SearchFilterSpec>> = {
-  'experiments.search': experiments,
-  'experiments.searchGet': experiments,
-  'registeredModels.search': byName('registered_models', 100, true),
-  // A version's own tags are not its model's: tag mode looks the model up.
-  'modelVersions.search': byName('model_versions', 10000, false),
-};
+import type { SearchFilterSpec } from './types.ts';
 
 const MAX_UPSTREAM_PAGES = 50;
 const MAX_PAGE_BYTES = 64 * 1024 * 1024;
@@ -73,31 +38,31 @@ function decodeToken(token: unknown): Cursor {
 }
 
 /** The search's parameters as MLflow reads them: query for GET, JSON body otherwise. */
-function readParams(ctx: RequestContext): Record<string, unknown> {
+function readParams(ctx: Rewritten): Record<string, unknown> {
   if (ctx.req.method === 'GET') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of ctx.target!.query) out[k] = v.length === 1 ? v[0] : v;
+    for (const [k, v] of ctx.target.query) out[k] = v.length === 1 ? v[0] : v;
     return out;
   }
   return { ...((ctx.json as Record<string, unknown> | undefined) ?? {}) };
 }
 
 /** One page of the search: the caller's parameters with `changes` (the tenant filter, page size and token) applied. */
-function pageRequest(ctx: RequestContext, changes: Record<string, unknown>) {
-  const headers = { ...ctx.upstreamHeaders! };
+function pageRequest(ctx: Rewritten, changes: Record<string, unknown>) {
+  const headers = { ...ctx.upstreamHeaders };
   if (ctx.req.method === 'GET') {
     const params = { ...readParams(ctx), ...changes };
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null) q.append(k, String(one));
-    return { method: 'GET', path: `${ctx.target!.rawPath}?${q.toString()}`, headers, body: null, sink: ctx };
+    return { method: 'GET', path: `${ctx.target.rawPath}?${q.toString()}`, headers, body: null, sink: ctx };
   }
   // The caller's own bytes with the changed members spliced in (read-body decoded them as strict UTF-8).
   const body = Buffer.from(setMembers(ctx.body !== undefined && ctx.body.length > 0 ? ctx.body.toString('utf8') : '{}', changes));
   headers['content-length'] = String(body.length);
-  return { method: ctx.req.method!, path: ctx.target!.rawPath, headers, body, sink: ctx };
+  return { method: ctx.method, path: ctx.target.rawPath, headers, body, sink: ctx };
 }
 
-export async function filteredSearch(ctx: RequestContext, upstream: Upstream, spec: SearchFilterSpec, allow: (item: Record<string, unknown>) => boolean | Promise<boolean>): Promise<void> {
+export async function filteredSearch(ctx: Rewritten, upstream: Upstream, spec: SearchFilterSpec, allow: (item: Record<string, unknown>) => boolean | Promise<boolean>): Promise<void> {
   const params = { ...readParams(ctx), ...ctx.searchParams };
   const want = Number(params.max_results ?? spec.defaultMaxResults);
   if (!Number.isSafeInteger(want) || want <= 0) throw new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', 'max_results must be a positive integer');
@@ -113,8 +78,8 @@ export async function filteredSearch(ctx: RequestContext, upstream: Upstream, sp
       ctx.res.end(answer.body);
       return;
     }
-    const page = parseAnswer(answer.body.toString('utf8'), ctx.route!.row.op, 'GATEHOUSE_UPSTREAM_BAD_RESPONSE') as Record<string, unknown> | null;
-    if (typeof page !== 'object' || page === null) throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', `${ctx.route!.row.op}: answer is not a JSON object`);
+    const page = parseAnswer(answer.body.toString('utf8'), ctx.route.row.op, 'GATEHOUSE_UPSTREAM_BAD_RESPONSE') as Record<string, unknown> | null;
+    if (typeof page !== 'object' || page === null) throw new GatehouseError('GATEHOUSE_UPSTREAM_BAD_RESPONSE', `${ctx.route.row.op}: answer is not a JSON object`);
     const items = (Array.isArray(page[spec.items]) ? page[spec.items] : []) as Record<string, unknown>[];
     const upstreamNext = typeof page.next_page_token === 'string' && page.next_page_token !== '' ? page.next_page_token : undefined;
     let i = cursor.s;

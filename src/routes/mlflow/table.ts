@@ -36,7 +36,10 @@
  * `GET .../skills/@acme/versions` is the organization skill `acme/versions` (not the versions of
  * a skill `@acme`), and how the greedy `{name:path}` routes of the MCP server registry split.
  */
-import type { IdSource, ReferenceField, ResourceRef, RouteRow } from './types.ts';
+import type { IdSource, ReferenceField, ResourceRef, RouteSpec } from './types.ts';
+import { artifactLocation } from './checks/artifact-location.ts';
+import { EXPERIMENT_CREATE, EXPERIMENTS_SEARCH, MODEL_VERSIONS_SEARCH, REGISTERED_MODEL_CREATE, REGISTERED_MODELS_SEARCH, WORKSPACES_LIST } from './filters.ts';
+import { MODEL_ARTIFACT_DOWNLOAD } from './usage.ts';
 import type { ResourceKind } from '../../model/resource.ts';
 
 type RefAction = ResourceRef['action'];
@@ -99,7 +102,7 @@ const GATEWAY_PATH_NAME = 'Endpoint NAME from the path (`endpoint_name`), resolv
 const MCP_ORDER =
   'FastAPI registration order decides among the greedy {name:path} routes (keep these rows in order); the Python client percent-encodes the namespace/slug name (ns%2Fslug, rest_mixin._encode_path_param) and Starlette matches the decoded path.';
 
-export const MLFLOW_ROUTES: readonly RouteRow[] = [
+const ROWS = [
   // ── UI shell, probes, server info ────────────────────────────────────────────────────
   { op: 'ui.home', method: 'GET', path: '/', app: 'flask', action: 'authenticated', tenancy: 'global', body: 'none',
     note: 'SPA shell (server.serve); MLflow auth lets any signed-in user load it.' },
@@ -112,23 +115,23 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     note: 'post_ui_telemetry_handler: UI usage records for MLflow telemetry; no tenant data.' },
   { op: 'server.health', method: 'GET', path: '/health', app: 'fastapi', action: 'public', tenancy: 'global', body: 'none', note: FASTAPI_FIRST },
   { op: 'server.version', method: 'GET', path: '/version', app: 'flask', action: 'authenticated', tenancy: 'global', body: 'none' },
-  { op: 'server.info', method: 'GET', path: '/mlflow/server-info', version: 3, app: 'fastapi', action: 'authenticated', tenancy: 'global', body: 'none',
+  { op: 'server.info', method: 'GET', path: '/mlflow/server-info', version: 3, app: 'fastapi', action: 'authenticated', tenancy: 'global', body: 'none', serverInfo: true,
     note: `${FASTAPI_FIRST} Returns store type, workspaces flag and artifact limits; MLflow auth lists it as public (_PUBLIC_ROUTE_SUFFIXES).` },
-  { op: 'graphql.query', method: 'POST', path: '/graphql', app: 'flask', action: 'read', tenancy: 'search', body: 'json',
+  { op: 'graphql.query', method: 'POST', path: '/graphql', app: 'flask', action: 'read', tenancy: 'search', body: 'json', graphql: true,
     note: 'GraphQL (_graphql), JSON body {query, variables, operationName}: inspected per field (mlflowGetExperiment, mlflowGetRun, mlflowSearchRuns, mlflowListArtifacts, mlflowSearchModelVersions, MlflowRun.modelVersions, ...); the "mutations" are searches.' },
   { op: 'graphql.queryGet', method: 'GET', path: '/graphql', app: 'flask', action: 'deny', tenancy: 'global', body: 'none',
     note: '_graphql reads the query from a JSON body even on GET (_get_request_json); a body on GET is a parsing differential, and the UI (Apollo HttpLink) posts.' },
 
   // ── Experiments ──────────────────────────────────────────────────────────────────────
-  { op: 'experiments.create', method: 'POST', path: '/mlflow/experiments/create', version: 2, app: 'flask', action: 'create', tenancy: 'scoped', body: 'json',
+  { op: 'experiments.create', method: 'POST', path: '/mlflow/experiments/create', version: 2, app: 'flask', action: 'create', tenancy: 'scoped', body: 'json', createsRoot: EXPERIMENT_CREATE, checks: [artifactLocation], usage: 'usageExperimentsCreated',
     note: '_create_experiment: artifact_location is client-chosen (only its scheme is checked) and could point into another tenant\'s storage; MLflow refuses it only with workspaces on.' },
   { op: 'experiments.get', method: 'GET', path: '/mlflow/experiments/get', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [experiment()] },
   { op: 'experiments.getByName', method: 'GET', path: '/mlflow/experiments/get-by-name', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [experiment(param('experiment_name'))], note: 'Experiment resolved by NAME (experiment_name).' },
-  { op: 'experiments.searchGet', method: 'GET', path: '/mlflow/experiments/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none',
+  { op: 'experiments.searchGet', method: 'GET', path: '/mlflow/experiments/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none', search: EXPERIMENTS_SEARCH,
     repeated: ['order_by'] },
-  { op: 'experiments.search', method: 'POST', path: '/mlflow/experiments/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'json' },
+  { op: 'experiments.search', method: 'POST', path: '/mlflow/experiments/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'json', search: EXPERIMENTS_SEARCH },
   { op: 'experiments.delete', method: 'POST', path: '/mlflow/experiments/delete', version: 2, app: 'flask', action: 'manage', tenancy: 'scoped', body: 'json',
     resources: [experiment()] },
   { op: 'experiments.restore', method: 'POST', path: '/mlflow/experiments/restore', version: 2, app: 'flask', action: 'manage', tenancy: 'scoped', body: 'json',
@@ -145,7 +148,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     note: `The proto path lacks its leading slash, so it registers as /api/2.0mlflow/...; ${STUB}` },
 
   // ── Runs ─────────────────────────────────────────────────────────────────────────────
-  { op: 'runs.create', method: 'POST', path: '/mlflow/runs/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
+  { op: 'runs.create', method: 'POST', path: '/mlflow/runs/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json', usage: 'usageRunsCreated',
     resources: [experiment()], note: 'A run is a child of its experiment (_create_run); user_id is client-supplied attribution.' },
   { op: 'runs.update', method: 'POST', path: '/mlflow/runs/update', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [run(RUN_ID_OR_UUID)] },
@@ -203,7 +206,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'artifactsProxy.list', method: 'GET', path: '/mlflow-artifacts/artifacts', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [ref('artifact', [param('path', { reference: 'proxied-artifact-path' })])],
     note: 'The artifact path is the query field path (_list_artifacts_mlflow_artifacts); without it the artifact root (every experiment) is listed.' },
-  { op: 'artifactsProxy.download', method: 'GET', path: '/mlflow-artifacts/artifacts/{artifact_path:path}', version: 2, app: 'fastapi', action: 'read', tenancy: 'scoped', body: 'none',
+  { op: 'artifactsProxy.download', method: 'GET', path: '/mlflow-artifacts/artifacts/{artifact_path:path}', version: 2, app: 'fastapi', action: 'read', tenancy: 'scoped', body: 'none', usage: MODEL_ARTIFACT_DOWNLOAD,
     resources: [artifactPath()], note: `${FASTAPI_FIRST} (artifact_router.download_artifact)` },
   { op: 'artifactsProxy.upload', method: 'PUT', path: '/mlflow-artifacts/artifacts/{artifact_path:path}', version: 2, app: 'fastapi', action: 'edit', tenancy: 'scoped', body: 'stream',
     resources: [artifactPath()], note: `${FASTAPI_FIRST} (artifact_router.upload_artifact streams request.stream())` },
@@ -237,7 +240,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [loggedModel()], references: [relativePath(param('artifact_directory_path'))] },
   { op: 'loggedModels.logParams', method: 'POST', path: '/mlflow/logged-models/{model_id}/params', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [loggedModel()], note: '_log_logged_model_params acts on the path model_id; the body model_id is required but ignored.' },
-  { op: 'loggedModels.getArtifactFile', method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/files', version: 2, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
+  { op: 'loggedModels.getArtifactFile', method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/files', version: 2, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usage: 'usageModelArtifactsDownloaded',
     resources: [loggedModel()], references: [relativePath(query('artifact_file_path'))], note: 'get_logged_model_artifact_handler: query artifact_file_path; presigned=true returns a signed URL instead.' },
 
   // ── Traces (v2 legacy and v3) and OTLP ingest ────────────────────────────────────────
@@ -422,7 +425,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [optimizationJob()], note: 'Deletes any job id and the run named in its params.' },
 
   // ── Registered models (and prompts) ──────────────────────────────────────────────────
-  { op: 'registeredModels.create', method: 'POST', path: '/mlflow/registered-models/create', version: 2, app: 'flask', action: 'create', tenancy: 'scoped', body: 'json',
+  { op: 'registeredModels.create', method: 'POST', path: '/mlflow/registered-models/create', version: 2, app: 'flask', action: 'create', tenancy: 'scoped', body: 'json', createsRoot: REGISTERED_MODEL_CREATE, usage: 'usageModelsRegistered',
     note: 'Also creates prompts (tag mlflow.prompt.is_prompt=true); the new name is the body name.' },
   { op: 'registeredModels.get', method: 'GET', path: '/mlflow/registered-models/get', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [registeredModel()] },
@@ -432,7 +435,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [registeredModel()], note: 'new_name becomes the identity; name-pattern bindings must allow creating it.' },
   { op: 'registeredModels.delete', method: 'DELETE', path: '/mlflow/registered-models/delete', version: 2, app: 'flask', action: 'manage', tenancy: 'scoped', body: 'json',
     resources: [registeredModel()], note: 'DELETE with a JSON body, parsed whatever the Content-Type.' },
-  { op: 'registeredModels.search', method: 'GET', path: '/mlflow/registered-models/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none',
+  { op: 'registeredModels.search', method: 'GET', path: '/mlflow/registered-models/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none', search: REGISTERED_MODELS_SEARCH,
     repeated: ['order_by'] },
   { op: 'registeredModels.getLatestVersionsGet', method: 'GET', path: '/mlflow/registered-models/get-latest-versions', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [registeredModel()], repeated: ['stages'] },
@@ -450,7 +453,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [registeredModel()] },
 
   // ── Model versions ───────────────────────────────────────────────────────────────────
-  { op: 'modelVersions.create', method: 'POST', path: '/mlflow/model-versions/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
+  { op: 'modelVersions.create', method: 'POST', path: '/mlflow/model-versions/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json', usage: 'usageModelVersionsCreated',
     resources: [registeredModel(), run(param('run_id'), 'read'), loggedModel(param('model_id'), 'read'), registeredModel(SOURCE, 'read'), ref('artifact', [SOURCE], 'read')],
     references: [{ at: param('source'), read: 'model-version-source' }, { at: param('run_link'), read: 'run-link' }],
     note: 'The source URI names a resource too: models:/<name>/<v> or models:/<name>@<alias> (that registered model, read: MLflow copies its version), models:/<model_id> (must match model_id, read), runs:/<run_id>/... (must match run_id), mlflow-artifacts:/<experiment_id>/... (that experiment, read, inside the run\'s or model\'s root); any other location must lie inside the artifact root of run_id or model_id (auth validate_can_create_model_version).' },
@@ -462,7 +465,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [modelVersion()] },
   { op: 'modelVersions.get', method: 'GET', path: '/mlflow/model-versions/get', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [modelVersion()] },
-  { op: 'modelVersions.search', method: 'GET', path: '/mlflow/model-versions/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none',
+  { op: 'modelVersions.search', method: 'GET', path: '/mlflow/model-versions/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none', search: MODEL_VERSIONS_SEARCH,
     repeated: ['order_by'] },
   { op: 'modelVersions.getDownloadUri', method: 'GET', path: '/mlflow/model-versions/get-download-uri', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [modelVersion()] },
@@ -470,7 +473,7 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [modelVersion()] },
   { op: 'modelVersions.deleteTag', method: 'DELETE', path: '/mlflow/model-versions/delete-tag', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [modelVersion()] },
-  { op: 'modelVersions.getArtifact', method: 'GET', path: '/model-versions/get-artifact', app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
+  { op: 'modelVersions.getArtifact', method: 'GET', path: '/model-versions/get-artifact', app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usage: 'usageModelArtifactsDownloaded',
     resources: [modelVersion(query('name'), query('version'))], references: [relativePath(query('path'))],
     note: 'get_model_version_artifact_handler: query name, version, path; presigned=true signs a URL into the source run without a run check.' },
 
@@ -488,14 +491,14 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
     resources: [webhook()] },
 
   // ── Workspaces ───────────────────────────────────────────────────────────────────────
-  { op: 'workspaces.list', method: 'GET', path: '/mlflow/workspaces', version: 3, app: 'flask', action: 'read', tenancy: 'search', body: 'none',
+  { op: 'workspaces.list', method: 'GET', path: '/mlflow/workspaces', version: 3, app: 'flask', action: 'read', tenancy: 'search', body: 'none', workspaceApi: 'list', responseFilter: WORKSPACES_LIST,
     note: 'The tenant list: filtered to the caller\'s tenants. The Python client sends no workspace header on /mlflow/workspaces calls.' },
-  { op: 'workspaces.create', method: 'POST', path: '/mlflow/workspaces', version: 3, app: 'flask', action: 'admin', tenancy: 'admin', body: 'json' },
-  { op: 'workspaces.get', method: 'GET', path: '/mlflow/workspaces/{workspace_name}', version: 3, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
+  { op: 'workspaces.create', method: 'POST', path: '/mlflow/workspaces', version: 3, app: 'flask', action: 'admin', tenancy: 'admin', body: 'json', workspaceApi: 'manage' },
+  { op: 'workspaces.get', method: 'GET', path: '/mlflow/workspaces/{workspace_name}', version: 3, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', workspaceApi: 'get',
     resources: [workspace()] },
-  { op: 'workspaces.update', method: 'PATCH', path: '/mlflow/workspaces/{workspace_name}', version: 3, app: 'flask', action: 'admin', tenancy: 'admin', body: 'json',
+  { op: 'workspaces.update', method: 'PATCH', path: '/mlflow/workspaces/{workspace_name}', version: 3, app: 'flask', action: 'admin', tenancy: 'admin', body: 'json', workspaceApi: 'manage',
     resources: [workspace()] },
-  { op: 'workspaces.delete', method: 'DELETE', path: '/mlflow/workspaces/{workspace_name}', version: 3, app: 'flask', action: 'admin', tenancy: 'admin', body: 'none',
+  { op: 'workspaces.delete', method: 'DELETE', path: '/mlflow/workspaces/{workspace_name}', version: 3, app: 'flask', action: 'admin', tenancy: 'admin', body: 'none', workspaceApi: 'manage',
     resources: [workspace()], note: '_delete_workspace_handler: query mode RESTRICT (default), SET_DEFAULT or CASCADE (deletes every resource in it).' },
 
   // ── AI gateway: secrets ──────────────────────────────────────────────────────────────
@@ -762,4 +765,21 @@ export const MLFLOW_ROUTES: readonly RouteRow[] = [
   { op: 'assistant.streamResponse', method: 'GET', path: '/mlflow/assistant/sessions/{session_id}/stream', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'none' },
   { op: 'assistant.resolveToolResult', method: 'POST', path: '/mlflow/assistant/sessions/{session_id}/tool-result', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'json' },
   { op: 'assistant.installSkills', method: 'POST', path: '/mlflow/assistant/skills/install', version: 3, prefixes: AJAX, app: 'fastapi', action: 'deny', tenancy: 'global', body: 'json' },
-];
+] as const satisfies readonly RouteSpec[];
+
+/** Every operation id of the table: a misspelled one does not compile. */
+export type Op = (typeof ROWS)[number]['op'];
+
+/** A row of the table: its `op` is one the table lists. */
+export interface RouteRow extends RouteSpec {
+  readonly op: Op;
+}
+
+export const MLFLOW_ROUTES: readonly RouteRow[] = ROWS;
+
+const BY_OP: ReadonlyMap<string, RouteRow> = new Map(MLFLOW_ROUTES.map((r) => [r.op, r]));
+
+/** The row of an operation id given as text (`policy explain`, the CLI); undefined when the table has none. */
+export function routeOfOp(op: string): RouteRow | undefined {
+  return BY_OP.get(op);
+}

@@ -3,7 +3,8 @@
  * (`table.ts`); the matcher, the resource extractor and the docs generator read it.
  */
 import type { Action, ResourceAction } from '../../model/permission.ts';
-import type { ResourceKind } from '../../model/resource.ts';
+import type { Anchors, Family, ResourceKind } from '../../model/resource.ts';
+import type { MetricKey } from '../../metrics/definitions.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -78,7 +79,65 @@ export type BodyMode = 'none' | 'json' | 'stream';
  */
 export type Tenancy = 'scoped' | 'search' | 'global' | 'admin';
 
-export interface RouteRow {
+/**
+ * A search whose results the gateway can filter item by item (search-filter.ts pages through
+ * MLflow's answer): a principal allowed only some results sees complete pages of those.
+ */
+export interface SearchFilterSpec {
+  /** The array of results in MLflow's answer. */
+  readonly items: string;
+  readonly family: Family;
+  /** What the engine checks for one result. */
+  anchors(item: Record<string, unknown>): Anchors;
+  /** Where a result carries its own tags (tag mode reads the tenant tag there); absent: the parent's. */
+  tags?(item: Record<string, unknown>): unknown;
+  /** MLflow's default page size for this search (`mlflow/store/tracking/__init__.py`, `model_registry/__init__.py`). */
+  readonly defaultMaxResults: number;
+  /** The search's MLflow filter can carry the tenant clause `tags.<key> = '<tenant>'` (tag tenancy). */
+  readonly constrainable?: true;
+}
+
+/** What a response filter may use beyond the answer itself. */
+export interface FilterContext {
+  /** Tenants the caller belongs to; undefined for administrators (no filtering). */
+  readonly visibleTenants: readonly string[] | undefined;
+}
+
+/** Narrows an answer (2xx JSON) to what the caller may see; the gateway buffers, filters and re-sends it. */
+export type ResponseFilter = (body: unknown, f: FilterContext) => unknown;
+
+/**
+ * A create of a tenant's root resource (an experiment, a registered model or prompt): tag
+ * tenancy stamps the tenant tag on it, and the creator is recorded from MLflow's answer.
+ */
+export interface RootCreate {
+  readonly kind: 'experiment' | 'registered_model';
+  /** The created resource's id (experiment) or name (registered model) in MLflow's 2xx answer. */
+  created(body: unknown): string | undefined;
+}
+
+/** What a route check reads of the request (checks/: one file per route-specific check). */
+export interface CheckInput {
+  /** The parsed JSON body (`json` routes). */
+  readonly json: unknown;
+  /** The caller is a platform administrator. */
+  readonly admin: boolean;
+}
+
+/** A check one route needs beyond its action and resources; throws GatehouseError to refuse. */
+export interface RouteCheck {
+  readonly name: string;
+  run(input: CheckInput): void;
+}
+
+/** The usage counter a successful call adds to: fixed, or read from the path parameters. */
+export type Usage = MetricKey | ((params: Readonly<Record<string, string>>) => MetricKey | undefined);
+
+/**
+ * A route of the table, with `op` any string: the shape rows are checked against. The table's
+ * rows are `RouteRow` (table.ts), whose `op` is the union of the operation ids it lists.
+ */
+export interface RouteSpec {
   /** Stable operation id, `family.operation` (`runs.logMetric`); used in audit, metrics and policy. */
   readonly op: string;
   readonly method: HttpMethod;
@@ -122,4 +181,24 @@ export interface RouteRow {
   readonly repeated?: readonly string[];
   /** Why the row is classified as it is, when that is not obvious. */
   readonly note?: string;
+  /** A search the gateway can filter item by item (and, when `constrainable`, constrain to a tag tenant). */
+  readonly search?: SearchFilterSpec;
+  /** The answer is narrowed to what the caller may see (filter-response). */
+  readonly responseFilter?: ResponseFilter;
+  /** The call creates a tenant root: stamped in tag tenancy, its creator recorded. */
+  readonly createsRoot?: RootCreate;
+  /** Checks this route needs beyond its action and resources (checks/), run once the call is allowed. */
+  readonly checks?: readonly RouteCheck[];
+  /** The usage counter a 2xx answer adds to (docs/operations.md, usage metrics). */
+  readonly usage?: Usage;
+  /**
+   * A route of MLflow's workspace API, which is about tenants themselves: no tenant is resolved
+   * for it, members may `list` their workspaces and `get` one of them, and `manage` is for
+   * administrators. Tag and instance tenancy answer these from the policy (src/tenancy/virtual-workspaces.ts).
+   */
+  readonly workspaceApi?: 'list' | 'get' | 'manage';
+  /** MLflow's server-info, whose answer says whether workspaces are enabled (tenancy may present them). */
+  readonly serverInfo?: true;
+  /** The GraphQL endpoint: its document is inspected field by field (inspect-graphql stage). */
+  readonly graphql?: true;
 }

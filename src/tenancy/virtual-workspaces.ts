@@ -7,8 +7,8 @@
  * policy (the caller's tenants; all of them for administrators). The header the client then
  * sends selects the tenant (resolve-tenant stage) and is never forwarded.
  */
-import { GatehouseError } from '../../errors.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
+import { GatehouseError } from '../errors.ts';
+import type { RequestContext, Matched } from '../pipeline/context.ts';
 
 export interface VirtualWorkspaces {
   /** The tenants this caller may see, in configuration order. */
@@ -23,21 +23,21 @@ function send(ctx: RequestContext, status: number, body: unknown): void {
 }
 
 /** Answers a `workspaces.*` call (already authorized) without MLflow; returns false for any other route. */
-export function answerWorkspaceRoute(ctx: RequestContext, workspaces: VirtualWorkspaces): boolean {
-  const op = ctx.route!.row.op;
-  if (!op.startsWith('workspaces.')) return false;
+export function answerWorkspaceRoute(ctx: Matched, workspaces: VirtualWorkspaces): boolean {
+  const { op, workspaceApi } = ctx.route.row;
+  if (workspaceApi === undefined) return false;
   const visible = workspaces.visible(ctx);
-  switch (op) {
-    case 'workspaces.list':
+  switch (workspaceApi) {
+    case 'list':
       send(ctx, 200, { workspaces: visible.map((name) => ({ name })) });
       return true;
-    case 'workspaces.get': {
-      const name = ctx.route!.params.workspace_name;
+    case 'get': {
+      const name = ctx.route.params.workspace_name;
       if (name === undefined || !visible.includes(name)) throw new GatehouseError('GATEHOUSE_RESOURCE_NOT_FOUND', `workspace ${name ?? ''}`);
       send(ctx, 200, { workspace: { name } });
       return true;
     }
-    default:
+    case 'manage':
       throw new GatehouseError('GATEHOUSE_TENANT_WORKSPACES_VIRTUAL', op);
   }
 }

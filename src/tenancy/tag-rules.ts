@@ -14,9 +14,9 @@
  */
 import { GatehouseError } from '../errors.ts';
 import { appendToArrayMember } from '../lib/json-splice.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import type { RequestContext, Canonical } from '../pipeline/context.ts';
 import { constrainFilter } from '../routes/mlflow/filter-grammar.ts';
-import { SEARCH_FILTERS } from '../routes/mlflow/search-filter.ts';
+import type { RouteSpec } from '../routes/mlflow/types.ts';
 import type { AccessRequest } from '../model/access.ts';
 import { isResourceAction } from '../model/permission.ts';
 import type { Anchors } from '../model/resource.ts';
@@ -24,12 +24,6 @@ import type { Anchors } from '../model/resource.ts';
 export interface TagTenancy {
   readonly key: string;
 }
-
-/** The creates that make a tenant's root resources: the tag is stamped on them. */
-export const STAMPED_CREATES: ReadonlySet<string> = new Set(['experiments.create', 'registeredModels.create']);
-
-/** The searches whose MLflow filter can carry the tenant clause (`tags.<key> = '<tenant>'`). */
-export const CONSTRAINED_SEARCHES: ReadonlySet<string> = new Set(['experiments.search', 'experiments.searchGet', 'registeredModels.search']);
 
 /**
  * Whether a tag key is the tenant tag. Case and surrounding blanks are ignored: a database with
@@ -116,10 +110,10 @@ export function stampTenantTag(ctx: RequestContext, tag: TagTenancy, tenant: str
 }
 
 /** The search parameters to send instead of the caller's: its filter with the tenant clause added. */
-export function constrainedSearchParams(ctx: RequestContext, tag: TagTenancy, tenant: string): Record<string, unknown> {
+export function constrainedSearchParams(ctx: Canonical, tag: TagTenancy, tenant: string): Record<string, unknown> {
   let filter: unknown;
   if (ctx.req.method === 'GET') {
-    const values = ctx.target!.query.get('filter') ?? [];
+    const values = ctx.target.query.get('filter') ?? [];
     filter = values[0];
   } else {
     filter = (ctx.json as Record<string, unknown> | undefined)?.filter;
@@ -140,8 +134,8 @@ export function inTenantTag(anchors: Anchors, tenant: string): Anchors {
  * REST searches that are constrained and filtered item by item. GraphQL results are not
  * filtered: there, a search must name what it reads.
  */
-export function namesTaggedRoots(request: AccessRequest, graphql: boolean): boolean {
+export function namesTaggedRoots(row: RouteSpec, request: AccessRequest, graphql: boolean): boolean {
   if (!isResourceAction(request.action)) return true;
-  if (!graphql && (STAMPED_CREATES.has(request.op) || request.op in SEARCH_FILTERS)) return true;
+  if (!graphql && (row.createsRoot !== undefined || row.search !== undefined)) return true;
   return request.checks.length > 0 && request.checks.every((c) => c.anchors?.tenants !== undefined);
 }
