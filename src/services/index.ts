@@ -7,6 +7,7 @@ import type { SessionRepository } from '../store/sessions.ts';
 import type { ServiceDeps } from './context.ts';
 import { grantsService } from './grants.ts';
 import { groupsService } from './groups.ts';
+import { mlflowRolesService } from './mlflow-roles.ts';
 import { rolesService } from './roles.ts';
 import { serviceAccountsService } from './service-accounts.ts';
 import { sessionsService } from './sessions.ts';
@@ -26,6 +27,8 @@ export function createServices(deps: ServiceDeps & { readonly sessions: Pick<Ses
     tenants: tenantsService(deps),
     groups: groupsService(deps),
     roles: rolesService(deps),
+    /** MLflow 3.18's named roles (the MLflow-compat door, the importer). */
+    mlflowRoles: mlflowRolesService(deps),
     grants: grantsService(deps),
     sessions: sessionsService(deps),
   };

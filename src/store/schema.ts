@@ -152,6 +152,23 @@ export interface PolicyBindingsTable {
   created_by: string;
 }
 
+/** MLflow 3.18's named roles (src/store/mlflow-roles.ts). */
+export interface MlflowRolesTable {
+  id: number;
+  workspace: string;
+  name: string;
+  description: string | null;
+}
+/** A permission of an MLflow role, and the binding that enforces it. */
+export interface MlflowRolePermissionsTable {
+  id: number;
+  role_id: number;
+  resource_type: string;
+  resource_pattern: string;
+  permission: string;
+  binding_id: string;
+}
+
 export interface Database {
   policy_tenants: PolicyTenantsTable;
   policy_tenant_members: PolicyTenantMembersTable;
@@ -167,6 +184,8 @@ export interface Database {
   audit_journal: AuditJournalTable;
   sessions: SessionsTable;
   saml_assertions: SamlAssertionsTable;
+  mlflow_roles: MlflowRolesTable;
+  mlflow_role_permissions: MlflowRolePermissionsTable;
 }
 
 /** SAML assertion ids used to sign in (src/store/saml-replay.ts), `<provider>:<ID>`, until `expires_at` (epoch ms). */
