@@ -136,6 +136,7 @@ export function mlflowRolesService(deps: ServiceDeps) {
           throw exists(`Role permission (role_id=${roleId}, resource_type=${type}, resource_pattern=${canonical}) already exists.`);
         }
         const view = await policyView(deps, tx);
+        if (!view.snapshot().tenants.has(role.workspace)) throw invalid(`Workspace '${role.workspace}' does not exist.`);
         await ensureMlflowRoles(view.repo, view.stored, view.declared.roles.map((r) => r.name));
         const bindingId = await view.repo.addBinding(binding, `mlflow-role:${roleId}`);
         return { role, perm: await roles(tx).addPermission({ roleId, resourceType: type, resourcePattern: canonical, permission, bindingId }) };
