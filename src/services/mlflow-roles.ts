@@ -91,6 +91,7 @@ export function mlflowRolesService(deps: ServiceDeps) {
       checkName(input.name);
       checkDescription(input.description);
       const role = await deps.store.transaction(async (tx) => {
+        await roles(tx).serialize();
         if (!(await policyView(deps, tx)).snapshot().tenants.has(input.workspace)) throw invalid(`Workspace '${input.workspace}' does not exist.`);
         if (await roles(tx).byName(input.workspace, input.name)) throw exists(`Role (name=${input.name}, workspace=${input.workspace}) already exists.`);
         return roles(tx).create(input);
@@ -103,6 +104,7 @@ export function mlflowRolesService(deps: ServiceDeps) {
       if (change.name !== undefined) checkName(change.name);
       checkDescription(change.description);
       const { before, after } = await deps.store.transaction(async (tx) => {
+        await roles(tx).serialize();
         const before = await mustGet(id, tx);
         if (change.name !== undefined && change.name !== before.name && (await roles(tx).byName(before.workspace, change.name))) {
           throw exists(`Role with name=${change.name} already exists in workspace=${before.workspace}`);
@@ -130,6 +132,7 @@ export function mlflowRolesService(deps: ServiceDeps) {
 
     async addPermission(actor: Actor, roleId: number, type: string, pattern: string, permission: string): Promise<MlflowRolePermissionView> {
       const made = await deps.store.transaction(async (tx) => {
+        await roles(tx).serialize();
         const role = await mustGet(roleId, tx);
         const { binding, pattern: canonical } = bindingOf(role, type, pattern, permission);
         if ((await roles(tx).permissions([roleId])).some((p) => p.resourceType === type && p.resourcePattern === canonical)) {

@@ -5,6 +5,7 @@
  * (src/services/mlflow-roles.ts), so the engine sees them like every other group.
  */
 import { sql, type Kysely } from 'kysely';
+import { isPostgres } from './migrations.ts';
 import type { Database } from './schema.ts';
 
 export interface StoredMlflowRole {
@@ -47,6 +48,14 @@ async function nextId(db: Kysely<Database>, table: 'mlflow_roles' | 'mlflow_role
 
 export function mlflowRoleRepository(db: Kysely<Database>) {
   return {
+    /**
+     * Inside a transaction, before reading what a write depends on (a name taken, the next id):
+     * PostgreSQL runs transactions side by side, so two would read the same `max(id)`; SQLite
+     * runs one write transaction at a time already.
+     */
+    async serialize(): Promise<void> {
+      if (isPostgres(db)) await sql`lock table mlflow_roles, mlflow_role_permissions in share row exclusive mode`.execute(db);
+    },
     async list(workspaces?: readonly string[]): Promise<StoredMlflowRole[]> {
       let q = db.selectFrom('mlflow_roles').selectAll().orderBy('id');
       if (workspaces !== undefined) {
