@@ -7,14 +7,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ADMIN_PASSWORD, ADMIN_USER, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { runPython } from '../harness/python-client.ts';
-import { ROOT } from '../harness/paths.ts';
+import { startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { auditRepository } from '../../src/store/audit.ts';
+import { runFlow, stepChecks, type Step } from './flow.ts';
 
-type Step = { ok: boolean; value?: unknown; code?: string; message?: string };
 let mlflow: MlflowServer;
 let gh: InProcess;
 let r: Record<string, Step>;
@@ -22,28 +19,14 @@ let r: Record<string, Step>;
 before(async () => {
   mlflow = await startMlflow();
   gh = await startInProcess(mlflow.url, { 'audit.sinks': [{ type: 'store' }] });
-  const py = await runPython(join(ROOT, 'test/compat/auth_roles_flow.py'), {
-    MLFLOW_TRACKING_URI: gh.url,
-    GH_ADMIN_USER: ADMIN_USER,
-    GH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-  });
-  assert.equal(py.code, 0, py.stderr.slice(-4000));
-  r = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as Record<string, Step>;
+  r = await runFlow('auth_roles_flow.py', gh.url);
 });
 after(async () => {
   await gh?.close();
   await mlflow?.stop();
 });
 
-const ok = (name: string, value?: unknown) => {
-  assert.equal(r[name]?.ok, true, `${name}: ${JSON.stringify(r[name])}`);
-  if (value !== undefined) assert.deepEqual(r[name]!.value, value, name);
-};
-const fails = (name: string, code: string, message?: RegExp) => {
-  assert.equal(r[name]?.code, code, `${name}: ${JSON.stringify(r[name])}`);
-  if (message) assert.match(r[name]!.message ?? '', message, name);
-};
+const { ok, fails } = stepChecks(() => r);
 
 test('roles: create, get, update, list, with MLflow refusals in its own words', () => {
   ok('create', { name: 'readers', workspace: 'default', description: "reads the team's work", permissions: [], int_id: true });

@@ -5,13 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { ADMIN_AUTH, ADMIN_PASSWORD, ADMIN_USER, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { runPython } from '../harness/python-client.ts';
-import { ROOT } from '../harness/paths.ts';
+import { ADMIN_AUTH, ADMIN_USER, startInProcess, type InProcess } from '../harness/gatehouse.ts';
+import { runFlow, stepChecks, type Step } from './flow.ts';
 
-type Step = { ok: boolean; value?: unknown; code?: string; message?: string };
 let mlflow: MlflowServer;
 let gh: InProcess;
 let r: Record<string, Step>;
@@ -19,25 +16,14 @@ let r: Record<string, Step>;
 before(async () => {
   mlflow = await startMlflow();
   gh = await startInProcess(mlflow.url);
-  const py = await runPython(join(ROOT, 'test/compat/auth_client_flow.py'), {
-    MLFLOW_TRACKING_URI: gh.url,
-    GH_ADMIN_USER: ADMIN_USER,
-    GH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-  });
-  assert.equal(py.code, 0, py.stderr.slice(-4000));
-  r = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as Record<string, Step>;
+  r = await runFlow('auth_client_flow.py', gh.url);
 });
 after(async () => {
   await gh?.close();
   await mlflow?.stop();
 });
 
-const ok = (name: string, value?: unknown) => {
-  assert.equal(r[name]?.ok, true, `${name}: ${JSON.stringify(r[name])}`);
-  if (value !== undefined) assert.deepEqual(r[name]!.value, value, name);
-};
-const fails = (name: string, code: string) => assert.equal(r[name]?.code, code, `${name}: ${JSON.stringify(r[name])}`);
+const { ok, fails } = stepChecks(() => r);
 
 test('users: create, get (admin and self), duplicates and non-admins refused', () => {
   ok('create', { username: 'alice', is_admin: false, has_id: true });

@@ -4,32 +4,8 @@ object: step name -> {"ok": bool, "value": ..., "code": MLflow error code}.
 
 Env: MLFLOW_TRACKING_URI (the gateway), GH_ADMIN_USER / GH_ADMIN_PASSWORD (its administrator).
 """
-import json
-import os
+from flow_steps import ADMIN, as_user, auth, client, report, step
 
-from mlflow.exceptions import MlflowException
-from mlflow.server import get_app_client
-from mlflow.tracking import MlflowClient
-
-uri = os.environ["MLFLOW_TRACKING_URI"]
-ADMIN = (os.environ["GH_ADMIN_USER"], os.environ["GH_ADMIN_PASSWORD"])
-results = {}
-
-
-def as_user(creds):
-    os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"] = creds
-
-
-def step(name, creds, fn):
-    as_user(creds)
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except MlflowException as e:
-        results[name] = {"ok": False, "code": e.error_code, "message": str(e)[:300]}
-
-
-auth = get_app_client("basic-auth", tracking_uri=uri)
-client = MlflowClient(uri)
 ALICE1 = ("alice", "alice-password-one")
 ALICE2 = ("alice", "alice-password-two")
 ALICE3 = ("alice", "alice-password-three")
@@ -82,4 +58,4 @@ step("delete", ADMIN, lambda: auth.delete_user("alice"))
 step("get_deleted", ADMIN, lambda: auth.get_user("alice").username)
 step("deleted_login", ALICE3, lambda: auth.get_user("alice").username)
 
-print(json.dumps(results))
+report()

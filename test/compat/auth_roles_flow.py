@@ -4,33 +4,9 @@ assigned to. Prints one JSON object: step name -> {"ok": bool, "value": ..., "co
 
 Env: MLFLOW_TRACKING_URI (the gateway), GH_ADMIN_USER / GH_ADMIN_PASSWORD (its administrator).
 """
-import json
-import os
+from flow_steps import ADMIN, as_user, auth, client, report, step
 
-from mlflow.exceptions import MlflowException
-from mlflow.server import get_app_client
-from mlflow.tracking import MlflowClient
-
-uri = os.environ["MLFLOW_TRACKING_URI"]
-ADMIN = (os.environ["GH_ADMIN_USER"], os.environ["GH_ADMIN_PASSWORD"])
 BOB = ("bob", "bob-password-0123456")
-results = {}
-
-
-def as_user(creds):
-    os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"] = creds
-
-
-def step(name, creds, fn):
-    as_user(creds)
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except MlflowException as e:
-        results[name] = {"ok": False, "code": e.error_code, "message": str(e)[:400]}
-
-
-auth = get_app_client("basic-auth", tracking_uri=uri)
-client = MlflowClient(uri)
 role_json = lambda r: {"name": r.name, "workspace": r.workspace, "description": r.description, "permissions": sorted((p.resource_type, p.resource_pattern, p.permission) for p in r.permissions)}
 
 as_user(ADMIN)
@@ -115,4 +91,4 @@ step("get_deleted", ADMIN, lambda: auth.get_role(rid).name)
 step("model_read_after_delete", BOB, lambda: client.get_registered_model("roles-model").name)
 step("user_roles_after_delete", ADMIN, lambda: [r.name for r in auth.list_user_roles("bob")])
 
-print(json.dumps(results))
+report()
