@@ -1,8 +1,8 @@
 /**
  * MLflow 3.18's own Account and Platform Admin pages in a real Chromium (Debian's, driven by
  * playwright-core), through the gateway, in front of a real MLflow 3.18 with workspaces: an
- * administrator sees the users and roles, creates a role, gives it a permission and assigns it
- * through MLflow's own forms; a member sees its own permissions on its Account page. Every
+ * administrator sees the users and roles, and creates a role with a permission and an assignment
+ * through MLflow's own Create Role form; a member sees its own permissions on its Account page. Every
  * request the pages make to the auth API is recorded: none may fail. Screenshots go to
  * test-results/mlflow-account/.
  */
@@ -103,6 +103,13 @@ describe("MLflow's Account and Platform Admin pages through the gateway", { time
       await page.locator('[data-component-id="admin.roles.create_button"]').click();
       await page.getByPlaceholder('Enter role name').fill('curators');
       await page.getByPlaceholder('Enter description (optional)').fill('made in the browser');
+      // MLflow's form: READ on all experiments (its defaults), assigned to the member.
+      await page.getByText('Permissions', { exact: true }).click();
+      await page.locator('[data-component-id="admin.role_permissions.add"]').click();
+      await page.getByText('Assign users', { exact: true }).click();
+      await page.locator('[data-component-id="admin.role_users.users"] [role=combobox]').click();
+      await page.getByRole('option', { name: MEMBER }).click();
+      await page.keyboard.press('Escape');
       await shot(page, 'admin-3-create-role');
       await page.locator('[data-component-id="admin.create_role_modal.submit"]').click();
       await page.getByText('curators').first().waitFor({ timeout: 30_000 });
@@ -115,18 +122,31 @@ describe("MLflow's Account and Platform Admin pages through the gateway", { time
           ['curators', 'made in the browser'],
         ],
       );
+      const curators = (await call('GET', '/api/3.0/mlflow/users/roles/list?username=mia')).roles as { name: string; permissions: { resource_type: string; resource_pattern: string; permission: string }[] }[];
+      assert.deepEqual(
+        curators.map((r) => [r.name, r.permissions.map((p) => [p.resource_type, p.resource_pattern, p.permission])]),
+        [
+          ['analysts', [['experiment', experimentId, 'READ']]],
+          ['curators', [['experiment', '*', 'READ']]],
+        ],
+        'the form added the permission and the assignment',
+      );
+      // ... and the engine enforces them: the member now reads every experiment of the workspace.
+      const other = (await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'made-after-curators' })).experiment_id as string;
+      await call('GET', `/api/2.0/mlflow/experiments/get?experiment_id=${other}`, undefined, basic(MEMBER, MEMBER_PASSWORD));
       assert.deepEqual(failed, [], 'no auth API call of the pages failed');
     } finally {
       await context.close();
     }
   });
 
-  test('a member sees its own roles and permissions on its Account page', async () => {
+  test('a member sees its own roles and permissions on its Account page (the roles given in the test above included)', async () => {
     const { context, page, failed } = await signedIn(MEMBER, MEMBER_PASSWORD);
     try {
       await page.goto(`${gh.url}/#/account`);
       await page.getByText(`Logged in as ${MEMBER}`).waitFor({ timeout: 60_000 });
       await page.getByRole('row').filter({ hasText: 'analysts' }).getByText('default').waitFor();
+      await page.getByRole('row').filter({ hasText: 'curators' }).getByText('default').waitFor();
       await shot(page, 'member-1-roles');
       await page.getByRole('tab', { name: 'Permissions' }).click();
       const row = page.getByRole('row').filter({ hasText: `experiment:${experimentId}` });
