@@ -20,7 +20,7 @@ import type { Config } from '../config/schema.ts';
 import { isWerkzeugHash } from '../identity/password.ts';
 import { policyRepository, type StoredPolicy } from '../store/policy.ts';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
-import { canonicalResource, grantsFor, InexpressibleGrant, listGrants, parsePermission, roleBindingFor, UnmappableGrant, WORKSPACE_USE_ROLE, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
+import { canonicalResource, grantsFor, InexpressibleGrant, listGrants, mlflowResource, parsePermission, roleBindingFor, UnmappableGrant, WORKSPACE_USE_ROLE, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
 import { mlflowRoleGroup } from '../services/mlflow-roles.ts';
 import { mlflowRoleRepository } from '../store/mlflow-roles.ts';
 import { cliActor } from '../services/context.ts';
@@ -199,10 +199,10 @@ export async function importMlflowBasicAuth(
       let ref: ResourceRef;
       let permission: MlflowPermission;
       try {
-        ref = canonicalResource(g.resourceType, g.resourcePattern);
+        ref = mlflowResource(g.resourceType, g.resourcePattern);
         permission = parsePermission(g.permission, { legacy: true });
       } catch (e) {
-        if (!(e instanceof UnmappableGrant)) throw e;
+        if (!(e instanceof UnmappableGrant || e instanceof InexpressibleGrant)) throw e;
         plan.skipped.push({ what: `${g.resourceType} ${g.resourcePattern} ${g.permission} for ${username}`, reason: e.message });
         continue;
       }

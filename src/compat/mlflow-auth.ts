@@ -32,7 +32,7 @@ import type { Services } from '../services/index.ts';
 import { policyRepository } from '../store/policy.ts';
 import type { Store, User } from '../store/store.ts';
 import { apiAuthenticator } from '../admin/auth.ts';
-import { canonicalResource, familyOfResourceType, LEVELS_DESCENDING, listGrants, parsePermission, UnmappableGrant, type ResourceRef } from './mlflow-permissions.ts';
+import { familyOfResourceType, grantRefusal, mlflowResource, LEVELS_DESCENDING, listGrants, parsePermission, type ResourceRef } from './mlflow-permissions.ts';
 import type { Principal } from '../model/principal.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -121,10 +121,9 @@ function handlers(deps: MlflowAuthCompatDeps) {
       throw invalid("resource_type 'workspace' is not supported by the per-user permission convenience APIs. Use Gatehouse tenant membership instead.");
     }
     try {
-      return canonicalResource(type, c.str('resource_id'));
+      return mlflowResource(type, c.str('resource_id'));
     } catch (err) {
-      if (err instanceof UnmappableGrant) throw invalid(err.message);
-      throw err;
+      throw grantRefusal(err);
     }
   }
   const principalOf = (u: User): Principal => describedPrincipal(u.username, { kind: 'user', admin: u.admin, method: 'basic', provider: 'local' });
@@ -231,7 +230,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       try {
         permission = parsePermission(c.param('permission'));
       } catch (err) {
-        throw err instanceof UnmappableGrant ? invalid(err.message) : err;
+        throw grantRefusal(err);
       }
       const tenant = tenantOf(c);
       await mayManage(c, tenant, ref);

@@ -11,6 +11,7 @@
  * in Gatehouse takes away every access to that resource.
  */
 import type { BindingConfig, RoleConfig } from '../policy/config.ts';
+import { ServiceError } from '../services/errors.ts';
 import type { PolicyRepository, StoredBinding, StoredPolicy } from '../store/policy.ts';
 import { LEVELS, type Level } from '../model/permission.ts';
 import type { Family } from '../model/resource.ts';
@@ -162,6 +163,13 @@ export class InexpressibleGrant extends Error {
   override readonly name = 'InexpressibleGrant';
 }
 
+/** The answer to a grant that cannot be made: MLflow's refusal as INVALID_PARAMETER_VALUE, Gatehouse's as NOT_IMPLEMENTED; anything else as it is. */
+export function grantRefusal(err: unknown): unknown {
+  if (err instanceof UnmappableGrant) return new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', err.message);
+  if (err instanceof InexpressibleGrant) return new ServiceError('GATEHOUSE_COMPAT_NOT_IMPLEMENTED', err.message);
+  return err;
+}
+
 /**
  * The role holders of `mlflow-workspace-use` get: MLflow's workspace `USE` is "member, may create,
  * receives default_permission" (permissions.py) — a tenant-scoped binding of this role makes the
@@ -176,6 +184,28 @@ export const WORKSPACE_USE_ROLE: RoleConfig = {
 };
 
 const sorted = (xs: Iterable<string>) => `(${[...xs].sort().map((x) => `'${x}'`).join(', ')})`;
+
+/**
+ * The Gatehouse resource an MLflow grant's (resource_type, pattern) names — per-user grants and
+ * role permissions alike — read by MLflow's rules (permissions.py `TYPE`, `canonical_resource_id`).
+ * Throws UnmappableGrant for what MLflow refuses too (its messages), InexpressibleGrant for a type
+ * MLflow accepts and Gatehouse cannot scope a grant by. Not for `workspace` (the callers' own rule).
+ */
+export function mlflowResource(type: string, pattern: string): ResourceRef {
+  const grain = ROLE_RESOURCE_TYPES[type];
+  if (grain === undefined) throw new UnmappableGrant(`Invalid resource type '${type}'. Valid resource types are: ${sorted(Object.keys(ROLE_RESOURCE_TYPES))}`);
+  if (pattern !== '*' && grain === 'wildcard') {
+    throw new UnmappableGrant(`Invalid resource_pattern '${pattern}' for resource_type='${type}'. This resource type supports only wildcard ('*') grants.`);
+  }
+  if (!(SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type)) {
+    throw new InexpressibleGrant(
+      grain === 'wildcard'
+        ? `Gatehouse grants a level on an experiment or registered model together with everything in it (runs, traces, assessments, logged models, versions...); a grant on resource_type='${type}' alone cannot be stated. Grant on 'experiment' or 'registered_model' instead.`
+        : `Gatehouse has no per-resource grants for resource_type='${type}'. Grant the 'gateway' family level of a Gatehouse role for AI Gateway resources, or ask a platform administrator; supported here: ${SUPPORTED_RESOURCE_TYPES.join(', ')}, and workspace USE.`,
+    );
+  }
+  return canonicalResource(type, pattern);
+}
 
 /**
  * The binding that enforces MLflow role permission (type, pattern, permission) for the members of
@@ -193,10 +223,8 @@ export function roleBindingFor(group: string, tenant: string, type: string, patt
   } else if (!(GRANT_LEVELS as readonly string[]).includes(permission) && permission !== 'DENY') {
     throw new UnmappableGrant(`Invalid permission '${permission}' for resource_type='${type}'. Resource-level grants accept only: ('DENY', 'EDIT', 'MANAGE', 'READ', 'USE').`);
   }
-  if (pattern !== '*' && grain === 'wildcard') {
-    throw new UnmappableGrant(`Invalid resource_pattern '${pattern}' for resource_type='${type}'. This resource type supports only wildcard ('*') grants.`);
-  }
   if (type === 'workspace') {
+    if (pattern !== '*') throw new UnmappableGrant(`Invalid resource_pattern '${pattern}' for resource_type='workspace'. This resource type supports only wildcard ('*') grants.`);
     if (permission === 'MANAGE') {
       throw new InexpressibleGrant(
         `Gatehouse has no workspace administrator: MLflow's workspace MANAGE (manage everything in workspace '${tenant}' and its roles and users) cannot be granted here. Grant a tenant-scoped Gatehouse role with MANAGE levels through Gatehouse's admin API or CLI instead; roles and users are managed by platform administrators.`,
@@ -204,15 +232,7 @@ export function roleBindingFor(group: string, tenant: string, type: string, patt
     }
     return { binding: { role: WORKSPACE_USE_ROLE.name, effect: 'allow', group, tenant }, pattern };
   }
-  if (!(SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type)) {
-    const sub = grain === 'wildcard';
-    throw new InexpressibleGrant(
-      sub
-        ? `Gatehouse grants a level on an experiment or registered model together with everything in it (runs, traces, assessments, logged models, versions...); a grant on resource_type='${type}' alone cannot be stated. Grant on 'experiment' or 'registered_model' instead.`
-        : `Gatehouse has no per-resource grants for resource_type='${type}'. Grant the 'gateway' family level of a Gatehouse role for AI Gateway resources, or ask a platform administrator; supported here: ${SUPPORTED_RESOURCE_TYPES.join(', ')}, and workspace USE.`,
-    );
-  }
-  const ref = canonicalResource(type, pattern);
+  const ref = mlflowResource(type, pattern);
   const allow = bindingFor('-', tenant, ref, permission as MlflowPermission);
   const { user: _user, ...rest } = allow;
   return { binding: { ...rest, group }, pattern: ref.id };

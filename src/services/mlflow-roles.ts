@@ -10,7 +10,7 @@
  * accepts and Gatehouse cannot state is refused (NOT_IMPLEMENTED), never approximated.
  */
 import { changesOf } from '../audit/admin-event.ts';
-import { ensureMlflowRoles, InexpressibleGrant, roleBindingFor, UnmappableGrant } from '../compat/mlflow-permissions.ts';
+import { ensureMlflowRoles, grantRefusal, roleBindingFor } from '../compat/mlflow-permissions.ts';
 import { mlflowRoleRepository, type StoredMlflowRole, type StoredMlflowRolePermission } from '../store/mlflow-roles.ts';
 import type { Store } from '../store/store.ts';
 import { policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
@@ -63,9 +63,7 @@ export function mlflowRolesService(deps: ServiceDeps) {
     try {
       return roleBindingFor(mlflowRoleGroup(role.id), role.workspace, type, pattern, permission);
     } catch (err) {
-      if (err instanceof UnmappableGrant) throw invalid(err.message);
-      if (err instanceof InexpressibleGrant) throw new ServiceError('GATEHOUSE_COMPAT_NOT_IMPLEMENTED', err.message);
-      throw err;
+      throw grantRefusal(err);
     }
   }
   async function userOf(username: string, store: Store = deps.store) {

@@ -62,6 +62,13 @@ test('registered model grants, wildcard grants and DENY', () => {
   ]);
 });
 
+test('per-user grants Gatehouse cannot state are NOT_IMPLEMENTED; what MLflow refuses keeps its words', () => {
+  fails('grant_scorer', 'NOT_IMPLEMENTED', /no per-resource grants for resource_type='scorer'/);
+  fails('grant_runs', 'NOT_IMPLEMENTED', /Grant on 'experiment' or 'registered_model' instead/);
+  fails('grant_run_by_id', 'INVALID_PARAMETER_VALUE', /supports only wildcard/);
+  fails('grant_unknown_type', 'INVALID_PARAMETER_VALUE', /Invalid resource type 'notebook'/);
+});
+
 test('passwords: the admin resets, the user changes its own with the current one, the old stops working at once', () => {
   ok('update_password');
   fails('old_password', 'UNAUTHENTICATED');

@@ -41,6 +41,10 @@ step("read_denied_model", ALICE1, lambda: client.get_registered_model("compat-mo
 step("check_denied", ADMIN, lambda: auth.get_user_permission("alice", "registered_model", "compat-model").permission)
 step("list_permissions", ADMIN, lambda: sorted((p["resource_type"], p["resource_pattern"], p["permission"]) for p in auth._request("/api/3.0/mlflow/users/permissions/list", "GET", params={"username": "alice"})["permissions"]))
 
+step("grant_scorer", ADMIN, lambda: auth.grant_user_permission("alice", "scorer", "*", "READ"))
+step("grant_runs", ADMIN, lambda: auth.grant_user_permission("alice", "run", "*", "READ"))
+step("grant_run_by_id", ADMIN, lambda: auth.grant_user_permission("alice", "run", "abc", "READ"))
+step("grant_unknown_type", ADMIN, lambda: auth.grant_user_permission("alice", "notebook", "1", "READ"))
 step("update_password", ADMIN, lambda: auth.update_user_password("alice", ALICE2[1]))
 step("old_password", ALICE1, lambda: auth.get_user("alice").username)
 step("new_password", ALICE2, lambda: auth.get_user("alice").username)
