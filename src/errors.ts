@@ -408,6 +408,12 @@ export const ERRORS = {
     mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
     message: 'The user or permission does not exist (MLflow auth API).',
   },
+  GATEHOUSE_COMPAT_NOT_IMPLEMENTED: {
+    status: 501,
+    outcome: 'malformed',
+    mlflowCode: 'NOT_IMPLEMENTED',
+    message: 'Gatehouse cannot express this MLflow permission faithfully; the message says what to grant instead (see docs/migrating-from-mlflow-auth.md).',
+  },
   GATEHOUSE_CLIENT_ABORTED: {
     status: 499,
     outcome: 'aborted',

@@ -3,7 +3,9 @@
  * permissions of MLflow's basic-auth app (its SQLite database) into Gatehouse.
  *
  * Reads MLflow 3.x RBAC tables (`roles`, `role_permissions`, `user_role_assignments`: what
- * MLflow 3.18 reads and writes) or, for databases from before that migration, the legacy
+ * MLflow 3.18 reads and writes: the synthetic `__user_<id>__` roles become per-user grants, named
+ * roles become MLflow roles of the compat API, src/services/mlflow-roles.ts, with their
+ * permissions and assignments) or, for databases from before that migration, the legacy
  * `experiment_permissions` / `registered_model_permissions` tables. Passwords stay usable when
  * the stored hash is werkzeug's scrypt or pbkdf2 (Gatehouse verifies those and rehashes on the
  * first login); any other format leaves the user without a password (a reset is required, and
@@ -18,7 +20,9 @@ import type { Config } from '../config/schema.ts';
 import { isWerkzeugHash } from '../identity/password.ts';
 import { policyRepository, type StoredPolicy } from '../store/policy.ts';
 import { openStore, StoreSchemaError, type Store } from '../store/store.ts';
-import { canonicalResource, grantsFor, listGrants, parsePermission, UnmappableGrant, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
+import { canonicalResource, grantsFor, InexpressibleGrant, listGrants, mlflowResource, parsePermission, roleBindingFor, UnmappableGrant, WORKSPACE_USE_ROLE, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
+import { mlflowRoleGroup } from '../services/mlflow-roles.ts';
+import { mlflowRoleRepository } from '../store/mlflow-roles.ts';
 import { cliActor } from '../services/context.ts';
 import type { Command } from './command.ts';
 import { cliServices } from './services.ts';
@@ -43,6 +47,18 @@ interface SourceGrant {
   readonly legacy: boolean;
 }
 
+/** A named MLflow role (not a synthetic `__user_<id>__` one): imported as an MLflow role (src/services/mlflow-roles.ts). */
+interface SourceRole {
+  readonly name: string;
+  readonly workspace: string;
+  readonly description: string | null;
+  readonly permissions: readonly { readonly resourceType: string; readonly resourcePattern: string; readonly permission: string }[];
+  readonly userIds: readonly number[];
+}
+
+/** MLflow's per-user permissions live in a synthetic role per user and workspace (sqlalchemy_store.py `_synthetic_user_role_name`). */
+const SYNTHETIC_ROLE = /^__user_\d+__$/;
+
 export interface ImportPlan {
   readonly source: string;
   readonly schema: 'rbac' | 'legacy';
@@ -50,11 +66,13 @@ export interface ImportPlan {
   readonly users: { username: string; action: 'create' | 'exists'; admin: boolean; password: 'kept' | 'reset-required' }[];
   readonly grants: { username: string; tenant: string; resourceType: string; resourceId: string; permission: MlflowPermission; action: 'add' | 'exists' | 'conflict' }[];
   readonly memberships: { username: string; tenant: string; action: 'add' | 'exists' }[];
+  /** Named MLflow roles, with the permissions and members that are imported (the rest is under `skipped`). */
+  readonly mlflowRoles: { name: string; tenant: string; action: 'create' | 'exists'; permissions: { resourceType: string; resourcePattern: string; permission: string; action: 'add' | 'exists' }[]; members: { username: string; action: 'add' | 'exists' }[] }[];
   readonly skipped: { what: string; reason: string }[];
   readonly rolesToCreate: string[];
 }
 
-function readSource(file: string): { schema: 'rbac' | 'legacy'; users: SourceUser[]; grants: SourceGrant[] } {
+function readSource(file: string): { schema: 'rbac' | 'legacy'; users: SourceUser[]; grants: SourceGrant[]; roles: SourceRole[] } {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
     const tables = new Set((db.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[]).map((r) => r.name));
@@ -68,15 +86,28 @@ function readSource(file: string): { schema: 'rbac' | 'legacy'; users: SourceUse
     if (tables.has('roles') && tables.has('role_permissions') && tables.has('user_role_assignments')) {
       const rows = db
         .prepare(
-          `select a.user_id, r.workspace, p.resource_type, p.resource_pattern, p.permission
+          `select a.user_id, r.name, r.workspace, p.resource_type, p.resource_pattern, p.permission
            from user_role_assignments a join roles r on r.id = a.role_id join role_permissions p on p.role_id = r.id
            order by a.user_id, p.id`,
         )
-        .all() as { user_id: number; workspace: string; resource_type: string; resource_pattern: string; permission: string }[];
+        .all() as { user_id: number; name: string; workspace: string; resource_type: string; resource_pattern: string; permission: string }[];
+      const named = (db.prepare('select id, name, workspace, description from roles order by id').all() as { id: number; name: string; workspace: string; description: string | null }[]).filter((r) => !SYNTHETIC_ROLE.test(r.name));
+      const permissionsOf = db.prepare('select resource_type, resource_pattern, permission from role_permissions where role_id = ? order by id');
+      const membersOf = db.prepare('select user_id from user_role_assignments where role_id = ? order by id');
       return {
         schema: 'rbac',
         users,
-        grants: rows.map((r) => ({ userId: Number(r.user_id), workspace: r.workspace, resourceType: r.resource_type, resourcePattern: r.resource_pattern, permission: r.permission, legacy: false })),
+        // Per-user grants: the synthetic roles, one grant per row; named roles stay roles.
+        grants: rows
+          .filter((r) => SYNTHETIC_ROLE.test(r.name))
+          .map((r) => ({ userId: Number(r.user_id), workspace: r.workspace, resourceType: r.resource_type, resourcePattern: r.resource_pattern, permission: r.permission, legacy: false })),
+        roles: named.map((r) => ({
+          name: r.name,
+          workspace: r.workspace,
+          description: r.description,
+          permissions: (permissionsOf.all(r.id) as { resource_type: string; resource_pattern: string; permission: string }[]).map((p) => ({ resourceType: p.resource_type, resourcePattern: p.resource_pattern, permission: p.permission })),
+          userIds: (membersOf.all(r.id) as { user_id: number }[]).map((m) => Number(m.user_id)),
+        })),
       };
     }
     // Before MLflow's RBAC migration: one table per resource type, `NO_PERMISSIONS` allowed.
@@ -93,7 +124,7 @@ function readSource(file: string): { schema: 'rbac' | 'legacy'; users: SourceUse
         grants.push({ userId: Number(r.user_id), workspace: r.workspace, resourceType: 'registered_model', resourcePattern: r.name, permission: r.permission, legacy: true });
       }
     }
-    return { schema: 'legacy', users, grants };
+    return { schema: 'legacy', users, grants, roles: [] };
   } finally {
     db.close();
   }
@@ -123,7 +154,7 @@ export async function importMlflowBasicAuth(
     const stored: StoredPolicy = repo ? await repo.load() : { tenants: [], groups: [], roles: [], bindings: [] };
     const tenants = new Set([...config.tenants.map((t) => t.name), ...stored.tenants.map((t) => t.name)]);
     const existingUsers = new Set((await store?.listUsers())?.map((u) => u.username) ?? []);
-    const plan: ImportPlan = { source: file, schema: source.schema, dryRun: options.dryRun, users: [], grants: [], memberships: [], skipped: [], rolesToCreate: [] };
+    const plan: ImportPlan = { source: file, schema: source.schema, dryRun: options.dryRun, users: [], grants: [], memberships: [], mlflowRoles: [], skipped: [], rolesToCreate: [] };
     const byId = new Map<number, string>();
 
     for (const u of source.users) {
@@ -168,10 +199,10 @@ export async function importMlflowBasicAuth(
       let ref: ResourceRef;
       let permission: MlflowPermission;
       try {
-        ref = canonicalResource(g.resourceType, g.resourcePattern);
+        ref = mlflowResource(g.resourceType, g.resourcePattern);
         permission = parsePermission(g.permission, { legacy: true });
       } catch (e) {
-        if (!(e instanceof UnmappableGrant)) throw e;
+        if (!(e instanceof UnmappableGrant || e instanceof InexpressibleGrant)) throw e;
         plan.skipped.push({ what: `${g.resourceType} ${g.resourcePattern} ${g.permission} for ${username}`, reason: e.message });
         continue;
       }
@@ -185,10 +216,14 @@ export async function importMlflowBasicAuth(
       const have = existing.length > 0 ? listGrants({ ...stored, bindings: existing }, username)[0]?.permission : undefined;
       plan.grants.push({ username, tenant, resourceType: ref.type, resourceId: ref.id, permission, action: have === undefined ? 'add' : have === permission ? 'exists' : 'conflict' });
     }
+    await planRoles(plan, source.roles, { store, stored, tenants, byId, tenant: options.tenant });
     const declaredRoles = new Set([...config.roles.map((r) => r.name), ...stored.roles.map((r) => r.name)]);
-    if (plan.grants.some((g) => g.action === 'add')) plan.rolesToCreate.push(...['mlflow-read', 'mlflow-use', 'mlflow-edit', 'mlflow-manage'].filter((r) => !declaredRoles.has(r)));
+    if (plan.grants.some((g) => g.action === 'add') || plan.mlflowRoles.some((r) => r.permissions.some((p) => p.action === 'add'))) {
+      plan.rolesToCreate.push(...['mlflow-read', 'mlflow-use', 'mlflow-edit', 'mlflow-manage', WORKSPACE_USE_ROLE.name].filter((r) => !declaredRoles.has(r)));
+    }
     if (options.dryRun || !store || !repo) return plan;
 
+    const sourceRoles = new Map(source.roles.map((r) => [`${options.tenant ?? r.workspace} ${r.name}`, r]));
     const { services, close } = cliServices(config, options.configFile, store);
     const actor = cliActor();
     try {
@@ -208,12 +243,55 @@ export async function importMlflowBasicAuth(
         if (++added % options.progressEvery === 0 || added === grants.length) options.progress(`grants: ${added}/${plan.grants.length}`);
       });
       for (const m of plan.memberships) if (m.action === 'add') await services.tenants.addMember(actor, m.tenant, 'user', m.username);
+      // Named roles through the MLflow roles service, as the compat API makes them.
+      for (const r of plan.mlflowRoles) {
+        const source = sourceRoles.get(`${r.tenant} ${r.name}`);
+        const id = r.action === 'create' ? (await services.mlflowRoles.create(actor, { workspace: r.tenant, name: r.name, description: source?.description ?? null })).id : (await mlflowRoleRepository(store.db).byName(r.tenant, r.name))!.id;
+        for (const p of r.permissions) if (p.action === 'add') await services.mlflowRoles.addPermission(actor, id, p.resourceType, p.resourcePattern, p.permission);
+        for (const m of r.members) if (m.action === 'add') await services.mlflowRoles.assign(actor, id, m.username);
+      }
     } finally {
       await close();
     }
     return plan;
   } finally {
     await store?.close();
+  }
+}
+
+/** The plan for MLflow's named roles: what is made, what exists, what Gatehouse cannot state (skipped, with the reason). */
+async function planRoles(
+  plan: ImportPlan,
+  roles: readonly SourceRole[],
+  ctx: { store: Store | undefined; stored: StoredPolicy; tenants: ReadonlySet<string>; byId: ReadonlyMap<number, string>; tenant: string | undefined },
+): Promise<void> {
+  const repo = ctx.store && mlflowRoleRepository(ctx.store.db);
+  for (const role of roles) {
+    const tenant = ctx.tenant ?? role.workspace;
+    if (!ctx.tenants.has(tenant)) {
+      plan.skipped.push({ what: `role ${role.name} of workspace ${role.workspace}`, reason: `tenant ${tenant} does not exist in Gatehouse (create it, or pass --tenant)` });
+      continue;
+    }
+    const existing = await repo?.byName(tenant, role.name);
+    const have = existing ? await repo!.permissions([existing.id]) : [];
+    const members = existing ? (ctx.stored.groups.find((g) => g.name === mlflowRoleGroup(existing.id))?.members ?? []) : [];
+    const entry: ImportPlan['mlflowRoles'][number] = { name: role.name, tenant, action: existing ? 'exists' : 'create', permissions: [], members: [] };
+    for (const p of role.permissions) {
+      try {
+        const { pattern } = roleBindingFor('import', tenant, p.resourceType, p.resourcePattern, p.permission);
+        const exists = have.some((h) => h.resourceType === p.resourceType && h.resourcePattern === pattern);
+        entry.permissions.push({ resourceType: p.resourceType, resourcePattern: pattern, permission: p.permission, action: exists ? 'exists' : 'add' });
+      } catch (e) {
+        if (!(e instanceof UnmappableGrant || e instanceof InexpressibleGrant)) throw e;
+        plan.skipped.push({ what: `${p.resourceType} ${p.resourcePattern} ${p.permission} of role ${role.name}`, reason: e.message });
+      }
+    }
+    for (const id of role.userIds) {
+      const username = ctx.byId.get(id);
+      if (username === undefined) plan.skipped.push({ what: `assignment of role ${role.name} to user id ${id}`, reason: 'its user was not imported' });
+      else entry.members.push({ username, action: members.includes(username) ? 'exists' : 'add' });
+    }
+    plan.mlflowRoles.push(entry);
   }
 }
 
@@ -227,6 +305,12 @@ function printPlan(plan: ImportPlan): void {
   out(`grants: ${count(plan.grants, (g) => g.action === 'add')} to add, ${count(plan.grants, (g) => g.action === 'exists')} already present, ${count(plan.grants, (g) => g.action === 'conflict')} conflicting (existing kept)`);
   for (const g of plan.grants) out(`  ${g.action === 'add' ? '+' : g.action === 'exists' ? '=' : '!'} ${g.username} ${g.permission} on ${g.resourceType} ${g.resourceId} in tenant ${g.tenant}`);
   for (const m of plan.memberships) out(`  ${m.action === 'add' ? '+' : '='} ${m.username} member of tenant ${m.tenant}`);
+  out(`MLflow roles: ${count(plan.mlflowRoles, (r) => r.action === 'create')} to create, ${count(plan.mlflowRoles, (r) => r.action === 'exists')} already in Gatehouse`);
+  for (const r of plan.mlflowRoles) {
+    out(`  ${r.action === 'create' ? '+' : '='} role ${r.name} in tenant ${r.tenant}`);
+    for (const p of r.permissions) out(`    ${p.action === 'add' ? '+' : '='} ${p.permission} on ${p.resourceType} ${p.resourcePattern}`);
+    for (const m of r.members) out(`    ${m.action === 'add' ? '+' : '='} assigned to ${m.username}`);
+  }
   if (plan.rolesToCreate.length > 0) out(`roles to create: ${plan.rolesToCreate.join(', ')}`);
   for (const s of plan.skipped) out(`  skipped ${s.what}: ${s.reason}`);
   const resets = plan.users.filter((u) => u.action === 'create' && u.password === 'reset-required').map((u) => u.username);
@@ -243,7 +327,8 @@ export const importCommands: Record<string, Command> = {
       "Reads the SQLite database of MLflow's basic-auth app (database_uri in its basic_auth.ini) and creates",
       'the users (werkzeug scrypt/pbkdf2 passwords keep working; other formats need a reset, listed at the',
       "end) and one binding per per-resource permission (mlflow-read/use/edit/manage roles; DENY and",
-      'NO_PERMISSIONS become deny bindings). Grants go to the tenant named like their MLflow workspace',
+      'NO_PERMISSIONS become deny bindings); named MLflow 3.18 roles stay roles, with their permissions and',
+      'assignments (what Gatehouse cannot state is listed as skipped). Grants go to the tenant named like their MLflow workspace',
       "(`default` without workspaces), or to --tenant. Existing users and grants are left unchanged, so",
       'a re-run is safe. --dry-run prints the plan and writes nothing. Progress goes to stderr every N',
       'users and grants (default 500). See docs/migrating-from-mlflow-auth.md.',

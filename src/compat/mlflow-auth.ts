@@ -7,7 +7,7 @@
  * These paths are not MLflow *tracking* routes (the route table does not have them, and the
  * pipeline would 404 them): the listener sends exactly `MLFLOW_AUTH_COMPAT_ROUTES` (method and
  * path) to Fastify instead (src/server/gatehouse.ts). MLflow 3.18's RBAC role routes
- * (`/api/3.0/mlflow/roles/...`) are not served: Gatehouse roles are managed with its own API.
+ * (`/api/3.0/mlflow/roles/...`) are served by mlflow-roles.ts over the MLflow roles service.
  *
  * A door like the others: every change is made by a service (src/services/), so its rules hold
  * here too — the last administrator is neither demoted nor deleted, a deleted user's grants,
@@ -15,7 +15,9 @@
  * What stays here is MLflow's own contract: its parameter names, messages and self-service rules.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { denied, intParam, invalid, notFound, type Call } from './call.ts';
+import { roleHandlers, roleJson, ROLE_ROUTES } from './mlflow-roles.ts';
 import { ERRORS, GatehouseError } from '../errors.ts';
 import { passwordProblems, verifyPassword } from '../identity/password.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
@@ -30,7 +32,7 @@ import type { Services } from '../services/index.ts';
 import { policyRepository } from '../store/policy.ts';
 import type { Store, User } from '../store/store.ts';
 import { apiAuthenticator } from '../admin/auth.ts';
-import { canonicalResource, familyOfResourceType, LEVELS_DESCENDING, listGrants, parsePermission, UnmappableGrant, type ResourceRef } from './mlflow-permissions.ts';
+import { familyOfResourceType, grantRefusal, mlflowResource, LEVELS_DESCENDING, listGrants, parsePermission, type ResourceRef } from './mlflow-permissions.ts';
 import type { Principal } from '../model/principal.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -39,10 +41,11 @@ interface CompatRoute {
   /** Below `/api/<version>/mlflow` and `/ajax-api/<version>/mlflow`. */
   readonly path: string;
   readonly version: 2 | 3;
-  readonly name: keyof ReturnType<typeof handlers>;
+  readonly name: keyof Handlers;
 }
+type Handlers = ReturnType<typeof handlers> & ReturnType<typeof roleHandlers>;
 
-/** MLflow 3.18's user and per-user permission routes (routes.py), each served under /api and /ajax-api. */
+/** MLflow 3.18's user, per-user permission and role routes (routes.py), each served under /api and /ajax-api. */
 const ROUTES: readonly CompatRoute[] = [
   { method: 'POST', version: 2, path: '/users/create', name: 'createUser' },
   { method: 'GET', version: 2, path: '/users/get', name: 'getUser' },
@@ -56,6 +59,7 @@ const ROUTES: readonly CompatRoute[] = [
   { method: 'GET', version: 3, path: '/users/permissions/get', name: 'check' },
   { method: 'GET', version: 3, path: '/users/permissions/list', name: 'listPermissions' },
   { method: 'GET', version: 3, path: '/users/current/permissions', name: 'currentPermissions' },
+  ...ROLE_ROUTES,
 ];
 
 const expand = (r: CompatRoute) => ['/api', '/ajax-api'].map((prefix) => ({ method: r.method, path: `${prefix}/${r.version}.0/mlflow${r.path}`, name: r.name }));
@@ -79,33 +83,23 @@ export interface MlflowAuthCompatDeps {
   readonly services: Services;
 }
 
-// MLflow's own messages, never a secret; one error class with the services.
-const invalid = (m: string) => new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
-const notFound = (m: string) => new ServiceError('GATEHOUSE_COMPAT_NOT_FOUND', m);
-const denied = () => new ServiceError('GATEHOUSE_AUTHZ_DENIED', 'Permission denied');
-
-interface Call {
-  readonly principal: Principal;
-  /** The caller as the services record it (door `compat`). */
-  readonly actor: Actor;
-  readonly admin: boolean;
-  param(name: string): unknown;
-  str(name: string): string;
-  readonly req: FastifyRequest;
-}
-
 const userJson = (u: User) => ({ id: u.id, username: u.username, is_admin: u.admin });
+
+const mustFindOf = (store: Store) => async (name: string) => (await store.findUserByName(name)) ?? Promise.reject(notFound(`User with username=${name} not found`));
+/** The local user the caller is (never a name another provider asserts): the `local` and `token` providers' principals. */
+function selfOf(deps: MlflowAuthCompatDeps): (c: Call) => string | undefined {
+  const localProviders = [...deps.services.deps.providers.local, ...deps.services.deps.providers.token];
+  return (c) => localUserOf(c.principal, localProviders);
+}
 
 function handlers(deps: MlflowAuthCompatDeps) {
   const { store, services } = deps;
   const repo = policyRepository(store.db);
-  const mustFind = async (name: string) => (await store.findUserByName(name)) ?? Promise.reject(notFound(`User with username=${name} not found`));
+  const mustFind = mustFindOf(store);
   const adminOnly = (c: Call) => {
     if (!c.admin) throw denied();
   };
-  /** The local user the caller is (never a name another provider asserts): the `local` and `token` providers' principals. */
-  const localProviders = [...services.deps.providers.local, ...services.deps.providers.token];
-  const self = (c: Call) => localUserOf(c.principal, localProviders);
+  const self = selfOf(deps);
   const selfOrAdmin = (c: Call, username: string) => {
     if (!c.admin && self(c) !== username) throw denied();
   };
@@ -127,10 +121,9 @@ function handlers(deps: MlflowAuthCompatDeps) {
       throw invalid("resource_type 'workspace' is not supported by the per-user permission convenience APIs. Use Gatehouse tenant membership instead.");
     }
     try {
-      return canonicalResource(type, c.str('resource_id'));
+      return mlflowResource(type, c.str('resource_id'));
     } catch (err) {
-      if (err instanceof UnmappableGrant) throw invalid(err.message);
-      throw err;
+      throw grantRefusal(err);
     }
   }
   const principalOf = (u: User): Principal => describedPrincipal(u.username, { kind: 'user', admin: u.admin, method: 'basic', provider: 'local' });
@@ -148,15 +141,20 @@ function handlers(deps: MlflowAuthCompatDeps) {
     }
     return explicitDeny ? 'DENY' : 'NO_PERMISSIONS';
   }
-  const permissionRows = async (username: string) =>
-    listGrants(await repo.load(), username).map((g) => ({
+  /** MLflow's `_list_user_role_permissions`: the per-user grants (its synthetic role) and every permission of the roles it holds. */
+  const permissionRows = async (username: string) => [
+    ...listGrants(await repo.load(), username).map((g) => ({
       role_id: g.id,
       role_name: `__user_${username}__`,
       workspace: g.tenant,
       resource_type: g.resourceType,
       resource_pattern: g.resourcePattern,
       permission: g.permission,
-    }));
+    })),
+    ...(await services.mlflowRoles.rolesOf(username)).flatMap((r) =>
+      r.permissions.map((p) => ({ role_id: r.id, role_name: r.name, workspace: r.workspace, resource_type: p.resourceType, resource_pattern: p.resourcePattern, permission: p.permission })),
+    ),
+  ];
 
   return {
     async createUser(c: Call) {
@@ -178,7 +176,8 @@ function handlers(deps: MlflowAuthCompatDeps) {
     },
     async listUsers(c: Call) {
       adminOnly(c);
-      return { users: (await store.listUsers()).map((u) => ({ ...userJson(u), roles: [] })) };
+      const roles = await services.mlflowRoles.byUser();
+      return { users: (await store.listUsers()).map((u) => ({ ...userJson(u), roles: (roles.get(u.username) ?? []).map(roleJson) })) };
     },
     async currentUser(c: Call) {
       const me = self(c);
@@ -231,7 +230,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       try {
         permission = parsePermission(c.param('permission'));
       } catch (err) {
-        throw err instanceof UnmappableGrant ? invalid(err.message) : err;
+        throw grantRefusal(err);
       }
       const tenant = tenantOf(c);
       await mayManage(c, tenant, ref);
@@ -282,7 +281,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
 
 export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthCompatDeps): void {
   const authenticate = apiAuthenticator(deps);
-  const h = handlers(deps);
+  const h: Handlers = { ...handlers(deps), ...roleHandlers({ roles: deps.services.mlflowRoles, self: selfOf(deps), findUser: mustFindOf(deps.store), userIds: async () => new Map((await deps.store.listUsers()).map((u) => [u.username, u.id])) }) };
   for (const r of ROUTES.flatMap(expand)) {
     app.route({
       method: r.method,
@@ -308,6 +307,7 @@ export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthC
               if (typeof v !== 'string' || v === '') throw invalid(`Missing value for required parameter '${name}'.`);
               return v;
             },
+            int: (name) => intParam(name, param(name)),
           };
           const out = await h[r.name](call);
           return reply.code(200).header('cache-control', 'no-store').send(out);

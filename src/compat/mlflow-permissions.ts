@@ -11,6 +11,7 @@
  * in Gatehouse takes away every access to that resource.
  */
 import type { BindingConfig, RoleConfig } from '../policy/config.ts';
+import { ServiceError } from '../services/errors.ts';
 import type { PolicyRepository, StoredBinding, StoredPolicy } from '../store/policy.ts';
 import { LEVELS, type Level } from '../model/permission.ts';
 import type { Family } from '../model/resource.ts';
@@ -114,7 +115,7 @@ export function listGrants(stored: StoredPolicy, username: string): { id: string
 export async function ensureMlflowRoles(repo: PolicyRepository, stored: StoredPolicy, declared: readonly string[] = []): Promise<string[]> {
   const have = new Set([...stored.roles.map((r) => r.name), ...declared]);
   const created: string[] = [];
-  for (const role of MLFLOW_ROLES) {
+  for (const role of [...MLFLOW_ROLES, WORKSPACE_USE_ROLE]) {
     if (have.has(role.name)) continue;
     try {
       await repo.addRole(role);
@@ -130,3 +131,109 @@ export async function ensureMlflowRoles(repo: PolicyRepository, stored: StoredPo
 /** Levels in MLflow's order, highest first, for resolving an effective permission. */
 export const LEVELS_DESCENDING: readonly GrantLevel[] = [...GRANT_LEVELS].reverse();
 export const levelIsAtLeast = (have: Level, need: Level) => LEVELS.indexOf(have) >= LEVELS.indexOf(need);
+
+/**
+ * MLflow 3.18's resource types of a role permission and the grain of their patterns
+ * (permissions.py `TYPE`): `id` types take an id, a name or `*`; the others only `*`.
+ */
+const ROLE_RESOURCE_TYPES: Readonly<Record<string, 'id' | 'wildcard'>> = {
+  workspace: 'wildcard',
+  experiment: 'id',
+  registered_model: 'id',
+  prompt: 'id',
+  scorer: 'id',
+  gateway_secret: 'id',
+  gateway_endpoint: 'id',
+  gateway_model_definition: 'id',
+  mcp_server: 'id',
+  skill: 'id',
+  run: 'wildcard',
+  trace: 'wildcard',
+  assessment: 'wildcard',
+  logged_model: 'wildcard',
+  review_queue: 'wildcard',
+  registered_model_version: 'wildcard',
+  prompt_version: 'wildcard',
+  scorer_version: 'wildcard',
+  mcp_server_version: 'wildcard',
+};
+
+/** A permission MLflow accepts that Gatehouse's model cannot state without widening or narrowing it (NOT_IMPLEMENTED). */
+export class InexpressibleGrant extends Error {
+  override readonly name = 'InexpressibleGrant';
+}
+
+/** The answer to a grant that cannot be made: MLflow's refusal as INVALID_PARAMETER_VALUE, Gatehouse's as NOT_IMPLEMENTED; anything else as it is. */
+export function grantRefusal(err: unknown): unknown {
+  if (err instanceof UnmappableGrant) return new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', err.message);
+  if (err instanceof InexpressibleGrant) return new ServiceError('GATEHOUSE_COMPAT_NOT_IMPLEMENTED', err.message);
+  return err;
+}
+
+/**
+ * The role holders of `mlflow-workspace-use` get: MLflow's workspace `USE` is "member, may create,
+ * receives default_permission" (permissions.py) — a tenant-scoped binding of this role makes the
+ * subject a member of the tenant (so the tenant's `defaultRole` applies) and lets it create.
+ */
+export const WORKSPACE_USE_ROLE: RoleConfig = {
+  name: 'mlflow-workspace-use',
+  description: "MLflow's workspace USE: member of the tenant, may create experiments and registered models (MLflow auth compatibility).",
+  levels: {},
+  operations: [],
+  create: ['experiment', 'model'],
+};
+
+const sorted = (xs: Iterable<string>) => `(${[...xs].sort().map((x) => `'${x}'`).join(', ')})`;
+
+/**
+ * The Gatehouse resource an MLflow grant's (resource_type, pattern) names — per-user grants and
+ * role permissions alike — read by MLflow's rules (permissions.py `TYPE`, `canonical_resource_id`).
+ * Throws UnmappableGrant for what MLflow refuses too (its messages), InexpressibleGrant for a type
+ * MLflow accepts and Gatehouse cannot scope a grant by. Not for `workspace` (the callers' own rule).
+ */
+export function mlflowResource(type: string, pattern: string): ResourceRef {
+  const grain = ROLE_RESOURCE_TYPES[type];
+  if (grain === undefined) throw new UnmappableGrant(`Invalid resource type '${type}'. Valid resource types are: ${sorted(Object.keys(ROLE_RESOURCE_TYPES))}`);
+  if (pattern !== '*' && grain === 'wildcard') {
+    throw new UnmappableGrant(`Invalid resource_pattern '${pattern}' for resource_type='${type}'. This resource type supports only wildcard ('*') grants.`);
+  }
+  if (!(SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type)) {
+    throw new InexpressibleGrant(
+      grain === 'wildcard'
+        ? `Gatehouse grants a level on an experiment or registered model together with everything in it (runs, traces, assessments, logged models, versions...); a grant on resource_type='${type}' alone cannot be stated. Grant on 'experiment' or 'registered_model' instead.`
+        : `Gatehouse has no per-resource grants for resource_type='${type}'. Grant the 'gateway' family level of a Gatehouse role for AI Gateway resources, or ask a platform administrator; supported here: ${SUPPORTED_RESOURCE_TYPES.join(', ')}, and workspace USE.`,
+    );
+  }
+  return canonicalResource(type, pattern);
+}
+
+/**
+ * The binding that enforces MLflow role permission (type, pattern, permission) for the members of
+ * `group` in `tenant`, validated with MLflow's own rules and messages (permissions.py
+ * `_validate_permission_for_resource_type`, `_validate_resource_pattern`). Throws UnmappableGrant
+ * for what MLflow refuses too, InexpressibleGrant for what MLflow accepts and Gatehouse cannot state.
+ */
+export function roleBindingFor(group: string, tenant: string, type: string, pattern: string, permission: string): { binding: BindingConfig; pattern: string } {
+  const grain = ROLE_RESOURCE_TYPES[type];
+  if (grain === undefined) throw new UnmappableGrant(`Invalid resource type '${type}'. Valid resource types are: ${sorted(Object.keys(ROLE_RESOURCE_TYPES))}`);
+  if (type === 'workspace') {
+    if (permission !== 'USE' && permission !== 'MANAGE') {
+      throw new UnmappableGrant(`Invalid permission '${permission}' for resource_type='workspace'. Workspace-wide grants accept only: ('MANAGE', 'USE').`);
+    }
+  } else if (!(GRANT_LEVELS as readonly string[]).includes(permission) && permission !== 'DENY') {
+    throw new UnmappableGrant(`Invalid permission '${permission}' for resource_type='${type}'. Resource-level grants accept only: ('DENY', 'EDIT', 'MANAGE', 'READ', 'USE').`);
+  }
+  if (type === 'workspace') {
+    if (pattern !== '*') throw new UnmappableGrant(`Invalid resource_pattern '${pattern}' for resource_type='workspace'. This resource type supports only wildcard ('*') grants.`);
+    if (permission === 'MANAGE') {
+      throw new InexpressibleGrant(
+        `Gatehouse has no workspace administrator: MLflow's workspace MANAGE (manage everything in workspace '${tenant}' and its roles and users) cannot be granted here. Grant a tenant-scoped Gatehouse role with MANAGE levels through Gatehouse's admin API or CLI instead; roles and users are managed by platform administrators.`,
+      );
+    }
+    return { binding: { role: WORKSPACE_USE_ROLE.name, effect: 'allow', group, tenant }, pattern };
+  }
+  const ref = mlflowResource(type, pattern);
+  const allow = bindingFor('-', tenant, ref, permission as MlflowPermission);
+  const { user: _user, ...rest } = allow;
+  return { binding: { ...rest, group }, pattern: ref.id };
+}

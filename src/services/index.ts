@@ -8,6 +8,7 @@ import type { ServiceDeps } from './context.ts';
 import { grantsService } from './grants.ts';
 import { groupsService } from './groups.ts';
 import { identitiesService } from './identities.ts';
+import { mlflowRolesService } from './mlflow-roles.ts';
 import { rolesService } from './roles.ts';
 import { scimService } from './scim.ts';
 import { scimTokensService } from './scim-tokens.ts';
@@ -32,6 +33,8 @@ export function createServices(deps: ServiceDeps & { readonly sessions: Pick<Ses
     tenants: tenantsService(deps),
     groups,
     roles: rolesService(deps),
+    /** MLflow 3.18's named roles (the MLflow-compat door, the importer). */
+    mlflowRoles: mlflowRolesService(deps),
     grants: grantsService(deps),
     sessions: sessionsService(deps),
     scim: scimService(deps, users, groups),

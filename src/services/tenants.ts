@@ -6,6 +6,7 @@
  * RESTRICT) unless forced (CASCADE: MLflow deletes them), and while stored grants name the tenant.
  * Tenants declared in the configuration file change only there.
  */
+import { mlflowRoleRepository } from '../store/mlflow-roles.ts';
 import { changesOf } from '../audit/admin-event.ts';
 import type { TenantConfig } from '../policy/config.ts';
 import { tenantAccess } from '../policy/engine.ts';
@@ -87,6 +88,9 @@ export function tenantsService(deps: ServiceDeps) {
       const { policy, tenant } = await stored(name);
       const named = policy.stored.bindings.filter((b) => b.binding.tenant === name);
       if (named.length > 0) throw conflict(`grants still name tenant ${name}: ${named.map((b) => `api:${b.id}`).join(', ')}`);
+      // An MLflow role lives in its workspace (its permissions would be bindings naming a tenant that is gone).
+      const roles = await mlflowRoleRepository(deps.store.db).list([name]);
+      if (roles.length > 0) throw conflict(`MLflow roles still name tenant ${name}: ${roles.map((r) => r.name).join(', ')}`);
       const workspace = await deps.workspaces?.delete(name, { force: options.force === true });
       await policy.repo.removeTenant(name);
       await deps.policyChanged();

@@ -320,4 +320,29 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0016_mlflow_roles': {
+    async up(db: Kysely<unknown>) {
+      // MLflow 3.18's named roles (src/services/mlflow-roles.ts): MLflow's integer ids, name and
+      // workspace. A role's members are the local group `mlflow-role-<id>`; each permission row
+      // names the Gatehouse binding (on that group) that enforces it.
+      await db.schema
+        .createTable('mlflow_roles')
+        .addColumn('id', 'bigint', (c) => c.primaryKey())
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addUniqueConstraint('mlflow_roles_workspace_name', ['workspace', 'name'])
+        .execute();
+      await db.schema
+        .createTable('mlflow_role_permissions')
+        .addColumn('id', 'bigint', (c) => c.primaryKey())
+        .addColumn('role_id', 'bigint', (c) => c.notNull())
+        .addColumn('resource_type', 'text', (c) => c.notNull())
+        .addColumn('resource_pattern', 'text', (c) => c.notNull())
+        .addColumn('permission', 'text', (c) => c.notNull())
+        .addColumn('binding_id', 'text', (c) => c.notNull())
+        .addUniqueConstraint('mlflow_role_permissions_resource', ['role_id', 'resource_type', 'resource_pattern'])
+        .execute();
+    },
+  },
 };

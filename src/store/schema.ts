@@ -195,6 +195,23 @@ export interface PolicyBindingsTable {
   created_by: string;
 }
 
+/** MLflow 3.18's named roles (src/store/mlflow-roles.ts). */
+export interface MlflowRolesTable {
+  id: number;
+  workspace: string;
+  name: string;
+  description: string | null;
+}
+/** A permission of an MLflow role, and the binding that enforces it. */
+export interface MlflowRolePermissionsTable {
+  id: number;
+  role_id: number;
+  resource_type: string;
+  resource_pattern: string;
+  permission: string;
+  binding_id: string;
+}
+
 export interface Database {
   policy_tenants: PolicyTenantsTable;
   policy_tenant_members: PolicyTenantMembersTable;
@@ -215,6 +232,8 @@ export interface Database {
   saml_assertions: SamlAssertionsTable;
   user_identities: UserIdentitiesTable;
   user_emails: UserEmailsTable;
+  mlflow_roles: MlflowRolesTable;
+  mlflow_role_permissions: MlflowRolePermissionsTable;
 }
 
 /** A local user's email address (lower case) for `link: email` (src/store/identities.ts). */

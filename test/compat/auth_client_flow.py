@@ -4,32 +4,8 @@ object: step name -> {"ok": bool, "value": ..., "code": MLflow error code}.
 
 Env: MLFLOW_TRACKING_URI (the gateway), GH_ADMIN_USER / GH_ADMIN_PASSWORD (its administrator).
 """
-import json
-import os
+from flow_steps import ADMIN, as_user, auth, client, report, step
 
-from mlflow.exceptions import MlflowException
-from mlflow.server import get_app_client
-from mlflow.tracking import MlflowClient
-
-uri = os.environ["MLFLOW_TRACKING_URI"]
-ADMIN = (os.environ["GH_ADMIN_USER"], os.environ["GH_ADMIN_PASSWORD"])
-results = {}
-
-
-def as_user(creds):
-    os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"] = creds
-
-
-def step(name, creds, fn):
-    as_user(creds)
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except MlflowException as e:
-        results[name] = {"ok": False, "code": e.error_code, "message": str(e)[:300]}
-
-
-auth = get_app_client("basic-auth", tracking_uri=uri)
-client = MlflowClient(uri)
 ALICE1 = ("alice", "alice-password-one")
 ALICE2 = ("alice", "alice-password-two")
 ALICE3 = ("alice", "alice-password-three")
@@ -65,6 +41,10 @@ step("read_denied_model", ALICE1, lambda: client.get_registered_model("compat-mo
 step("check_denied", ADMIN, lambda: auth.get_user_permission("alice", "registered_model", "compat-model").permission)
 step("list_permissions", ADMIN, lambda: sorted((p["resource_type"], p["resource_pattern"], p["permission"]) for p in auth._request("/api/3.0/mlflow/users/permissions/list", "GET", params={"username": "alice"})["permissions"]))
 
+step("grant_scorer", ADMIN, lambda: auth.grant_user_permission("alice", "scorer", "*", "READ"))
+step("grant_runs", ADMIN, lambda: auth.grant_user_permission("alice", "run", "*", "READ"))
+step("grant_run_by_id", ADMIN, lambda: auth.grant_user_permission("alice", "run", "abc", "READ"))
+step("grant_unknown_type", ADMIN, lambda: auth.grant_user_permission("alice", "notebook", "1", "READ"))
 step("update_password", ADMIN, lambda: auth.update_user_password("alice", ALICE2[1]))
 step("old_password", ALICE1, lambda: auth.get_user("alice").username)
 step("new_password", ALICE2, lambda: auth.get_user("alice").username)
@@ -82,4 +62,4 @@ step("delete", ADMIN, lambda: auth.delete_user("alice"))
 step("get_deleted", ADMIN, lambda: auth.get_user("alice").username)
 step("deleted_login", ALICE3, lambda: auth.get_user("alice").username)
 
-print(json.dumps(results))
+report()

@@ -13,7 +13,8 @@ import { bindingFor, canonicalResource, UnmappableGrant } from '../../src/compat
 
 test('the compat routes are disjoint from the MLflow tracking route table', () => {
   const table = new Set(expandTable(MLFLOW_ROUTES).map((r) => `${r.method} ${r.path}`));
-  assert.equal(MLFLOW_AUTH_COMPAT_ROUTES.length, 24);
+  // 12 user and per-user permission routes and 13 role routes (MLflow 3.18 routes.py), under /api and /ajax-api.
+  assert.equal(MLFLOW_AUTH_COMPAT_ROUTES.length, 50);
   for (const r of MLFLOW_AUTH_COMPAT_ROUTES) assert.ok(!table.has(`${r.method} ${r.path}`), `${r.method} ${r.path} is also an MLflow tracking route`);
 });
 
@@ -24,7 +25,8 @@ test('only exact method + path pairs are compat requests', () => {
   assert.ok(!isMlflowAuthCompatRequest('POST', '/api/2.0/mlflow/users//create'));
   assert.ok(!isMlflowAuthCompatRequest('POST', '/api/2.0/mlflow/users/create/'));
   assert.ok(!isMlflowAuthCompatRequest('POST', '/api/2.0/mlflow/users/%63reate'));
-  assert.ok(!isMlflowAuthCompatRequest('GET', '/api/3.0/mlflow/roles/list'));
+  assert.ok(isMlflowAuthCompatRequest('GET', '/ajax-api/3.0/mlflow/roles/list?workspace=default'));
+  assert.ok(!isMlflowAuthCompatRequest('POST', '/api/3.0/mlflow/roles/list'));
 });
 
 // From: .tools/mlflow-venv/bin/python -c "from werkzeug.security import generate_password_hash as g; print(g(...))"

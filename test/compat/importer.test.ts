@@ -22,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-import-'));
 const authDb = join(dir, 'basic_auth.db');
 const dataDir = join(dir, 'gatehouse');
 const MLFLOW_ADMIN = ['admin', 'mlflow-admin-password-1'] as const;
-let seeded: { experiments: { shared: string; secret: string }; check: { allowed: boolean; permission: string } };
+let seeded: { experiments: { shared: string; secret: string }; check: { allowed: boolean; permission: string }; frank_secret: string };
 let mlflow: MlflowServer;
 let gh: InProcess;
 
@@ -89,6 +89,7 @@ after(async () => {
 test('the real basic-auth app produced the database the importer reads (MLflow 3.18 RBAC tables)', () => {
   assert.deepEqual(seeded.experiments, { shared: '1', secret: '2' });
   assert.deepEqual(seeded.check, { allowed: false, permission: 'READ' });
+  assert.equal(seeded.frank_secret, 'DENY', "MLflow resolves the role's DENY");
 });
 
 test('dry run: prints the plan, says who needs a password reset, writes nothing', () => {
@@ -106,6 +107,7 @@ test('dry run: prints the plan, says who needs a password reset, writes nothing'
       ['carol', 'create', false, 'kept'],
       ['dave', 'create', false, 'reset-required'],
       ['erin', 'create', true, 'kept'],
+      ['frank', 'create', false, 'kept'],
     ],
   );
   const grants = plan.grants.filter((g) => g.username !== 'admin').map((g) => [g.username, g.resourceType, g.resourceId, g.permission, g.tenant, g.action]);
@@ -115,7 +117,25 @@ test('dry run: prints the plan, says who needs a password reset, writes nothing'
     ['bob', 'experiment', '1', 'MANAGE', 'default', 'add'],
     ['bob', 'experiment', '2', 'DENY', 'default', 'add'],
     ['carol', 'experiment', '2', 'EDIT', 'default', 'add'],
+    ['carol', 'registered_model', '*', 'READ', 'default', 'add'],
   ]);
+  // The named role stays a role (the synthetic __user_<id>__ roles are the per-user grants above).
+  assert.deepEqual(plan.mlflowRoles, [
+    {
+      name: 'analysts',
+      tenant: 'default',
+      action: 'create',
+      permissions: [
+        { resourceType: 'experiment', resourcePattern: '1', permission: 'READ', action: 'add' },
+        { resourceType: 'registered_model', resourcePattern: '*', permission: 'READ', action: 'add' },
+        { resourceType: 'workspace', resourcePattern: '*', permission: 'USE', action: 'add' },
+        { resourceType: 'experiment', resourcePattern: '2', permission: 'DENY', action: 'add' },
+      ],
+      members: [{ username: 'frank', action: 'add' }],
+    },
+  ]);
+  const runs = plan.skipped.find((s) => s.what === 'run * READ of role analysts');
+  assert.match(runs?.reason ?? '', /Grant on 'experiment' or 'registered_model' instead/, JSON.stringify(plan.skipped));
   assert.ok(!existsSync(join(dataDir, 'gatehouse.db')), 'the dry run created no store');
   const text = gatehouse(['import', 'mlflow-basic-auth', authDb, '--dry-run']);
   assert.match(text.stdout, /^DRY RUN \(nothing written\)/);
@@ -127,13 +147,18 @@ test('dry run: prints the plan, says who needs a password reset, writes nothing'
 test('import writes users and grants, with progress on stderr; a re-run changes nothing', async () => {
   const first = gatehouse(['import', 'mlflow-basic-auth', authDb, '--json', '--progress-every', '2']);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /import: users: 2\/6/);
-  assert.match(first.stderr, /import: grants: 8\/8/);
+  assert.match(first.stderr, /import: users: 2\/7/);
+  assert.match(first.stderr, /import: grants: 9\/9/);
   const again = gatehouse(['import', 'mlflow-basic-auth', authDb, '--json']);
   assert.equal(again.code, 0, again.stderr);
   const plan = JSON.parse(again.stdout) as ImportPlan;
   assert.ok(plan.users.every((u) => u.action === 'exists'), 'users exist');
   assert.ok(plan.grants.every((g) => g.action === 'exists'), 'grants exist');
+  assert.deepEqual(
+    plan.mlflowRoles.map((r) => [r.action, ...r.permissions.map((p) => p.action), ...r.members.map((m) => m.action)]),
+    [['exists', 'exists', 'exists', 'exists', 'exists', 'exists']],
+    'the role, its permissions and its assignment exist',
+  );
   assert.deepEqual(plan.rolesToCreate, []);
 });
 
@@ -141,7 +166,8 @@ test('through a gateway in front of a normal MLflow: old passwords work, permiss
   mlflow = await startMlflow();
   gh = await startInProcess(mlflow.url, { dataDir });
   const bindings = (await policyRepository(gh.store.db).load()).bindings.length;
-  assert.equal(bindings, 8);
+  // 9 per-user grants, and the 4 permissions of the role that Gatehouse can state.
+  assert.equal(bindings, 13);
   const as = (user: string, password: string) => ({ authorization: basic(user, password), 'content-type': 'application/json' });
   const admin = as(...MLFLOW_ADMIN);
   // Recreate the experiments and the model (same ids on a fresh MLflow) as the imported MLflow admin.
@@ -176,5 +202,21 @@ test('through a gateway in front of a normal MLflow: old passwords work, permiss
 
   assert.equal(await getExp(as('dave', 'dave-old-password-12'), '1'), 401, 'dave must be given a new password');
   assert.equal((await gh.store.findUserByName('dave'))!.passwordHash, null);
+
+  assert.notEqual(await getExp(carol, '1'), 200, 'carol has nothing on experiment 1');
+  const getModel = async (h: Record<string, string>) => (await fetch(`${gh.url}/api/2.0/mlflow/registered-models/get?name=model-a`, { headers: { authorization: h.authorization! } })).status;
+  assert.equal(await getModel(carol), 200, 'carol READ on every registered model (a per-user wildcard grant)');
+
+  // frank holds the imported role: its id grant, wildcard, workspace USE and DENY all hold.
+  const frank = as('frank', 'frank-old-password-1');
+  assert.equal(await getExp(frank, '1'), 200, 'frank READ on experiment 1 through the role');
+  assert.equal(await setExpTag(frank, '1'), 403, 'READ is not EDIT');
+  assert.equal(await getModel(frank), 200, 'frank READ on every registered model through the role');
+  assert.notEqual(await getExp(frank, '2'), 200, "the role's DENY on experiment 2");
+  const created = await fetch(`${gh.url}/api/2.0/mlflow/experiments/create`, { method: 'POST', headers: frank, body: JSON.stringify({ name: 'franks-exp' }) });
+  assert.equal(created.status, 200, `workspace USE lets frank create: ${await created.text()}`);
+  // The role is an MLflow role again, as MLflow's own client and UI read it.
+  const roles = (await (await fetch(`${gh.url}/api/3.0/mlflow/users/roles/list?username=frank`, { headers: { authorization: frank.authorization! } })).json()) as { roles: { name: string; permissions: unknown[] }[] };
+  assert.deepEqual(roles.roles.map((r) => [r.name, r.permissions.length]), [['analysts', 4]]);
   assert.equal(await getExp(as('erin', 'erin-old-password-12'), '2'), 200, 'erin is an administrator');
 });

@@ -24,6 +24,7 @@ carol = auth.create_user("carol", "carol-old-password-1")
 dave = auth.create_user("dave", "dave-old-password-12")
 auth.create_user("erin", "erin-old-password-12")
 auth.update_user_admin("erin", True)
+frank = auth.create_user("frank", "frank-old-password-1")
 
 shared = client.create_experiment("shared-exp")
 secret = client.create_experiment("secret-exp")
@@ -34,6 +35,19 @@ auth.grant_user_permission("alice", "registered_model", "model-a", "EDIT")
 auth.grant_user_permission("bob", "experiment", shared, "MANAGE")
 auth.grant_user_permission("bob", "experiment", secret, "DENY")
 auth.grant_user_permission("carol", "experiment", secret, "EDIT")
+
+# A per-user wildcard grant (stored in carol's synthetic role).
+auth.grant_user_permission("carol", "registered_model", "*", "READ")
+# A named role (MLflow 3.18 RBAC) with an id grant, a wildcard grant, a sub-resource tier (which
+# Gatehouse cannot state), workspace USE and a DENY, assigned to frank.
+analysts = auth.create_role("default", "analysts", "read shared work")
+auth.add_role_permission(analysts.id, "experiment", shared, "READ")
+auth.add_role_permission(analysts.id, "registered_model", "*", "READ")
+auth.add_role_permission(analysts.id, "run", "*", "READ")
+auth.add_role_permission(analysts.id, "workspace", "*", "USE")
+auth.add_role_permission(analysts.id, "experiment", secret, "DENY")
+auth.assign_role("frank", analysts.id)
+frank_secret = auth.get_user_permission("frank", "experiment", secret).permission
 
 check = auth.get_user_permission("alice", "experiment", shared)
 
@@ -51,4 +65,5 @@ print(json.dumps({
     "users": {u.username: u.id for u in (alice, bob, carol, dave)},
     "experiments": {"shared": shared, "secret": secret},
     "check": {"allowed": check.allowed, "permission": check.permission},
+    "frank_secret": frank_secret,
 }))

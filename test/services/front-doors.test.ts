@@ -744,6 +744,32 @@ describe('6. removing a tenant removes its workspace, refused while MLflow holds
   }
 });
 
+describe('6b. a tenant an MLflow role lives in is not removed under the role', () => {
+  for (const door of doors()) {
+    if (!door.deleteTenant) continue;
+    test(`${door.name}: refused while the role exists, even forced; removed once the role is deleted`, async () => {
+      const name = `roles-${door.name}`;
+      assert.equal((await admin('POST', '/tenants', { name })).status, 201);
+      const made = await http('POST', '/api/3.0/mlflow/roles/create', asAdmin, { workspace: name, name: 'stays' });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const since = await mark();
+      const refused = await door.deleteTenant!(name, true);
+      assert.equal(refused.kind, 'other', refused.message);
+      assert.match(refused.message, /MLflow roles still name tenant roles-[a-z]+: stays/);
+      assert.ok(((await admin('GET', '/tenants')).body.tenants as { name: string }[]).some((t) => t.name === name), 'the tenant stays');
+      await expectEvents(since, []);
+      const then = await mark();
+      assert.equal((await http('DELETE', '/api/3.0/mlflow/roles/delete', asAdmin, { role_id: made.body.role.id })).status, 200);
+      const removed = await door.deleteTenant!(name, false);
+      assert.equal(removed.kind, 'ok', removed.message);
+      await expectEvents(then, [
+        { action: 'mlflowRole.delete', door: 'compat', target: `role:mlflow:${made.body.role.id}`, actor: `local:${ADMIN_USER}` },
+        { action: 'tenant.delete', door: door.name, target: `tenant:${name}`, actor: door.actor.admin },
+      ]);
+    });
+  }
+});
+
 describe('7. re-enabling a service account makes its tokens work again at once', () => {
   for (const door of doors()) {
     if (!door.disableServiceAccount || !door.enableServiceAccount) continue;

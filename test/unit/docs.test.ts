@@ -34,6 +34,7 @@ test('every error code follows GATEHOUSE_<AREA>_<THING> and maps to MLflow\'s st
     REQUEST_LIMIT_EXCEEDED: 429,
     INTERNAL_ERROR: 500,
     CANCELLED: 499,
+    NOT_IMPLEMENTED: 501,
   };
   for (const [code, spec] of Object.entries(ERRORS)) {
     assert.match(code, /^GATEHOUSE_[A-Z]+_[A-Z_]+$/);
