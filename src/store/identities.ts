@@ -1,6 +1,6 @@
 /**
- * IdP identities linked to local users (migration `0013_user_identities`) and local users' email
- * addresses (`0014_user_emails`): with `auth.providers[].link: subject`, a sign-in as
+ * IdP identities linked to local users (migration `0014_user_identities`) and local users' email
+ * addresses (`0015_user_emails`): with `auth.providers[].link: subject`, a sign-in as
  * `<provider id>:<subject>` is the local user the identity is linked to; with `link: email`, a
  * sign-in with a verified email is the local user of that email (src/identity/link.ts). Every
  * function takes the store's kysely instance.
