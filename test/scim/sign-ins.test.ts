@@ -151,7 +151,7 @@ describe('SCIM users are the sign-ins of scim.identityProvider', () => {
     assert.equal((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "impostor"')}`)).body.totalResults, 0);
   });
 
-  test('SCIM DELETE: the still-valid JWT is refused (identity-not-provisioned), and so is a new browser sign-in\'s session', async () => {
+  test('SCIM DELETE: the still-valid JWT and the session opened before are refused (identity-not-provisioned)', async () => {
     const browser = new OidcBrowser(gh.url);
     const signedIn = await browser.callback('corp', await browser.authorizationResponse('corp', 'alice'));
     assert.ok(signedIn.session);
@@ -160,10 +160,14 @@ describe('SCIM users are the sign-ins of scim.identityProvider', () => {
     assert.equal(byJwt.status, 401, byJwt.message);
     assert.deepEqual(await byJwt.audited(), { decision: { effect: 'deny', reasons: ['identity-not-provisioned'] }, error: 'GATEHOUSE_AUTHN_INVALID' });
     assert.equal((await callJson(`${gh.url}${API}/me`, 'GET', { cookie: `gatehouse_session=${signedIn.session}` })).status, 401);
+  });
+
+  test('a browser sign-in refused by the link rule opens no session: 401 login page, session.signInFailed with the reason', async () => {
     const again = new OidcBrowser(gh.url);
     const r = await again.callback('corp', await again.authorizationResponse('corp', 'alice'));
-    const me = await callJson(`${gh.url}${API}/me`, 'GET', r.session === undefined ? {} : { cookie: `gatehouse_session=${r.session}` });
-    assert.equal(me.status, 401, JSON.stringify(me.body));
+    assert.deepEqual([r.status, r.session], [401, undefined], r.page.slice(0, 300));
+    const events = (await callJson(`${gh.url}${API}/audit?type=admin&operation=session.signInFailed`, 'GET', { authorization: ADMIN_AUTH })).body.events as { reason: string; time: string }[];
+    assert.equal(events.sort((a, b) => a.time.localeCompare(b.time)).at(-1)?.reason, 'corp: identity-not-provisioned');
   });
 });
 
