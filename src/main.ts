@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
-import { linkBySubject, linkingProvider, linkModes } from './identity/link.ts';
+import { linkBySubject, linkingProvider, linkModes, principalLinker } from './identity/link.ts';
+import { provisionedOnly, scimLinkOf } from './scim/config.ts';
 import { bootstrapAdmin, type BootstrapResult } from './identity/bootstrap-admin.ts';
 import { buildProvider, localAccountProviders } from './identity/providers.ts';
 import { SESSION_PROVIDER_ID, sessionProvider } from './identity/session.ts';
@@ -114,11 +115,12 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     auditDepths: () => auditor.depths(),
     upstreamPools: () => upstreams.all().map(({ name, upstream }) => ({ upstream: name, stats: upstream.stats() })),
   });
+  const linkDeps = { store, log, linking: linkModes(config.auth), required: provisionedOnly(config.scim) };
   // Browser sessions come last: explicit credentials (Basic, bearer) win over a cookie.
   const providers = [
     ...config.auth.providers.map((p) => buildProvider(p, { store, log, realm: config.auth.realm, now, metrics })),
     sessionProvider({ sessions, publicOrigins: config.server.publicOrigins, log, localProviders: localAccountProviders(config.auth.providers) }),
-  ].map((p) => linkingProvider(p, { store, log, linking: linkModes(config.auth) }));
+  ].map((p) => linkingProvider(p, linkDeps));
   const tenancy = tenancyMode(config.tenancy);
   const upstreams = tenancy.upstreams(config.mlflow, config.tenants);
   const auditor = await createAuditor(config.audit, { store, dataDir: config.dataDir, log, now, onLoss: metrics.auditLost });
@@ -168,7 +170,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     async principalChanged(name) {
       for (const p of announcing) p.forgetUser?.(name);
     },
-    providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth) },
+    providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth), scimLink: scimLinkOf(config.scim) },
     workspaces: tenancy.tenantsAreWorkspaces ? mlflowWorkspaces(() => upstreams) : undefined,
     now,
     userAgentMaxLength: config.audit.userAgentMaxLength,
@@ -218,6 +220,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     store,
     upstreams,
     providers: announcing,
+    link: principalLinker(linkDeps),
     log,
     sessions,
     rateLimits,

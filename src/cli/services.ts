@@ -13,6 +13,7 @@
  * rest (not found, conflicts, MLflow refusing).
  */
 import { linkBySubject } from '../identity/link.ts';
+import { scimLinkOf } from '../scim/config.ts';
 import { writeJournal } from '../audit/journal.ts';
 import { declaredOf } from '../policy/declared-reload.ts';
 import { announceChange } from '../redis/notify.ts';
@@ -49,7 +50,7 @@ export function cliServices(config: Readonly<Config>, configFile: string | undef
     configFile,
     policyChanged: () => announce({ kind: 'policy' }),
     principalChanged: (name) => announce({ kind: 'user', name }),
-    providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth) },
+    providers: { ...providerIdsOf(config.auth.providers), linkBySubject: linkBySubject(config.auth), scimLink: scimLinkOf(config.scim) },
     // MLflow is reached only by commands that need it (tenants): the others open no connection.
     workspaces: tenancyMode(config.tenancy).tenantsAreWorkspaces ? mlflowWorkspaces(() => (upstreams ??= createUpstreams(config))) : undefined,
     now: Date.now,

@@ -15,7 +15,7 @@ import { browserSchema } from '../web/config.ts';
 import { tlsSchema } from '../server/tls.ts';
 import { storeSchema } from '../store/config.ts';
 import { redisSchema } from '../redis/config.ts';
-import { scimSchema } from '../scim/config.ts';
+import { scimProblems, scimSchema } from '../scim/config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -167,6 +167,7 @@ export const configSchema = z
     for (const p of tenancyMode(c.tenancy).tenantProblems(c.tenants)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc, c.auth.browser.saml)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of scimProblems(c.scim, c.auth)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     c.auth.providers.forEach((p, i) => {
       if (p.type === 'mtls' && (c.server.tls?.clientCertificates ?? 'none') === 'none') {
         ctx.addIssue({ code: 'custom', path: ['auth', 'providers', i], message: 'an mtls provider needs server.tls with clientCertificates request or require' });

@@ -16,7 +16,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { GatehouseError } from '../errors.ts';
-import type { ReasonId } from '../model/decision.ts';
+import { REASONS, type ReasonId } from '../model/decision.ts';
 import type { Principal } from '../model/principal.ts';
 import type { IdentityProvider } from './principal.ts';
 import { bearerToken, looksLikeJws, looksLikeToken } from './token-format.ts';
@@ -61,8 +61,10 @@ export function requestAuthenticator(providers: readonly IdentityProvider[], opt
       }
       const detail = `${provider.id}: ${result.reason}`;
       if (result.kind === 'unavailable') throw new GatehouseError(STORE_REASONS.has(result.reason) ? 'GATEHOUSE_STORE_UNAVAILABLE' : 'GATEHOUSE_AUTHN_UNAVAILABLE', detail);
-      if (!provider.publicReasons) throw invalid(detail);
-      throw invalid(detail, `${bearer !== undefined ? 'Bearer token' : 'Credentials'} not accepted (${detail}).`);
+      // A provider's reason that is also a decision reason (a linked user's, src/identity/link.ts) is audited as itself.
+      const reason = Object.hasOwn(REASONS, result.reason) ? (result.reason as ReasonId) : undefined;
+      if (!provider.publicReasons) throw invalid(detail, undefined, reason);
+      throw invalid(detail, `${bearer !== undefined ? 'Bearer token' : 'Credentials'} not accepted (${detail}).`, reason);
     }
     if (bearer !== undefined) {
       const why = unknown.some((u) => u.reason === 'wrong-issuer')

@@ -10,7 +10,8 @@
  * tokens are), so an unlink or a disable takes effect on the next one. With `email`, a sign-in
  * whose email its provider vouches for (`emailVerified`) is the local user an administrator gave
  * that email; an unverified email binds nobody. A SCIM-provisioned user is a local user record: a
- * sign-in reaches it the same way.
+ * sign-in reaches it the same way (`scim.identityProvider` has the SCIM door write the link, and
+ * `scim.requireProvisioned` refuses that provider's unlinked sign-ins).
  */
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
@@ -46,12 +47,20 @@ function asLinked(p: Principal, user: LinkedUser): Principal {
   return { ...p, localName: user.username, admin: p.admin || user.admin };
 }
 
+export interface LinkDeps {
+  readonly store: Store;
+  readonly log: Logger;
+  readonly linking: ReadonlyMap<string, Exclude<LinkMode, 'none'>>;
+  /** Providers whose sign-ins must be linked (`scim.requireProvisioned`): an unlinked one is refused. */
+  readonly required?: ReadonlySet<string>;
+}
+
 /**
- * Wraps a provider (the browser session provider included: a session keeps the id and provider of
- * its sign-in) so that its principals of the `linking` providers are linked on every request.
+ * The one link rule: a result's principal as the user it is linked to, or refused (a disabled
+ * linked user; an unlinked sign-in of a provider that requires provisioning). Every request runs
+ * it (linkingProvider); the browser login runs it before it opens a session (src/web/login.ts).
  */
-export function linkingProvider(provider: IdentityProvider, deps: { readonly store: Store; readonly log: Logger; readonly linking: ReadonlyMap<string, Exclude<LinkMode, 'none'>> }): IdentityProvider {
-  if (deps.linking.size === 0) return provider;
+export function principalLinker(deps: LinkDeps): (result: AuthResult) => Promise<AuthResult> {
   /** The user the principal is, by its provider's mode; undefined: none (an unverified email binds nobody). */
   function userOf(p: Principal): Promise<LinkedUser | undefined> {
     const mode = deps.linking.get(p.provider);
@@ -59,8 +68,8 @@ export function linkingProvider(provider: IdentityProvider, deps: { readonly sto
     if (mode === 'email' && p.email !== undefined && p.emailVerified === true) return userOfEmail(deps.store.db, p.email);
     return Promise.resolve(undefined);
   }
-  async function link(result: AuthResult): Promise<AuthResult> {
-    if (result.kind !== 'principal') return result;
+  return async function link(result: AuthResult): Promise<AuthResult> {
+    if (result.kind !== 'principal' || deps.linking.size === 0) return result;
     let user: LinkedUser | undefined;
     try {
       user = await userOf(result.principal);
@@ -68,10 +77,20 @@ export function linkingProvider(provider: IdentityProvider, deps: { readonly sto
       deps.log.error({ err: (err as Error).message }, 'linked identity lookup failed');
       return { kind: 'unavailable', reason: 'store-unavailable' };
     }
-    if (!user) return result;
+    // A person SCIM deleted (their link went with the user) must not come back as a bare identity.
+    if (!user) return deps.required?.has(result.principal.provider) ? { kind: 'invalid', reason: 'identity-not-provisioned' } : result;
     if (user.disabled) return { kind: 'invalid', reason: 'linked-user-disabled' };
     return { kind: 'principal', principal: asLinked(result.principal, user) };
-  }
+  };
+}
+
+/**
+ * Wraps a provider (the browser session provider included: a session keeps the id and provider of
+ * its sign-in) so that its principals of the `linking` providers are linked on every request.
+ */
+export function linkingProvider(provider: IdentityProvider, deps: LinkDeps): IdentityProvider {
+  if (deps.linking.size === 0) return provider;
+  const link = principalLinker(deps);
   return {
     ...provider,
     authenticate: async (req) => link(await provider.authenticate(req)),

@@ -24,6 +24,8 @@ export const REASONS = {
   'foreign-origin': 'a state-changing browser request came from another origin',
   'unknown-route': 'the gateway exposes no such MLflow route',
   'invalid-credentials': 'the credentials sent are not valid',
+  'linked-user-disabled': 'a sign-in linked to a local user (link: subject or email) that is disabled',
+  'identity-not-provisioned': 'a sign-in of scim.identityProvider (requireProvisioned) that no user is linked to: never provisioned, or deleted',
   'bearer-not-accepted': 'a bearer token of a kind no enabled identity provider accepts',
   'no-token-provider': 'a Gatehouse API token (gth_), but auth.providers has no token provider',
   'no-jwt-provider': 'a bearer JWT, but auth.providers has no oidc provider',

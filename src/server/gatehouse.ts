@@ -17,7 +17,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Runner } from '../pipeline/runner.ts';
 import type { Store } from '../store/store.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
-import type { IdentityProvider } from '../identity/principal.ts';
+import type { AuthResult, IdentityProvider } from '../identity/principal.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import { registerLogin } from '../web/login.ts';
 import { samlReplayCache } from '../store/saml-replay.ts';
@@ -54,6 +54,8 @@ export interface ServerDeps {
   readonly store: Store;
   readonly upstreams: Upstreams;
   readonly providers: readonly IdentityProvider[];
+  /** The link rule the providers apply on every request (src/identity/link.ts); the browser login applies it before opening a session. */
+  readonly link: (result: AuthResult) => Promise<AuthResult>;
   readonly log: Logger;
   /** Browser sessions (login page, session cookie). */
   readonly sessions: SessionRepository;
@@ -132,7 +134,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
     },
   });
   registerHealth(app, deps, () => draining);
-  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits, audit: deps.services.sessions, now: deps.now ?? Date.now, firstUse: samlReplayCache(deps.store.db, deps.now ?? Date.now).firstUse });
+  registerLogin(app, { browser: config.auth.browser, publicOrigins: config.server.publicOrigins, providers: deps.providers, sessions: deps.sessions, log: deps.log, rateLimits: deps.rateLimits, audit: deps.services.sessions, now: deps.now ?? Date.now, firstUse: samlReplayCache(deps.store.db, deps.now ?? Date.now).firstUse, link: deps.link });
   registerUsage(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits });
   registerMlflowAuthCompat(app, { providers: deps.providers, store: deps.store, policy: deps.policy, rateLimits: deps.rateLimits, services: deps.services });
   registerAdminApi(app, { config, providers: deps.providers, store: deps.store, upstreams: deps.upstreams, policy: deps.policy, services: deps.services, rateLimits: deps.rateLimits, log: deps.log });

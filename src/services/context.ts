@@ -9,6 +9,7 @@ import { buildAdminEvent, type AdminAuditEvent, type AdminEventInput, type Door 
 import type { ScryptParams } from '../identity/password.ts';
 import { mergeSources } from '../policy/service.ts';
 import { buildSnapshot, type PolicySnapshot, type PolicySources } from '../policy/snapshot.ts';
+import type { ScimLink } from '../scim/config.ts';
 import { policyRepository, type PolicyRepository, type StoredPolicy } from '../store/policy.ts';
 import type { Store } from '../store/store.ts';
 import { ServiceError } from './errors.ts';
@@ -44,6 +45,8 @@ export interface ProviderIds {
   readonly scrypt: ScryptParams | undefined;
   /** Providers (any kind) configured with `link: subject`: their identities may be linked to local users. */
   readonly linkBySubject?: readonly string[];
+  /** `scim.identityProvider`: the SCIM door links each SCIM user to that provider's identity of it. */
+  readonly scimLink?: ScimLink;
 }
 
 /** The provider ids of `auth.providers` that matter to the services. */

@@ -23,11 +23,12 @@ export type { Actor, ServiceDeps } from './context.ts';
 export function createServices(deps: ServiceDeps & { readonly sessions: Pick<SessionRepository, 'list' | 'revokeHandle'> }) {
   const users = usersService(deps);
   const groups = groupsService(deps);
+  const identities = identitiesService(deps);
   return {
     /** What the services were built with (the configuration-reload door applies with them). */
     deps: deps as ServiceDeps,
     users,
-    identities: identitiesService(deps),
+    identities,
     serviceAccounts: serviceAccountsService(deps),
     tokens: tokensService(deps),
     tenants: tenantsService(deps),
@@ -37,7 +38,7 @@ export function createServices(deps: ServiceDeps & { readonly sessions: Pick<Ses
     mlflowRoles: mlflowRolesService(deps),
     grants: grantsService(deps),
     sessions: sessionsService(deps),
-    scim: scimService(deps, users, groups),
+    scim: scimService(deps, users, groups, identities),
     scimTokens: scimTokensService(deps),
   };
 }

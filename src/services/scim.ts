@@ -12,6 +12,10 @@
  * `groups`' — called with the SCIM door's actor, so each change is their admin event with door
  * `scim`. What is SCIM's own here: uniqueness of userName (case-insensitive, RFC 7643 §4.1.1) and
  * displayName, versions (`meta.version`, If-Match, RFC 7644 §3.14) and the SCIM side's events.
+ *
+ * With `scim.identityProvider`, each SCIM user is also linked (the identities service's
+ * `user.identity.link`/`unlink` events) to its identity there, `<provider>:<externalId or
+ * userName>`: that provider's sign-ins are then this user, and stop with it (src/identity/link.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { changesOf } from '../audit/admin-event.ts';
@@ -32,6 +36,9 @@ import {
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
 import { conflict, notFound, ServiceError } from './errors.ts';
 import type { GroupsService } from './groups.ts';
+import type { IdentitiesService } from './identities.ts';
+import { IDENTITY } from '../identity/local-names.ts';
+import { linkedUser } from '../store/identities.ts';
 import { USERNAME, type UsersService } from './users.ts';
 import { groupSchema } from '../policy/config.ts';
 
@@ -61,8 +68,31 @@ function mustMatch(version: number, ifMatch: number | undefined): void {
   if (ifMatch !== undefined && ifMatch !== version) throw versionMismatch();
 }
 
-export function scimService(deps: ServiceDeps, users: UsersService, groups: GroupsService) {
+export function scimService(deps: ServiceDeps, users: UsersService, groups: GroupsService, identities: IdentitiesService) {
   const { store } = deps;
+  const link = deps.providers.scimLink;
+
+  /** The identity the user is at `scim.identityProvider` (`<provider>:<subjectAttribute>`); null without one. */
+  function identityOf(u: Pick<ScimUserInput, 'userName' | 'externalId'>): string | null {
+    const subject = link === undefined ? null : link.attribute === 'userName' ? u.userName : u.externalId;
+    return link === undefined || subject === null || subject === '' ? null : `${link.provider}:${subject}`;
+  }
+
+  /** Before any change: the identity is well formed and no other user's (two people never share a sign-in). */
+  async function identityFree(identity: string | null, username?: string): Promise<void> {
+    if (identity === null) return;
+    if (!IDENTITY.test(identity)) throw new ServiceError('GATEHOUSE_SCIM_INVALID', `${link!.attribute}: not usable as a subject of ${link!.provider} (blanks at the ends or control characters)`);
+    const owner = await linkedUser(store.db, identity);
+    if (owner && owner.username !== username) throw conflict(`the identity ${identity} is already taken by another user`);
+  }
+
+  /** Moves the user's SCIM identity from `before` to `after` through the identities service (its admin events). */
+  async function relink(actor: Actor, username: string, before: string | null, after: string | null): Promise<void> {
+    if (before === null && after === null) return;
+    const linked = (await identities.list(username)).identities;
+    if (before !== null && before !== after && linked.includes(before)) await identities.unlink(actor, username, before);
+    if (after !== null && !linked.includes(after)) await identities.link(actor, username, after);
+  }
   const iso = () => new Date(deps.now()).toISOString();
 
   async function withGroups(rows: readonly ScimUserRow[]): Promise<ScimUser[]> {
@@ -122,11 +152,13 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
       async create(actor: Actor, input: ScimUserInput): Promise<ScimUser> {
         if (!USERNAME.test(input.userName)) throw new ServiceError('GATEHOUSE_SCIM_INVALID', 'userName: letters, digits and . _ @ - (at most 128)');
         await userNameFree(input.userName);
+        await identityFree(identityOf(input));
         const { user } = await users.create(actor, { username: input.userName, passwordHash: null, managedBy: 'scim' }, (tx, u) =>
           insertScimUser(tx.db, { userId: u.id, userName: input.userName, externalId: input.externalId, attributes: input.attributes, now: iso() }),
         );
         const row = (await listScimUsers(store.db, { userNameKey: input.userName.toLowerCase() }))[0]!;
         await recordChange(deps, actor, { action: 'user.scim.create', target: { kind: 'user', id: user.username }, changes: changesOf(null, sideOf(row)) });
+        await relink(actor, user.username, null, identityOf(input));
         if (input.active === false) await users.update(actor, user.username, { disabled: true });
         return this.get(row.id);
       },
@@ -140,12 +172,14 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
         const before = await mustFindUser(id);
         mustMatch(before.version, ifMatch);
         if (input.userName.toLowerCase() !== before.userName.toLowerCase()) await userNameFree(input.userName, id);
+        await identityFree(identityOf(input), before.username);
         const side = { userName: input.userName, externalId: input.externalId, attributes: input.attributes };
         const sideChanged = JSON.stringify(sideOf(side)) !== JSON.stringify(sideOf(before));
         if (sideChanged) {
           await updateScimUser(store.db, id, { ...side, now: iso() });
           await recordChange(deps, actor, { action: 'user.scim.update', target: { kind: 'user', id: before.username }, changes: changesOf(sideOf(before), sideOf(side)) });
         }
+        await relink(actor, before.username, identityOf(before), identityOf(input));
         if (input.active !== undefined && input.active !== before.active) {
           await users.update(actor, before.username, { disabled: !input.active });
           if (!sideChanged) await touchScimUser(store.db, id, iso());
@@ -153,7 +187,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
         return this.get(id);
       },
 
-      /** Deletes the user with its grants, group entries, tokens and sessions (the users service's rule). */
+      /** Deletes the user with its grants, group entries, tokens, sessions and identity links (the users service's rule; links cascade). */
       async delete(actor: Actor, id: string, ifMatch?: number): Promise<void> {
         const user = await mustFindUser(id);
         mustMatch(user.version, ifMatch);

@@ -21,7 +21,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IdentityProvider } from '../identity/principal.ts';
+import type { AuthResult, IdentityProvider } from '../identity/principal.ts';
 import { passwordVerifier } from '../identity/authenticate.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SessionRepository } from '../store/sessions.ts';
@@ -52,6 +52,8 @@ export interface LoginDeps {
   readonly now: () => number;
   /** SAML assertion ids already used (src/store/saml-replay.ts). */
   readonly firstUse: (assertionId: string, expiresAt: number) => Promise<boolean>;
+  /** The link rule (src/identity/link.ts): an IdP sign-in it refuses opens no session. */
+  readonly link: (result: AuthResult) => Promise<AuthResult>;
 }
 
 const token = (): string => randomBytes(32).toString('base64url');
@@ -101,6 +103,13 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
 
   /** Ends the pending login and starts the user session under a new id. */
   async function signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'> = {}, extraCookies: string[] = []) {
+    // A disabled linked user, or an unprovisioned sign-in (scim.requireProvisioned), would open a
+    // session every request then refuses: refuse the sign-in itself, audited with the reason.
+    const linked = await deps.link({ kind: 'principal', principal });
+    if (linked.kind !== 'principal') {
+      await failed(req, reply, principal.name, principal.provider, linked.kind === 'not-mine' ? 'not-mine' : linked.reason);
+      return showLogin(req, reply, linked.kind === 'unavailable' ? 503 : 401, next, 'This account may not sign in here. Ask your administrator.');
+    }
     const pending = readCookie(req.headers.cookie, LOGIN_COOKIE);
     if (pending !== undefined) await sessions.delete(pending);
     const previous = readCookie(req.headers.cookie, SESSION_COOKIE);

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { ADMIN_AUTH, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { CLIENTS, startIdp, type TestIdp } from '../harness/oidc-idp.ts';
 import { startStub, type StubUpstream } from '../harness/stub-upstream.ts';
+import { OidcBrowser } from '../harness/oidc-browser.ts';
 
 let idpA: TestIdp;
 let idpB: TestIdp;
@@ -34,66 +35,6 @@ after(async () => {
   await Promise.all([idpA?.close(), idpB?.close(), stub?.close()]);
 });
 
-/** A browser's cookies, per origin (enough for the gateway and two IdPs on loopback ports). */
-class Browser {
-  private readonly jar = new Map<string, Map<string, string>>();
-  cookie(origin: string): string {
-    return [...(this.jar.get(origin) ?? new Map<string, string>())].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  private keep(origin: string, res: Response): void {
-    const jar = this.jar.get(origin) ?? new Map<string, string>();
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair!.indexOf('=');
-      jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1));
-    }
-    this.jar.set(origin, jar);
-  }
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const origin = new URL(url).origin;
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: this.cookie(origin) } });
-    this.keep(origin, res);
-    return res;
-  }
-
-  /**
-   * Presses the login button of provider `id` and signs in at its IdP as `login` (its
-   * development login and consent forms); returns the IdP's redirect back to the gateway's
-   * callback, not followed.
-   */
-  async authorizationResponse(id: string, login = 'alice'): Promise<URL> {
-    let res = await this.fetch(`${gh.url}/_gatehouse/oidc/start/${id}?next=/`);
-    for (let step = 0; step < 20; step++) {
-      if (res.status >= 300 && res.status < 400) {
-        const to = new URL(res.headers.get('location')!, res.url);
-        if (to.origin === gh.url) return to;
-        await res.arrayBuffer();
-        res = await this.fetch(to.href);
-        continue;
-      }
-      const html = await res.text();
-      const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-      assert.ok(form, `an IdP page with a form (step ${step}, ${res.status}): ${html.slice(0, 300)}`);
-      const fields = new URLSearchParams();
-      for (const [input] of form[2]!.matchAll(/<input[^>]*>/gi)) {
-        const name = /name="([^"]+)"/.exec(input)?.[1];
-        if (name !== undefined) fields.set(name, /value="([^"]*)"/.exec(input)?.[1] ?? '');
-      }
-      if (fields.has('login')) fields.set('login', login);
-      if (fields.has('password')) fields.set('password', 'any');
-      const action = new URL(form[1]!.replaceAll('&amp;', '&'), res.url);
-      res = await this.fetch(action.href, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() });
-    }
-    assert.fail('the IdP never redirected back');
-  }
-  /** Brings an authorization response to the gateway's callback of provider `id`; the status and the session cookie, if one was set. */
-  async callback(id: string, response: URL): Promise<{ status: number; session: string | undefined; page: string }> {
-    const res = await this.fetch(`${gh.url}/_gatehouse/oidc/callback/${id}${response.search}`);
-    const page = await res.text();
-    return { status: res.status, session: /gatehouse_session=([^;]+)/.exec(res.headers.getSetCookie().join('\n'))?.[1], page };
-  }
-}
-
 /** The reasons of the `session.signInFailed` admin events (`<provider>: <reason id>`), oldest first. */
 async function failures(): Promise<string[]> {
   const res = await fetch(`${gh.url}/_gatehouse/api/v1/audit?type=admin&operation=session.signInFailed`, { headers: { authorization: ADMIN_AUTH } });
@@ -112,7 +53,7 @@ test('the honest flow: both IdPs advertise RFC 9207 `iss`, and A\'s response at 
     const meta = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.equal(meta.authorization_response_iss_parameter_supported, true, `${idp.issuer} advertises iss`);
   }
-  const browser = new Browser();
+  const browser = new OidcBrowser(gh.url);
   const response = await browser.authorizationResponse('a');
   assert.equal(response.searchParams.get('iss'), idpA.issuer);
   const r = await browser.callback('a', response);
@@ -127,10 +68,10 @@ test('the honest flow: both IdPs advertise RFC 9207 `iss`, and A\'s response at 
  * none when `stripIss`). Refused, nobody signed in, one admin event with `expected`.
  */
 async function assertMixUpRefused(stripIss: boolean, expected: string): Promise<void> {
-  const victim = new Browser();
+  const victim = new OidcBrowser(gh.url);
   const started = await victim.fetch(`${gh.url}/_gatehouse/oidc/start/a?next=/`);
   const stateA = new URL(started.headers.get('location')!).searchParams.get('state')!;
-  const fromB = await new Browser().authorizationResponse('b');
+  const fromB = await new OidcBrowser(gh.url).authorizationResponse('b');
   const forged = stripIss ? withoutIss(fromB) : new URL(fromB);
   forged.searchParams.set('state', stateA);
   const before = (await failures()).length;
@@ -145,7 +86,7 @@ test("mix-up: B's authorization response (code and iss) brought to A's callback,
 test("mix-up without iss: B's code with A's state and no iss is refused at A (A advertises iss: missing-iss)", () => assertMixUpRefused(true, 'a: missing-iss'));
 
 test('a sign-in started at A and completed at B\'s callback is refused: the pending login is bound to A (provider-mismatch)', async () => {
-  const browser = new Browser();
+  const browser = new OidcBrowser(gh.url);
   const fromA = await browser.authorizationResponse('a');
   const before = (await failures()).length;
   const r = await browser.callback('b', fromA);
