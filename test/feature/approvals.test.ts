@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basic, createUsers, startInProcess, TWO_TENANTS_THREE_GROUPS, type InProcess } from '../harness/gatehouse.ts';
+import { ADMIN_AUTH, basic, createUsers, startInProcess, TWO_TENANTS_THREE_GROUPS, type InProcess } from '../harness/gatehouse.ts';
 import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
 import { cliActor } from '../../src/services/context.ts';
 import { verifyStore } from '../../src/audit/verify.ts';
@@ -157,5 +157,19 @@ describe('a held alias move', () => {
     for await (const e of repo.scan()) if ((e as { type?: string }).type === 'admin') actions.push((e as unknown as { action: string }).action);
     for (const step of ['approval.request', 'approval.approve', 'approval.deny', 'approval.execute', 'approval.expire', 'approval.refuse']) assert.ok(actions.includes(step), `${step} in ${actions.join(' ')}`);
     assert.deepEqual((await verifyStore(repo)).problems, []);
+  });
+
+  test('policy explain says when an operation would need approval and who could approve', async () => {
+    const explain = async (op: string) => {
+      const res = await fetch(`${gh.url}/_gatehouse/api/v1/policy/explain`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'alice', op, tenant: 'team-a' }) });
+      return (await res.json()) as { effect: string; approvals: { name: string; required: number; approvers: unknown }[] };
+    };
+    const alias = await explain('registeredModels.setAlias');
+    assert.equal(alias.effect, 'allow');
+    assert.deepEqual(alias.approvals.map((r) => [r.name, r.required, r.approvers]), [
+      ['production-aliases', 1, { roles: ['model-approver'], groups: [], tenantAdmins: true }],
+      ['two-person', 2, { roles: [], groups: ['model-approvers', 'admins'], tenantAdmins: false }],
+    ]);
+    assert.deepEqual((await explain('runs.create')).approvals, []);
   });
 });
