@@ -68,6 +68,10 @@ test("a contributor's set_registered_model_alias to production waits for a model
   assert.ok(id, out.error.text);
   assert.match(out.error.text, new RegExp(`/_gatehouse/console/approvals/${id}`));
   assert.deepEqual(await aliasesInMlflow(), {}, 'MLflow has no production alias');
+  // docs/mlflow-notes.md: a missing alias is INVALID_PARAMETER_VALUE (400) in 3.18, not RESOURCE_DOES_NOT_EXIST.
+  const missing = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias?name=${MODEL}&alias=production`);
+  assert.equal(missing.status, 400);
+  assert.equal(((await missing.json()) as { error_code: string }).error_code, 'INVALID_PARAMETER_VALUE');
 
   assert.equal((await decide('alice', id, 'approve')).gatehouse_code, 'GATEHOUSE_APPROVAL_NOT_ELIGIBLE', 'the requester cannot approve their own');
   assert.deepEqual(await aliasesInMlflow(), {});
