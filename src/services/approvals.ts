@@ -91,6 +91,9 @@ export function approvalsService(deps: ServiceDeps, a: ApprovalsDeps) {
 
   /** May `principal` decide requests of `rule` in `tenant`. */
   function mayDecide(principal: Principal, rule: Pick<ApprovalRule, 'approvers'>, tenant: string | null): boolean {
+    // A credential narrowed to another tenant, or capped to a role, carries no approver's standing (fail closed).
+    const r = principal.restrict;
+    if (r !== undefined && (r.maxRole !== undefined || (r.tenant !== undefined && r.tenant !== tenant))) return false;
     const policy = a.policy();
     const { roles, groups, tenantAdmins } = rule.approvers;
     const bindings = bindingsFor(policy, principal).filter((b) => b.effect === 'allow' && (b.scope.kind === 'global' || (b.scope.kind === 'tenant' && b.scope.tenant === tenant)));

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_AUTH, basic, createUsers, startInProcess, TWO_TENANTS_THREE_GROUPS, type InProcess } from '../harness/gatehouse.ts';
 import { startStub, withWorkspaces, type StubUpstream } from '../harness/stub-upstream.ts';
-import { cliActor } from '../../src/services/context.ts';
+import { cliActor, principalActor } from '../../src/services/context.ts';
 import { verifyStore } from '../../src/audit/verify.ts';
 import { auditRepository } from '../../src/store/audit.ts';
 
@@ -171,5 +171,14 @@ describe('a held alias move', () => {
       ['two-person', 2, { roles: [], groups: ['model-approvers', 'admins'], tenantAdmins: false }],
     ]);
     assert.deepEqual((await explain('runs.create')).approvals, []);
+  });
+
+  test('a credential narrowed to another tenant or capped to a role does not approve', async () => {
+    const id = await held('alice', 'production');
+    const mia = { id: 'local:mia', kind: 'user', name: 'mia', localName: 'mia', groups: [], tenants: [], roles: [], admin: false, method: 'token', provider: 'token' } as const;
+    for (const restrict of [{ tenant: 'team-b' }, { maxRole: 'viewer' }]) {
+      await assert.rejects(gh.services.approvals!.approve(principalActor({ ...mia, restrict }, 'api'), id), (e: { code?: string }) => e.code === 'GATEHOUSE_APPROVAL_NOT_ELIGIBLE', JSON.stringify(restrict));
+    }
+    assert.equal((await gh.services.approvals!.approve(principalActor({ ...mia, restrict: { tenant: 'team-a' } }, 'api'), id)).status, 'executed', 'narrowed to the request\'s tenant, uncapped: may');
   });
 });
