@@ -326,6 +326,43 @@ export const ERRORS = {
     message: 'The shared rate-limit store (Redis) is not reachable, so the request was refused rather than let through unlimited (rateLimits.onBackendError is deny).',
     hint: 'Retry with backoff.',
   },
+  GATEHOUSE_APPROVAL_REQUIRED: {
+    status: 403,
+    outcome: 'denied',
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'Approval required: this call is held for approval and was not sent to MLflow.',
+    hint: 'The message names the approval request id and the console page where it is followed (`Approval required (rule production-aliases): request <id> waits for 1 approval; follow it at …/_gatehouse/console/approvals/<id>`). Once approved, the gateway performs the stored call itself; do not retry it.',
+  },
+  GATEHOUSE_APPROVAL_NOT_FOUND: {
+    status: 404,
+    outcome: 'failed',
+    mlflowCode: 'RESOURCE_DOES_NOT_EXIST',
+    message: 'No such approval request (or not one you may see).',
+  },
+  GATEHOUSE_APPROVAL_NOT_ELIGIBLE: {
+    status: 403,
+    outcome: 'denied',
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'You may not decide this approval request: its rule names who may, and a requester never approves their own unless the rule allows it.',
+  },
+  GATEHOUSE_APPROVAL_ALREADY_VOTED: {
+    status: 409,
+    outcome: 'failed',
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message: 'You already decided this approval request; a second approval must come from a different person.',
+  },
+  GATEHOUSE_APPROVAL_CLOSED: {
+    status: 409,
+    outcome: 'failed',
+    mlflowCode: 'RESOURCE_CONFLICT',
+    message: 'This approval request is no longer pending (it was executed, denied, refused or has expired).',
+  },
+  GATEHOUSE_APPROVAL_COMMENT_REQUIRED: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'A denial needs a comment saying why.',
+  },
   GATEHOUSE_ADMIN_INVALID_PARAMETER: {
     status: 400,
     outcome: 'malformed',

@@ -174,6 +174,15 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     workspaces: tenancy.tenantsAreWorkspaces ? mlflowWorkspaces(() => upstreams) : undefined,
     now,
     userAgentMaxLength: config.audit.userAgentMaxLength,
+    approvals: {
+      rules: () => config.approvals.rules,
+      policy: policy.snapshot,
+      consoleUrl: config.approvals.consoleUrl,
+      async send(tenant, call) {
+        const answer = await upstreams.forTenant(tenant ?? undefined).forwardBuffered({ method: call.method, path: call.path, headers: call.headers, body: call.body ?? null }, 1024 * 1024);
+        return { status: answer.status, body: answer.body.toString('utf8') };
+      },
+    },
   });
   // Nothing is decided before these ran: policy and ownership answer 503 until loaded.
   const startup = whenStoreReady(
@@ -209,6 +218,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     created,
     audit: auditor,
     rateLimits,
+    approvals: () => services.approvals,
   });
   const observers: RequestObserver[] = [metrics.observer, auditor.observer, created.observer];
   if (rateLimits) observers.push(rateLimits.observer);

@@ -35,6 +35,7 @@ import { policyRoutes } from './policy.ts';
 import { roleRoutes } from './roles.ts';
 import { scimRoutes } from './scim.ts';
 import { sessionRoutes } from './sessions.ts';
+import { approvalRoutes } from './approvals.ts';
 import { tenantRoutes } from './tenants.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
@@ -67,6 +68,7 @@ export function adminRoutes(deps: AdminDeps): RouteSpec[] {
     ...roleRoutes(deps),
     ...grantRoutes(deps),
     ...sessionRoutes(deps),
+    ...approvalRoutes(deps),
     ...scimRoutes(deps),
     ...auditRoutes(deps),
     usageRoute,

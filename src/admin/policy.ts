@@ -34,10 +34,10 @@ export function policyRoutes(deps: AdminDeps): RouteSpec[] {
     route({
       method: 'POST', path: '/policy/explain', tag: 'policy', access: 'admin', body: explainBody,
       summary: "The engine's decision for a principal, operation, tenant and resources, with reasons and the bindings that decided",
-      response: z.object({ effect: z.enum(['allow', 'deny']), reasons: z.array(z.string()), matchedBindings: z.array(z.string()), bindings: z.array(z.unknown()) }),
+      response: z.object({ effect: z.enum(['allow', 'deny']), reasons: z.array(z.string()), matchedBindings: z.array(z.string()), bindings: z.array(z.unknown()), approvals: z.array(z.unknown()) }),
       handler: async ({ body }) => {
         const admin = body.admin ?? (body.serviceAccount ? false : ((await deps.store.findUserByName(body.principal))?.admin ?? false));
-        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) }, tenancyMode(deps.config.tenancy));
+        const result = explain(deps.policy(), { ...body, admin, localName: assertedLocalName(deps.config.auth, body.principal, body.name) }, tenancyMode(deps.config.tenancy), deps.config.approvals.rules);
         if (!result) throw invalid('op', `unknown operation ${body.op} (see docs/routes.md)`);
         return { ...result, reasonText: Object.fromEntries(result.reasons.map((r) => [r, REASONS[r]])) };
       },

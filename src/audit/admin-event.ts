@@ -10,9 +10,10 @@
 import { escapeText } from '../lib/escape-text.ts';
 
 /** Where a change came from. `console` is the admin API called with the console's session cookie; `scim` the SCIM 2.0 service provider (src/scim/). */
-export type Door = 'api' | 'console' | 'cli' | 'compat' | 'config' | 'login' | 'scim';
+/** `mlflow`: an MLflow call through the gateway (a call held for approval). */
+export type Door = 'api' | 'console' | 'cli' | 'compat' | 'config' | 'login' | 'scim' | 'mlflow';
 
-export type AdminTargetKind = 'user' | 'service_account' | 'token' | 'tenant' | 'group' | 'role' | 'grant' | 'session' | 'config' | 'scim_token';
+export type AdminTargetKind = 'user' | 'service_account' | 'token' | 'tenant' | 'group' | 'role' | 'grant' | 'session' | 'config' | 'scim_token' | 'approval';
 
 export const ADMIN_TARGET_KINDS: readonly AdminTargetKind[] = ['user', 'service_account', 'token', 'tenant', 'group', 'role', 'grant', 'session', 'config', 'scim_token'];
 export const DOORS: readonly Door[] = ['api', 'console', 'cli', 'compat', 'config', 'login', 'scim'];

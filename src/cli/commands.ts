@@ -200,7 +200,7 @@ export const commands: Record<string, Command> = {
         experimentId: values['experiment-id'] as string | undefined,
         experimentName: values['experiment-name'] as string | undefined,
         model: values.model as string | undefined,
-      }, tenancyMode(config!.tenancy))!;
+      }, tenancyMode(config!.tenancy), config!.approvals.rules)!;
       const { tenant, tenants: mine, bindings } = decision;
       if (values.json) out(JSON.stringify(decision, null, 2));
       else {
@@ -208,6 +208,7 @@ export const commands: Record<string, Command> = {
         for (const r of decision.reasons) out(`  reason ${r}: ${REASONS[r]}`);
         for (const b of bindings) out(`  binding ${b.id}: ${b.effect} ${b.role} to ${JSON.stringify(b.subject)} at ${JSON.stringify(b.scope)}`);
         out(`  ${name} belongs to: ${mine.join(', ') || '(no tenant)'}`);
+        for (const r of decision.approvals) out(`  needs approval (rule ${r.name}) for aliases ${r.aliases.join(', ')}: ${r.required === 2 ? 'two distinct people' : 'one person'} among ${approversText(r.approvers)}${r.selfApproval ? ' (the requester may approve their own)' : ''}`);
       }
       return decision.effect === 'allow' ? 0 : 1;
     },
@@ -328,4 +329,9 @@ async function setUser(input: CommandInput, mode: 'add' | 'set-password'): Promi
     else out(password !== undefined ? `${username}: generated password (shown once): ${password}` : `${username}: password set`);
     return 0;
   });
+}
+
+/** Who may approve under a rule, in words (policy explain). */
+function approversText(a: { readonly roles: readonly string[]; readonly groups: readonly string[]; readonly tenantAdmins: boolean }): string {
+  return [...a.roles.map((r) => `role ${r} in the tenant`), ...a.groups.map((g) => `group ${g}`), ...(a.tenantAdmins ? ['tenant admins'] : [])].join(', ');
 }

@@ -16,6 +16,7 @@ import { tlsSchema } from '../server/tls.ts';
 import { storeSchema } from '../store/config.ts';
 import { redisSchema } from '../redis/config.ts';
 import { scimProblems, scimSchema } from '../scim/config.ts';
+import { approvalsSchema } from '../approvals/config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -161,6 +162,7 @@ export const configSchema = z
     rateLimits: rateLimitsSchema,
     redis: redisSchema,
     scim: scimSchema,
+    approvals: approvalsSchema,
   })
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
@@ -168,6 +170,8 @@ export const configSchema = z
     for (const p of devHeadersProblems(c.auth.providers, c.server.public.host)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of providerIdProblems(c.auth.providers, c.auth.browser.oidc, c.auth.browser.saml)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     for (const p of scimProblems(c.scim, c.auth)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    // A held call is decided again by the engine before it executes; dev-allow-all has no engine decision to keep.
+    if (c.approvals.rules.length > 0 && c.authorization.mode !== 'policy') ctx.addIssue({ code: 'custom', path: ['approvals', 'rules'], message: 'approval rules need authorization.mode policy' });
     c.auth.providers.forEach((p, i) => {
       if (p.type === 'mtls' && (c.server.tls?.clientCertificates ?? 'none') === 'none') {
         ctx.addIssue({ code: 'custom', path: ['auth', 'providers', i], message: 'an mtls provider needs server.tls with clientCertificates request or require' });

@@ -14,6 +14,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { GraphqlInspection } from '../routes/mlflow/graphql.ts';
 import type { UriParts } from '../routes/mlflow/references.ts';
 import type { Decision, ReasonId } from '../model/decision.ts';
+import type { AccessRequest } from '../model/access.ts';
 import type { Principal } from '../model/principal.ts';
 import type { ResourceId } from '../model/resource.ts';
 
@@ -44,6 +45,8 @@ export interface RequestContext {
   /** For `POST /graphql`: what the query reads, field by field (inspect-graphql stage). */
   graphql?: GraphqlInspection;
   decision?: Decision;
+  /** The engine's input the decision was made on (authorize; not for GraphQL): a held call is decided again on it before it executes. */
+  access?: AccessRequest;
   /** For a search allowed only item by item (decision.filter, tag mode): whether one result (an item of MLflow's answer) may be shown. */
   searchFilter?: (item: Record<string, unknown>) => boolean | Promise<boolean>;
   /** Search parameters sent instead of the caller's (tag mode: its filter with the tenant clause). */

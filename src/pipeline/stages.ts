@@ -29,6 +29,8 @@ import { filterResponse } from './stages/filter-response.ts';
 import type { CreatedRecorder } from './created.ts';
 import { auditPending, type PendingAudit } from './stages/audit-pending.ts';
 import { rateLimitClient, rateLimitPrincipal } from './stages/rate-limit.ts';
+import { holdForApproval } from './stages/hold-for-approval.ts';
+import type { ApprovalsService } from '../services/approvals.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 
 export interface PipelineDeps {
@@ -47,6 +49,8 @@ export interface PipelineDeps {
   readonly audit?: PendingAudit;
   /** Rate limits (src/ratelimit/); absent when `rateLimits.enabled` is false. */
   readonly rateLimits?: RateLimits | undefined;
+  /** The approvals service (src/services/approvals.ts) that stores calls `config.approvals.rules` hold. */
+  readonly approvals?: () => ApprovalsService | undefined;
 }
 
 /** The tenants a caller may see: its own; every declared one for administrators. */
@@ -75,6 +79,8 @@ export function buildStages(deps: PipelineDeps): readonly Stage[] {
     // After authorize: the run or logged model whose root it looks up is one the caller may read.
     checkSourceRoot(deps.policy, deps.resolver),
     rewriteRequest(deps.upstreams, { consumedHeaders: deps.providers.flatMap((p) => p.consumedHeaders ?? []), tenancy: deps.tenancy, policy: deps.policy }),
+    // After the rewrite (what is held is what would be forwarded), before anything is forwarded.
+    holdForApproval(() => config.approvals.rules, deps.approvals ?? (() => undefined)),
     auditPending(deps.audit),
     forward(deps.upstreams, deps.tenancy.presentsWorkspaces ? { visible: (ctx) => visibleTenantsOf(deps.policy(), ctx.principal) } : undefined),
     filterResponse(deps.upstreams, {

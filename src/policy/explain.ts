@@ -12,6 +12,8 @@ import type { TenancyMode } from '../tenancy/mode.ts';
 import type { Decision } from '../model/decision.ts';
 import type { Binding, Scope } from '../model/policy.ts';
 import type { Principal } from '../model/principal.ts';
+import type { ApprovalRule } from '../approvals/config.ts';
+import { rulesFor } from '../approvals/rules.ts';
 
 export interface ExplainInput {
   /**
@@ -53,10 +55,15 @@ export interface Explanation extends Decision {
   readonly tenants: readonly string[];
   /** The bindings named by `matchedBindings`. */
   readonly bindings: readonly Binding[];
+  /**
+   * The approval rules that would hold this operation in this tenant (src/approvals/rules.ts; an
+   * alias rule holds only the aliases its patterns match) and who could approve; empty: none.
+   */
+  readonly approvals: readonly Pick<ApprovalRule, 'name' | 'kind' | 'aliases' | 'approvers' | 'required' | 'selfApproval'>[];
 }
 
 /** Undefined when `op` is not an operation of the route table. */
-export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: ExplainTenancy): Explanation | undefined {
+export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: ExplainTenancy, approvalRules: readonly ApprovalRule[] = []): Explanation | undefined {
   const row = routeOfOp(input.op);
   if (!row) return undefined;
   const principal: Principal = describedPrincipal(input.principal, {
@@ -81,5 +88,6 @@ export function explain(snapshot: PolicySnapshot, input: ExplainInput, tenancy: 
   });
   const decision: Decision = bound && !bound.admits(row, request, false) ? { effect: 'deny', reasons: ['tag-unsupported'], matchedBindings: [] } : decide(snapshot, principal, request);
   const bindings = decision.matchedBindings.flatMap((id) => snapshot.bindings.filter((b) => b.id === id));
-  return { principal: input.principal, op: input.op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings };
+  const approvals = rulesFor(approvalRules, row.op, tenant).map(({ name, kind, aliases, approvers, required, selfApproval }) => ({ name, kind, aliases, approvers, required, selfApproval }));
+  return { principal: input.principal, op: input.op, action: row.action, tenant: tenant ?? null, tenants: mine, ...decision, bindings, approvals };
 }

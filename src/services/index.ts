@@ -17,10 +17,15 @@ import { sessionsService } from './sessions.ts';
 import { tenantsService } from './tenants.ts';
 import { tokensService } from './tokens.ts';
 import { usersService } from './users.ts';
+import { approvalsService, type ApprovalsDeps } from './approvals.ts';
 
 export type { Actor, ServiceDeps } from './context.ts';
 
-export function createServices(deps: ServiceDeps & { readonly sessions: Pick<SessionRepository, 'list' | 'revokeHandle'> }) {
+/**
+ * `approvals`: what the approvals service needs beyond the store (the policy in force, a way to
+ * MLflow); the gateway gives it. Without it (the CLI) there is no approvals service.
+ */
+export function createServices(deps: ServiceDeps & { readonly sessions: Pick<SessionRepository, 'list' | 'revokeHandle'>; readonly approvals?: ApprovalsDeps }) {
   const users = usersService(deps);
   const groups = groupsService(deps);
   const identities = identitiesService(deps);
@@ -40,6 +45,8 @@ export function createServices(deps: ServiceDeps & { readonly sessions: Pick<Ses
     sessions: sessionsService(deps),
     scim: scimService(deps, users, groups, identities),
     scimTokens: scimTokensService(deps),
+    /** Held MLflow calls (issue 23); undefined where no approvals dependencies were given (the CLI). */
+    approvals: deps.approvals && approvalsService(deps, deps.approvals),
   };
 }
 

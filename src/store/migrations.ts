@@ -345,4 +345,46 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0017_approvals': {
+    async up(db: Kysely<unknown>) {
+      // MLflow calls held for approval (src/store/approvals.ts): the exact call as it would have
+      // been forwarded (method, path with query, headers, body) with a hash of it, who asked in
+      // which tenant, and its state. `status` moves pending → executing → executed (or
+      // denied / expired / refused) by conditional updates, so one replica executes it.
+      await db.schema
+        .createTable('approvals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant', 'text')
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('required', 'integer', (c) => c.notNull())
+        .addColumn('self_approval', 'integer', (c) => c.notNull())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addColumn('op', 'text', (c) => c.notNull())
+        .addColumn('access_request', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('headers', 'text', (c) => c.notNull())
+        .addColumn('body', 'text')
+        .addColumn('body_hash', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('result_status', 'integer')
+        .addColumn('result_body', 'text')
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('approvals_status_tenant').on('approvals').columns(['status', 'tenant']).execute();
+      await db.schema
+        .createTable('approval_votes')
+        .addColumn('approval_id', 'text', (c) => c.notNull().references('approvals.id').onDelete('cascade'))
+        .addColumn('approver', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('approval_votes_pk', ['approval_id', 'approver'])
+        .execute();
+    },
+  },
 };

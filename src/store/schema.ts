@@ -234,6 +234,8 @@ export interface Database {
   user_emails: UserEmailsTable;
   mlflow_roles: MlflowRolesTable;
   mlflow_role_permissions: MlflowRolePermissionsTable;
+  approvals: ApprovalsTable;
+  approval_votes: ApprovalVotesTable;
 }
 
 /** A local user's email address (lower case) for `link: email` (src/store/identities.ts). */
@@ -254,4 +256,42 @@ export interface UserIdentitiesTable {
 export interface SamlAssertionsTable {
   id: string;
   expires_at: number;
+}
+
+/** An MLflow call held for approval (migration 0017_approvals, src/store/approvals.ts). */
+export interface ApprovalsTable {
+  id: string;
+  tenant: string | null;
+  rule: string;
+  required: number;
+  self_approval: number;
+  principal_id: string;
+  /** The requester as authenticated (JSON), decided again before execution. */
+  principal: string;
+  op: string;
+  /** The engine's input for the call (JSON, src/policy/access-request.ts). */
+  access_request: string;
+  method: string;
+  path: string;
+  /** The headers MLflow would have received (JSON). */
+  headers: string;
+  /** The body bytes (base64); null: none. */
+  body: string | null;
+  body_hash: string;
+  /** What the call would do, for approvers (JSON). */
+  summary: string;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  result_status: number | null;
+  result_body: string | null;
+  finished_at: number | null;
+}
+
+export interface ApprovalVotesTable {
+  approval_id: string;
+  approver: string;
+  decision: string;
+  comment: string | null;
+  at: number;
 }

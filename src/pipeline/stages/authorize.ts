@@ -91,6 +91,7 @@ export function authorize(options: AuthorizeOptions, snapshot: () => PolicySnaps
           const request = named && accessRequest(row, { tenant: ctx.tenant, named, workspace: ctx.resources.find((r) => r.kind === 'workspace')?.id, owned });
           // Tag mode: a call that names no root whose tenant tag could be checked is refused (src/tenancy/tag-rules.ts).
           decision = !request || (bound && !bound.admits(row, request, false)) ? TAG_UNSUPPORTED : decide(policy, ctx.principal, request);
+          if (request) ctx.access = request;
         }
       }
       ctx.decision = decision;
