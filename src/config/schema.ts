@@ -16,6 +16,7 @@ import { tlsSchema } from '../server/tls.ts';
 import { storeSchema } from '../store/config.ts';
 import { redisSchema } from '../redis/config.ts';
 import { scimSchema } from '../scim/config.ts';
+import { tracingSchema } from '../tracing/config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -161,6 +162,7 @@ export const configSchema = z
     rateLimits: rateLimitsSchema,
     redis: redisSchema,
     scim: scimSchema,
+    tracing: tracingSchema,
   })
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
