@@ -156,21 +156,6 @@ ensure_jaeger() {
   rm -rf "$build"   # module and build cache, not needed again
 }
 
-# ensure_opa: the Open Policy Agent server for the OPA delegation suite (test/harness/opa.ts),
-# built once per machine through the Go module proxy like helm and kept in the user's cache.
-OPA_VERSION="v1.22.4"
-ensure_opa() {
-  local cached="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-tools/opa-$OPA_VERSION"
-  [ -x "$cached" ] && return 0
-  command -v go >/dev/null || { log "Go is needed to build OPA (OPA delegation tests)"; exit 1; }
-  log "building OPA $OPA_VERSION (once per machine; a few minutes)"
-  local build; build=$(mktemp -d)
-  GOBIN="$build/bin" GOMODCACHE="$build/gomod" GOCACHE="$build/gocache" GOFLAGS=-modcacherw CGO_ENABLED=0 \
-    go install -ldflags='-s -w' "github.com/open-policy-agent/opa@$OPA_VERSION" >&2
-  mkdir -p "$(dirname "$cached")" && cp "$build/bin/opa" "$cached"
-  rm -rf "$build"
-}
-
 # ensure_client_plugin: the MLflow client plugin (clients/python, editable, so it follows the
 # sources) and pytest in the MLflow venv; reinstalled only when either or the plugin's entry
 # point is missing (a venv made before the plugin existed, or a moved checkout).
