@@ -117,6 +117,10 @@ export async function runProxyBench(): Promise<ProxyResult> {
     started.push(pass);
     const full = await startGatehouse(fullPipelineConfig(upstream.url, idp.issuer), { cpu: SUT_CPU });
     started.push(full);
+    // The same full pipeline with tracing on (every request sampled), exporting to the stub, which answers 200 to anything:
+    // its ratio to gatehouse-full is what tracing costs when on; gatehouse-full itself runs with tracing off (not loaded).
+    const traced = await startGatehouse({ ...fullPipelineConfig(upstream.url, idp.issuer), tracing: { enabled: true, url: `${upstream.url}/v1/traces`, sampleRatio: 1 } }, { cpu: SUT_CPU });
+    started.push(traced);
     const token = await benchToken(idp);
     const targets: { name: string; label: string; url: string; pid: number; headers: Record<string, string> }[] = [
       { name: 'direct', label: 'direct (stub alone)', url: direct.url, pid: direct.pid, headers: {} },
@@ -124,6 +128,7 @@ export async function runProxyBench(): Promise<ProxyResult> {
       { name: 'node-floor', label: 'node:http + undici, nothing else (floor)', url: floor.url, pid: floor.pid, headers: {} },
       { name: 'gatehouse-pass', label: 'Gatehouse pass-through', url: pass.url, pid: pass.pid, headers: { authorization: ADMIN_AUTH } },
       { name: 'gatehouse-full', label: 'Gatehouse full pipeline', url: full.url, pid: full.pid, headers: { authorization: `Bearer ${token}` } },
+      { name: 'gatehouse-traced', label: 'Gatehouse full pipeline, tracing on (all sampled)', url: traced.url, pid: traced.pid, headers: { authorization: `Bearer ${token}` } },
     ];
     let oauth2Proxy: ProxyResult['oauth2Proxy'] = { measured: false, why: oauth2ProxyWhy() };
     if (existsSync(OAUTH2_PROXY)) {

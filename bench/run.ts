@@ -19,7 +19,7 @@ import { CORES, LOAD_CPU, QUICK, load1, log, pin, round } from './lib/util.ts';
 interface Target {
   readonly name: string;
   readonly value: string;
-  readonly status: 'met' | 'missed' | 'inconclusive' | 'not measured';
+  readonly status: 'met' | 'missed' | 'inconclusive' | 'not measured' | 'measured';
   readonly note?: string;
 }
 
@@ -68,6 +68,8 @@ function evaluate(r: Results): Target[] {
     // law), so the p99 there follows throughput. The slow-upstream cell shows the latency a proxy adds below saturation.
     const d = round(full.slow.p99Ms - ng.slow.p99Ms);
     t.push({ name: 'Full pipeline p99 within 2 ms of nginx below saturation (slow-upstream cell)', value: `${d >= 0 ? '+' : ''}${d} ms`, status: verdict(d <= 2, d, 2, l), note: `≈ ${Math.round(full.slow.rps)} req/s, 4 callers; not the issue's measurement (that is the row above)` });
+    const traced = r.proxy.targets.find((x) => x.name === 'gatehouse-traced');
+    if (traced) t.push({ name: 'Tracing on (every request sampled) vs off: req/s ratio, same run', value: `${round(traced.rps / full.rps, 3)}×`, status: 'measured', note: `CPU µs/req ${traced.cpuUsPerReq} vs ${full.cpuUsPerReq}; off, the SDK is not loaded` });
     const o = r.proxy.targets.find((x) => x.name === 'oauth2-proxy');
     if (o) t.push({ name: 'Full pipeline ≥ 1.0× oauth2-proxy req/s', value: `${round(full.rps / o.rps, 2)}×`, status: verdict(full.rps >= o.rps, full.rps / o.rps, 1, maxLoad([...full.load, ...o.load])) });
     else t.push({ name: 'Full pipeline ≥ 1.0× oauth2-proxy req/s', value: '–', status: 'not measured', note: r.proxy.oauth2Proxy.why ?? '' });

@@ -13,6 +13,7 @@ import { createSessionRepository } from './store/sessions.ts';
 import { sessionTimeouts } from './web/config.ts';
 import { devHeadersProblems } from './identity/dev-headers.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { loadTracing } from './tracing/index.ts';
 import { createRunner, type RequestEvent, type RequestObserver } from './pipeline/runner.ts';
 import { createAuditor, type Auditor } from './audit/audit.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
@@ -220,10 +221,12 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     rateLimits,
     approvals: () => services.approvals,
   });
+  const tracing = await loadTracing(config.tracing, env, config.server.trustedProxies, log);
   const observers: RequestObserver[] = [metrics.observer, auditor.observer, created.observer];
+  if (tracing) observers.unshift(tracing.observer);
   if (rateLimits) observers.push(rateLimits.observer);
   if (options.onRequest) observers.push({ onDone: options.onRequest });
-  const runner = createRunner(stages, log, { logRequests: config.log.requests, observers });
+  const runner = createRunner(stages, log, { logRequests: config.log.requests, observers, ...(tracing && { wrapper: tracing.wrapper }) });
   const server = await createGatehouseServer({
     config,
     runner,
@@ -246,6 +249,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
     await internal.close();
     await journal.close();
     await auditor.close();
+    await tracing?.close();
     await bus?.close();
     await redis?.close();
     await Promise.all(providers.map((p) => p.close?.()));

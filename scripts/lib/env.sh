@@ -135,6 +135,27 @@ ensure_otelcol() {
   rm -rf "$build"   # about 2 GiB of module and build cache, not needed again
 }
 
+# ensure_jaeger: Jaeger (all-in-one: OTLP receiver, in-memory store, query API) for the tracing
+# suite (test/harness/jaeger.ts), built once per machine through the Go module proxy like helm and
+# kept in the user's cache, where the harness finds it.
+JAEGER_VERSION="v1.75.0"
+ensure_jaeger() {
+  local cached="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-tools/jaeger-$JAEGER_VERSION"
+  [ -x "$cached" ] && return 0
+  command -v go >/dev/null || { log "Go is needed to build Jaeger (tracing tests)"; exit 1; }
+  log "building Jaeger $JAEGER_VERSION (once per machine; a few minutes)"
+  # Jaeger's go.mod has replace directives, which `go install module@version` refuses: the module
+  # is downloaded from the proxy and built in place, as its own main module.
+  local build src; build=$(mktemp -d)
+  (
+    export GOMODCACHE="$build/gomod" GOCACHE="$build/gocache" GOFLAGS=-modcacherw CGO_ENABLED=0
+    src=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" | sed -n 's/.*"Dir": *"\([^"]*\)".*/\1/p')
+    cd "$src" && go build -ldflags='-s -w' -o "$build/bin/jaeger" ./cmd/jaeger >&2
+  )
+  mkdir -p "$(dirname "$cached")" && cp "$build/bin/jaeger" "$cached"
+  rm -rf "$build"   # module and build cache, not needed again
+}
+
 # ensure_client_plugin: the MLflow client plugin (clients/python, editable, so it follows the
 # sources) and pytest in the MLflow venv; reinstalled only when either or the plugin's entry
 # point is missing (a venv made before the plugin existed, or a moved checkout).

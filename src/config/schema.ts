@@ -17,6 +17,7 @@ import { storeSchema } from '../store/config.ts';
 import { redisSchema } from '../redis/config.ts';
 import { scimProblems, scimSchema } from '../scim/config.ts';
 import { approvalsSchema } from '../approvals/config.ts';
+import { tracingSchema } from '../tracing/config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, what: string) => z.number().int().min(0).default(d).describe(`${what} (milliseconds).`);
@@ -163,6 +164,7 @@ export const configSchema = z
     redis: redisSchema,
     scim: scimSchema,
     approvals: approvalsSchema,
+    tracing: tracingSchema,
   })
   .superRefine((c, ctx) => {
     for (const p of referenceProblems({ ...c, defaultTenant: c.tenancy.defaultTenant })) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });

@@ -25,6 +25,14 @@ export interface RequestObserver {
   onDone?(e: RequestEvent): void;
 }
 
+/**
+ * Wraps every stage run (tracing, src/tracing/): a span around the stage. Absent (the default),
+ * stages run with no wrapper and no closure at all.
+ */
+export interface StageWrapper {
+  around(stage: Stage, ctx: RequestContext, run: () => Promise<void>): Promise<void>;
+}
+
 export interface Runner {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -42,8 +50,9 @@ function checkPhases(stages: readonly Stage[]): void {
   }
 }
 
-export function createRunner(stages: readonly Stage[], log: Logger, options: { logRequests: boolean; observers?: readonly RequestObserver[] }): Runner {
+export function createRunner(stages: readonly Stage[], log: Logger, options: { logRequests: boolean; observers?: readonly RequestObserver[]; wrapper?: StageWrapper }): Runner {
   checkPhases(stages);
+  const wrapper = options.wrapper;
   const observers = options.observers ?? [];
   // Plain loops, no closure per request: this runs twice for every request (docs/performance.md).
   const starting = observers.filter((o) => o.onStart);
@@ -76,7 +85,7 @@ export function createRunner(stages: readonly Stage[], log: Logger, options: { l
           if (res.destroyed) throw new GatehouseError('GATEHOUSE_CLIENT_ABORTED', `before ${stage.name}`);
           // A stage runs only in its phase: a table that put it earlier fails closed, never runs it on missing facts.
           if (!reached[stage.needs](ctx)) throw new GatehouseError('GATEHOUSE_INTERNAL_ERROR', `${stage.name} before phase ${stage.needs}`);
-          await timed(stage, ctx);
+          await (wrapper ? wrapper.around(stage, ctx, () => timed(stage, ctx)) : timed(stage, ctx));
         }
       } catch (err) {
         respondWithError(ctx, clientLeft(ctx) ? aborted(ctx, err) : toGatehouseError(err), log);

@@ -17,9 +17,12 @@ import { childEnv, NODE, ROOT } from '../harness/paths.ts';
 function loadedByAStartedGateway(): { bundledUndici: boolean; packages: string[] } {
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-startup-'));
   const script = `
-    import { createRequire } from 'node:module';
-    import { loadConfig } from './src/config/load.ts';
-    import { startGatehouse } from './src/main.ts';
+    import { createRequire, registerHooks } from 'node:module';
+    // ES modules never enter require.cache: every URL resolved is recorded as well.
+    const resolved = new Set();
+    registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); resolved.add(r.url); return r; } });
+    const { loadConfig } = await import('./src/config/load.ts');
+    const { startGatehouse } = await import('./src/main.ts');
     const config = loadConfig({ env: {}, overrides: {
       dataDir: ${JSON.stringify(dataDir)},
       mlflow: { url: 'http://127.0.0.1:9' },
@@ -29,7 +32,7 @@ function loadedByAStartedGateway(): { bundledUndici: boolean; packages: string[]
       log: { level: 'error' },
     } });
     const gh = await startGatehouse(config, { env: { GATEHOUSE_ADMIN_PASSWORD: 'startup-test-password-1' } });
-    const packages = Object.keys(createRequire(import.meta.url).cache)
+    const packages = [...Object.keys(createRequire(import.meta.url).cache), ...resolved]
       .map((f) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(f)?.[1])
       .filter((p) => p !== undefined);
     const bundledUndici = process.moduleLoadList.includes('NativeModule internal/deps/undici/undici');
@@ -49,8 +52,8 @@ test('a started gateway has not loaded what its configuration does not use', () 
   const loaded = loadedByAStartedGateway();
   // The probe itself works: the CommonJS packages every gateway needs are listed.
   for (const needed of ['fastify', 'undici', 'prom-client']) assert.ok(loaded.packages.includes(needed), `${needed} in ${loaded.packages.join(' ')}`);
-  // GraphQL (first /graphql request), Redis and PostgreSQL (only when configured), and Fastify's schema compilers (never).
-  for (const unused of ['graphql', 'ioredis', 'pg', 'ajv', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler']) {
+  // GraphQL (first /graphql request), Redis and PostgreSQL (only when configured), the OpenTelemetry tracing SDK (only when tracing is on), and Fastify's schema compilers (never).
+  for (const unused of ['graphql', 'ioredis', 'pg', '@opentelemetry/sdk-trace', '@opentelemetry/core', 'ajv', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler']) {
     assert.ok(!loaded.packages.includes(unused), `${unused} was loaded at start`);
   }
   // node:http imported as an ES module would have run Node's bundled undici for its WebSocket export.
