@@ -11,7 +11,8 @@
  *   &interval=day      the only interval
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ERRORS, GatehouseError, mlflowErrorBody } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
+import { sendMlflowError } from '../http/error-response.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { apiAuthenticator } from './auth.ts';
 import { isAdmin } from '../policy/engine.ts';
@@ -84,18 +85,12 @@ export function registerUsage(app: FastifyInstance, deps: UsageDeps): void {
       const rows = await usageByDay(deps.store.db, q);
       return reply.code(200).header('cache-control', 'no-store').send(toResponse(q, rows));
     } catch (err) {
-      if (err instanceof GatehouseError) return sendError(reply, err);
+      if (err instanceof GatehouseError) return sendMlflowError(reply, err);
       throw err;
     }
   });
 }
 
-function sendError(reply: FastifyReply, err: GatehouseError): FastifyReply {
-  return reply
-    .code(ERRORS[err.code].status)
-    .headers({ 'content-type': 'application/json', 'cache-control': 'no-store', ...err.headers })
-    .send(mlflowErrorBody(err.code));
-}
 
 function parseQuery(query: Record<string, unknown>, now: number): { from: string; to: string; tenant: string | undefined } {
   const bad = (detail: string) => new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', `usage: ${detail}`);
