@@ -18,6 +18,8 @@ import { apiAuthenticator } from './auth.ts';
 import { isAdmin } from '../policy/engine.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
+import { MLFLOW_ROUTES, type Op } from '../routes/mlflow/table.ts';
+import type { UsageSeries } from '../routes/mlflow/types.ts';
 import type { Store } from '../store/store.ts';
 import { usageByDay, type UsageRow } from '../store/usage.ts';
 
@@ -29,11 +31,16 @@ export const USAGE_PATH = '/_gatehouse/api/v1/usage';
  * reference" is a client fetching a model to use it: a logged model's metadata or files, a
  * model version's files or download location.
  */
-export const USAGE_SERIES = {
-  runsCreated: ['runs.create'],
-  modelRegistrations: ['registeredModels.create', 'modelVersions.create'],
-  modelReferences: ['loggedModels.get', 'loggedModels.getArtifactFile', 'modelVersions.getArtifact', 'modelVersions.getDownloadUri'],
-} as const satisfies Record<string, readonly string[]>;
+export const USAGE_SERIES: Readonly<Record<UsageSeries, readonly Op[]>> = {
+  runsCreated: opsCountedIn('runsCreated'),
+  modelRegistrations: opsCountedIn('modelRegistrations'),
+  modelReferences: opsCountedIn('modelReferences'),
+};
+
+/** The operations whose rows (the table's `usageSeries` column) count in `series`. */
+function opsCountedIn(series: UsageSeries): readonly Op[] {
+  return [...new Set(MLFLOW_ROUTES.filter((r) => r.usageSeries === series).map((r) => r.op))];
+}
 
 export interface TenantUsage {
   /** Null for calls without a tenant (global routes). */
