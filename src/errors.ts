@@ -480,10 +480,22 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** The error a stage throws to end a request. `detail` is private: logs and audit only. */
+/** A field of the caller's input at fault: dotted path (`experiment.id`; empty for the input as a whole) and what is wrong. */
+export interface FieldProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * The one error class: what a stage, a service or a door throws to refuse or fail. `detail` is
+ * private (logs and audit only); the message is public. Each door renders it in its own shape
+ * through the one writer, src/http/error-response.ts.
+ */
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
+  /** For invalid input: the fields at fault (the admin API answers them as `details`). */
+  readonly details: readonly FieldProblem[] | undefined;
   /** Extra response headers (e.g. `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>> | undefined;
 
@@ -494,11 +506,12 @@ export class GatehouseError extends Error {
    * `message` replaces the registry's public message where MLflow itself has words for the
    * refusal (they may quote the caller's own input, never anything else).
    */
-  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>, message?: string, reason?: ReasonId) {
+  constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>, message?: string, reason?: ReasonId, details?: readonly FieldProblem[]) {
     super(message ?? ERRORS[code].message);
     this.name = 'GatehouseError';
     this.code = code;
     this.detail = detail;
+    this.details = details;
     this.headers = headers;
     this.reason = reason;
   }
@@ -506,6 +519,15 @@ export class GatehouseError extends Error {
   get spec(): ErrorSpec {
     return ERRORS[this.code];
   }
+}
+
+/**
+ * A refusal whose message is written for the (authenticated) caller, with the fields at fault for
+ * invalid input: what the services throw (src/services/errors.ts names the common ones). Never
+ * put a secret in it.
+ */
+export function callerError(code: ErrorCode, message?: string, details?: readonly FieldProblem[]): GatehouseError {
+  return new GatehouseError(code, undefined, undefined, message, undefined, details);
 }
 
 /**
@@ -518,11 +540,6 @@ export function permissionDenied(op: string, needs: readonly string[] | undefine
   return new GatehouseError('GATEHOUSE_AUTHZ_DENIED', reasons.join(','), undefined, `Permission denied: ${what} (${reasons.join(', ')}). Request id: ${requestId}.`);
 }
 
-/** MLflow's error JSON (`mlflow/exceptions.py` serialize_as_json), as the Python client expects. */
-export function mlflowErrorBody(code: ErrorCode, message?: string): string {
-  const spec: ErrorSpec = ERRORS[code];
-  return JSON.stringify({ error_code: spec.mlflowCode, message: message ?? spec.message, gatehouse_code: code });
-}
 
 /** Anything that is not a GatehouseError becomes a generic internal error; its text stays private. */
 export function toGatehouseError(err: unknown): GatehouseError {

@@ -17,7 +17,8 @@ import { ownershipRepository } from '../store/ownership.ts';
 import type { AdminDeps } from './deps.ts';
 import { localAccountProviders } from '../identity/providers.ts';
 import { describedPrincipal } from '../identity/local-names.ts';
-import { AdminError, invalid, notFound, route, type RouteSpec } from './http.ts';
+import { callerError } from '../errors.ts';
+import { invalid, notFound, route, type RouteSpec } from './http.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
 import { globMatch } from '../lib/glob.ts';
 import type { Check } from '../model/access.ts';
@@ -89,7 +90,7 @@ export function accessRoutes(deps: AdminDeps): RouteSpec[] {
     if (workspace !== undefined) headers['x-mlflow-workspace'] = workspace;
     const r = await deps.upstreams.forTenant(tenant).get(`/api/2.0/mlflow/experiments/get?experiment_id=${encodeURIComponent(id)}`, headers);
     if (r.status === 404) throw notFound(`experiment ${id} in tenant ${tenant}`);
-    if (r.status !== 200) throw new AdminError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `MLflow answered ${r.status} when asked for experiment ${id}`);
+    if (r.status !== 200) throw callerError('GATEHOUSE_RESOURCE_UNRESOLVABLE', `MLflow answered ${r.status} when asked for experiment ${id}`);
     const name = (parseAnswer(r.body, `experiment ${id}`, 'GATEHOUSE_RESOURCE_UNRESOLVABLE') as { experiment?: { name?: unknown } } | null)?.experiment?.name;
     return typeof name === 'string' ? name : undefined;
   }

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ERRORS, GatehouseError } from '../errors.ts';
+import { callerError, GatehouseError } from '../errors.ts';
 import { isAdmin } from '../policy/engine.ts';
 import { principalActor } from '../services/context.ts';
 import { SESSION_PROVIDER_METHOD } from '../identity/session.ts';
@@ -29,7 +29,8 @@ import { identityRoutes } from './identities.ts';
 import type { AdminDeps } from './deps.ts';
 import { groupRoutes } from './groups.ts';
 import { grantRoutes } from './grants.ts';
-import { AdminError, API_PREFIX, errorBody, parse, route, type RouteSpec } from './http.ts';
+import { API_PREFIX, errorBody, parse, route, type RouteSpec } from './http.ts';
+import { sendMlflowError } from '../http/error-response.ts';
 import { openApiDocument } from './openapi.ts';
 import { policyRoutes } from './policy.ts';
 import { roleRoutes } from './roles.ts';
@@ -93,15 +94,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminDeps): void {
   const sameOrigin = sameOriginCheck(deps.config.server.publicOrigins);
 
   function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-    reply.header('cache-control', 'no-store').header('content-type', 'application/json');
-    if (err instanceof AdminError) return reply.code(ERRORS[err.code].status).send(errorBody(err.code, err.message, err.details));
-    if (err instanceof GatehouseError) {
-      if (err.headers) reply.headers(err.headers);
-      // A GatehouseError's message is public by construction (src/errors.ts): the same words as on the MLflow routes.
-      return reply.code(ERRORS[err.code].status).send(errorBody(err.code, err.message));
-    }
-    deps.log.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'admin API error');
-    return reply.code(500).send(errorBody('GATEHOUSE_INTERNAL_ERROR', ERRORS.GATEHOUSE_INTERNAL_ERROR.message));
+    return sendMlflowError(reply, err, (detail) => deps.log.error({ err: detail }, 'admin API error'));
   }
 
   function handlerOf(r: RouteSpec) {
@@ -115,7 +108,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminDeps): void {
         let principal = ANONYMOUS;
         if (r.access !== 'public') {
           principal = await authenticate(req);
-          if (r.access === 'admin' && isAdmin(deps.policy(), principal) === undefined) throw new AdminError('GATEHOUSE_AUTHZ_DENIED', 'platform administrators only');
+          if (r.access === 'admin' && isAdmin(deps.policy(), principal) === undefined) throw callerError('GATEHOUSE_AUTHZ_DENIED', 'platform administrators only');
         }
         const query = r.query ? parse(r.query, req.query ?? {}, 'query') : {};
         const body = r.body ? parse(r.body, req.body ?? {}, 'body') : undefined;

@@ -5,9 +5,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { ERRORS, type ErrorCode } from '../errors.ts';
+import { callerError, ERRORS, type ErrorCode, type FieldProblem } from '../errors.ts';
 import type { Actor } from '../services/context.ts';
-import { ServiceError, type FieldProblem } from '../services/errors.ts';
 import type { Principal } from '../model/principal.ts';
 
 export { conflict, invalid, notFound } from '../services/errors.ts';
@@ -55,21 +54,13 @@ export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.Z
   return spec as unknown as RouteSpec;
 }
 
-/** An admin API error whose message is meant for the (authenticated) caller: the services' error (one class for both). */
-export const AdminError = ServiceError;
-export type AdminError = ServiceError;
-
 /** Parses `value` with `schema`, or throws a 400 naming every bad field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
   const first = details[0]!;
-  return raise(new AdminError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `invalid ${where}: ${first.path ? `${first.path}: ` : ''}${first.message}`, details));
-}
-
-function raise(err: ServiceError): never {
-  throw err;
+  throw callerError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `invalid ${where}: ${first.path ? `${first.path}: ` : ''}${first.message}`, details);
 }
 
 export function errorBody(code: ErrorCode, message: string, details?: readonly FieldProblem[]): Record<string, unknown> {

@@ -11,12 +11,15 @@
  *   &interval=day      the only interval
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ERRORS, GatehouseError, mlflowErrorBody } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
+import { sendMlflowError } from '../http/error-response.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { apiAuthenticator } from './auth.ts';
 import { isAdmin } from '../policy/engine.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
+import { MLFLOW_ROUTES, type Op } from '../routes/mlflow/table.ts';
+import type { UsageSeries } from '../routes/mlflow/types.ts';
 import type { Store } from '../store/store.ts';
 import { usageByDay, type UsageRow } from '../store/usage.ts';
 
@@ -28,11 +31,16 @@ export const USAGE_PATH = '/_gatehouse/api/v1/usage';
  * reference" is a client fetching a model to use it: a logged model's metadata or files, a
  * model version's files or download location.
  */
-export const USAGE_SERIES = {
-  runsCreated: ['runs.create'],
-  modelRegistrations: ['registeredModels.create', 'modelVersions.create'],
-  modelReferences: ['loggedModels.get', 'loggedModels.getArtifactFile', 'modelVersions.getArtifact', 'modelVersions.getDownloadUri'],
-} as const satisfies Record<string, readonly string[]>;
+export const USAGE_SERIES: Readonly<Record<UsageSeries, readonly Op[]>> = {
+  runsCreated: opsCountedIn('runsCreated'),
+  modelRegistrations: opsCountedIn('modelRegistrations'),
+  modelReferences: opsCountedIn('modelReferences'),
+};
+
+/** The operations whose rows (the table's `usageSeries` column) count in `series`. */
+function opsCountedIn(series: UsageSeries): readonly Op[] {
+  return [...new Set(MLFLOW_ROUTES.filter((r) => r.usageSeries === series).map((r) => r.op))];
+}
 
 export interface TenantUsage {
   /** Null for calls without a tenant (global routes). */
@@ -84,18 +92,12 @@ export function registerUsage(app: FastifyInstance, deps: UsageDeps): void {
       const rows = await usageByDay(deps.store.db, q);
       return reply.code(200).header('cache-control', 'no-store').send(toResponse(q, rows));
     } catch (err) {
-      if (err instanceof GatehouseError) return sendError(reply, err);
+      if (err instanceof GatehouseError) return sendMlflowError(reply, err);
       throw err;
     }
   });
 }
 
-function sendError(reply: FastifyReply, err: GatehouseError): FastifyReply {
-  return reply
-    .code(ERRORS[err.code].status)
-    .headers({ 'content-type': 'application/json', 'cache-control': 'no-store', ...err.headers })
-    .send(mlflowErrorBody(err.code));
-}
 
 function parseQuery(query: Record<string, unknown>, now: number): { from: string; to: string; tenant: string | undefined } {
   const bad = (detail: string) => new GatehouseError('GATEHOUSE_REQUEST_AMBIGUOUS_QUERY', `usage: ${detail}`);

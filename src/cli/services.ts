@@ -18,7 +18,7 @@ import { writeJournal } from '../audit/journal.ts';
 import { declaredOf } from '../policy/declared-reload.ts';
 import { announceChange } from '../redis/notify.ts';
 import { cliActor, providerIdsOf, type Actor } from '../services/context.ts';
-import { ServiceError } from '../services/errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { createServices, type Services } from '../services/index.ts';
 import { mlflowWorkspaces } from '../services/workspaces.ts';
 import { createSessionRepository } from '../store/sessions.ts';
@@ -60,7 +60,7 @@ export function cliServices(config: Readonly<Config>, configFile: string | undef
 }
 
 /** The exit code for a service's refusal (printed on stderr). */
-export function refusal(e: ServiceError): number {
+export function refusal(e: GatehouseError): number {
   err(e.message);
   return e.code === 'GATEHOUSE_ADMIN_INVALID_PARAMETER' || e.code === 'GATEHOUSE_ADMIN_DECLARED' ? 2 : 1;
 }
@@ -116,7 +116,7 @@ export async function withServices(input: CommandInput, fn: (services: Services,
   try {
     return await fn(services, cliActor());
   } catch (e) {
-    if (!(e instanceof ServiceError)) throw e;
+    if (!(e instanceof GatehouseError)) throw e;
     return refusal(e);
   } finally {
     await close();

@@ -4,8 +4,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../services/context.ts';
-import { ServiceError } from '../services/errors.ts';
 import type { Principal } from '../model/principal.ts';
+import { callerError } from '../errors.ts';
 
 export interface Call {
   readonly principal: Principal;
@@ -21,9 +21,9 @@ export interface Call {
 }
 
 // MLflow's own messages, never a secret; one error class with the services.
-export const invalid = (m: string) => new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
-export const notFound = (m: string) => new ServiceError('GATEHOUSE_COMPAT_NOT_FOUND', m);
-export const denied = () => new ServiceError('GATEHOUSE_AUTHZ_DENIED', 'Permission denied');
+export const invalid = (m: string) => callerError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
+export const notFound = (m: string) => callerError('GATEHOUSE_COMPAT_NOT_FOUND', m);
+export const denied = () => callerError('GATEHOUSE_AUTHZ_DENIED', 'Permission denied');
 
 export const missing = (name: string) => invalid(`Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`);
 

@@ -18,7 +18,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { denied, intParam, invalid, notFound, type Call } from './call.ts';
 import { roleHandlers, roleJson, ROLE_ROUTES } from './mlflow-roles.ts';
-import { ERRORS, GatehouseError } from '../errors.ts';
+import { callerError } from '../errors.ts';
+import { sendMlflowError } from '../http/error-response.ts';
 import { passwordProblems, verifyPassword } from '../identity/password.ts';
 import type { IdentityProvider } from '../identity/principal.ts';
 import { describedPrincipal, localUserOf } from '../identity/local-names.ts';
@@ -27,7 +28,6 @@ import { levelRequest } from '../policy/access-request.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import { principalActor, type Actor } from '../services/context.ts';
-import { ServiceError } from '../services/errors.ts';
 import type { Services } from '../services/index.ts';
 import { policyRepository } from '../store/policy.ts';
 import type { Store, User } from '../store/store.ts';
@@ -165,7 +165,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(username)) throw invalid('Username must be letters, digits and . _ @ - (at most 128), starting with a letter or digit.');
       const problems = passwordProblems(password);
       if (problems.length > 0) throw invalid(`Password ${problems.join(', ')}.`);
-      if (await store.findUserByName(username)) throw new ServiceError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `User (username=${username}) already exists.`);
+      if (await store.findUserByName(username)) throw callerError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `User (username=${username}) already exists.`);
       await services.users.create(c.actor, { username, password, admin: false });
       return { user: userJson(await mustFind(username)) };
     },
@@ -236,7 +236,7 @@ function handlers(deps: MlflowAuthCompatDeps) {
       await mayManage(c, tenant, ref);
       await mustFind(username);
       const made = await services.grants.grantResource(c.actor, { username, tenant, ref, permission, createdBy: `mlflow-auth:${c.principal.name}`, knownRoles: [...deps.policy().roles.keys()] });
-      if (!made) throw new ServiceError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} already exists.`);
+      if (!made) throw callerError('GATEHOUSE_COMPAT_ALREADY_EXISTS', `Permission for user=${username} on resource_type=${ref.type}, resource_id=${ref.id} already exists.`);
       return {};
     },
     async revoke(c: Call) {
@@ -312,19 +312,10 @@ export function registerMlflowAuthCompat(app: FastifyInstance, deps: MlflowAuthC
           const out = await h[r.name](call);
           return reply.code(200).header('cache-control', 'no-store').send(out);
         } catch (err) {
-          return sendError(reply, err);
+          return sendMlflowError(reply, err);
         }
       },
     });
   }
 }
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ServiceError) {
-    const spec = ERRORS[err.code];
-    return reply.code(spec.status).send({ error_code: spec.mlflowCode, message: err.message, gatehouse_code: err.code });
-  }
-  const g = err instanceof GatehouseError ? err : new GatehouseError('GATEHOUSE_INTERNAL_ERROR', err instanceof Error ? err.message : String(err));
-  if (g.headers) reply.headers(g.headers);
-  return reply.code(g.spec.status).send({ error_code: g.spec.mlflowCode, message: g.spec.message, gatehouse_code: g.code });
-}

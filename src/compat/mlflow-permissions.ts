@@ -11,10 +11,10 @@
  * in Gatehouse takes away every access to that resource.
  */
 import type { BindingConfig, RoleConfig } from '../policy/config.ts';
-import { ServiceError } from '../services/errors.ts';
 import type { PolicyRepository, StoredBinding, StoredPolicy } from '../store/policy.ts';
 import { LEVELS, type Level } from '../model/permission.ts';
 import type { Family } from '../model/resource.ts';
+import { callerError } from '../errors.ts';
 
 export const GRANT_LEVELS = ['READ', 'USE', 'EDIT', 'MANAGE'] as const;
 export type GrantLevel = (typeof GRANT_LEVELS)[number];
@@ -165,8 +165,8 @@ export class InexpressibleGrant extends Error {
 
 /** The answer to a grant that cannot be made: MLflow's refusal as INVALID_PARAMETER_VALUE, Gatehouse's as NOT_IMPLEMENTED; anything else as it is. */
 export function grantRefusal(err: unknown): unknown {
-  if (err instanceof UnmappableGrant) return new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', err.message);
-  if (err instanceof InexpressibleGrant) return new ServiceError('GATEHOUSE_COMPAT_NOT_IMPLEMENTED', err.message);
+  if (err instanceof UnmappableGrant) return callerError('GATEHOUSE_COMPAT_INVALID_PARAMETER', err.message);
+  if (err instanceof InexpressibleGrant) return callerError('GATEHOUSE_COMPAT_NOT_IMPLEMENTED', err.message);
   return err;
 }
 

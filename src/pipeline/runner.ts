@@ -3,7 +3,8 @@
  * per-request log line and turning errors into MLflow-shaped error responses.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERRORS, GatehouseError, mlflowErrorBody, toGatehouseError } from '../errors.ts';
+import { ERRORS, GatehouseError, toGatehouseError } from '../errors.ts';
+import { mlflowErrorAnswer } from '../http/error-response.ts';
 import { cutOf } from '../lib/connection-cuts.ts';
 import type { Logger } from '../lib/logger.ts';
 import { PHASES, reached, type RequestContext, type Stage } from './context.ts';
@@ -175,18 +176,8 @@ function respondWithError(ctx: RequestContext, err: GatehouseError, log: Logger)
     return;
   }
   if (res.destroyed) return;
-  const body = mlflowErrorBody(err.code, err.message);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
-    'cache-control': 'no-store',
-    pragma: 'no-cache',
-    ...err.headers,
-  };
-  // An unread request body would be taken for the next request on this connection.
-  if (!req.complete) headers.connection = 'close';
-  // An error carrying a Location (unauthenticated browser navigation) is answered as a redirect.
-  res.writeHead(err.headers?.location !== undefined ? 302 : err.spec.status, headers);
+  const { status, headers, body } = mlflowErrorAnswer(err, !req.complete);
+  res.writeHead(status, headers);
   if (req.complete || req.destroyed) res.end(body);
   else lingerThenEnd(req, res, body);
 }

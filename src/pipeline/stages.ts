@@ -1,5 +1,5 @@
 /**
- * The order of the request pipeline, in one place (DESIGN.md, "The request pipeline").
+ * The order of the request pipeline, in one place (docs/design.md, "The request pipeline").
  * Each stage is a file under stages/; the runner owns timing, logging and error responses.
  */
 import type { Config } from '../config/schema.ts';

@@ -1,5 +1,5 @@
 /**
- * Creators get MANAGE on what they create (DESIGN.md, "Authorization model"). The index is
+ * Creators get MANAGE on what they create (docs/design.md, "Authorization model"). The index is
  * loaded once from the store and updated when a create succeeds, so a decision still needs no
  * database round trip. The grants it yields are resource-scoped: an experiment by id, a
  * registered model (or prompt) by exact name, in the tenant it was created in.

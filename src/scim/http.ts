@@ -7,12 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS } from '../errors.ts';
 import type { Actor, Services } from '../services/index.ts';
-import { ServiceError } from '../services/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../lib/logger.ts';
 import { GatehouseError } from '../errors.ts';
+import { scimError } from '../http/error-response.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import { scimAuthenticator, SCIM_CHALLENGE } from './auth.ts';
 import { applyPatch, groupInput, groupResource, ifMatchVersion, projection, resourceFilter, ScimBadRequest, userInput, userResource } from './resources.ts';
@@ -48,17 +47,6 @@ class ScimAnswer extends Error {
     this.scimType = scimType;
     this.headers = headers;
   }
-}
-
-function fromServiceError(err: ServiceError): ScimAnswer {
-  const status = ERRORS[err.code].status;
-  const scimType =
-    err.code === 'GATEHOUSE_ADMIN_CONFLICT' && /already taken|already exists/.test(err.message)
-      ? 'uniqueness'
-      : err.code === 'GATEHOUSE_SCIM_INVALID' || err.code === 'GATEHOUSE_ADMIN_INVALID_PARAMETER'
-        ? 'invalidValue'
-        : undefined;
-  return new ScimAnswer(status, err.message, scimType);
 }
 
 interface Call {
@@ -207,9 +195,11 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
 
   function answerOf(err: unknown): ScimAnswer {
     if (err instanceof ScimAnswer) return err;
-    if (err instanceof GatehouseError) return new ScimAnswer(ERRORS[err.code].status, ERRORS[err.code].message, undefined, err.headers);
+    if (err instanceof GatehouseError) {
+      const e = scimError(err);
+      return new ScimAnswer(e.status, e.detail, e.scimType, e.headers);
+    }
     if (err instanceof ScimBadRequest) return new ScimAnswer(400, err.message, err.scimType);
-    if (err instanceof ServiceError) return fromServiceError(err);
     deps.log.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'SCIM error');
     return new ScimAnswer(500, 'internal error');
   }

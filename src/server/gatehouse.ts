@@ -1,6 +1,6 @@
 /**
  * The public listener: one node:http server. MLflow traffic goes through the pipeline runner
- * (a hand-written streaming path on undici, DESIGN.md "Facts measured"); Gatehouse's own
+ * (a hand-written streaming path on undici, docs/design.md "Facts measured"); Gatehouse's own
  * endpoints (`/_gatehouse/...`, `/healthz`, `/readyz`) are served by Fastify on the same server.
  * MLflow serves nothing under those paths, so nothing there ever reaches MLflow.
  */
@@ -10,7 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ERRORS, mlflowErrorBody } from '../errors.ts';
+import { headerOverflowAnswer } from '../http/error-response.ts';
 import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type FastifySerializerCompiler, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -183,11 +183,7 @@ export async function createGatehouseServer(deps: ServerDeps): Promise<Gatehouse
 function answerHeaderOverflow(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code !== 'HPE_HEADER_OVERFLOW' || socket.destroyed) return;
-    const code = 'GATEHOUSE_REQUEST_HEADERS_TOO_LARGE';
-    const body = mlflowErrorBody(code);
-    if (socket.writable) {
-      socket.write(`HTTP/1.1 ${ERRORS[code].status} Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    }
+    if (socket.writable) socket.write(headerOverflowAnswer());
     socket.destroy();
   });
 }

@@ -12,9 +12,9 @@ import { buildSnapshot, type PolicySnapshot, type PolicySources } from '../polic
 import type { ScimLink } from '../scim/config.ts';
 import { policyRepository, type PolicyRepository, type StoredPolicy } from '../store/policy.ts';
 import type { Store } from '../store/store.ts';
-import { ServiceError } from './errors.ts';
 import type { Workspaces } from './workspaces.ts';
 import type { Principal } from '../model/principal.ts';
+import { callerError, GatehouseError } from '../errors.ts';
 
 /** Who makes a change, through which door, and (over HTTP) in which request from where. */
 export interface Actor {
@@ -95,9 +95,9 @@ export async function policyView(deps: ServiceDeps, store: Store = deps.store): 
 }
 
 /** The refusal for a change to what the configuration file declares. */
-export function declaredEntry(deps: ServiceDeps, what: string): ServiceError {
+export function declaredEntry(deps: ServiceDeps, what: string): GatehouseError {
   const where = deps.configFile !== undefined ? `the configuration file ${deps.configFile}` : 'the configuration (no file: built-in defaults and GATEHOUSE_* variables)';
-  return new ServiceError('GATEHOUSE_ADMIN_DECLARED', `${what} is declared in ${where} (source: config); change it there`);
+  return callerError('GATEHOUSE_ADMIN_DECLARED', `${what} is declared in ${where} (source: config); change it there`);
 }
 
 /** The admin event of a change by `actor`. */

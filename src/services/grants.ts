@@ -12,7 +12,8 @@ import { changeProblems, sameTarget } from '../policy/service.ts';
 import type { StoredBinding } from '../store/policy.ts';
 import { bindingFor, ensureMlflowRoles, grantsFor, type MlflowPermission, type ResourceRef } from '../compat/mlflow-permissions.ts';
 import { declaredEntry, policyView, recordChange, type Actor, type PolicyView, type ServiceDeps } from './context.ts';
-import { conflict, notFound, ServiceError } from './errors.ts';
+import { conflict, notFound } from './errors.ts';
+import { callerError, GatehouseError } from '../errors.ts';
 
 /** An MLflow per-resource grant, as the compat API and the importer name it. */
 export interface ResourceGrant {
@@ -43,13 +44,13 @@ export function allGrants(view: PolicyView): GrantView[] {
 }
 
 /** A change's refusal when the merged policy would have dangling references, with the binding's fields. */
-function referenceRefusal(view: PolicyView, binding: BindingConfig): ServiceError | undefined {
+function referenceRefusal(view: PolicyView, binding: BindingConfig): GatehouseError | undefined {
   const index = view.declared.bindings.length + view.stored.bindings.length;
   const problems = changeProblems(view.declared, { ...view.stored, bindings: [...view.stored.bindings, { id: 'new', binding, createdBy: '' }] });
   const mine = problems.filter((p) => p.path[0] === 'bindings' && p.path[1] === index);
   if (mine.length === 0) return undefined;
   const details = mine.map((p) => ({ path: String(p.path[2]), message: p.message }));
-  return new ServiceError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `invalid grant: ${details[0]!.path}: ${details[0]!.message}`, details);
+  return callerError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `invalid grant: ${details[0]!.path}: ${details[0]!.message}`, details);
 }
 
 export function grantsService(deps: ServiceDeps) {

@@ -14,7 +14,7 @@ import { ensureMlflowRoles, grantRefusal, roleBindingFor } from '../compat/mlflo
 import { mlflowRoleRepository, type StoredMlflowRole, type StoredMlflowRolePermission } from '../store/mlflow-roles.ts';
 import type { Store } from '../store/store.ts';
 import { policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
-import { ServiceError } from './errors.ts';
+import { callerError } from '../errors.ts';
 
 export type MlflowRolePermissionView = Omit<StoredMlflowRolePermission, 'bindingId'>;
 export interface MlflowRoleView extends StoredMlflowRole {
@@ -25,9 +25,9 @@ export interface MlflowRoleView extends StoredMlflowRole {
 export const mlflowRoleGroup = (id: number): string => `mlflow-role-${id}`;
 
 // MLflow's own messages (sqlalchemy_store.py), so AuthServiceClient and the UI read them as from MLflow.
-const invalid = (m: string) => new ServiceError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
-const notFound = (m: string) => new ServiceError('GATEHOUSE_COMPAT_NOT_FOUND', m);
-const exists = (m: string) => new ServiceError('GATEHOUSE_COMPAT_ALREADY_EXISTS', m);
+const invalid = (m: string) => callerError('GATEHOUSE_COMPAT_INVALID_PARAMETER', m);
+const notFound = (m: string) => callerError('GATEHOUSE_COMPAT_NOT_FOUND', m);
+const exists = (m: string) => callerError('GATEHOUSE_COMPAT_ALREADY_EXISTS', m);
 /** MLflow's MAX_ROLE_NAME_LENGTH / MAX_ROLE_DESCRIPTION_LENGTH (mlflow/server/auth/sqlalchemy_store.py). */
 const MAX_NAME = 255;
 const MAX_DESCRIPTION = 1024;

@@ -34,13 +34,14 @@ import {
   type ScimUserRow,
 } from '../store/scim.ts';
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
-import { conflict, notFound, ServiceError } from './errors.ts';
+import { conflict, notFound } from './errors.ts';
 import type { GroupsService } from './groups.ts';
 import type { IdentitiesService } from './identities.ts';
 import { IDENTITY } from '../identity/local-names.ts';
 import { linkedUser } from '../store/identities.ts';
 import { USERNAME, type UsersService } from './users.ts';
 import { groupSchema } from '../policy/config.ts';
+import { callerError } from '../errors.ts';
 
 export interface ScimUserInput {
   readonly userName: string;
@@ -61,7 +62,7 @@ export interface ScimGroupInput {
 export type ScimUser = ScimUserRow & { readonly groups: readonly ScimGroupRow[] };
 export type ScimGroup = ScimGroupRow & { readonly members: readonly ScimUserRow[] };
 
-const versionMismatch = () => new ServiceError('GATEHOUSE_SCIM_VERSION_MISMATCH');
+const versionMismatch = () => callerError('GATEHOUSE_SCIM_VERSION_MISMATCH');
 const uniqueness = (what: string) => conflict(`${what} is already taken`);
 
 function mustMatch(version: number, ifMatch: number | undefined): void {
@@ -81,7 +82,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
   /** Before any change: the identity is well formed and no other user's (two people never share a sign-in). */
   async function identityFree(identity: string | null, username?: string): Promise<void> {
     if (identity === null) return;
-    if (!IDENTITY.test(identity)) throw new ServiceError('GATEHOUSE_SCIM_INVALID', `${link!.attribute}: not usable as a subject of ${link!.provider} (blanks at the ends or control characters)`);
+    if (!IDENTITY.test(identity)) throw callerError('GATEHOUSE_SCIM_INVALID', `${link!.attribute}: not usable as a subject of ${link!.provider} (blanks at the ends or control characters)`);
     const owner = await linkedUser(store.db, identity);
     if (owner && owner.username !== username) throw conflict(`the identity ${identity} is already taken by another user`);
   }
@@ -125,7 +126,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
     const all = await listScimUsers(store.db);
     return [...new Set(ids)].map((id) => {
       const u = all.find((x) => x.id === id);
-      if (!u) throw new ServiceError('GATEHOUSE_SCIM_INVALID', `members: no SCIM user ${id}`);
+      if (!u) throw callerError('GATEHOUSE_SCIM_INVALID', `members: no SCIM user ${id}`);
       return u.username;
     });
   }
@@ -150,7 +151,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
 
       /** Provisions a user: a local user (no password) with its SCIM side, in one transaction. */
       async create(actor: Actor, input: ScimUserInput): Promise<ScimUser> {
-        if (!USERNAME.test(input.userName)) throw new ServiceError('GATEHOUSE_SCIM_INVALID', 'userName: letters, digits and . _ @ - (at most 128)');
+        if (!USERNAME.test(input.userName)) throw callerError('GATEHOUSE_SCIM_INVALID', 'userName: letters, digits and . _ @ - (at most 128)');
         await userNameFree(input.userName);
         await identityFree(identityOf(input));
         const { user } = await users.create(actor, { username: input.userName, passwordHash: null, managedBy: 'scim' }, (tx, u) =>
@@ -205,7 +206,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
       },
 
       async create(actor: Actor, input: ScimGroupInput): Promise<ScimGroup> {
-        if (!groupSchema.shape.name.safeParse(input.displayName).success) throw new ServiceError('GATEHOUSE_SCIM_INVALID', `displayName: not a valid group name`);
+        if (!groupSchema.shape.name.safeParse(input.displayName).success) throw callerError('GATEHOUSE_SCIM_INVALID', `displayName: not a valid group name`);
         if ((await listScimGroups(store.db, { displayKey: input.displayName.toLowerCase() })).length > 0) throw uniqueness(`displayName ${input.displayName}`);
         if ((await groups.list()).some((g) => g.name === input.displayName)) throw conflict(`a group ${input.displayName} already exists outside SCIM`);
         const names = await memberNames(input.members);
@@ -222,7 +223,7 @@ export function scimService(deps: ServiceDeps, users: UsersService, groups: Grou
         const names = await memberNames(input.members);
         const renamed = input.displayName !== before.displayName;
         if (renamed) {
-          if (!groupSchema.shape.name.safeParse(input.displayName).success) throw new ServiceError('GATEHOUSE_SCIM_INVALID', `displayName: not a valid group name`);
+          if (!groupSchema.shape.name.safeParse(input.displayName).success) throw callerError('GATEHOUSE_SCIM_INVALID', `displayName: not a valid group name`);
           if ((await listScimGroups(store.db, { displayKey: input.displayName.toLowerCase() })).some((g) => g.id !== id)) throw uniqueness(`displayName ${input.displayName}`);
           if ((await groups.list()).some((g) => g.name === input.displayName)) throw conflict(`a group ${input.displayName} already exists outside SCIM`);
         }

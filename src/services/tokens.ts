@@ -18,8 +18,9 @@ import { localUserOf } from '../identity/local-names.ts';
 import { mintToken } from '../identity/token-format.ts';
 import { findServiceAccount, insertToken, listTokens, revokeToken, revokeUnrevokedToken, tokenStatus, tokenView, type TokenInfo } from '../store/tokens.ts';
 import { policyView, recordChange, type Actor, type ServiceDeps } from './context.ts';
-import { conflict, forbidden, invalid, notFound, ServiceError } from './errors.ts';
+import { conflict, forbidden, invalid, notFound } from './errors.ts';
 import type { Principal } from '../model/principal.ts';
+import { callerError } from '../errors.ts';
 
 export type TokenView = ReturnType<typeof tokenView>;
 
@@ -46,7 +47,7 @@ export function tokensService(deps: ServiceDeps) {
 
   /** What minting requires, for a new token and a successor alike. */
   async function mayMint(actor: Actor, n: Pick<Narrowing, 'tenant' | 'maxRole'>): Promise<void> {
-    if (deps.providers.token.length === 0) throw new ServiceError('GATEHOUSE_ADMIN_NO_TOKEN_PROVIDER');
+    if (deps.providers.token.length === 0) throw callerError('GATEHOUSE_ADMIN_NO_TOKEN_PROVIDER');
     if (actor.principal?.restrict !== undefined) throw forbidden('a narrowed token cannot mint tokens; sign in with your password');
     const snapshot = (await policyView(deps)).snapshot();
     if (n.tenant !== undefined && !snapshot.tenants.has(n.tenant)) throw invalid('tenant', `no tenant ${n.tenant}`);

@@ -14,10 +14,9 @@
  * (`mlflow/exceptions.py` ERROR_CODE_TO_HTTP_STATUS): the error code, not the status, says it is a
  * refusal rather than a failure (docs/mlflow-notes.md).
  */
-import { GatehouseError } from '../errors.ts';
+import { callerError, GatehouseError } from '../errors.ts';
 import { parseAnswer } from '../upstream/upstream.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
-import { ServiceError } from './errors.ts';
 
 export interface Workspaces {
   /** Makes the workspace, or adopts the one that exists. */
@@ -29,7 +28,7 @@ export interface Workspaces {
 const PATH = '/api/3.0/mlflow/workspaces';
 const MAX_ANSWER = 1 << 20;
 
-const refused = (what: string, detail: string) => new ServiceError('GATEHOUSE_ADMIN_MLFLOW_REFUSED', `MLflow refused to ${what}: ${detail}`);
+const refused = (what: string, detail: string) => callerError('GATEHOUSE_ADMIN_MLFLOW_REFUSED', `MLflow refused to ${what}: ${detail}`);
 
 /** MLflow's error codes that mean "no" (the request, the name or the workspace's state), whatever the status. */
 const REFUSALS = new Set(['INVALID_PARAMETER_VALUE', 'INVALID_STATE', 'RESOURCE_CONFLICT', 'FEATURE_DISABLED', 'NOT_IMPLEMENTED', 'BAD_REQUEST', 'PERMISSION_DENIED']);

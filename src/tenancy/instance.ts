@@ -1,5 +1,5 @@
 /**
- * Instance tenancy (DESIGN.md "Tenancy modes"): each tenant has its own MLflow
+ * Instance tenancy (docs/design.md "Tenancy modes"): each tenant has its own MLflow
  * (`tenants[].mlflowUrl`) with its own keep-alive pool; isolation is physical. No workspace
  * header is sent; the gateway presents the tenants as workspaces (virtual-workspaces.ts).
  */

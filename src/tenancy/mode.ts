@@ -1,5 +1,5 @@
 /**
- * The tenancy mode (DESIGN.md, "Tenancy modes") behind one interface: everything that differs
+ * The tenancy mode (docs/design.md, "Tenancy modes") behind one interface: everything that differs
  * between `workspace`, `tag` and `instance` tenancy lives in that mode's file (workspace.ts,
  * tag.ts, instance.ts); stages, policy, routes, upstreams and config reload call the interface
  * and never ask which mode is configured. `tenancyMode` (index.ts) picks the implementation.

@@ -1,5 +1,5 @@
 /**
- * Tag-mode tenancy (`tenancy.mode: tag`, DESIGN.md "Tenancy modes"): one MLflow of any version,
+ * Tag-mode tenancy (`tenancy.mode: tag`, docs/design.md "Tenancy modes"): one MLflow of any version,
  * where an experiment or registered model belongs to the tenant its tenant tag names.
  *
  * - Creation: `experiments/create` and `registered-models/create` (prompts too) get the tag of the

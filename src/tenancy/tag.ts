@@ -1,5 +1,5 @@
 /**
- * Tag tenancy (DESIGN.md "Tenancy modes"): one MLflow of any version, where an experiment or
+ * Tag tenancy (docs/design.md "Tenancy modes"): one MLflow of any version, where an experiment or
  * registered model belongs to the tenant its tenant tag names. The rules that read requests
  * (which tag keys a call writes, the stamp, the search clause) are in tag-rules.ts; this file
  * is where the pipeline meets them. Everything binds principals who are not administrators.

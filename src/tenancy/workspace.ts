@@ -1,5 +1,5 @@
 /**
- * Workspace tenancy (the default; DESIGN.md "Tenancy modes"): one MLflow started with
+ * Workspace tenancy (the default; docs/design.md "Tenancy modes"): one MLflow started with
  * `--enable-workspaces`, where a tenant is one of its workspaces. The gateway owns the
  * `X-MLFLOW-WORKSPACE` header (the rewrite stage pins it to the resolved tenant). An MLflow
  * without workspaces can serve only the `default` one, and then receives no header.

@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { apiAuthenticator, type AuthDeps } from '../admin/auth.ts';
-import { ERRORS, GatehouseError } from '../errors.ts';
+import { toGatehouseError } from '../errors.ts';
+import { sendPlainTextError } from '../http/error-response.ts';
 import { LOGIN_PATH } from './next.ts';
 
 export const CONSOLE_PATH = '/_gatehouse/';
@@ -46,10 +47,9 @@ export function registerConsole(app: FastifyInstance, deps: AuthDeps): void {
     try {
       await authenticate(req);
     } catch (err) {
-      const status = err instanceof GatehouseError ? ERRORS[err.code].status : 500;
-      if (status === 401) return reply.code(303).headers({ location: `${LOGIN_PATH}?next=${encodeURIComponent(CONSOLE_PATH)}`, 'cache-control': 'no-store' }).send();
-      if (err instanceof GatehouseError && err.headers) reply.headers(err.headers);
-      return reply.code(status).headers({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).send(`${ERRORS[err instanceof GatehouseError ? err.code : 'GATEHOUSE_INTERNAL_ERROR'].message}\n`);
+      const g = toGatehouseError(err);
+      if (g.spec.status === 401) return reply.code(303).headers({ location: `${LOGIN_PATH}?next=${encodeURIComponent(CONSOLE_PATH)}`, 'cache-control': 'no-store' }).send();
+      return sendPlainTextError(reply, g);
     }
     return reply.code(200).headers({ ...HEADERS, 'cache-control': 'no-store', 'content-type': 'text/html; charset=utf-8' }).send(index);
   });

@@ -1,5 +1,5 @@
 /**
- * Filter response (DESIGN.md, "The request pipeline", step 10): what the caller may not see is
+ * Filter response (docs/design.md, "The request pipeline", step 18): what the caller may not see is
  * dropped from search and list results, keeping pages complete, and what MLflow created is
  * recorded. Three kinds of answer are read, by the row's columns (src/routes/mlflow/types.ts):
  * - a search allowed item by item (the authorize stage's `searchFilter`): paged through here

@@ -148,7 +148,7 @@ const ROWS = [
     note: `The proto path lacks its leading slash, so it registers as /api/2.0mlflow/...; ${STUB}` },
 
   // ── Runs ─────────────────────────────────────────────────────────────────────────────
-  { op: 'runs.create', method: 'POST', path: '/mlflow/runs/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json', usage: 'usageRunsCreated',
+  { op: 'runs.create', method: 'POST', path: '/mlflow/runs/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json', usageSeries: 'runsCreated', usage: 'usageRunsCreated',
     resources: [experiment()], note: 'A run is a child of its experiment (_create_run); user_id is client-supplied attribution.' },
   { op: 'runs.update', method: 'POST', path: '/mlflow/runs/update', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [run(RUN_ID_OR_UUID)] },
@@ -224,7 +224,7 @@ const ROWS = [
   // ── Logged models ────────────────────────────────────────────────────────────────────
   { op: 'loggedModels.create', method: 'POST', path: '/mlflow/logged-models', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [experiment(), run(param('source_run_id'), 'read')] },
-  { op: 'loggedModels.get', method: 'GET', path: '/mlflow/logged-models/{model_id}', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
+  { op: 'loggedModels.get', method: 'GET', path: '/mlflow/logged-models/{model_id}', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usageSeries: 'modelReferences',
     resources: [loggedModel()] },
   { op: 'loggedModels.finalize', method: 'PATCH', path: '/mlflow/logged-models/{model_id}', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [loggedModel()], note: '_finalize_logged_model acts on the path model_id; the body model_id is required but ignored.' },
@@ -240,7 +240,7 @@ const ROWS = [
     resources: [loggedModel()], references: [relativePath(param('artifact_directory_path'))] },
   { op: 'loggedModels.logParams', method: 'POST', path: '/mlflow/logged-models/{model_id}/params', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [loggedModel()], note: '_log_logged_model_params acts on the path model_id; the body model_id is required but ignored.' },
-  { op: 'loggedModels.getArtifactFile', method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/files', version: 2, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usage: 'usageModelArtifactsDownloaded',
+  { op: 'loggedModels.getArtifactFile', method: 'GET', path: '/mlflow/logged-models/{model_id}/artifacts/files', version: 2, prefixes: AJAX, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usageSeries: 'modelReferences', usage: 'usageModelArtifactsDownloaded',
     resources: [loggedModel()], references: [relativePath(query('artifact_file_path'))], note: 'get_logged_model_artifact_handler: query artifact_file_path; presigned=true returns a signed URL instead.' },
 
   // ── Traces (v2 legacy and v3) and OTLP ingest ────────────────────────────────────────
@@ -425,7 +425,7 @@ const ROWS = [
     resources: [optimizationJob()], note: 'Deletes any job id and the run named in its params.' },
 
   // ── Registered models (and prompts) ──────────────────────────────────────────────────
-  { op: 'registeredModels.create', method: 'POST', path: '/mlflow/registered-models/create', version: 2, app: 'flask', action: 'create', tenancy: 'scoped', body: 'json', createsRoot: REGISTERED_MODEL_CREATE, usage: 'usageModelsRegistered',
+  { op: 'registeredModels.create', method: 'POST', path: '/mlflow/registered-models/create', version: 2, app: 'flask', action: 'create', tenancy: 'scoped', body: 'json', usageSeries: 'modelRegistrations', createsRoot: REGISTERED_MODEL_CREATE, usage: 'usageModelsRegistered',
     note: 'Also creates prompts (tag mlflow.prompt.is_prompt=true); the new name is the body name.' },
   { op: 'registeredModels.get', method: 'GET', path: '/mlflow/registered-models/get', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
     resources: [registeredModel()] },
@@ -453,7 +453,7 @@ const ROWS = [
     resources: [registeredModel()] },
 
   // ── Model versions ───────────────────────────────────────────────────────────────────
-  { op: 'modelVersions.create', method: 'POST', path: '/mlflow/model-versions/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json', usage: 'usageModelVersionsCreated',
+  { op: 'modelVersions.create', method: 'POST', path: '/mlflow/model-versions/create', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json', usageSeries: 'modelRegistrations', usage: 'usageModelVersionsCreated',
     resources: [registeredModel(), run(param('run_id'), 'read'), loggedModel(param('model_id'), 'read'), registeredModel(SOURCE, 'read'), ref('artifact', [SOURCE], 'read')],
     references: [{ at: param('source'), read: 'model-version-source' }, { at: param('run_link'), read: 'run-link' }],
     note: 'The source URI names a resource too: models:/<name>/<v> or models:/<name>@<alias> (that registered model, read: MLflow copies its version), models:/<model_id> (must match model_id, read), runs:/<run_id>/... (must match run_id), mlflow-artifacts:/<experiment_id>/... (that experiment, read, inside the run\'s or model\'s root); any other location must lie inside the artifact root of run_id or model_id (auth validate_can_create_model_version).' },
@@ -467,13 +467,13 @@ const ROWS = [
     resources: [modelVersion()] },
   { op: 'modelVersions.search', method: 'GET', path: '/mlflow/model-versions/search', version: 2, app: 'flask', action: 'read', tenancy: 'search', body: 'none', search: MODEL_VERSIONS_SEARCH,
     repeated: ['order_by'] },
-  { op: 'modelVersions.getDownloadUri', method: 'GET', path: '/mlflow/model-versions/get-download-uri', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none',
+  { op: 'modelVersions.getDownloadUri', method: 'GET', path: '/mlflow/model-versions/get-download-uri', version: 2, app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usageSeries: 'modelReferences',
     resources: [modelVersion()] },
   { op: 'modelVersions.setTag', method: 'POST', path: '/mlflow/model-versions/set-tag', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [modelVersion()] },
   { op: 'modelVersions.deleteTag', method: 'DELETE', path: '/mlflow/model-versions/delete-tag', version: 2, app: 'flask', action: 'edit', tenancy: 'scoped', body: 'json',
     resources: [modelVersion()] },
-  { op: 'modelVersions.getArtifact', method: 'GET', path: '/model-versions/get-artifact', app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usage: 'usageModelArtifactsDownloaded',
+  { op: 'modelVersions.getArtifact', method: 'GET', path: '/model-versions/get-artifact', app: 'flask', action: 'read', tenancy: 'scoped', body: 'none', usageSeries: 'modelReferences', usage: 'usageModelArtifactsDownloaded',
     resources: [modelVersion(query('name'), query('version'))], references: [relativePath(query('path'))],
     note: 'get_model_version_artifact_handler: query name, version, path; presigned=true signs a URL into the source run without a run check.' },
 

@@ -130,6 +130,13 @@ export interface RouteCheck {
   run(input: CheckInput): void;
 }
 
+/**
+ * The usage analytics series a call answered 2xx counts in (GET /_gatehouse/api/v1/usage,
+ * src/admin/usage.ts): runs created, model registrations (registered models and versions
+ * created), model references (a client fetching a model to use it).
+ */
+export type UsageSeries = 'runsCreated' | 'modelRegistrations' | 'modelReferences';
+
 /** The usage counter a successful call adds to: fixed, or read from the path parameters. */
 export type Usage = MetricKey | ((params: Readonly<Record<string, string>>) => MetricKey | undefined);
 
@@ -191,6 +198,8 @@ export interface RouteSpec {
   readonly checks?: readonly RouteCheck[];
   /** The usage counter a 2xx answer adds to (docs/operations.md, usage metrics). */
   readonly usage?: Usage;
+  /** The usage analytics series the call counts in, when answered 2xx. */
+  readonly usageSeries?: UsageSeries;
   /**
    * A route of MLflow's workspace API, which is about tenants themselves: no tenant is resolved
    * for it, members may `list` their workspaces and `get` one of them, and `manage` is for
