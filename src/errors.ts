@@ -22,7 +22,12 @@ export interface ErrorSpec {
    * resource not found in the caller's tenant, ...
    */
   readonly reason?: ReasonId;
+  /** The RFC 7644 §3.12 `scimType` the SCIM door answers this error with, where one applies. */
+  readonly scimType?: ScimType;
 }
+
+/** RFC 7644 §3.12's detail error keywords for a 400 (the SCIM door's `scimType`). */
+export type ScimType = 'invalidFilter' | 'invalidSyntax' | 'invalidPath' | 'invalidValue' | 'noTarget' | 'mutability' | 'tooMany' | 'uniqueness';
 
 /**
  * `denied`: refused (authentication, authorization, tenancy, rate limits); `malformed`: refused as
@@ -405,7 +410,62 @@ export const ERRORS = {
     status: 400,
     outcome: 'malformed',
     mlflowCode: 'INVALID_PARAMETER_VALUE',
-    message: 'The SCIM request is invalid (its filter, PATCH operations, path, or a value); the SCIM error body names the scimType.',
+    scimType: 'invalidValue',
+    message: 'A value in the SCIM request is invalid (a missing or mistyped attribute, a name Gatehouse cannot use, an unknown member); the detail names it.',
+  },
+  GATEHOUSE_SCIM_INVALID_FILTER: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'invalidFilter',
+    message: 'The SCIM filter cannot be parsed or uses what this door does not support (RFC 7644 §3.4.2.2).',
+  },
+  GATEHOUSE_SCIM_INVALID_SYNTAX: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'invalidSyntax',
+    message: 'The SCIM request body or query is not what the operation takes (not a JSON object, no PatchOp Operations, a query parameter given twice).',
+  },
+  GATEHOUSE_SCIM_INVALID_PATH: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'invalidPath',
+    message: 'A PATCH operation\'s path is malformed or names no attribute this door knows.',
+  },
+  GATEHOUSE_SCIM_NO_TARGET: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'noTarget',
+    message: 'A PATCH operation\'s path selects nothing to change.',
+  },
+  GATEHOUSE_SCIM_MUTABILITY: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'mutability',
+    message: 'A PATCH operation changes a read-only or immutable attribute.',
+  },
+  GATEHOUSE_SCIM_TOO_MANY: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'tooMany',
+    message: 'The SCIM request would return or change more resources than this door allows at once.',
+  },
+  GATEHOUSE_SCIM_NOT_FOUND: {
+    status: 404,
+    outcome: 'failed',
+    mlflowCode: 'ENDPOINT_NOT_FOUND',
+    message: 'No such SCIM endpoint, resource type or schema (see /_gatehouse/scim/v2/ResourceTypes and /Schemas).',
+  },
+  GATEHOUSE_SCIM_READ_ONLY: {
+    status: 405,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'This SCIM discovery endpoint is read-only: only GET is allowed (the Allow header says so).',
   },
   GATEHOUSE_SCIM_VERSION_MISMATCH: {
     status: 412,
@@ -426,6 +486,90 @@ export const ERRORS = {
     mlflowCode: 'RESOURCE_CONFLICT',
     message:
       'No enabled identity provider of type `token` would accept this token, so it is not minted: add `- type: token` to `auth.providers` (it is there by default).',
+  },
+  GATEHOUSE_LOGIN_FORM_EXPIRED: {
+    status: 403,
+    outcome: 'denied',
+    reason: 'foreign-origin',
+    mlflowCode: 'PERMISSION_DENIED',
+    message: 'The sign-in form expired or came from another site. Please sign in again.',
+  },
+  GATEHOUSE_LOGIN_PASSWORD_DISABLED: {
+    status: 404,
+    outcome: 'malformed',
+    mlflowCode: 'ENDPOINT_NOT_FOUND',
+    message: 'Password sign-in is not enabled.',
+  },
+  GATEHOUSE_LOGIN_RATE_LIMITED: {
+    status: 429,
+    outcome: 'denied',
+    reason: 'rate-limited',
+    mlflowCode: 'REQUEST_LIMIT_EXCEEDED',
+    message: 'Too many failed sign-in attempts. Please wait a moment and try again.',
+  },
+  GATEHOUSE_LOGIN_INVALID_CREDENTIALS: {
+    status: 401,
+    outcome: 'denied',
+    reason: 'invalid-credentials',
+    mlflowCode: 'UNAUTHENTICATED',
+    message: 'Invalid username or password.',
+  },
+  GATEHOUSE_LOGIN_UNAVAILABLE: {
+    status: 503,
+    outcome: 'failed',
+    mlflowCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The directory or identity provider could not be reached. Please try again shortly.',
+  },
+  GATEHOUSE_LOGIN_UNKNOWN_PROVIDER: {
+    status: 404,
+    outcome: 'malformed',
+    mlflowCode: 'ENDPOINT_NOT_FOUND',
+    message: 'Unknown sign-in provider.',
+  },
+  GATEHOUSE_LOGIN_ATTEMPT_EXPIRED: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: 'The sign-in attempt expired or was not started here. Please sign in again.',
+  },
+  GATEHOUSE_LOGIN_FAILED: {
+    status: 401,
+    outcome: 'denied',
+    reason: 'invalid-credentials',
+    mlflowCode: 'UNAUTHENTICATED',
+    message: 'Sign-in with the identity provider failed (it did not identify a user, or its answer was refused). Please try again.',
+  },
+  GATEHOUSE_LOGIN_NOT_ALLOWED: {
+    status: 401,
+    outcome: 'denied',
+    reason: 'unauthenticated',
+    mlflowCode: 'UNAUTHENTICATED',
+    message: 'This account may not sign in here. Ask your administrator.',
+  },
+  GATEHOUSE_ADMIN_ENDPOINT_NOT_FOUND: {
+    status: 404,
+    outcome: 'malformed',
+    mlflowCode: 'ENDPOINT_NOT_FOUND',
+    message: 'No such admin API endpoint (see /_gatehouse/api/v1/openapi.json).',
+  },
+  GATEHOUSE_HTTP_BAD_BODY: {
+    status: 400,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    scimType: 'invalidSyntax',
+    message: "The body of a request to Gatehouse's own API (admin, SCIM) cannot be read: it is not JSON, it is empty under a JSON content type, or its length is wrong.",
+  },
+  GATEHOUSE_HTTP_BODY_TOO_LARGE: {
+    status: 413,
+    outcome: 'malformed',
+    mlflowCode: 'RESOURCE_EXHAUSTED',
+    message: "The body of a request to Gatehouse's own API (admin, SCIM) is larger than it accepts.",
+  },
+  GATEHOUSE_HTTP_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    outcome: 'malformed',
+    mlflowCode: 'INVALID_PARAMETER_VALUE',
+    message: "The body of a request to Gatehouse's own API (admin, SCIM) has a content type it does not read; send application/json (or application/scim+json to SCIM).",
   },
   GATEHOUSE_COMPAT_INVALID_PARAMETER: {
     status: 400,

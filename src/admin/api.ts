@@ -29,8 +29,8 @@ import { identityRoutes } from './identities.ts';
 import type { AdminDeps } from './deps.ts';
 import { groupRoutes } from './groups.ts';
 import { grantRoutes } from './grants.ts';
-import { API_PREFIX, errorBody, parse, route, type RouteSpec } from './http.ts';
-import { sendMlflowError } from '../http/error-response.ts';
+import { API_PREFIX, parse, route, type RouteSpec } from './http.ts';
+import { fastifyRefusal, sendMlflowError } from '../http/error-response.ts';
 import { openApiDocument } from './openapi.ts';
 import { policyRoutes } from './policy.ts';
 import { roleRoutes } from './roles.ts';
@@ -130,13 +130,9 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminDeps): void {
   void app.register(
     async (api) => {
       // Fastify's own refusals (malformed JSON, unsupported media type, body too large) in MLflow's shape.
-      api.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-        const status = err.statusCode ?? 500;
-        if (status >= 500) return sendError(reply, err);
-        return reply.code(status).header('cache-control', 'no-store').send(errorBody('GATEHOUSE_ADMIN_INVALID_PARAMETER', err.message));
-      });
+      api.setErrorHandler((err, _req, reply) => sendError(reply, fastifyRefusal(err)));
       api.setNotFoundHandler((req, reply) =>
-        reply.code(404).header('cache-control', 'no-store').send({ error_code: 'ENDPOINT_NOT_FOUND', message: `no admin API endpoint ${req.method} ${req.url.split('?')[0]} (see ${API_PREFIX}/openapi.json)` }),
+        sendError(reply, callerError('GATEHOUSE_ADMIN_ENDPOINT_NOT_FOUND', `no admin API endpoint ${req.method} ${req.url.split('?')[0]} (see ${API_PREFIX}/openapi.json)`)),
       );
       for (const r of routes) if (!r.external) api.route({ method: r.method, url: r.path, handler: handlerOf(r) });
     },

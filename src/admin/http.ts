@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { callerError, ERRORS, type ErrorCode, type FieldProblem } from '../errors.ts';
+import { callerError, type FieldProblem } from '../errors.ts';
 import type { Actor } from '../services/context.ts';
 import type { Principal } from '../model/principal.ts';
 
@@ -61,8 +61,4 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
   const details = r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
   const first = details[0]!;
   throw callerError('GATEHOUSE_ADMIN_INVALID_PARAMETER', `invalid ${where}: ${first.path ? `${first.path}: ` : ''}${first.message}`, details);
-}
-
-export function errorBody(code: ErrorCode, message: string, details?: readonly FieldProblem[]): Record<string, unknown> {
-  return { error_code: ERRORS[code].mlflowCode, message, gatehouse_code: code, ...(details && { details }) };
 }

@@ -5,11 +5,13 @@
  *   request pipeline, the admin API (with `details` for invalid fields), the MLflow-compat API and
  *   usage analytics;
  * - RFC 7644 §3.12's SCIM error (src/scim/);
- * - plain text for a browser page (the console's entry).
+ * - plain text for a browser page (the console's entry);
+ * - an HTML page for a browser (the sign-in page showing the refusal's message).
  * Anything that is not a GatehouseError is answered as GATEHOUSE_INTERNAL_ERROR; its text stays private.
  */
 import type { FastifyReply } from 'fastify';
-import { ERRORS, toGatehouseError, type ErrorCode, type GatehouseError } from '../errors.ts';
+import { callerError, ERRORS, GatehouseError, toGatehouseError, type ErrorCode, type ErrorSpec, type ScimType } from '../errors.ts';
+import { SCIM_JSON, URN } from '../scim/schemas.ts';
 
 /** MLflow's error JSON, as the Python client expects. */
 export function mlflowErrorBody(code: ErrorCode, message?: string): string {
@@ -66,7 +68,7 @@ export function sendMlflowError(reply: FastifyReply, err: unknown, onInternal?: 
 export interface ScimError {
   readonly status: number;
   readonly detail: string;
-  readonly scimType: string | undefined;
+  readonly scimType: ScimType | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
 }
 
@@ -74,10 +76,33 @@ export function scimError(err: GatehouseError): ScimError {
   const scimType =
     err.code === 'GATEHOUSE_ADMIN_CONFLICT' && /already taken|already exists/.test(err.message)
       ? 'uniqueness'
-      : err.code === 'GATEHOUSE_SCIM_INVALID' || err.code === 'GATEHOUSE_ADMIN_INVALID_PARAMETER'
+      : err.code === 'GATEHOUSE_ADMIN_INVALID_PARAMETER'
         ? 'invalidValue'
-        : undefined;
+        : (ERRORS[err.code] as ErrorSpec).scimType;
   return { status: ERRORS[err.code].status, detail: err.message, scimType, headers: err.headers };
+}
+
+/** The SCIM door's error body (RFC 7644 §3.12) on a Fastify reply, under SCIM's media type. */
+export function sendScimError(reply: FastifyReply, e: ScimError): FastifyReply {
+  if (e.headers) reply.headers(e.headers);
+  return reply
+    .code(e.status)
+    .header('content-type', SCIM_JSON)
+    .header('cache-control', 'no-store')
+    .send({ schemas: [URN.error], status: String(e.status), ...(e.scimType !== undefined && { scimType: e.scimType }), detail: e.detail });
+}
+
+/**
+ * Fastify's own refusals before a handler runs (a body that is not JSON or has a wrong length, too
+ * large, of a media type no parser reads) as registry errors, Fastify's message kept; a
+ * GatehouseError thrown by a body parser passes through; anything else is internal.
+ */
+export function fastifyRefusal(err: unknown): GatehouseError {
+  if (err instanceof GatehouseError) return err;
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return toGatehouseError(err);
+  const code = status === 413 ? 'GATEHOUSE_HTTP_BODY_TOO_LARGE' : status === 415 ? 'GATEHOUSE_HTTP_UNSUPPORTED_MEDIA_TYPE' : 'GATEHOUSE_HTTP_BAD_BODY';
+  return callerError(code, (err as Error).message);
 }
 
 /** A plain-text page for a browser (the console's entry when its caller cannot be authenticated). */
@@ -87,4 +112,13 @@ export function sendPlainTextError(reply: FastifyReply, err: GatehouseError): Fa
     .code(ERRORS[err.code].status)
     .headers({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
     .send(`${err.message}\n`);
+}
+
+/**
+ * An HTML page for a browser answering a refusal: the registry's status, the page rendered with
+ * the error's public message (the sign-in page shows it), under the page's own headers.
+ */
+export function sendHtmlError(reply: FastifyReply, err: GatehouseError, page: (message: string) => string, headers: Readonly<Record<string, string>>): FastifyReply {
+  if (err.headers) reply.headers(err.headers);
+  return reply.code(ERRORS[err.code].status).headers(headers).send(page(err.message));
 }

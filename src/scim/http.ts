@@ -10,17 +10,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Services } from '../services/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../lib/logger.ts';
-import { GatehouseError } from '../errors.ts';
-import { scimError } from '../http/error-response.ts';
+import { callerError, GatehouseError, toGatehouseError } from '../errors.ts';
+import { fastifyRefusal, scimError, sendScimError, type ScimError } from '../http/error-response.ts';
 import type { RateLimits } from '../ratelimit/limits.ts';
 import { scimAuthenticator, SCIM_CHALLENGE } from './auth.ts';
-import { applyPatch, groupInput, groupResource, ifMatchVersion, projection, resourceFilter, ScimBadRequest, userInput, userResource } from './resources.ts';
-import { resourceTypes, SCHEMAS, schemaResource, serviceProviderConfig, URN } from './schemas.ts';
+import { applyPatch, groupInput, groupResource, ifMatchVersion, projection, resourceFilter, scimBadRequest, userInput, userResource } from './resources.ts';
+import { resourceTypes, SCHEMAS, SCIM_JSON, schemaResource, serviceProviderConfig, URN } from './schemas.ts';
 import type { ScimConfig } from './config.ts';
 import type { ScimObserver } from './health.ts';
 
 export const SCIM_PREFIX = '/_gatehouse/scim/v2';
-const SCIM_JSON = 'application/scim+json';
 
 export interface ScimDoorDeps {
   readonly config: ScimConfig;
@@ -32,21 +31,6 @@ export interface ScimDoorDeps {
   readonly rateLimits?: RateLimits | undefined;
   /** Told of every answer: provisioning health and metrics (src/scim/health.ts). */
   readonly observer?: ScimObserver | undefined;
-}
-
-/** A refusal in RFC 7644 §3.12's shape. */
-class ScimAnswer extends Error {
-  readonly status: number;
-  readonly detail: string;
-  readonly scimType: string | undefined;
-  readonly headers: Record<string, string> | undefined;
-  constructor(status: number, detail: string, scimType?: string, headers?: Record<string, string>) {
-    super(detail);
-    this.status = status;
-    this.detail = detail;
-    this.scimType = scimType;
-    this.headers = headers;
-  }
 }
 
 interface Call {
@@ -64,7 +48,7 @@ type Handler = (call: Call) => Promise<{ status?: number; body?: unknown; etag?:
 function singleQuery(query: unknown): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw new ScimBadRequest('invalidSyntax', `the query parameter ${k.slice(0, 50)} is given more than once`);
+    if (typeof v !== 'string') throw scimBadRequest('invalidSyntax', `the query parameter ${k.slice(0, 50)} is given more than once`);
     out[k] = v;
   }
   return out;
@@ -74,7 +58,7 @@ function singleQuery(query: unknown): Record<string, string | undefined> {
 function page<T>(items: readonly T[], query: Record<string, string | undefined>, maxResults: number) {
   const int = (s: string | undefined, d: number) => {
     if (s === undefined) return d;
-    if (!/^-?\d+$/.test(s)) throw new ScimBadRequest('invalidValue', 'startIndex and count are integers');
+    if (!/^-?\d+$/.test(s)) throw scimBadRequest('invalidValue', 'startIndex and count are integers');
     return Number(s);
   };
   const start = Math.max(1, int(query.startIndex, 1));
@@ -98,7 +82,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
   };
   /** A SearchRequest body (RFC 7644 §3.4.3) as the query parameters of a GET. */
   const searchQuery = (body: unknown): Record<string, string | undefined> => {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimBadRequest('invalidSyntax', 'a SearchRequest body');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw scimBadRequest('invalidSyntax', 'a SearchRequest body');
     const b = body as Record<string, unknown>;
     const list = (v: unknown) => (Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : undefined);
     const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
@@ -114,7 +98,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       'GET', '/ResourceTypes/:id',
       async ({ base, params }) => {
         const t = resourceTypes(base).find((x) => x.id === params.id);
-        if (!t) throw new ScimAnswer(404, `no resource type ${params.id}`);
+        if (!t) throw callerError('GATEHOUSE_SCIM_NOT_FOUND', `no resource type ${params.id}`);
         return { body: t };
       },
     ],
@@ -123,7 +107,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       'GET', '/Schemas/:id',
       async ({ base, params }) => {
         const s = SCHEMAS.find((x) => x.id === params.id);
-        if (!s) throw new ScimAnswer(404, `no schema ${params.id}`);
+        if (!s) throw callerError('GATEHOUSE_SCIM_NOT_FOUND', `no schema ${params.id}`);
         return { body: schemaResource(base, s) };
       },
     ],
@@ -179,29 +163,16 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
       routes.push([method, path, async ({ reply }) => {
         reply.header('allow', 'GET');
-        throw new ScimAnswer(405, `${path} is read-only`);
+        throw callerError('GATEHOUSE_SCIM_READ_ONLY', `${path} is read-only`);
       }]);
     }
   }
 
-  function sendError(reply: FastifyReply, a: ScimAnswer): FastifyReply {
-    if (a.headers) reply.headers(a.headers);
-    return reply
-      .code(a.status)
-      .header('content-type', SCIM_JSON)
-      .header('cache-control', 'no-store')
-      .send({ schemas: [URN.error], status: String(a.status), ...(a.scimType !== undefined && { scimType: a.scimType }), detail: a.detail });
-  }
-
-  function answerOf(err: unknown): ScimAnswer {
-    if (err instanceof ScimAnswer) return err;
-    if (err instanceof GatehouseError) {
-      const e = scimError(err);
-      return new ScimAnswer(e.status, e.detail, e.scimType, e.headers);
-    }
-    if (err instanceof ScimBadRequest) return new ScimAnswer(400, err.message, err.scimType);
-    deps.log.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'SCIM error');
-    return new ScimAnswer(500, 'internal error');
+  /** The SCIM shape of any error; what is not a GatehouseError is logged and answered as internal. */
+  function answerOf(err: unknown): ScimError {
+    const g = toGatehouseError(err);
+    if (g !== err) deps.log.error({ err: g.detail }, 'SCIM error');
+    return scimError(g);
   }
 
   function handlerOf(method: string, path: string, h: Handler) {
@@ -219,7 +190,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
         const auth = await authenticate(req.raw);
         if (!auth.ok) {
           if (auth.reason !== 'no-credentials') await limits?.failed(peer, undefined);
-          throw new ScimAnswer(401, `a SCIM bearer token is required (${auth.reason})`, undefined, { 'www-authenticate': SCIM_CHALLENGE });
+          throw new GatehouseError('GATEHOUSE_AUTHN_REQUIRED', auth.reason, { 'www-authenticate': SCIM_CHALLENGE }, `a SCIM bearer token is required (${auth.reason})`);
         }
         client = auth.client;
         const verdict = await limits?.take('principal', method === 'GET' || path.endsWith('.search') ? 'reads' : 'writes', `scim:${auth.client}`);
@@ -237,7 +208,7 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
       } catch (err) {
         const a = answerOf(err);
         await deps.observer?.answered({ method, resource, status: a.status, client, scimType: a.scimType ?? null, detail: a.detail });
-        return sendError(reply, a);
+        return sendScimError(reply, a);
       }
     };
   }
@@ -249,15 +220,11 @@ export function registerScim(app: FastifyInstance, deps: ScimDoorDeps): void {
         try {
           done(null, body === '' ? undefined : JSON.parse(body as string));
         } catch {
-          done(new ScimBadRequest('invalidSyntax', 'the body is not JSON'), undefined);
+          done(scimBadRequest('invalidSyntax', 'the body is not JSON'), undefined);
         }
       });
-      scope.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-        if (err instanceof ScimBadRequest) return sendError(reply, new ScimAnswer(400, err.message, err.scimType));
-        const status = err.statusCode ?? 500;
-        return sendError(reply, status >= 500 ? answerOf(err) : new ScimAnswer(status, err.message, status === 400 ? 'invalidSyntax' : undefined));
-      });
-      scope.setNotFoundHandler((req, reply) => sendError(reply, new ScimAnswer(404, `no SCIM endpoint ${req.method} ${req.url.split('?')[0]}`)));
+      scope.setErrorHandler((err, _req, reply) => sendScimError(reply, answerOf(fastifyRefusal(err))));
+      scope.setNotFoundHandler((req, reply) => sendScimError(reply, scimError(callerError('GATEHOUSE_SCIM_NOT_FOUND', `no SCIM endpoint ${req.method} ${req.url.split('?')[0]}`))));
       for (const [method, path, h] of routes) scope.route({ method, url: path, handler: handlerOf(method, path, h) });
     },
     { prefix: SCIM_PREFIX },

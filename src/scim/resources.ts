@@ -8,17 +8,23 @@
 import { filter as compileFilter, parse as parseFilter, type Filter } from 'scim2-parse-filter';
 import { patchBodyValidation, scimPatch, type ScimPatchOperation, type ScimResource } from 'scim-patch';
 import type { ScimGroup, ScimGroupInput, ScimUser, ScimUserInput } from '../services/scim.ts';
+import { callerError, GatehouseError, type ErrorCode, type ScimType } from '../errors.ts';
 import { ENTERPRISE_ATTRIBUTES, URN, USER_ATTRIBUTES } from './schemas.ts';
 
-/** A request the door refuses with 400 and this RFC 7644 §3.12 `scimType`. */
-export type ScimType = 'invalidFilter' | 'invalidSyntax' | 'invalidPath' | 'invalidValue' | 'noTarget' | 'mutability' | 'tooMany';
+/** The registry code of each RFC 7644 §3.12 `scimType` a 400 carries (the registry's scimType column). */
+const BAD_REQUEST = {
+  invalidFilter: 'GATEHOUSE_SCIM_INVALID_FILTER',
+  invalidSyntax: 'GATEHOUSE_SCIM_INVALID_SYNTAX',
+  invalidPath: 'GATEHOUSE_SCIM_INVALID_PATH',
+  invalidValue: 'GATEHOUSE_SCIM_INVALID',
+  noTarget: 'GATEHOUSE_SCIM_NO_TARGET',
+  mutability: 'GATEHOUSE_SCIM_MUTABILITY',
+  tooMany: 'GATEHOUSE_SCIM_TOO_MANY',
+} as const satisfies Partial<Record<ScimType, ErrorCode>>;
 
-export class ScimBadRequest extends Error {
-  readonly scimType: ScimType;
-  constructor(scimType: ScimType, message: string) {
-    super(message);
-    this.scimType = scimType;
-  }
+/** A request the door refuses with 400 and this `scimType`; `message` is the SCIM error's detail. */
+export function scimBadRequest(scimType: keyof typeof BAD_REQUEST, message: string): GatehouseError {
+  return callerError(BAD_REQUEST[scimType], message);
 }
 
 export const etagOf = (version: number) => `W/"${version}"`;
@@ -76,7 +82,7 @@ function field(body: Record<string, unknown>, name: string): unknown {
 function optionalString(body: Record<string, unknown>, name: string): string | null {
   const v = field(body, name);
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string') throw new ScimBadRequest('invalidValue', `${name} must be a string`);
+  if (typeof v !== 'string') throw scimBadRequest('invalidValue', `${name} must be a string`);
   return v;
 }
 
@@ -85,7 +91,7 @@ function activeOf(v: unknown): boolean | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-  throw new ScimBadRequest('invalidValue', 'active must be a boolean');
+  throw scimBadRequest('invalidValue', 'active must be a boolean');
 }
 
 /** Keeps the attributes a schema declares, under their declared spelling. */
@@ -99,9 +105,9 @@ function pick(body: Record<string, unknown>, names: ReadonlySet<string>): Record
 }
 
 export function userInput(body: unknown): ScimUserInput {
-  if (!isObject(body)) throw new ScimBadRequest('invalidSyntax', 'the body must be a JSON object');
+  if (!isObject(body)) throw scimBadRequest('invalidSyntax', 'the body must be a JSON object');
   const userName = field(body, 'userName');
-  if (typeof userName !== 'string' || userName === '') throw new ScimBadRequest('invalidValue', 'userName is required');
+  if (typeof userName !== 'string' || userName === '') throw scimBadRequest('invalidValue', 'userName is required');
   const attributes = pick(body, USER_ATTRIBUTES);
   const enterprise = field(body, URN.enterprise);
   if (isObject(enterprise)) {
@@ -112,14 +118,14 @@ export function userInput(body: unknown): ScimUserInput {
 }
 
 export function groupInput(body: unknown): ScimGroupInput {
-  if (!isObject(body)) throw new ScimBadRequest('invalidSyntax', 'the body must be a JSON object');
+  if (!isObject(body)) throw scimBadRequest('invalidSyntax', 'the body must be a JSON object');
   const displayName = field(body, 'displayName');
-  if (typeof displayName !== 'string' || displayName === '') throw new ScimBadRequest('invalidValue', 'displayName is required');
+  if (typeof displayName !== 'string' || displayName === '') throw scimBadRequest('invalidValue', 'displayName is required');
   const members = field(body, 'members') ?? [];
-  if (!Array.isArray(members)) throw new ScimBadRequest('invalidValue', 'members must be a list');
+  if (!Array.isArray(members)) throw scimBadRequest('invalidValue', 'members must be a list');
   const ids = members.map((m) => {
     const v = isObject(m) ? field(m, 'value') : undefined;
-    if (typeof v !== 'string') throw new ScimBadRequest('invalidValue', 'each member needs a value (a user id)');
+    if (typeof v !== 'string') throw scimBadRequest('invalidValue', 'each member needs a value (a user id)');
     return v;
   });
   return { displayName, externalId: optionalString(body, 'externalId'), members: ids };
@@ -130,17 +136,16 @@ export function groupInput(body: unknown): ScimGroupInput {
  * regard to case (Entra ID sends `Replace`); the result is read back by `userInput`/`groupInput`.
  */
 export function applyPatch(resource: Record<string, unknown>, body: unknown): Record<string, unknown> {
-  if (!isObject(body) || !Array.isArray(body.Operations)) throw new ScimBadRequest('invalidSyntax', 'a PatchOp body with Operations');
+  if (!isObject(body) || !Array.isArray(body.Operations)) throw scimBadRequest('invalidSyntax', 'a PatchOp body with Operations');
   const operations = body.Operations.map((o: unknown) => (isObject(o) && typeof o.op === 'string' ? { ...o, op: o.op.toLowerCase() } : o)) as ScimPatchOperation[];
   try {
     patchBodyValidation({ schemas: [URN.patch], Operations: operations });
     // One operation at a time, in order (RFC 7644 §3.5.2: the operations apply sequentially).
     return operations.reduce((doc, op) => applyOne(doc, op), resource);
   } catch (err) {
-    if (err instanceof ScimBadRequest) throw err;
+    if (err instanceof GatehouseError) throw err;
     const scimType = (err as { scimCode?: string }).scimCode;
-    const known = ['invalidFilter', 'invalidSyntax', 'invalidPath', 'invalidValue', 'noTarget', 'mutability'] as const;
-    throw new ScimBadRequest(known.find((k) => k === scimType) ?? 'invalidValue', (err as Error).message);
+    throw scimBadRequest(scimType !== undefined && Object.hasOwn(BAD_REQUEST, scimType) ? (scimType as keyof typeof BAD_REQUEST) : 'invalidValue', (err as Error).message);
   }
 }
 
@@ -153,7 +158,7 @@ function applyOne(doc: Record<string, unknown>, op: ScimPatchOperation): Record<
   const ext = URN.enterprise;
   const isExt = (p: unknown) => typeof p === 'string' && p.toLowerCase() === ext.toLowerCase();
   const withExt = (d: Record<string, unknown>, v: unknown, merge: boolean): Record<string, unknown> => {
-    if (!isObject(v)) throw new ScimBadRequest('invalidValue', `${ext} takes an object`);
+    if (!isObject(v)) throw scimBadRequest('invalidValue', `${ext} takes an object`);
     const before = isObject(d[ext]) ? (d[ext] as Record<string, unknown>) : {};
     return { ...d, [ext]: merge ? { ...before, ...v } : v };
   };
@@ -211,7 +216,7 @@ export function resourceFilter(text: string | undefined): (resource: Record<stri
   try {
     f = parseFilter(text);
   } catch (err) {
-    throw new ScimBadRequest('invalidFilter', `filter: ${(err as Error).message.slice(0, 200)}`);
+    throw scimBadRequest('invalidFilter', `filter: ${(err as Error).message.slice(0, 200)}`);
   }
   const test = compileFilter(loweredFilter(f));
   return (r) => {
@@ -219,7 +224,7 @@ export function resourceFilter(text: string | undefined): (resource: Record<stri
       return test(lowered(r, ''));
     } catch (err) {
       // A filter the parser took but cannot apply (an operator on a value it cannot compare) is the client's, never a 500.
-      throw new ScimBadRequest('invalidFilter', `filter: ${(err as Error).message.slice(0, 200)}`);
+      throw scimBadRequest('invalidFilter', `filter: ${(err as Error).message.slice(0, 200)}`);
     }
   };
 }

@@ -5,6 +5,9 @@
  * signs in through its identity provider or uses personal tokens, never a password SCIM set.
  */
 
+/** SCIM's media type (RFC 7644 §3.1); clients also send plain JSON. */
+export const SCIM_JSON = 'application/scim+json';
+
 export const URN = {
   user: 'urn:ietf:params:scim:schemas:core:2.0:User',
   group: 'urn:ietf:params:scim:schemas:core:2.0:Group',

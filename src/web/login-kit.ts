@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatehouseError } from '../errors.ts';
 import type { SamlSessionRef } from '../identity/saml.ts';
 import type { Principal } from '../model/principal.ts';
 import type { LoginRequest, SessionsService } from '../services/sessions.ts';
@@ -34,7 +35,8 @@ export interface UserData {
 
 /** What the login page lends the SAML flow (src/web/saml-login.ts): one way to show the page, sign in and record a refusal. */
 export interface LoginKit {
-  showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string): Promise<FastifyReply>;
+  /** The login page, answered with the refusal's registry status and message when there is one. */
+  showLogin(req: FastifyRequest, reply: FastifyReply, next: string, refusal?: GatehouseError): Promise<FastifyReply>;
   signIn(req: FastifyRequest, reply: FastifyReply, principal: Principal, next: string, data: Omit<UserData, 'csrf'>, extraCookies: string[]): Promise<FastifyReply>;
   failed(req: FastifyRequest, reply: FastifyReply, username: string, provider: string | undefined, reason: string): Promise<void>;
   attempt(req: FastifyRequest, reply: FastifyReply): LoginRequest;

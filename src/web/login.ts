@@ -35,6 +35,8 @@ import { registerSamlLogin, samlProviders } from './saml-login.ts';
 import type { LoginKit, PendingData, UserData } from './login-kit.ts';
 import { sameOriginCheck } from './origin.ts';
 import { loginPage, logoutPage, pageHeaders } from './pages.ts';
+import { callerError, ERRORS, type GatehouseError } from '../errors.ts';
+import { sendHtmlError } from '../http/error-response.ts';
 import type { Principal } from '../model/principal.ts';
 
 export interface LoginDeps {
@@ -91,14 +93,16 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     return reply.send(body);
   }
 
-  /** Shows the login page with a fresh pending login (the previous one, if any, is dropped). */
-  async function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string, username?: string) {
+  /** Shows the login page with a fresh pending login (the previous one, if any, is dropped), with the refusal's message if any. */
+  async function showLogin(req: FastifyRequest, reply: FastifyReply, next: string, refusal?: GatehouseError, username?: string) {
     const old = readCookie(req.headers.cookie, LOGIN_COOKIE);
     if (old !== undefined) await sessions.delete(old);
     const csrf = token();
     const id = await sessions.create<PendingData>('pending', { csrf, next });
-    const page = loginPage({ csrf, next, passwordForm: passwords.enabled, oidc: buttons, saml: samlButtons, error, username });
-    return html(reply, status, page, [loginCookie(req.raw, id)]);
+    const page = (error?: string) => loginPage({ csrf, next, passwordForm: passwords.enabled, oidc: buttons, saml: samlButtons, error, username });
+    if (refusal === undefined) return html(reply, 200, page(), [loginCookie(req.raw, id)]);
+    reply.header('set-cookie', [loginCookie(req.raw, id)]);
+    return sendHtmlError(reply, refusal, page, pageHeaders());
   }
 
   /** Ends the pending login and starts the user session under a new id. */
@@ -108,7 +112,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     const linked = await deps.link({ kind: 'principal', principal });
     if (linked.kind !== 'principal') {
       await failed(req, reply, principal.name, principal.provider, linked.kind === 'not-mine' ? 'not-mine' : linked.reason);
-      return showLogin(req, reply, linked.kind === 'unavailable' ? 503 : 401, next, 'This account may not sign in here. Ask your administrator.');
+      return showLogin(req, reply, next, callerError(linked.kind === 'unavailable' ? 'GATEHOUSE_LOGIN_UNAVAILABLE' : 'GATEHOUSE_LOGIN_NOT_ALLOWED', ERRORS.GATEHOUSE_LOGIN_NOT_ALLOWED.message));
     }
     const pending = readCookie(req.headers.cookie, LOGIN_COOKIE);
     if (pending !== undefined) await sessions.delete(pending);
@@ -136,7 +140,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       const next = safeNext((req.query as Record<string, unknown>).next);
       const current = readCookie(req.headers.cookie, SESSION_COOKIE);
       if (current !== undefined && (await sessions.get(current, 'user'))) return reply.code(303).header('location', next).send();
-      return showLogin(req, reply, 200, next);
+      return showLogin(req, reply, next);
     });
 
     scope.post(LOGIN_PATH, async (req, reply) => {
@@ -144,10 +148,10 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       const pendingId = readCookie(req.headers.cookie, LOGIN_COOKIE);
       const pending = pendingId === undefined ? undefined : await sessions.get<PendingData>(pendingId, 'pending');
       if (!sameOrigin(req.raw) || !pending || !sameToken(form.csrf, pending.data.csrf)) {
-        return showLogin(req, reply, 403, safeNext(form.next), 'The sign-in form expired or came from another site. Please sign in again.');
+        return showLogin(req, reply, safeNext(form.next), callerError('GATEHOUSE_LOGIN_FORM_EXPIRED'));
       }
       const { username = '', password = '' } = form;
-      if (!passwords.enabled) return showLogin(req, reply, 404, pending.data.next, 'Password sign-in is not enabled.');
+      if (!passwords.enabled) return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_PASSWORD_DISABLED'));
       // Locked out (too many failures from this address or for this name): refused before any password check.
       const peer = req.raw.socket.remoteAddress ?? '';
       const name = username === '' ? undefined : username.slice(0, 256);
@@ -155,12 +159,12 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       if (locked) {
         await failed(req, reply, username, undefined, 'locked-out');
         reply.headers(deps.rateLimits!.rejection(locked.kind, 'failed-auth', locked.retryAfterMs).headers ?? {});
-        return showLogin(req, reply, 429, pending.data.next, 'Too many failed sign-in attempts. Please wait a moment and try again.', name);
+        return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_RATE_LIMITED'), name);
       }
       const bad = async (provider: string | undefined, reason: string) => {
         await deps.rateLimits?.failed(peer, name);
         await failed(req, reply, username, provider, reason);
-        return showLogin(req, reply, 401, pending.data.next, 'Invalid username or password.', name);
+        return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_INVALID_CREDENTIALS'), name);
       };
       if (username === '' || password === '' || username.length > 256 || password.length > 1024 || username.includes(':')) return bad(undefined, 'malformed');
       const verdict = await passwords.verify(username, password, req.raw);
@@ -168,7 +172,7 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       log.info({ provider: verdict.provider, reason: verdict.reason, verdict: verdict.kind }, 'browser login refused');
       if (verdict.kind === 'unavailable') {
         await failed(req, reply, username, verdict.provider, verdict.reason);
-        return showLogin(req, reply, 503, pending.data.next, 'The directory could not be reached. Please try again shortly.', username);
+        return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_UNAVAILABLE', 'The directory could not be reached. Please try again shortly.'), username);
       }
       return bad(verdict.provider, verdict.reason);
     });
@@ -176,14 +180,14 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     scope.get('/_gatehouse/oidc/start/:id', async (req, reply) => {
       const idp = idps.get((req.params as { id: string }).id);
       const next = safeNext((req.query as Record<string, unknown>).next);
-      if (!idp) return showLogin(req, reply, 404, next, 'Unknown sign-in provider.');
+      if (!idp) return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_UNKNOWN_PROVIDER'));
       const configured = browser.oidc.find((c) => c.id === idp.id)!.redirectUri;
       let started;
       try {
         started = await idp.start(configured ?? `${origin(req.raw)}/_gatehouse/oidc/callback/${idp.id}`);
       } catch (err) {
         log.warn({ provider: idp.id, err: (err as Error).message }, 'OIDC discovery failed');
-        return showLogin(req, reply, 503, next, `${idp.label} could not be reached. Please try again shortly.`);
+        return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_UNAVAILABLE', `${idp.label} could not be reached. Please try again shortly.`));
       }
       const old = readCookie(req.headers.cookie, LOGIN_COOKIE);
       if (old !== undefined) await sessions.delete(old);
@@ -204,21 +208,21 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       const flow = pending?.data.oidc;
       if (!idp || !flow || flow.provider !== idp.id) {
         if (idp) await failed(req, reply, '', idp.id, flow ? 'provider-mismatch' : 'no-pending-login');
-        return showLogin(req, reply, 400, next, 'The sign-in attempt expired or was not started here. Please sign in again.');
+        return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_ATTEMPT_EXPIRED'));
       }
       const query = (req.raw.url ?? '').split('?')[1] ?? '';
       try {
         const result = await idp.finish(flow, query);
         if (!result) {
           await failed(req, reply, '', idp.id, 'no-user');
-          return showLogin(req, reply, 401, next, `${idp.label} did not identify a user.`);
+          return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_FAILED', `${idp.label} did not identify a user.`));
         }
         return signIn(req, reply, result.principal, next, { oidc: idp.id, ...(result.idToken !== undefined && { idToken: result.idToken }) });
       } catch (err) {
         const e = err as { name?: string; code?: string; error?: string };
         log.info({ provider: idp.id, err: e.name, code: e.code, error: e.error }, 'OIDC login failed');
         await failed(req, reply, '', idp.id, String(e.error ?? e.code ?? e.name ?? 'failed'));
-        return showLogin(req, reply, 401, next, `Sign-in with ${idp.label} failed. Please try again.`);
+        return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_FAILED', `Sign-in with ${idp.label} failed. Please try again.`));
       }
     });
 

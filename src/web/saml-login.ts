@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { callerError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SessionRepository } from '../store/sessions.ts';
 import { samlServiceProvider, type SamlDeps, type SamlServiceProvider } from '../identity/saml.ts';
@@ -60,7 +61,7 @@ export function registerSamlLogin(
     scope.get('/_gatehouse/saml/start/:id', async (req, reply) => {
       const sp = sps.get((req.params as { id: string }).id);
       const next = safeNext((req.query as Record<string, unknown>).next);
-      if (!sp) return kit.showLogin(req, reply, 404, next, 'Unknown sign-in provider.');
+      if (!sp) return kit.showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_UNKNOWN_PROVIDER'));
       const flow: SamlFlow = { provider: sp.id, requestId: requestId(), relayState: token() };
       const url = await sp.start(flow.requestId, flow.relayState);
       const old = readCookie(req.headers.cookie, SAML_COOKIE);
@@ -78,13 +79,13 @@ export function registerSamlLogin(
       if (pendingId !== undefined) await sessions.delete(pendingId);
       const next = pending?.data.next ?? '/';
       const clear = samlCookie(req.raw, '', 0);
-      if (!sp) return kit.showLogin(req, reply, 404, next, 'Unknown sign-in provider.');
+      if (!sp) return kit.showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_UNKNOWN_PROVIDER'));
       const flow = pending?.data.saml;
       const refuse = async (reason: keyof typeof SAML_REASONS, detail?: string) => {
         log.info({ provider: sp.id, reason, detail }, 'SAML sign-in refused');
         await kit.failed(req, reply, '', sp.id, reason);
         reply.header('set-cookie', clear);
-        return kit.showLogin(req, reply, 401, next, `Sign-in with ${sp.label} failed. Please try again.`);
+        return kit.showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_FAILED', `Sign-in with ${sp.label} failed. Please try again.`));
       };
       if (typeof form.SAMLResponse !== 'string') return refuse('malformed');
       // A login started with another provider is not this one's to finish (mix-up defence).

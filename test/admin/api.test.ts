@@ -181,6 +181,23 @@ describe('users', () => {
     assert.equal(badJson.status, 400);
     assert.equal(((await badJson.json()) as { error_code: string }).error_code, 'INVALID_PARAMETER_VALUE');
   });
+
+  test("Fastify's own refusals keep their statuses and carry registry codes from the one writer", async () => {
+    const post = (contentType: string, body: string) =>
+      fetch(`${gh.url}${API}/users`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': contentType }, body });
+    const cases: [string, Response, number, string, string][] = [
+      ['not JSON', await post('application/json', '{"username":'), 400, 'INVALID_PARAMETER_VALUE', 'GATEHOUSE_HTTP_BAD_BODY'],
+      ['too large', await post('application/json', JSON.stringify({ username: 'x'.repeat(2 * 1024 * 1024) })), 413, 'RESOURCE_EXHAUSTED', 'GATEHOUSE_HTTP_BODY_TOO_LARGE'],
+      ['not a media type it reads', await post('application/xml', '<user/>'), 415, 'INVALID_PARAMETER_VALUE', 'GATEHOUSE_HTTP_UNSUPPORTED_MEDIA_TYPE'],
+      ['no such endpoint', await fetch(`${gh.url}${API}/no-such-thing`, { headers: { authorization: ADMIN_AUTH } }), 404, 'ENDPOINT_NOT_FOUND', 'GATEHOUSE_ADMIN_ENDPOINT_NOT_FOUND'],
+    ];
+    for (const [what, r, status, errorCode, code] of cases) {
+      const body = (await r.json()) as { error_code: string; gatehouse_code: string; message: string };
+      assert.deepEqual([r.status, body.error_code, body.gatehouse_code], [status, errorCode, code], what);
+      assert.equal(r.headers.get('cache-control'), 'no-store', what);
+      assert.ok(body.message.length > 0, what);
+    }
+  });
 });
 
 describe('service accounts and tokens', () => {
