@@ -14,6 +14,7 @@ import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { sessionCommands } from './sessions.ts';
+import { approvalCommands, storedPolicy } from './approvals.ts';
 import { scimTokenCommands } from './scim-tokens.ts';
 import { identityCommands } from './identities.ts';
 import { importCommands } from './import-mlflow.ts';
@@ -137,6 +138,7 @@ export const commands: Record<string, Command> = {
   ...auditCommands,
   ...tokenCommands,
   ...sessionCommands,
+  ...approvalCommands,
   ...scimTokenCommands,
   ...identityCommands,
   ...importCommands,
@@ -185,8 +187,7 @@ export const commands: Record<string, Command> = {
         return 2;
       }
       const store = await openCliStore(input);
-      const [user, stored] = await Promise.all([store.findUserByName(name), policyRepository(store.db).load()]).finally(() => store.close());
-      const snapshot = buildSnapshot(mergeSources({ ...config!, defaultTenant: config!.tenancy.defaultTenant }, stored));
+      const [user, snapshot] = await Promise.all([store.findUserByName(name), storedPolicy(config!, store)]).finally(() => store.close());
       const asserted = assertedLocalName(config!.auth, name, values.name as string | undefined);
       if (values.name !== undefined && asserted === undefined) err(`note: --name ${values.name as string} is ignored: ${name} is not an identity of a provider with assertsLocalNames`);
       const decision = explain(snapshot, {

@@ -16,6 +16,7 @@ import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { AccessRequest } from '../model/access.ts';
 import type { Principal } from '../model/principal.ts';
 import { approvalRepository, type ApprovalStatus, type StoredApproval } from '../store/approvals.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
 
 /** The call exactly as MLflow would have received it. */
@@ -66,6 +67,14 @@ export type CurrentState = { readonly state: 'set'; readonly version: string } |
 
 /** Headers of the stored call that describe its body: a read sent with the same headers drops them. */
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'content-encoding']);
+
+/** Sends a stored call to the tenant's MLflow (the gateway's and the CLI's `send`); answers up to 1 MiB. */
+export function upstreamSend(upstreams: () => Upstreams): ApprovalsDeps['send'] {
+  return async (tenant, call) => {
+    const answer = await upstreams().forTenant(tenant ?? undefined).forwardBuffered({ method: call.method, path: call.path, headers: call.headers, body: call.body ?? null }, 1024 * 1024);
+    return { status: answer.status, body: answer.body.toString('utf8') };
+  };
+}
 
 /** The hash of a call as stored: method, path and body bytes. */
 export function callHash(call: Pick<HeldCall, 'method' | 'path' | 'body'>): string {

@@ -10,14 +10,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { basic, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { runPython } from '../harness/python-client.ts';
-import { ROOT } from '../harness/paths.ts';
+import { childEnv, ROOT } from '../harness/paths.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -99,6 +100,7 @@ async function aliceMovesProduction(version: string): Promise<string> {
 describe('the console approvals queue', { timeout: 300_000 }, () => {
   let version = '';
   let firstId = '';
+  let secondId = '';
   let mia: Page;
 
   test("a contributor's alias move is held; the model-approver approves it in the console and MLflow has the alias", async () => {
@@ -141,6 +143,7 @@ describe('the console approvals queue', { timeout: 300_000 }, () => {
 
   test('the requester sees their own request without Approve or Deny', async () => {
     const id = await aliceMovesProduction(version);
+    secondId = id;
     const alice = await browserPage();
     await signIn(alice, 'alice');
     await alice.goto(`${gh.url}/_gatehouse/#/approvals/${id}`);
@@ -164,5 +167,36 @@ describe('the console approvals queue', { timeout: 300_000 }, () => {
     await mia.getByLabel('Comment').fill('no: the holdout is stale');
     await mia.getByRole('button', { name: 'Deny', exact: true }).click();
     await mia.getByText('Status: denied').waitFor();
+  });
+
+  test('the CLI lists and shows requests, read-only: approve and deny are not CLI commands', async () => {
+    const id = await aliceMovesProduction(version);
+    const dir = mkdtempSync(join(tmpdir(), 'gh-cli-approvals-'));
+    profiles.push(dir);
+    const config = join(dir, 'gatehouse.yaml');
+    // The running gateway's store and MLflow, as an operator's configuration names them.
+    writeFileSync(config, [`dataDir: ${gh.dataDir}`, 'mlflow:', `  url: ${mlflow.url}`, 'tenancy: { mode: tag }', 'audit: { sinks: [] }'].join('\n'));
+    const cli = (...args: string[]) => {
+      const r = spawnSync(join(ROOT, 'bin/gatehouse'), [...args, '-c', config], { encoding: 'utf8', env: childEnv({}) });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const list = cli('approvals', 'list', '--status', 'pending');
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split('  ').slice(0, 5)), [[id, 'pending', 'team-a', 'local:alice', `alias production of ${MODEL} -> version ${version}`]]);
+    const json = cli('approvals', 'list', '--json');
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { id: string; status: string }[]).map((a) => [a.id, a.status]).sort(), [[firstId, 'executed'], [id, 'pending'], [secondId, 'denied']].sort());
+    const show = cli('approvals', 'show', id);
+    assert.equal(show.code, 0, show.stderr);
+    // Read from MLflow now: production points at the version the first request set.
+    assert.match(show.stdout, new RegExp(`^  MLflow now: version ${version}$`, 'm'));
+    assert.match(show.stdout, /^  rule production-aliases: 0 of 1 approval\(s\)$/m);
+    const missing = cli('approvals', 'show', '00000000-0000-0000-0000-000000000000');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No such approval request/);
+    assert.equal(cli('approvals', 'list', '--status', 'open').code, 2);
+    const approve = cli('approvals', 'approve', id);
+    assert.equal(approve.code, 2, 'no approve command in the CLI');
+    assert.equal(((await (await fetch(`${gh.url}/_gatehouse/api/v1/approvals/${id}`, { headers: { authorization: basic('mia', PASSWORD) } })).json()) as { status: string }).status, 'pending');
   });
 });
