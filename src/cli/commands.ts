@@ -10,7 +10,6 @@ import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/ex
 import { explain } from '../policy/explain.ts';
 import { tenancyMode } from '../tenancy/index.ts';
 import { assertedLocalName } from '../identity/providers.ts';
-import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { sessionCommands } from './sessions.ts';
@@ -20,8 +19,6 @@ import { identityCommands } from './identities.ts';
 import { importCommands } from './import-mlflow.ts';
 import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
-import { mergeSources } from '../policy/service.ts';
-import { policyRepository } from '../store/policy.ts';
 import { openCliStore, withServices } from './services.ts';
 import { REASONS } from '../model/decision.ts';
 import { flag, type Command, type CommandInput } from './command.ts';

@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { basic, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
-import { runPython } from '../harness/python-client.ts';
 import { childEnv, ROOT } from '../harness/paths.ts';
+import { aliasesInMlflow as aliasesOf, APPROVALS_SETUP, runAliasScript } from '../harness/approvals.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -37,13 +37,7 @@ before(async () => {
   mlflow = await startMlflow();
   gh = await startInProcess(mlflow.url, {
     'auth.providers': [{ type: 'local', scrypt: { cost: 1024, blockSize: 8, parallelization: 1 } }],
-    tenancy: { mode: 'tag' },
-    tenants: [{ name: 'team-a', members: { users: ['alice', 'mia'] } }],
-    bindings: [
-      { role: 'contributor', user: 'alice', tenant: 'team-a' },
-      { role: 'model-approver', user: 'mia', tenant: 'team-a' },
-    ],
-    'approvals.rules': [{ name: 'production-aliases', kind: 'alias', aliases: ['production', 'champion'], approvers: { roles: ['model-approver'], tenantAdmins: true } }],
+    ...APPROVALS_SETUP,
   });
   await createUsers(gh, ['alice', 'mia'], PASSWORD);
 });
@@ -76,12 +70,7 @@ async function signIn(page: Page, user: string): Promise<void> {
 }
 
 /** The registered model's aliases as MLflow itself has them, read without the gateway. */
-async function aliasesInMlflow(): Promise<Record<string, string>> {
-  const res = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/get?name=${MODEL}`);
-  assert.equal(res.status, 200);
-  const body = (await res.json()) as { registered_model: { aliases?: { alias: string; version: string }[] } };
-  return Object.fromEntries((body.registered_model.aliases ?? []).map((a) => [a.alias, a.version]));
-}
+const aliasesInMlflow = () => aliasesOf(mlflow.url, MODEL);
 
 /** Alice points `production` at `version` through the gateway; the answer names the held request. */
 async function aliceMovesProduction(version: string): Promise<string> {
@@ -104,14 +93,7 @@ describe('the console approvals queue', { timeout: 300_000 }, () => {
   let mia: Page;
 
   test("a contributor's alias move is held; the model-approver approves it in the console and MLflow has the alias", async () => {
-    const r = await runPython(join(ROOT, 'test/e2e/approvals_alias.py'), {
-      MLFLOW_TRACKING_URI: gh.url,
-      MLFLOW_TRACKING_USERNAME: 'alice',
-      MLFLOW_TRACKING_PASSWORD: PASSWORD,
-      MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-      GH_MODEL: MODEL,
-      GH_EXPERIMENT: 'approvals-console',
-    });
+    const r = await runAliasScript(gh.url, 'alice', PASSWORD, MODEL, 'approvals-console');
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { version: string; error: { text: string } | null };
     version = out.version;
