@@ -46,6 +46,7 @@ import { CONFIG_ACTOR, providerIdsOf } from './services/context.ts';
 import { applyDeclared } from './services/declared.ts';
 import { recordBootstrapAdmin } from './services/users.ts';
 import { mlflowWorkspaces } from './services/workspaces.ts';
+import { upstreamSend } from './services/approvals.ts';
 import { listenOrExplain } from './server/listen-error.ts';
 
 export interface StartOptions {
@@ -179,10 +180,7 @@ export async function startGatehouse(config: Readonly<Config>, options: StartOpt
       rules: () => config.approvals.rules,
       policy: policy.snapshot,
       consoleUrl: config.approvals.consoleUrl,
-      async send(tenant, call) {
-        const answer = await upstreams.forTenant(tenant ?? undefined).forwardBuffered({ method: call.method, path: call.path, headers: call.headers, body: call.body ?? null }, 1024 * 1024);
-        return { status: answer.status, body: answer.body.toString('utf8') };
-      },
+      send: upstreamSend(() => upstreams),
     },
   });
   // Nothing is decided before these ran: policy and ownership answer 503 until loaded.

@@ -16,6 +16,7 @@ const approvalView = z.object({
   tenant: z.string().nullable(),
   rule: z.string(),
   required: z.number().int(),
+  selfApproval: z.boolean(),
   requester: z.string(),
   op: z.string(),
   method: z.string(),
@@ -45,6 +46,16 @@ export function approvalRoutes(deps: AdminDeps): RouteSpec[] {
       method: 'GET', path: '/approvals/:id', tag: 'approvals', access: 'self', summary: 'One approval request',
       response: approvalView,
       handler: async ({ actor, params }) => service().get(actor, params.id!),
+    }),
+    route({
+      method: 'GET', path: '/approvals/:id/current', tag: 'approvals', access: 'self',
+      summary: "What MLflow has now where the held call would land: for an alias move, the alias's version (`unset`: no such alias; `unknown`: MLflow's answer said neither)",
+      response: z.discriminatedUnion('state', [
+        z.object({ state: z.literal('set'), version: z.string() }),
+        z.object({ state: z.literal('unset') }),
+        z.object({ state: z.literal('unknown'), reason: z.string() }),
+      ]),
+      handler: async ({ actor, params }) => service().current(actor, params.id!),
     }),
     route({
       method: 'POST', path: '/approvals/:id/approve', tag: 'approvals', access: 'self',

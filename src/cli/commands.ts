@@ -10,17 +10,15 @@ import { diffRoutes, expandTable, type ConcreteRoute } from '../routes/mlflow/ex
 import { explain } from '../policy/explain.ts';
 import { tenancyMode } from '../tenancy/index.ts';
 import { assertedLocalName } from '../identity/providers.ts';
-import { buildSnapshot } from '../policy/snapshot.ts';
 import { auditCommands } from '../audit/cli.ts';
 import { tokenCommands } from './tokens.ts';
 import { sessionCommands } from './sessions.ts';
+import { approvalCommands, storedPolicy } from './approvals.ts';
 import { scimTokenCommands } from './scim-tokens.ts';
 import { identityCommands } from './identities.ts';
 import { importCommands } from './import-mlflow.ts';
 import { policyCommands } from './policy-admin.ts';
 import { initCommands } from './init.ts';
-import { mergeSources } from '../policy/service.ts';
-import { policyRepository } from '../store/policy.ts';
 import { openCliStore, withServices } from './services.ts';
 import { REASONS } from '../model/decision.ts';
 import { flag, type Command, type CommandInput } from './command.ts';
@@ -137,6 +135,7 @@ export const commands: Record<string, Command> = {
   ...auditCommands,
   ...tokenCommands,
   ...sessionCommands,
+  ...approvalCommands,
   ...scimTokenCommands,
   ...identityCommands,
   ...importCommands,
@@ -185,8 +184,7 @@ export const commands: Record<string, Command> = {
         return 2;
       }
       const store = await openCliStore(input);
-      const [user, stored] = await Promise.all([store.findUserByName(name), policyRepository(store.db).load()]).finally(() => store.close());
-      const snapshot = buildSnapshot(mergeSources({ ...config!, defaultTenant: config!.tenancy.defaultTenant }, stored));
+      const [user, snapshot] = await Promise.all([store.findUserByName(name), storedPolicy(config!, store)]).finally(() => store.close());
       const asserted = assertedLocalName(config!.auth, name, values.name as string | undefined);
       if (values.name !== undefined && asserted === undefined) err(`note: --name ${values.name as string} is ignored: ${name} is not an identity of a provider with assertsLocalNames`);
       const decision = explain(snapshot, {

@@ -30,11 +30,13 @@ import type { Config } from '../config/schema.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 import { createUpstreams, tenancyMode } from '../tenancy/index.ts';
 import type { CommandInput } from './command.ts';
+import type { PolicySnapshot } from '../policy/snapshot.ts';
+import { upstreamSend } from '../services/approvals.ts';
 
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
 /** The services over an open store, as the CLI runs them; `close` releases what they opened (not the store). */
-export function cliServices(config: Readonly<Config>, configFile: string | undefined, store: Store): { services: Services; close(): Promise<void> } {
+export function cliServices(config: Readonly<Config>, configFile: string | undefined, store: Store, policy?: PolicySnapshot): { services: Services; close(): Promise<void> } {
   let upstreams: Upstreams | undefined;
   const announce = (change: Parameters<typeof announceChange>[1]) => announceChange(config.redis, change, err);
   const services = createServices({
@@ -55,6 +57,8 @@ export function cliServices(config: Readonly<Config>, configFile: string | undef
     workspaces: tenancyMode(config.tenancy).tenantsAreWorkspaces ? mlflowWorkspaces(() => (upstreams ??= createUpstreams(config))) : undefined,
     now: Date.now,
     userAgentMaxLength: config.audit.userAgentMaxLength,
+    // Approvals (read-only here: the CLI actor is no principal a rule names) need the policy the store holds.
+    approvals: policy && { rules: () => config.approvals.rules, policy: () => policy, consoleUrl: config.approvals.consoleUrl, send: upstreamSend(() => (upstreams ??= createUpstreams(config))) },
   });
   return { services, close: async () => void (await upstreams?.close()) };
 }
@@ -109,10 +113,13 @@ export async function openCliStore(input: Pick<CommandInput, 'config' | 'configF
 }
 
 /** Runs `fn` with the services over the configured store; closes everything after. */
-export async function withServices(input: CommandInput, fn: (services: Services, actor: Actor) => Promise<number>): Promise<number> {
+export async function withServices(input: CommandInput, fn: (services: Services, actor: Actor) => Promise<number>, o: { readonly policy?: (store: Store) => Promise<PolicySnapshot> } = {}): Promise<number> {
   const config = input.config!;
   const store = await openCliStore(input);
-  const { services, close } = cliServices(config, input.configFile, store);
+  const { services, close } = cliServices(config, input.configFile, store, o.policy && (await o.policy(store).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  })));
   try {
     return await fn(services, cliActor());
   } catch (e) {

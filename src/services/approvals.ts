@@ -16,6 +16,7 @@ import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { AccessRequest } from '../model/access.ts';
 import type { Principal } from '../model/principal.ts';
 import { approvalRepository, type ApprovalStatus, type StoredApproval } from '../store/approvals.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
 import { recordChange, type Actor, type ServiceDeps } from './context.ts';
 
 /** The call exactly as MLflow would have received it. */
@@ -43,6 +44,8 @@ export interface ApprovalView {
   readonly tenant: string | null;
   readonly rule: string;
   readonly required: number;
+  /** Whether the requester may approve their own request (the rule's `selfApproval`). */
+  readonly selfApproval: boolean;
   readonly requester: string;
   readonly op: string;
   readonly method: string;
@@ -54,6 +57,23 @@ export interface ApprovalView {
   readonly expiresAt: string;
   readonly votes: readonly { readonly approver: string; readonly decision: 'approve' | 'deny'; readonly comment: string | null; readonly at: string }[];
   readonly result: { readonly status: number; readonly body: string } | null;
+}
+
+/**
+ * What MLflow has now where a held alias move would land: the alias's version, `unset` when MLflow
+ * says the model has no such alias, `unknown` whenever MLflow's answer says anything else (never guessed).
+ */
+export type CurrentState = { readonly state: 'set'; readonly version: string } | { readonly state: 'unset' } | { readonly state: 'unknown'; readonly reason: string };
+
+/** Headers of the stored call that describe its body: a read sent with the same headers drops them. */
+const BODY_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'content-encoding']);
+
+/** Sends a stored call to the tenant's MLflow (the gateway's and the CLI's `send`); answers up to 1 MiB. */
+export function upstreamSend(upstreams: () => Upstreams): ApprovalsDeps['send'] {
+  return async (tenant, call) => {
+    const answer = await upstreams().forTenant(tenant ?? undefined).forwardBuffered({ method: call.method, path: call.path, headers: call.headers, body: call.body ?? null }, 1024 * 1024);
+    return { status: answer.status, body: answer.body.toString('utf8') };
+  };
 }
 
 /** The hash of a call as stored: method, path and body bytes. */
@@ -75,6 +95,7 @@ export function approvalsService(deps: ServiceDeps, a: ApprovalsDeps) {
       tenant: row.tenant,
       rule: row.rule,
       required: row.required,
+      selfApproval: row.self_approval === 1,
       requester: row.principal_id,
       op: row.op,
       method: row.method,
@@ -224,6 +245,26 @@ export function approvalsService(deps: ServiceDeps, a: ApprovalsDeps) {
       return view(row);
     },
 
+    /**
+     * What the held call would change, read from MLflow now (the tenant's upstream, the stored
+     * call's headers without its body's): for an alias move, the version the alias points to.
+     */
+    async current(actor: Actor, id: string): Promise<CurrentState> {
+      const row = await load(id);
+      if (!mayView(actor, row)) throw new GatehouseError('GATEHOUSE_APPROVAL_NOT_FOUND', id);
+      const summary = JSON.parse(row.summary) as CallSummary | null;
+      if (summary?.kind !== 'alias') return { state: 'unknown', reason: 'the held call names no alias' };
+      const headers = Object.fromEntries(Object.entries(JSON.parse(row.headers) as Record<string, string | string[]>).filter(([k]) => !BODY_HEADERS.has(k.toLowerCase())));
+      const query = new URLSearchParams({ name: summary.model, alias: summary.alias });
+      let answer: { status: number; body: string };
+      try {
+        answer = await a.send(row.tenant, { method: 'GET', path: `/api/2.0/mlflow/registered-models/alias?${query}`, headers, body: undefined });
+      } catch (err) {
+        return { state: 'unknown', reason: err instanceof Error ? err.message : String(err) };
+      }
+      return aliasState(answer, summary.alias);
+    },
+
     approve: (actor: Actor, id: string, comment?: string) => decideOn(actor, id, 'approve', comment),
     deny: (actor: Actor, id: string, comment: string | undefined) => decideOn(actor, id, 'deny', comment),
   };
@@ -235,6 +276,20 @@ export function approvalsService(deps: ServiceDeps, a: ApprovalsDeps) {
     const rule = approversOf(row);
     return rule !== undefined && mayDecide(p, rule, row.tenant);
   }
+}
+
+/** Reads MLflow's answer to `GET registered-models/alias` (docs/mlflow-notes.md: a missing alias is a 400). */
+export function aliasState(answer: { readonly status: number; readonly body: string }, alias: string): CurrentState {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    return { state: 'unknown', reason: `MLflow answered ${answer.status} without JSON` };
+  }
+  const j = json as { model_version?: { version?: unknown }; error_code?: unknown; message?: unknown };
+  if (answer.status === 200 && (typeof j.model_version?.version === 'string' || typeof j.model_version?.version === 'number')) return { state: 'set', version: String(j.model_version.version) };
+  if (answer.status === 400 && j.error_code === 'INVALID_PARAMETER_VALUE' && j.message === `Registered model alias ${alias} not found.`) return { state: 'unset' };
+  return { state: 'unknown', reason: `MLflow answered ${answer.status}${typeof j.error_code === 'string' ? ` ${j.error_code}` : ''}` };
 }
 
 export type ApprovalsService = ReturnType<typeof approvalsService>;

@@ -7,11 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { startMlflow, type MlflowServer } from '../harness/mlflow.ts';
 import { basic, createUsers, startInProcess, type InProcess } from '../harness/gatehouse.ts';
-import { runPython } from '../harness/python-client.ts';
-import { ROOT } from '../harness/paths.ts';
+import { aliasesInMlflow as aliasesOf, APPROVALS_SETUP, runAliasScript } from '../harness/approvals.ts';
 
 const PASSWORD = 'approvals-e2e-password';
 const MODEL = 'churn-approvals';
@@ -22,13 +20,7 @@ let gh: InProcess;
 before(async () => {
   mlflow = await startMlflow();
   gh = await startInProcess(mlflow.url, {
-    tenancy: { mode: 'tag' },
-    tenants: [{ name: 'team-a', members: { users: ['alice', 'mia'] } }],
-    bindings: [
-      { role: 'contributor', user: 'alice', tenant: 'team-a' },
-      { role: 'model-approver', user: 'mia', tenant: 'team-a' },
-    ],
-    'approvals.rules': [{ name: 'production-aliases', kind: 'alias', aliases: ['production', 'champion'], approvers: { roles: ['model-approver'], tenantAdmins: true } }],
+    ...APPROVALS_SETUP,
   });
   await createUsers(gh, ['alice', 'mia'], PASSWORD);
 });
@@ -38,12 +30,7 @@ after(async () => {
 });
 
 /** The registered model's aliases as MLflow itself has them, read without the gateway. */
-async function aliasesInMlflow(): Promise<Record<string, string>> {
-  const res = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/get?name=${MODEL}`);
-  assert.equal(res.status, 200);
-  const body = (await res.json()) as { registered_model: { aliases?: { alias: string; version: string }[] } };
-  return Object.fromEntries((body.registered_model.aliases ?? []).map((a) => [a.alias, a.version]));
-}
+const aliasesInMlflow = () => aliasesOf(mlflow.url, MODEL);
 
 const decide = async (user: string, id: string, verb: 'approve' | 'deny', body: unknown = {}) => {
   const res = await fetch(`${gh.url}/_gatehouse/api/v1/approvals/${id}/${verb}`, { method: 'POST', headers: { authorization: basic(user, PASSWORD), 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -51,14 +38,7 @@ const decide = async (user: string, id: string, verb: 'approve' | 'deny', body: 
 };
 
 test("a contributor's set_registered_model_alias to production waits for a model-approver, then MLflow has it", async () => {
-  const r = await runPython(join(ROOT, 'test/e2e/approvals_alias.py'), {
-    MLFLOW_TRACKING_URI: gh.url,
-    MLFLOW_TRACKING_USERNAME: 'alice',
-    MLFLOW_TRACKING_PASSWORD: PASSWORD,
-    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-    GH_MODEL: MODEL,
-    GH_EXPERIMENT: 'approvals-e2e',
-  });
+  const r = await runAliasScript(gh.url, 'alice', PASSWORD, MODEL, 'approvals-e2e');
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { version: string; error: { text: string; error_code: string } | null };
   assert.ok(out.error, 'the alias call raised');

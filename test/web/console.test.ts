@@ -199,12 +199,12 @@ describe('the web console', { timeout: 300_000 }, () => {
     assert.deepEqual(external, [], 'the console loads nothing from another origin');
   });
 
-  test('the user sees only "My account", creates a token, rotates it and revokes the successor; each retired token is refused', async () => {
+  test('the user sees only "My account" and "Approvals", creates a token, rotates it and revokes the successor; each retired token is refused', async () => {
     const context = await browserContext();
     const page = await context.newPage();
     await signIn(page, USER, PASSWORD);
     const links = await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allInnerTexts();
-    assert.deepEqual(links, ['My account']);
+    assert.deepEqual(links, ['My account', 'Approvals']);
     assert.equal(await page.getByText(TENANT).first().isVisible(), true, 'the tenant is in the profile');
 
     const tokenForm = page.getByRole('form', { name: 'Create a token' });

@@ -2,7 +2,7 @@
 /** The console's views: each renders into `root` and may return a cleanup function. */
 import { announce, api, card, field, form, guarded, h, table } from './ui.js';
 
-/** @typedef {(root: HTMLElement, me: any) => Promise<(() => void) | void>} View */
+/** @typedef {(root: HTMLElement, me: any, arg?: string) => Promise<(() => void) | void>} View */
 
 const enc = encodeURIComponent;
 const fmtTime = (/** @type {string | null | undefined} */ t) => (t ? new Date(t).toLocaleString() : '');
@@ -665,4 +665,77 @@ export async function health(root) {
     card('SCIM provisioning', h('p', {}, button('Refresh', 'Refresh SCIM provisioning health', loadScim)), scim),
   );
   await Promise.all([load(), loadScim()]);
+}
+
+/** What a held call does, in one line. @param {any} a */
+const heldWhat = (a) => (a.summary?.kind === 'alias' ? `alias ${a.summary.alias} of ${a.summary.model} → version ${a.summary.version}` : `${a.method} ${a.path}`);
+
+/**
+ * Approval requests (issue 23): the queue (pending ones the caller may see: their own and those
+ * they may decide), or with an id one request with what it will do and Approve / Deny.
+ * @type {View}
+ */
+export async function approvals(root, me, id) {
+  if (id !== undefined) return approval(root, me, id);
+  const list = h('div', {});
+  const status = field('Status', 'status', { options: ['pending', 'executed', 'denied', 'expired', 'refused', ''], value: 'pending' });
+  const select = /** @type {HTMLSelectElement} */ (status.querySelector('select'));
+  select.addEventListener('change', () => void guarded(refresh));
+  root.append(h('h1', {}, 'Approvals'), card('Requests', status, list));
+  async function refresh() {
+    const r = await api('GET', `/approvals${select.value ? `?status=${enc(select.value)}` : ''}`);
+    list.replaceChildren(table('Approval requests', ['Request', 'Tenant', 'Requester', 'What', 'Approvals', 'Created', 'Expires', 'Status'], r.approvals.map((/** @type {any} */ a) => [
+      h('a', { href: `#/approvals/${enc(a.id)}`, 'aria-label': `Request ${a.id}` }, a.id.slice(0, 8)),
+      a.tenant ?? '', a.requester, heldWhat(a), `${a.votes.filter((/** @type {any} */ v) => v.decision === 'approve').length} of ${a.required}`,
+      fmtTime(a.createdAt), fmtTime(a.expiresAt), a.status,
+    ])));
+  }
+  await refresh();
+}
+
+/** One request. @param {HTMLElement} root @param {any} me @param {string} id */
+async function approval(root, me, id) {
+  const a = await api('GET', `/approvals/${enc(id)}`);
+  const what = h('p', {}, heldWhat(a));
+  root.append(
+    h('h1', {}, 'Approval request'),
+    h('p', {}, h('a', { href: '#/approvals' }, 'All requests')),
+    card('Request',
+      h('p', {}, `Status: ${a.status}`),
+      h('dl', {},
+        h('dt', {}, 'Id'), h('dd', {}, a.id),
+        h('dt', {}, 'Tenant'), h('dd', {}, a.tenant ?? 'none'),
+        h('dt', {}, 'Requester'), h('dd', {}, a.requester),
+        h('dt', {}, 'Rule'), h('dd', {}, `${a.rule}: ${a.required === 2 ? 'two distinct people approve' : 'one person approves'}`),
+        h('dt', {}, 'Call'), h('dd', {}, `${a.method} ${a.path} (${a.op}, body SHA-256 ${a.bodyHash.slice(0, 16)}…)`),
+        h('dt', {}, 'Created'), h('dd', {}, fmtTime(a.createdAt)),
+        h('dt', {}, 'Expires'), h('dd', {}, fmtTime(a.expiresAt)),
+        a.result && h('dt', {}, "MLflow's answer"), a.result && h('dd', {}, `HTTP ${a.result.status} ${a.result.body.slice(0, 500)}`))),
+    card('What will happen', what),
+    card('Votes', table('Votes', ['Who', 'Decision', 'Comment', 'When'], a.votes.map((/** @type {any} */ v) => [v.approver, v.decision, v.comment ?? '', fmtTime(v.at)]))),
+  );
+  if (a.summary?.kind === 'alias') {
+    // Read from MLflow now; anything but a clear answer is said to be unknown, never guessed.
+    const now = await api('GET', `/approvals/${enc(id)}/current`).catch(() => ({ state: 'unknown' }));
+    const from = now.state === 'set' ? `version ${now.version}` : now.state === 'unset' ? '(not set)' : '(unknown: MLflow could not say)';
+    what.textContent = `Model ${a.summary.model}: alias ${a.summary.alias} moves from ${from} to version ${a.summary.version}.`;
+  }
+  if (a.status !== 'pending') return;
+  if (a.requester === me.principal.id && !a.selfApproval) {
+    root.append(h('p', { class: 'muted' }, 'You asked for this: another person decides it.'));
+    return;
+  }
+  const comment = h('textarea', { id: 'approval-comment', name: 'comment', rows: 3, maxlength: 2000 });
+  /** @param {'approve' | 'deny'} verb */
+  const decide = async (verb) => {
+    const text = /** @type {HTMLTextAreaElement} */ (comment).value.trim();
+    if (verb === 'deny' && text === '') throw new Error('A denial needs a comment saying why.');
+    await api('POST', `/approvals/${enc(id)}/${verb}`, text === '' ? {} : { comment: text });
+    root.replaceChildren();
+    await approval(root, me, id);
+    announce(`Request ${id} ${verb === 'approve' ? 'approved' : 'denied'}.`);
+  };
+  root.append(card('Decide',
+    h('div', { class: 'field' }, h('label', { for: 'approval-comment' }, 'Comment'), comment),
+    h('p', {}, button('Approve', 'Approve', () => decide('approve'), ''), ' ', button('Deny', 'Deny', () => decide('deny'), 'danger'))));
 }
