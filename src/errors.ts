@@ -336,7 +336,7 @@ export const ERRORS = {
     outcome: 'denied',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Approval required: this call is held for approval and was not sent to MLflow.',
-    hint: 'The message names the approval request id and the console page where it is followed (`Approval required (rule production-aliases): request <id> waits for 1 approval; follow it at …/_gatehouse/console/approvals/<id>`). Once approved, the gateway performs the stored call itself; do not retry it.',
+    hint: 'The message names the approval request id and the console page where it is followed (`Approval required (rule production-aliases): request <id> waits for 1 approval; follow it at …/_gatehouse/#/approvals/<id>`). Once approved, the gateway performs the stored call itself; do not retry it.',
   },
   GATEHOUSE_APPROVAL_NOT_FOUND: {
     status: 404,

@@ -44,7 +44,7 @@ export const approvalsSchema = z
       .string()
       .url()
       .optional()
-      .describe('The public URL of the gateway, to name the console page where a held request is followed. Default: the path `/_gatehouse/console/approvals/<id>` alone.'),
+      .describe('The public URL of the gateway, to name the console page where a held request is followed. Default: the path `/_gatehouse/#/approvals/<id>` alone (the console page of the request).'),
   })
   .prefault({})
   .describe('Approvals of protected MLflow calls (docs/approvals.md).');

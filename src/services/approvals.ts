@@ -86,7 +86,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function approvalsService(deps: ServiceDeps, a: ApprovalsDeps) {
   const repo = approvalRepository(deps.store.db);
 
-  const consolePath = (id: string) => `${a.consoleUrl?.replace(/\/+$/, '') ?? ''}/_gatehouse/console/approvals/${id}`;
+  const consolePath = (id: string) => `${a.consoleUrl?.replace(/\/+$/, '') ?? ''}/_gatehouse/#/approvals/${id}`;
 
   async function view(row: StoredApproval): Promise<ApprovalView> {
     const votes = await repo.votes(row.id);

@@ -46,7 +46,7 @@ test("a contributor's set_registered_model_alias to production waits for a model
   assert.match(out.error.text, /Approval required \(rule production-aliases\)/);
   const id = /request ([0-9a-f-]{36})/.exec(out.error.text)?.[1];
   assert.ok(id, out.error.text);
-  assert.match(out.error.text, new RegExp(`/_gatehouse/console/approvals/${id}`));
+  assert.match(out.error.text, new RegExp(`/_gatehouse/#/approvals/${id}`));
   assert.deepEqual(await aliasesInMlflow(), {}, 'MLflow has no production alias');
   // docs/mlflow-notes.md: a missing alias is INVALID_PARAMETER_VALUE (400) in 3.18, not RESOURCE_DOES_NOT_EXIST.
   const missing = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias?name=${MODEL}&alias=production`);

@@ -52,7 +52,7 @@ async function held(user: string, alias: string): Promise<string> {
   assert.equal(r.json.gatehouse_code, 'GATEHOUSE_APPROVAL_REQUIRED');
   const id = /request ([0-9a-f-]{36})/.exec(r.json.message)?.[1];
   assert.ok(id, r.json.message);
-  assert.match(r.json.message, new RegExp(`/_gatehouse/console/approvals/${id}`));
+  assert.match(r.json.message, new RegExp(`/_gatehouse/#/approvals/${id}`));
   assert.equal(aliasCalls().length, before, 'nothing reached MLflow');
   return id;
 }
