@@ -334,6 +334,7 @@ export const ERRORS = {
   GATEHOUSE_APPROVAL_REQUIRED: {
     status: 403,
     outcome: 'denied',
+    reason: 'approval-required',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'Approval required: this call is held for approval and was not sent to MLflow.',
     hint: 'The message names the approval request id and the console page where it is followed (`Approval required (rule production-aliases): request <id> waits for 1 approval; follow it at …/_gatehouse/#/approvals/<id>`). Once approved, the gateway performs the stored call itself; do not retry it.',
@@ -347,6 +348,7 @@ export const ERRORS = {
   GATEHOUSE_APPROVAL_NOT_ELIGIBLE: {
     status: 403,
     outcome: 'denied',
+    reason: 'approval-not-eligible',
     mlflowCode: 'PERMISSION_DENIED',
     message: 'You may not decide this approval request: its rule names who may, and a requester never approves their own unless the rule allows it.',
   },

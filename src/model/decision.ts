@@ -35,6 +35,8 @@ export const REASONS = {
   'graphql-unsupported': 'the GraphQL document selects a field the gateway cannot check',
   'artifact-location': 'only platform administrators may choose an experiment\'s artifact_location',
   'tenant-tag': 'tag mode: only platform administrators may set, change or delete the tenant tag',
+  'approval-required': 'an approval rule holds the call until approvers decide; nothing was sent to MLflow (docs/approvals.md)',
+  'approval-not-eligible': 'the caller may not decide this approval request: its rule does not name them, or they asked for it',
   'not-in-tenant': "a resource the call names does not exist in the caller's tenant (or belongs to another: answered as not found)",
 } as const;
 
