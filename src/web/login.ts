@@ -29,7 +29,7 @@ import type { RateLimits } from '../ratelimit/limits.ts';
 import type { LoginRequest, SessionsService } from '../services/sessions.ts';
 import type { BrowserConfig } from './config.ts';
 import { isTls, LOGIN_COOKIE, LOGIN_COOKIE_PATH, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';
-import { LOGIN_PATH, safeNext } from './next.ts';
+import { LOGIN_PATH, safeNext, withFragment } from './next.ts';
 import { oidcLogin, type OidcFlow, type OidcLogin } from './oidc-login.ts';
 import { registerSamlLogin, samlProviders } from './saml-login.ts';
 import type { LoginKit, PendingData, UserData } from './login-kit.ts';
@@ -151,7 +151,8 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
         return showLogin(req, reply, safeNext(form.next), callerError('GATEHOUSE_LOGIN_FORM_EXPIRED'));
       }
       const { username = '', password = '' } = form;
-      if (!passwords.enabled) return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_PASSWORD_DISABLED'));
+      const next = withFragment(pending.data.next, form.fragment);
+      if (!passwords.enabled) return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_PASSWORD_DISABLED'));
       // Locked out (too many failures from this address or for this name): refused before any password check.
       const peer = req.raw.socket.remoteAddress ?? '';
       const name = username === '' ? undefined : username.slice(0, 256);
@@ -159,20 +160,20 @@ export function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       if (locked) {
         await failed(req, reply, username, undefined, 'locked-out');
         reply.headers(deps.rateLimits!.rejection(locked.kind, 'failed-auth', locked.retryAfterMs).headers ?? {});
-        return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_RATE_LIMITED'), name);
+        return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_RATE_LIMITED'), name);
       }
       const bad = async (provider: string | undefined, reason: string) => {
         await deps.rateLimits?.failed(peer, name);
         await failed(req, reply, username, provider, reason);
-        return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_INVALID_CREDENTIALS'), name);
+        return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_INVALID_CREDENTIALS'), name);
       };
       if (username === '' || password === '' || username.length > 256 || password.length > 1024 || username.includes(':')) return bad(undefined, 'malformed');
       const verdict = await passwords.verify(username, password, req.raw);
-      if (verdict.kind === 'principal') return signIn(req, reply, verdict.principal, pending.data.next);
+      if (verdict.kind === 'principal') return signIn(req, reply, verdict.principal, next);
       log.info({ provider: verdict.provider, reason: verdict.reason, verdict: verdict.kind }, 'browser login refused');
       if (verdict.kind === 'unavailable') {
         await failed(req, reply, username, verdict.provider, verdict.reason);
-        return showLogin(req, reply, pending.data.next, callerError('GATEHOUSE_LOGIN_UNAVAILABLE', 'The directory could not be reached. Please try again shortly.'), username);
+        return showLogin(req, reply, next, callerError('GATEHOUSE_LOGIN_UNAVAILABLE', 'The directory could not be reached. Please try again shortly.'), username);
       }
       return bad(verdict.provider, verdict.reason);
     });

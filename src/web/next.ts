@@ -27,6 +27,17 @@ export function safeNext(next: unknown): string {
 }
 
 /**
+ * `next` with the browser's `location.hash` in place of its own fragment (the login page's script
+ * sends it: browsers never send fragments, and MLflow's UI lives after `#`). The joined target
+ * passes `safeNext` or the fragment is ignored.
+ */
+export function withFragment(next: string, fragment: unknown): string {
+  if (typeof fragment !== 'string' || !fragment.startsWith('#') || fragment.length < 2) return next;
+  const joined = safeNext(next.split('#')[0] + fragment);
+  return joined.includes('#') ? joined : next;
+}
+
+/**
  * Top-level browser navigation (GET, `Accept` names text/html, not an API path) is sent to the
  * login page rather than answered with a 401 a person cannot act on. API clients (the MLflow
  * client, the UI's own fetches under /ajax-api/) keep the 401 and its challenge.

@@ -1,15 +1,25 @@
 /**
- * The login and logout pages: server-rendered HTML with inline CSS, no scripts and no external
- * assets (so a strict Content-Security-Policy holds). Every interpolated value is escaped.
+ * The login and logout pages: server-rendered HTML with inline CSS, one constant inline script
+ * allowed by its hash, and no external assets (so a strict Content-Security-Policy holds). Every interpolated value is escaped.
  * Plain forms and links work with the keyboard alone; labels are bound to their inputs and the
  * error is announced (`role="alert"`).
  */
+
+import { createHash } from 'node:crypto';
+
+/**
+ * Carries the deep link through sign-in: browsers never send `#…`, so the login page copies
+ * `location.hash` into the form's `fragment` field and onto the IdP buttons' `next`; the server
+ * validates it (src/web/next.ts).
+ */
+const FRAGMENT_SCRIPT = `(function(){var h=location.hash;if(h.length<2)return;var f=document.querySelector('input[name=fragment]');if(f)f.value=h;document.querySelectorAll('a[data-next]').forEach(function(a){var u=new URL(a.href);u.searchParams.set('next',(u.searchParams.get('next')||'/').split('#')[0]+h);a.href=u.pathname+u.search;});})();`;
+const FRAGMENT_SCRIPT_HASH = `'sha256-${createHash('sha256').update(FRAGMENT_SCRIPT).digest('base64')}'`;
 
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
- * No scripts, no framing, nothing from elsewhere; forms post only to this gateway. Chromium
+ * Only the fragment script, no framing, nothing from elsewhere; forms post only to this gateway. Chromium
  * applies `form-action` to the redirects that follow a submission too, so the logout form also
  * names the IdP whose end-session endpoint the logout redirects to.
  */
@@ -17,7 +27,7 @@ export function pageHeaders(formActionOrigins: readonly string[] = []): Record<s
   return {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${formActionOrigins.map((o) => ` ${o}`).join('')}; frame-ancestors 'none'; base-uri 'none'`,
+    'content-security-policy': `default-src 'none'; script-src ${FRAGMENT_SCRIPT_HASH}; style-src 'unsafe-inline'; form-action 'self'${formActionOrigins.map((o) => ` ${o}`).join('')}; frame-ancestors 'none'; base-uri 'none'`,
     'x-frame-options': 'DENY',
     'referrer-policy': 'same-origin',
   };
@@ -75,6 +85,7 @@ export function loginPage(p: LoginPageInput): string {
     ? `<form method="post" action="/_gatehouse/login" ${p.error ? 'aria-describedby="login-error"' : ''}>
 <input type="hidden" name="csrf" value="${escapeHtml(p.csrf)}">
 <input type="hidden" name="next" value="${escapeHtml(p.next)}">
+<input type="hidden" name="fragment" value="">
 <label for="username">Username</label>
 <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${escapeHtml(p.username ?? '')}">
 <label for="password">Password</label>
@@ -85,10 +96,10 @@ export function loginPage(p: LoginPageInput): string {
   const idps = [...p.oidc.map((o) => ({ ...o, kind: 'oidc' })), ...(p.saml ?? []).map((o) => ({ ...o, kind: 'saml' }))];
   const or = p.passwordForm && idps.length > 0 ? '<p class="or">or</p>\n' : '';
   const buttons = idps
-    .map((o) => `<a class="button secondary" href="/_gatehouse/${o.kind}/start/${escapeHtml(o.id)}?next=${escapeHtml(next)}">Sign in with ${escapeHtml(o.label)}</a>`)
+    .map((o) => `<a class="button secondary" data-next href="/_gatehouse/${o.kind}/start/${escapeHtml(o.id)}?next=${escapeHtml(next)}">Sign in with ${escapeHtml(o.label)}</a>`)
     .join('\n');
   const none = !p.passwordForm && idps.length === 0 ? '<p class="note">No browser sign-in method is configured.</p>' : '';
-  return page('Sign in', `<h1>Sign in to MLflow</h1>\n${error}${form}\n${or}${buttons}${none}`);
+  return page('Sign in', `<h1>Sign in to MLflow</h1>\n${error}${form}\n${or}${buttons}${none}\n<script>${FRAGMENT_SCRIPT}</script>`);
 }
 
 export function logoutPage(p: { readonly csrf: string; readonly name: string }): string {

@@ -23,6 +23,7 @@ const EXPERIMENT = `browser-visible-${Date.now()}`;
 let mlflow: MlflowServer;
 let idp: TestIdp;
 let gh: InProcess;
+let experimentId: string;
 const profiles: string[] = [];
 
 before(async () => {
@@ -43,7 +44,9 @@ before(async () => {
     headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
     body: JSON.stringify({ name: EXPERIMENT }),
   });
-  assert.equal(res.status, 200, await res.text());
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  experimentId = (JSON.parse(text) as { experiment_id: string }).experiment_id;
 });
 
 after(async () => {
@@ -133,6 +136,62 @@ describe('a real browser logs into the MLflow UI', { timeout: 240_000 }, () => {
       await shot(page, 'oidc-3-idp-logout');
       await page.getByRole('button', { name: /yes, sign me out/i }).click();
       await backAtLogin(page, 'oidc');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+// Deep links: MLflow's UI lives after `#`, which the browser never sends; the login page carries it
+// through the password form and the OIDC code flow to the same MLflow page.
+/** Opens the deep link signed out and waits for the login page. */
+async function openSignedOut(page: Page): Promise<string> {
+  const link = `#/experiments/${experimentId}`;
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  await page.goto(`${gh.url}/${link}`);
+  await page.waitForURL((u) => u.pathname === '/_gatehouse/login');
+  await page.getByRole('heading', { name: 'Sign in to MLflow' }).waitFor();
+  assert.deepEqual(errors, [], 'the login page breaks no CSP rule');
+  return link;
+}
+
+/** Landed on the MLflow page of the deep link, showing the experiment. */
+async function landsOn(page: Page, link: string, name: string): Promise<void> {
+  await page.waitForURL((u) => u.origin === gh.url && u.pathname === '/', { timeout: 30_000 });
+  assert.equal(new URL(page.url()).hash, link);
+  await page.getByText(EXPERIMENT).first().waitFor({ timeout: 60_000 });
+  await shot(page, `deep-link-${name}`);
+}
+
+describe('a deep link opened signed out lands on the same MLflow page after sign-in', { timeout: 240_000 }, () => {
+  test('through the password form', async () => {
+    const context = await browserContext();
+    try {
+      const page = await context.newPage();
+      const link = await openSignedOut(page);
+      await page.locator('#username').fill(ADMIN_USER);
+      await page.locator('#password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await landsOn(page, link, 'password');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('through the OIDC code flow', async () => {
+    const context = await browserContext();
+    try {
+      const page = await context.newPage();
+      const link = await openSignedOut(page);
+      await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+      await page.waitForURL((u) => u.origin === idp.issuer);
+      await page.locator('input[name="login"]').fill('alice');
+      await page.locator('input[name="password"]').fill('any');
+      await page.locator('button[type="submit"]').click();
+      const consent = page.getByRole('button', { name: /continue/i });
+      await Promise.race([consent.waitFor({ timeout: 15_000 }).then(() => consent.click()), page.waitForURL((u) => u.origin === gh.url, { timeout: 15_000 })]);
+      await landsOn(page, link, 'oidc');
     } finally {
       await context.close();
     }

@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_PASSWORD, ADMIN_USER, startInProcess, type InProcess } from '../harness/gatehouse.ts';
 import { startStub, jsonOk, type StubUpstream } from '../harness/stub-upstream.ts';
-import { safeNext } from '../../src/web/next.ts';
+import { safeNext, withFragment } from '../../src/web/next.ts';
 
 const IDLE_S = 600;
 const ABSOLUTE_S = 3600;
@@ -118,6 +118,14 @@ describe('open redirects', () => {
     }
     assert.equal(safeNext('/#/experiments/1'), '/#/experiments/1');
     assert.equal(safeNext('/static-files/x?y=1'), '/static-files/x?y=1');
+  });
+
+  test('the fragment the login page sends joins next only as a same-origin relative target', () => {
+    assert.equal(withFragment('/', '#/experiments/1/runs/abc'), '/#/experiments/1/runs/abc');
+    assert.equal(withFragment('/x?y=1#old', '#/new'), '/x?y=1#/new');
+    for (const bad of ['#', '', 'javascript:alert(1)', '//evil.example', '#/a\\b', '#/a\tb', '#/a\nb', '#\u0000', `#/${'a'.repeat(2100)}`, 7, undefined]) {
+      assert.equal(withFragment('/keep', bad), '/keep', JSON.stringify(bad));
+    }
   });
 
   test('a login started with a foreign next lands on / instead', async () => {
