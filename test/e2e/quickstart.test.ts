@@ -41,7 +41,13 @@ function runPrinted(line: string, extra: string[]): { code: number | null; stdou
 }
 
 test('the quickstart: its audit is in the store and verifies, the terminal stays quiet, -v logs requests, the printed CLI line reaches its store', { timeout: 600_000 }, async () => {
-  const ports = { MLFLOW_PORT: String(await freePort()), GATEHOUSE_SERVER__PUBLIC__PORT: String(await freePort()), GATEHOUSE_SERVER__INTERNAL__PORT: String(await freePort()) };
+  // Three distinct ports: freePort lets its port go at once, so two calls can answer the same one.
+  const picked: number[] = [];
+  while (picked.length < 3) {
+    const p = await freePort();
+    if (!picked.includes(p)) picked.push(p);
+  }
+  const ports = { MLFLOW_PORT: String(picked[0]), GATEHOUSE_SERVER__PUBLIC__PORT: String(picked[1]), GATEHOUSE_SERVER__INTERNAL__PORT: String(picked[2]) };
   const url = `http://127.0.0.1:${ports.GATEHOUSE_SERVER__PUBLIC__PORT}`;
   const first = await start(ports);
   const config = readFileSync(join(data, 'gatehouse.yaml'), 'utf8');
@@ -78,7 +84,13 @@ test('the quickstart: its audit is in the store and verifies, the terminal stays
 });
 
 test('Ctrl-C after the terminal went away still stops MLflow and the gateway', { timeout: 600_000 }, async () => {
-  const ports = { MLFLOW_PORT: String(await freePort()), GATEHOUSE_SERVER__PUBLIC__PORT: String(await freePort()), GATEHOUSE_SERVER__INTERNAL__PORT: String(await freePort()) };
+  // Three distinct ports: freePort lets its port go at once, so two calls can answer the same one.
+  const picked: number[] = [];
+  while (picked.length < 3) {
+    const p = await freePort();
+    if (!picked.includes(p)) picked.push(p);
+  }
+  const ports = { MLFLOW_PORT: String(picked[0]), GATEHOUSE_SERVER__PUBLIC__PORT: String(picked[1]), GATEHOUSE_SERVER__INTERNAL__PORT: String(picked[2]) };
   const q = await start({ ...ports, GATEHOUSE_DATA_DIR: join(data, 'another') });
   const up = (port: string, path: string) => fetch(`http://127.0.0.1:${port}${path}`).then(() => true, () => false);
   assert.ok(await up(ports.MLFLOW_PORT, '/health'));

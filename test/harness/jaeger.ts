@@ -105,7 +105,12 @@ export async function startJaeger(): Promise<Jaeger> {
       return ((await (await fetch(`${queryUrl}/api/services`)).json()) as { data: string[] | null }).data ?? [];
     },
     async traces(service) {
-      const res = await fetch(`${queryUrl}/api/traces?service=${encodeURIComponent(service)}&limit=1000`);
+      // The window is the caller's clock, not Jaeger's: under libfaketime (./scripts/test --future) the
+      // gateway stamps spans 400 days ahead while the Go binary keeps the real clock, and Jaeger's
+      // default look-back (from its own now) would not find them.
+      const hour = 3_600_000_000;
+      const nowUs = Date.now() * 1000;
+      const res = await fetch(`${queryUrl}/api/traces?service=${encodeURIComponent(service)}&limit=1000&start=${nowUs - hour}&end=${nowUs + hour}`);
       if (!res.ok) return [];
       return ((await res.json()) as { data: JaegerTrace[] | null }).data ?? [];
     },
